@@ -1,0 +1,113 @@
+//! Which credentials to check, and checking them: definitions × observation × evaluation.
+//!
+//! Guarantees: user definitions replace presets of the same name; `presets = "auto"` keeps only
+//! presets whose store was found; naming a credential checks it whether or not it was detected.
+
+use crate::config::{Config, Definition, PresetSelection};
+use crate::evaluate::{evaluate, Verdict};
+use crate::observe::{observe, Observation};
+use crate::timefmt::Timestamp;
+
+pub struct Checked {
+    pub definition: Definition,
+    pub observation: Observation,
+    pub verdict: Verdict,
+    pub checked_at: Timestamp,
+}
+
+/// A definition and whether it is kept only when detected on this machine.
+pub struct Candidate {
+    pub definition: Definition,
+    pub only_if_detected: bool,
+}
+
+/// Every definition in play, in display order: presets first (in their order), then the user's.
+pub fn candidates(config: &Config) -> anyhow::Result<Vec<Candidate>> {
+    let mut out = Vec::new();
+    for name in crate::presets::names() {
+        let only_if_detected = match &config.presets {
+            PresetSelection::Auto => true,
+            PresetSelection::None => continue,
+            PresetSelection::List(names) if names.iter().any(|n| n == name) => false,
+            PresetSelection::List(_) => continue,
+        };
+        let definition = match config.definitions.iter().find(|d| d.name == name) {
+            Some(own) => Candidate {
+                definition: own.clone(),
+                only_if_detected: false,
+            },
+            None => Candidate {
+                definition: load_preset(name)?,
+                only_if_detected,
+            },
+        };
+        out.push(definition);
+    }
+    for own in &config.definitions {
+        if !out.iter().any(|c| c.definition.name == own.name) {
+            out.push(Candidate {
+                definition: own.clone(),
+                only_if_detected: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn load_preset(name: &str) -> anyhow::Result<Definition> {
+    crate::presets::load(name)
+        .expect("names() lists only known presets")
+        .map_err(anyhow::Error::from)
+}
+
+/// Resolves names given on the command line to definitions: the config's, else a preset.
+pub fn named(config: &Config, names: &[String]) -> anyhow::Result<Vec<Candidate>> {
+    let mut out = Vec::new();
+    for name in names {
+        let definition = match config.definitions.iter().find(|d| &d.name == name) {
+            Some(own) => own.clone(),
+            None if crate::presets::source(name).is_some() => load_preset(name)?,
+            None => {
+                let mut known: Vec<String> = crate::presets::names().map(String::from).collect();
+                known.extend(config.definitions.iter().map(|d| d.name.clone()));
+                known.sort();
+                known.dedup();
+                anyhow::bail!(
+                    "no credential named \"{name}\"\n  fix: use one of: {}",
+                    known.join(", ")
+                );
+            }
+        };
+        out.push(Candidate {
+            definition,
+            only_if_detected: false,
+        });
+    }
+    Ok(out)
+}
+
+/// Observes and evaluates candidates, dropping undetected auto presets.
+pub fn check(config: &Config, candidates: Vec<Candidate>) -> Vec<Checked> {
+    candidates
+        .into_iter()
+        .filter_map(|candidate| {
+            let observation = observe(&candidate.definition);
+            if candidate.only_if_detected && !observation.detected(&candidate.definition) {
+                return None;
+            }
+            let now = Timestamp::now();
+            let verdict = evaluate(
+                &candidate.definition,
+                &observation,
+                now,
+                config.warn_before_ms,
+            );
+            Some(Checked {
+                definition: candidate.definition,
+                observation,
+                verdict,
+                checked_at: now,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,62 @@
+//! The command line, declared once with clap (completions and the man page derive from it).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "credwatch",
+    version,
+    about = "Tells you a login broke before a command fails",
+    long_about = "credwatch watches the logins of command-line tools (Claude Code, gh, aws, az, \
+kubectl, docker, npm, git, vault, and your own) and says which are broken, why, and the fix. \
+It only reads credentials: it never refreshes, rewrites or prints them.\n\n\
+Exit codes of status: 0 all usable, 1 at least one broken, 3 none broken but some undetermined, \
+2 usage or config error."
+)]
+pub struct Cli {
+    /// Config file [default: $CREDWATCH_CONFIG, else $XDG_CONFIG_HOME/credwatch/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every watched credential, its state, why, and the fix (the default command)
+    Status(StatusArgs),
+    /// The built-in credential definitions, or one of them as TOML
+    Presets {
+        /// Print this preset's definition, ready to copy into config.toml
+        name: Option<String>,
+    },
+    /// Validate the config, print its path, or show the definitions in effect
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct StatusArgs {
+    /// Only these credentials (any preset may be named, found on this machine or not)
+    pub names: Vec<String>,
+    /// Machine-readable output (schema in contract.md)
+    #[arg(long)]
+    pub json: bool,
+    /// Evaluate now rather than reading a daemon's published state
+    #[arg(long)]
+    pub live: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Parse and validate the config; errors name file:line:column (exit 2)
+    Check,
+    /// Print the config file's path
+    Path,
+    /// Print the credential definitions in effect, as TOML
+    Show,
+}

@@ -1,0 +1,60 @@
+//! `credwatch config check|path|show`.
+
+use crate::checks;
+use crate::config::{Config, RawConfig};
+use crate::output::print;
+use crate::paths::display;
+use std::path::Path;
+
+pub fn check(config: &Config, path: Option<&Path>) -> anyhow::Result<i32> {
+    let text = match (&config.path, path) {
+        (Some(read), _) => format!(
+            "config OK: {} ({} credential{} defined)\n",
+            display(read),
+            config.definitions.len(),
+            if config.definitions.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ),
+        (None, Some(expected)) => format!(
+            "no config file at {}: the defaults apply (presets = \"auto\", warn_before = \"3d\")\n",
+            display(expected)
+        ),
+        (None, None) => {
+            "no config file (the home directory is unknown): the defaults apply\n".into()
+        }
+    };
+    print(&text);
+    Ok(0)
+}
+
+pub fn path(path: Option<&Path>) -> anyhow::Result<i32> {
+    let Some(path) = path else {
+        anyhow::bail!("cannot tell where the config lives: $HOME is not set\n  fix: set HOME or CREDWATCH_CONFIG");
+    };
+    print(&format!("{}\n", display(path)));
+    Ok(0)
+}
+
+/// The definitions in effect (the user's, and the presets selected or detected), as TOML.
+pub fn show(config: &Config) -> anyhow::Result<i32> {
+    let checked = checks::check(config, checks::candidates(config)?);
+    let shown = RawConfig {
+        warn_before: config.raw.warn_before.clone(),
+        presets: config.raw.presets.clone(),
+        prompt: config.raw.prompt.clone(),
+        credentials: checked.iter().map(|c| c.definition.raw.clone()).collect(),
+    };
+    let origin = match &config.path {
+        Some(path) => format!("# config: {}\n", display(path)),
+        None => "# no config file: defaults\n".to_string(),
+    };
+    let body = toml::to_string_pretty(&shown)?;
+    print(&format!(
+        "{origin}# {} credential definition(s) in effect\n{body}",
+        checked.len()
+    ));
+    Ok(0)
+}

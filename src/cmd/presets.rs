@@ -1,0 +1,66 @@
+//! `credwatch presets [NAME]`: the built-in definitions and whether each finds a store here.
+
+use crate::observe::observe;
+use crate::output::print;
+use crate::presets;
+
+pub fn run(name: Option<&str>) -> anyhow::Result<i32> {
+    if let Some(name) = name {
+        let Some(source) = presets::source(name) else {
+            anyhow::bail!(
+                "no preset named \"{name}\"\n  fix: use one of: {}",
+                presets::names().collect::<Vec<_>>().join(", ")
+            );
+        };
+        print(source);
+        return Ok(0);
+    }
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "FOUND".into(),
+        "TOOL".into(),
+        "STORE".into(),
+    ]];
+    for name in presets::names() {
+        let definition = presets::load(name).expect("known preset")?;
+        let found = observe(&definition).detected(&definition);
+        let store = definition
+            .files
+            .first()
+            .cloned()
+            .or_else(|| {
+                definition
+                    .keyring
+                    .as_ref()
+                    .map(|k| format!("keyring {}", k.service))
+            })
+            .unwrap_or_default();
+        rows.push([
+            name.to_string(),
+            if found { "yes" } else { "no" }.into(),
+            definition.tool.clone(),
+            store,
+        ]);
+    }
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        out.push_str(&format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        ));
+    }
+    out.push_str(
+        "\n`credwatch presets NAME` prints a definition to copy into config.toml and adapt.\n",
+    );
+    print(&out);
+    Ok(0)
+}

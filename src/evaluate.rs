@@ -1,0 +1,364 @@
+//! From what was observed to a verdict: a pure function of (definition, observation, now).
+//!
+//! Guarantees: no I/O and no clock reads here, so every case is testable exactly; every verdict
+//! has a reason a person can act on, a fix when there is one, and the time at which the state would
+//! next change by itself (so a watcher can sleep until then instead of polling). A check that could
+//! not finish is `unknown`, never "logged out".
+
+use crate::config::{BlankMeans, Definition};
+use crate::observe::{Content, FileFacts, FileMeta, FileStatus, LoginFacts, Observation, Presence};
+use crate::paths::display;
+use crate::state::State;
+use crate::timefmt::{describe_span, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub state: State,
+    pub reason: String,
+    pub fix: Option<String>,
+    /// The login's deadline: past it the tool can no longer renew by itself.
+    pub expires_at: Option<Timestamp>,
+    /// A short-lived access token's expiry, when the tool renews it by itself.
+    pub access_expires_at: Option<Timestamp>,
+    /// When this verdict would change with nothing else happening.
+    pub next_change_at: Option<Timestamp>,
+}
+
+impl Verdict {
+    fn new(state: State, reason: String, fix: Option<String>) -> Self {
+        Verdict {
+            state,
+            reason,
+            fix,
+            expires_at: None,
+            access_expires_at: None,
+            next_change_at: None,
+        }
+    }
+}
+
+/// Group- or world-accessible bits that make a credential file readable or writable by others.
+const OTHERS_ACCESS: u32 = 0o066;
+
+pub fn evaluate(
+    definition: &Definition,
+    observation: &Observation,
+    now: Timestamp,
+    default_warn_before_ms: i64,
+) -> Verdict {
+    let warn_ms = definition.warn_before_ms.unwrap_or(default_warn_before_ms);
+    let mut verdict = match observation.primary_file() {
+        None => no_store(definition, observation),
+        Some(file) => {
+            let path = display(&file.path);
+            match &file.status {
+                FileStatus::Read(FileFacts { meta, content }) => {
+                    let base = from_content(definition, content, &path, now, warn_ms);
+                    with_file_meta(base, meta, observation.uid, &path, definition)
+                }
+                status => unreadable(definition, status, &path, observation.uid),
+            }
+        }
+    };
+    if !observation.shadowed_by.is_empty() {
+        let names = observation.shadowed_by.join(", ");
+        let verb = if observation.shadowed_by.len() == 1 {
+            "is"
+        } else {
+            "are"
+        };
+        verdict.reason.push_str(&format!(
+            "; {names} {verb} set in this shell and take precedence over this login"
+        ));
+    }
+    verdict
+}
+
+fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
+    let candidates: Vec<String> = observation.files.iter().map(|f| display(&f.path)).collect();
+    let marker = observation.marker.as_ref().filter(|m| m.present);
+    if let Some(marker) = marker {
+        let stored_at = candidates
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "its store".into());
+        return Verdict::new(
+            State::Unpersisted,
+            format!(
+                "{} names a logged-in account, but no credential is stored at {stored_at}: the login did not persist",
+                display(&marker.path)
+            ),
+            Some(format!(
+                "{}, then check that {stored_at} exists: credwatch status {}",
+                definition.fix, definition.name
+            )),
+        );
+    }
+    if candidates.is_empty() {
+        if let Some(keyring) = &definition.keyring {
+            return keyring_unchecked(keyring);
+        }
+        let why: Vec<String> = observation
+            .unresolved
+            .iter()
+            .map(|(spec, why)| format!("{spec}: {why}"))
+            .collect();
+        return Verdict::new(
+            State::Missing,
+            format!("no credential file: {}", why.join("; ")),
+            Some(format!(
+                "set the variable or change `file` in the config; then {}",
+                definition.fix
+            )),
+        );
+    }
+    Verdict::new(
+        State::Missing,
+        format!("no credential at {}", candidates.join(" or ")),
+        Some(definition.fix.clone()),
+    )
+}
+
+fn keyring_unchecked(keyring: &crate::config::KeyringSpec) -> Verdict {
+    Verdict::new(
+        State::Unknown,
+        format!(
+            "the token is kept in the keyring (service \"{}\"), which this version of credwatch does not read yet",
+            keyring.service
+        ),
+        None,
+    )
+}
+
+fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32) -> Verdict {
+    let fix = &definition.fix;
+    let (state, reason, fix) = match status {
+        FileStatus::NotAFile(kind) => (
+            State::Invalid,
+            format!("{path} is {kind}, not a credential file"),
+            format!("remove or rename {path}, then: {fix}"),
+        ),
+        FileStatus::SymlinkLoop => (
+            State::Invalid,
+            format!("{path} is a symlink loop: the link leads back to itself"),
+            format!("remove the broken link {path}, then: {fix}"),
+        ),
+        FileStatus::PermissionDenied => (
+            State::Unknown,
+            format!("cannot read {path}: permission denied to uid {uid}"),
+            format!("check its owner and mode (ls -l {path}); it should be yours with mode 600"),
+        ),
+        FileStatus::TooLarge { size, limit } => (
+            State::Invalid,
+            format!(
+                "{path} is {} MiB, too large for a credential file (limit {} MiB); it was not read",
+                size.div_ceil(1 << 20),
+                limit >> 20
+            ),
+            format!("check what wrote to {path}, then: {fix}"),
+        ),
+        FileStatus::Failed(error) => (
+            State::Unknown,
+            format!("cannot read {path}: {error}"),
+            format!("check the file system that holds {path}"),
+        ),
+        FileStatus::Absent | FileStatus::Read(_) => unreachable!("handled by the caller"),
+    };
+    Verdict::new(state, reason, Some(fix))
+}
+
+fn blank(definition: &Definition, detail: String) -> Verdict {
+    let (state, reason) = match definition.blank {
+        BlankMeans::LoggedOut => (State::LoggedOut, format!("logged out: {detail}")),
+        BlankMeans::Invalid => (State::Invalid, detail),
+    };
+    Verdict::new(state, reason, Some(definition.fix.clone()))
+}
+
+fn secret_fields(definition: &Definition) -> String {
+    let names: Vec<String> = definition.secret.iter().map(|p| p.to_string()).collect();
+    names.join(" or ")
+}
+
+fn from_content(
+    definition: &Definition,
+    content: &Content,
+    path: &str,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    let facts = match content {
+        Content::Empty => return blank(definition, format!("{path} is empty")),
+        Content::Unparseable(problem) => {
+            return Verdict::new(
+                State::Invalid,
+                format!("{path} is damaged: {problem}"),
+                Some(format!("log in again to rewrite it: {}", definition.fix)),
+            )
+        }
+        Content::Parsed(facts) => facts,
+    };
+    if !facts.entry_present {
+        return blank(definition, format!("{path} holds no login"));
+    }
+    match facts.secret {
+        Presence::Present => {}
+        Presence::Absent if definition.keyring.is_some() => {
+            return keyring_unchecked(definition.keyring.as_ref().expect("checked"))
+        }
+        Presence::Absent => {
+            return blank(
+                definition,
+                format!("{} is missing from {path}", secret_fields(definition)),
+            )
+        }
+        Presence::Blank => {
+            return blank(
+                definition,
+                format!("{} in {path} is empty", secret_fields(definition)),
+            )
+        }
+    }
+    by_deadline(definition, facts, path, now, warn_ms)
+}
+
+fn by_deadline(
+    definition: &Definition,
+    facts: &LoginFacts,
+    path: &str,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    let renewable = definition.renews_itself || facts.refresh == Presence::Present;
+    let access = facts
+        .expires
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .copied();
+    let deadline = if renewable {
+        facts.refresh_expires.as_ref()
+    } else {
+        facts.expires.as_ref()
+    };
+    let deadline = match deadline {
+        Some(Err(why)) => return Verdict::new(
+            State::Unknown,
+            format!("cannot read the expiry in {path}: {why}"),
+            Some(format!(
+                "if {} still works, its file format changed: set `expires` in the config for {}",
+                definition.tool, definition.name
+            )),
+        ),
+        Some(Ok(at)) => Some(*at),
+        None => None,
+    };
+    let tool = &definition.tool;
+    let renewal = match (renewable, access) {
+        (true, Some(at)) if at <= now => format!(
+            "the access token expired {} ago and {tool} renews it by itself",
+            describe_span(now.millis() - at.millis())
+        ),
+        (true, _) => format!("{tool} renews its access token by itself"),
+        (false, _) => "logged in".to_string(),
+    };
+    let mut verdict = match deadline {
+        None => Verdict::new(
+            State::Ok,
+            format!("{renewal}; no login deadline is stored locally"),
+            None,
+        ),
+        Some(at) if at <= now => Verdict::new(
+            State::Expired,
+            format!(
+                "login expired {} ago ({})",
+                describe_span(now.millis() - at.millis()),
+                at.human()
+            ),
+            Some(definition.fix.clone()),
+        ),
+        Some(at) if at.millis() - warn_ms <= now.millis() => Verdict {
+            next_change_at: Some(at),
+            ..Verdict::new(
+                State::Expiring,
+                format!(
+                    "login expires in {} ({})",
+                    describe_span(at.millis() - now.millis()),
+                    at.human()
+                ),
+                Some(definition.fix.clone()),
+            )
+        },
+        Some(at) => Verdict {
+            next_change_at: Some(at.saturating_add_millis(-warn_ms)),
+            ..Verdict::new(
+                State::Ok,
+                format!(
+                    "{renewal}; login valid until {} (in {})",
+                    at.human(),
+                    describe_span(at.millis() - now.millis())
+                ),
+                None,
+            )
+        },
+    };
+    verdict.expires_at = deadline;
+    if renewable {
+        verdict.access_expires_at = access;
+    }
+    verdict
+}
+
+/// Where the file lives and who may read it: volatile storage breaks a login, open permissions
+/// make a usable one `insecure`.
+fn with_file_meta(
+    mut verdict: Verdict,
+    meta: &FileMeta,
+    uid: u32,
+    path: &str,
+    definition: &Definition,
+) -> Verdict {
+    if !meta.persistent && verdict.state != State::Expired {
+        let fix = format!(
+            "keep {path} on persistent storage (it is on {}), then: {}",
+            meta.fs, definition.fix
+        );
+        return Verdict {
+            state: State::Unpersisted,
+            reason: format!(
+                "{path} is on {}, which lives in memory: the login is lost at the next reboot; {}",
+                meta.fs, verdict.reason
+            ),
+            fix: Some(fix),
+            next_change_at: None,
+            ..verdict
+        };
+    }
+    let mut exposure = Vec::new();
+    if meta.uid != uid {
+        exposure.push(format!("owned by uid {}, not by you (uid {uid})", meta.uid));
+    }
+    if meta.mode & OTHERS_ACCESS != 0 {
+        exposure.push(format!("open to other users (mode {:04o})", meta.mode));
+    }
+    if exposure.is_empty() {
+        return verdict;
+    }
+    let exposure = exposure.join(" and ");
+    let secure_fix = if meta.uid != uid {
+        format!("chown {uid} {path} && chmod 600 {path}")
+    } else {
+        format!("chmod 600 {path}")
+    };
+    if verdict.state == State::Ok {
+        verdict.state = State::Insecure;
+        verdict.reason = format!("{path} is {exposure}; {}", verdict.reason);
+        verdict.fix = Some(secure_fix);
+    } else {
+        verdict.reason = format!("{}; also, {path} is {exposure}", verdict.reason);
+        verdict.fix = Some(match verdict.fix {
+            Some(fix) => format!("{fix}; then {secure_fix}"),
+            None => secure_fix,
+        });
+    }
+    verdict
+}

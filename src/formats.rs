@@ -1,0 +1,295 @@
+//! Reading the file formats credential stores use into one value tree.
+//!
+//! Guarantees: every format parses into a [`Document`] (JSON-like values) or a [`ParseProblem`]
+//! that says what is wrong and where (line, column) **without quoting the content**: these files
+//! hold secrets, so no parser message that could echo a value reaches the user.
+
+use crate::secret::Document;
+use serde_json::{Map, Value};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Json,
+    Yaml,
+    Toml,
+    Ini,
+    Netrc,
+    Text,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+            Format::Toml => "TOML",
+            Format::Ini => "INI",
+            Format::Netrc => "netrc",
+            Format::Text => "text",
+        })
+    }
+}
+
+/// Why a file could not be understood, in words safe to show (no content).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseProblem(pub String);
+
+impl fmt::Display for ParseProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ParseProblem(format!(
+            "not text: binary or non-UTF-8 data at byte {}",
+            e.valid_up_to()
+        ))
+    })?;
+    let value = match format {
+        Format::Json => parse_json(text)?,
+        Format::Yaml => parse_yaml(text)?,
+        Format::Toml => parse_toml(text)?,
+        Format::Ini => parse_ini(text),
+        Format::Netrc => parse_netrc(text),
+        Format::Text => Value::String(text.trim().to_string()),
+    };
+    Ok(Document::new(value))
+}
+
+fn parse_json(text: &str) -> Result<Value, ParseProblem> {
+    serde_json::from_str(text).map_err(|e| {
+        let at = format!("line {}, column {}", e.line(), e.column());
+        ParseProblem(match e.classify() {
+            serde_json::error::Category::Eof => format!("truncated JSON: it ends early at {at}"),
+            _ => format!("not valid JSON at {at}"),
+        })
+    })
+}
+
+fn parse_yaml(text: &str) -> Result<Value, ParseProblem> {
+    // An empty YAML document is null, which callers treat as "no fields".
+    serde_norway::from_str::<Value>(text).map_err(|e| {
+        ParseProblem(match e.location() {
+            Some(at) => format!(
+                "not valid YAML at line {}, column {}",
+                at.line(),
+                at.column()
+            ),
+            None => "not valid YAML".to_string(),
+        })
+    })
+}
+
+fn parse_toml(text: &str) -> Result<Value, ParseProblem> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        ParseProblem(match e.span() {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                format!("not valid TOML at line {line}, column {column}")
+            }
+            None => "not valid TOML".to_string(),
+        })
+    })?;
+    Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+fn toml_to_json(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => Value::Object(
+            table
+                .into_iter()
+                .map(|(k, v)| (k, toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// INI as npm, AWS and git write it: `[section]`, `key = value`, `;`/`#` comments. Keys before
+/// any section are top-level. Lenient: a line without `=` is a flag set to `true`.
+fn parse_ini(text: &str) -> Value {
+    let mut root = Map::new();
+    let mut section: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let name = name.trim().to_string();
+            root.entry(name.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            section = Some(name);
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k.trim(), Value::String(unquote(v.trim()).to_string())),
+            None => (line, Value::Bool(true)),
+        };
+        let target = match &section {
+            Some(name) => match root.get_mut(name) {
+                Some(Value::Object(map)) => map,
+                _ => continue,
+            },
+            None => &mut root,
+        };
+        target.insert(key.to_string(), value);
+    }
+    Value::Object(root)
+}
+
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if value.len() >= 2 && value.starts_with(quote) && value.ends_with(quote) {
+            return &value[1..value.len() - 1];
+        }
+    }
+    value
+}
+
+/// `.netrc`: `machine HOST login USER password PASS account ACCT`, and `default`, as
+/// `{HOST: {login, password, account}}`. `macdef` bodies are skipped; unknown words ignored.
+fn parse_netrc(text: &str) -> Value {
+    let mut root = Map::new();
+    let mut current: Option<String> = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let mut words = line.split_whitespace();
+        while let Some(word) = words.next() {
+            if word.starts_with('#') {
+                break;
+            }
+            match word {
+                "machine" => current = words.next().map(str::to_string),
+                "default" => current = Some("default".to_string()),
+                "login" | "password" | "account" => {
+                    if let (Some(host), Some(value)) = (&current, words.next()) {
+                        let entry = root
+                            .entry(host.clone())
+                            .or_insert_with(|| Value::Object(Map::new()));
+                        if let Value::Object(map) = entry {
+                            map.insert(word.to_string(), Value::String(value.to_string()));
+                        }
+                    }
+                }
+                "macdef" => {
+                    for body in lines.by_ref() {
+                        if body.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if let Some(host) = &current {
+            root.entry(host.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+    }
+    Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CANARY: &str = "sk-canary-7f3a";
+
+    fn problem(format: Format, text: &str) -> String {
+        parse(format, text.as_bytes()).unwrap_err().0
+    }
+
+    #[test]
+    fn problems_never_quote_content() {
+        let cases = [
+            (Format::Json, format!("{{\"token\": \"{CANARY}\"")),
+            (Format::Json, format!("{{\"token\": {CANARY}}}")),
+            (Format::Yaml, format!("token: \"{CANARY}\n  : - ]")),
+            (Format::Yaml, format!("{CANARY}: [\n")),
+            (Format::Toml, format!("token = {CANARY}")),
+            (Format::Toml, format!("{CANARY} = \"x\"\n{CANARY} = \"y\"")),
+        ];
+        for (format, text) in cases {
+            let message = problem(format, &text);
+            assert!(!message.contains("canary"), "{format}: {message}");
+            assert!(message.contains("line"), "{format}: {message}");
+        }
+    }
+
+    #[test]
+    fn truncated_json_is_named() {
+        assert_eq!(
+            problem(Format::Json, "{\"a\": {\"b\""),
+            "truncated JSON: it ends early at line 1, column 10"
+        );
+    }
+
+    #[test]
+    fn binary_is_not_text() {
+        let message = parse(Format::Json, &[b'{', 0xff, 0xfe, 0]).unwrap_err().0;
+        assert_eq!(message, "not text: binary or non-UTF-8 data at byte 1");
+    }
+
+    #[test]
+    fn ini_npmrc_and_aws() {
+        let doc = parse(
+            Format::Ini,
+            b"; npm\n//registry.npmjs.org/:_authToken=abc\nflag\n[profile x]\nregion = \"eu\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            doc.root(),
+            &json!({"//registry.npmjs.org/:_authToken": "abc", "flag": true, "profile x": {"region": "eu"}})
+        );
+    }
+
+    #[test]
+    fn netrc_entries_and_macdef() {
+        let doc = parse(
+            Format::Netrc,
+            b"machine a.example login u password p\nmacdef init\ncd /\n\ndefault login anonymous\n",
+        )
+        .unwrap();
+        assert_eq!(
+            doc.root(),
+            &json!({"a.example": {"login": "u", "password": "p"}, "default": {"login": "anonymous"}})
+        );
+    }
+
+    #[test]
+    fn toml_datetimes_become_strings() {
+        let doc = parse(Format::Toml, b"[auth]\nexpires = 2026-11-25T08:00:00Z\n").unwrap();
+        assert_eq!(
+            doc.root(),
+            &json!({"auth": {"expires": "2026-11-25T08:00:00Z"}})
+        );
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncé d", 7), (2, 4));
+        assert_eq!(line_column("", 10), (1, 1));
+    }
+}

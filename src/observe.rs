@@ -1,0 +1,461 @@
+//! Looking at a credential's stores: every piece of I/O that evaluation needs, and nothing more.
+//!
+//! Guarantees: reading is bounded ([`FILE_SIZE_LIMIT`]) and never blocks; the content is parsed,
+//! reduced to facts (is the secret there, when does it expire) and dropped before this returns, so
+//! an [`Observation`] holds no secret. Failures become facts too: nothing here panics or errors.
+
+use crate::config::{Definition, ExpirySpec};
+use crate::docpath::DocPath;
+use crate::formats::{self, ParseProblem};
+use crate::fsread::{read_bounded, ReadOutcome};
+use crate::paths::{self, Unexpanded};
+use crate::secret::{Document, Secret};
+use crate::timefmt::{EpochUnit, Timestamp};
+use serde_json::Value;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// No credential file is this large; a bigger one is `invalid` without being read.
+pub const FILE_SIZE_LIMIT: u64 = 8 << 20;
+/// A glob store looks at most at this many of its newest files.
+const GLOB_CANDIDATES: usize = 32;
+
+#[derive(Debug)]
+pub struct Observation {
+    /// The file stores looked at, in order of preference.
+    pub files: Vec<FileObservation>,
+    /// Index into `files` of the store in use: the first that exists.
+    pub primary: Option<usize>,
+    /// File specs that could not be expanded (an unset variable, no home).
+    pub unresolved: Vec<(String, Unexpanded)>,
+    pub marker: Option<MarkerObservation>,
+    /// Names of environment variables, set in this process, that override the stored login.
+    pub shadowed_by: Vec<String>,
+    /// The user the check ran as.
+    pub uid: u32,
+}
+
+#[derive(Debug)]
+pub struct FileObservation {
+    pub path: PathBuf,
+    pub status: FileStatus,
+}
+
+#[derive(Debug)]
+pub enum FileStatus {
+    Absent,
+    NotAFile(&'static str),
+    SymlinkLoop,
+    PermissionDenied,
+    TooLarge { size: u64, limit: u64 },
+    Failed(String),
+    Read(FileFacts),
+}
+
+#[derive(Debug)]
+pub struct FileFacts {
+    pub meta: FileMeta,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileMeta {
+    pub mode: u32,
+    pub uid: u32,
+    pub fs: String,
+    pub persistent: bool,
+    pub modified: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+pub enum Content {
+    /// Zero bytes, or only white space.
+    Empty,
+    Unparseable(ParseProblem),
+    Parsed(LoginFacts),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Present,
+    Blank,
+    Absent,
+}
+
+#[derive(Debug)]
+pub struct LoginFacts {
+    /// The `login_entry` field exists (always true when none is configured).
+    pub entry_present: bool,
+    pub secret: Presence,
+    pub refresh: Presence,
+    /// The earliest `expires` value: `None` when no such field is there.
+    pub expires: Option<Result<Timestamp, String>>,
+    pub refresh_expires: Option<Result<Timestamp, String>>,
+}
+
+#[derive(Debug)]
+pub struct MarkerObservation {
+    pub path: PathBuf,
+    pub present: bool,
+}
+
+impl Observation {
+    pub fn primary_file(&self) -> Option<&FileObservation> {
+        self.primary.map(|i| &self.files[i])
+    }
+
+    pub fn login_facts(&self) -> Option<&LoginFacts> {
+        match &self.primary_file()?.status {
+            FileStatus::Read(FileFacts {
+                content: Content::Parsed(facts),
+                ..
+            }) => Some(facts),
+            _ => None,
+        }
+    }
+
+    fn marker_present(&self) -> bool {
+        self.marker.as_ref().is_some_and(|m| m.present)
+    }
+
+    /// Whether `presets = "auto"` should turn this definition on.
+    pub fn detected(&self, definition: &Definition) -> bool {
+        if self.marker_present() {
+            return true;
+        }
+        match definition.detect {
+            crate::config::Detect::Store => self.primary.is_some(),
+            crate::config::Detect::Login => self
+                .login_facts()
+                .is_some_and(|f| f.entry_present && f.secret == Presence::Present),
+        }
+    }
+}
+
+/// Observes every store of `definition` as the current user, in the current environment.
+pub fn observe(definition: &Definition) -> Observation {
+    let mut files = Vec::new();
+    let mut unresolved = Vec::new();
+    for spec in &definition.files {
+        match paths::expand(spec) {
+            Ok(expanded) => {
+                for path in expanded {
+                    files.push(observe_path(&path, definition));
+                }
+            }
+            Err(why) => unresolved.push((spec.clone(), why)),
+        }
+    }
+    let primary = files
+        .iter()
+        .position(|f| !matches!(f.status, FileStatus::Absent));
+    let marker = definition.account_marker.as_ref().and_then(|marker| {
+        let path = paths::expand(&marker.file).ok()?.into_iter().next()?;
+        let present = match read_bounded(&path, FILE_SIZE_LIMIT) {
+            ReadOutcome::Read { bytes, .. } => formats::parse(marker.format, &bytes)
+                .map(|doc| presence(&doc, std::slice::from_ref(&marker.path)) == Presence::Present)
+                .unwrap_or(false),
+            _ => false,
+        };
+        Some(MarkerObservation { path, present })
+    });
+    let shadowed_by = definition
+        .env
+        .iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .cloned()
+        .collect();
+    Observation {
+        files,
+        primary,
+        unresolved,
+        marker,
+        shadowed_by,
+        uid: nix::unistd::geteuid().as_raw(),
+    }
+}
+
+fn is_glob(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.contains(['*', '?', '[']))
+}
+
+/// A plain path is observed as is. A glob picks, among its newest matches, the first that holds
+/// a login; when none does, the newest match (or, with no match, the pattern itself as absent).
+fn observe_path(path: &Path, definition: &Definition) -> FileObservation {
+    if !is_glob(path) {
+        return FileObservation {
+            path: path.to_path_buf(),
+            status: observe_file(path, definition),
+        };
+    }
+    let pattern = path.to_str().unwrap_or_default();
+    let mut matches: Vec<(Option<std::time::SystemTime>, PathBuf)> = glob::glob(pattern)
+        .map(|paths| {
+            paths
+                .filter_map(Result::ok)
+                .take(4096)
+                .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).ok(), p))
+                .collect()
+        })
+        .unwrap_or_default();
+    matches.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut newest: Option<FileObservation> = None;
+    for (_, candidate) in matches.into_iter().take(GLOB_CANDIDATES) {
+        let status = observe_file(&candidate, definition);
+        let holds_login = matches!(&status, FileStatus::Read(FileFacts { content: Content::Parsed(f), .. })
+            if f.entry_present && f.secret == Presence::Present);
+        let observation = FileObservation {
+            path: candidate,
+            status,
+        };
+        if holds_login {
+            return observation;
+        }
+        newest.get_or_insert(observation);
+    }
+    newest.unwrap_or(FileObservation {
+        path: path.to_path_buf(),
+        status: FileStatus::Absent,
+    })
+}
+
+fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
+    let (bytes, file, metadata) = match read_bounded(path, FILE_SIZE_LIMIT) {
+        ReadOutcome::Absent => return FileStatus::Absent,
+        ReadOutcome::NotAFile(kind) => return FileStatus::NotAFile(kind),
+        ReadOutcome::SymlinkLoop => return FileStatus::SymlinkLoop,
+        ReadOutcome::PermissionDenied => return FileStatus::PermissionDenied,
+        ReadOutcome::TooLarge { size, limit } => return FileStatus::TooLarge { size, limit },
+        ReadOutcome::Failed(e) => return FileStatus::Failed(e.to_string()),
+        ReadOutcome::Read {
+            bytes,
+            file,
+            metadata,
+        } => (bytes, file, metadata),
+    };
+    let (fs, persistent) = filesystem_of(&file);
+    let meta = FileMeta {
+        mode: metadata.mode() & 0o7777,
+        uid: metadata.uid(),
+        fs,
+        persistent,
+        modified: metadata.modified().ok().map(Timestamp::from_system_time),
+    };
+    let content = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Content::Empty
+    } else {
+        match formats::parse(definition.format, &bytes) {
+            Ok(document) => Content::Parsed(login_facts(&document, definition)),
+            Err(problem) => Content::Unparseable(problem),
+        }
+    };
+    drop(bytes);
+    FileStatus::Read(FileFacts { meta, content })
+}
+
+fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
+    let entry_present = definition
+        .login_entry
+        .as_ref()
+        .is_none_or(|entry| !entry.resolve(document.root()).is_empty());
+    LoginFacts {
+        entry_present,
+        secret: presence(document, &definition.secret),
+        refresh: definition
+            .refresh_token
+            .as_ref()
+            .map_or(Presence::Absent, |p| {
+                presence(document, std::slice::from_ref(p))
+            }),
+        expires: earliest_expiry(document, &definition.expires, definition.expires_unit),
+        refresh_expires: definition.refresh_expires.as_ref().and_then(|spec| {
+            earliest_expiry(
+                document,
+                std::slice::from_ref(spec),
+                definition.expires_unit,
+            )
+        }),
+    }
+}
+
+fn presence(document: &Document, paths: &[DocPath]) -> Presence {
+    let mut found_blank = false;
+    for path in paths {
+        for value in path.resolve(document.root()) {
+            if is_filled(value) {
+                return Presence::Present;
+            }
+            found_blank = true;
+        }
+    }
+    if found_blank {
+        Presence::Blank
+    } else {
+        Presence::Absent
+    }
+}
+
+fn is_filled(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(_) => true,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
+}
+
+/// The earliest readable expiry among all fields the specs reach. Unreadable values count only
+/// when nothing readable is found (then the error names the field, never its value).
+fn earliest_expiry(
+    document: &Document,
+    specs: &[ExpirySpec],
+    unit: EpochUnit,
+) -> Option<Result<Timestamp, String>> {
+    let mut earliest: Option<Timestamp> = None;
+    let mut problem: Option<String> = None;
+    for spec in specs {
+        for value in spec.path.resolve(document.root()) {
+            match read_expiry(value, spec.jwt, unit) {
+                Ok(Some(at)) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
+                Ok(None) => {}
+                Err(why) => {
+                    problem.get_or_insert(format!("{} {why}", spec.path));
+                }
+            }
+        }
+    }
+    match (earliest, problem) {
+        (Some(at), _) => Some(Ok(at)),
+        (None, Some(why)) => Some(Err(why)),
+        (None, None) => None,
+    }
+}
+
+fn read_expiry(value: &Value, jwt: bool, unit: EpochUnit) -> Result<Option<Timestamp>, String> {
+    if jwt {
+        return match value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(token) => jwt_expiry(&Secret::new(token.as_str())).map(Some),
+            _ => Err("is not a JWT".into()),
+        };
+    }
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(|n| Timestamp::from_epoch_number(n, unit))
+            .map(Some)
+            .ok_or_else(|| "is not a usable epoch number".into()),
+        Value::String(s) => {
+            let text = s.trim();
+            if text.is_empty() {
+                Ok(None)
+            } else if let Ok(number) = text.parse::<f64>() {
+                Timestamp::from_epoch_number(number, unit)
+                    .map(Some)
+                    .ok_or_else(|| "is not a usable epoch number".into())
+            } else {
+                Timestamp::parse_datetime(text)
+                    .map(Some)
+                    .ok_or_else(|| "is not a date and time this tool knows".into())
+            }
+        }
+        _ => Err("is not a timestamp".into()),
+    }
+}
+
+/// The `exp` claim of a JWT (payload decoded without verifying the signature: only the date is read).
+fn jwt_expiry(token: &Secret) -> Result<Timestamp, String> {
+    use base64::Engine;
+    let payload = token
+        .expose()
+        .split('.')
+        .nth(1)
+        .ok_or("is not a JWT (no payload)")?;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| "is not a JWT (payload is not base64url)")?;
+    let claims: Value =
+        serde_json::from_slice(&decoded).map_err(|_| "is not a JWT (payload is not JSON)")?;
+    claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .and_then(|exp| Timestamp::from_epoch_number(exp, EpochUnit::Seconds))
+        .ok_or_else(|| "is a JWT without an exp claim".into())
+}
+
+/// The file system a file lives on, and whether it survives a reboot.
+fn filesystem_of(file: &std::fs::File) -> (String, bool) {
+    const TMPFS: i64 = 0x0102_1994;
+    const RAMFS: i64 = 0x8584_58f6;
+    let Ok(stat) = nix::sys::statfs::fstatfs(file) else {
+        return ("unknown".to_string(), true);
+    };
+    // The magic's integer type differs between architectures.
+    #[allow(clippy::unnecessary_cast)]
+    let magic = stat.filesystem_type().0 as i64;
+    let name = match magic {
+        0xEF53 => "ext4",
+        TMPFS => "tmpfs",
+        RAMFS => "ramfs",
+        0x9123_683E => "btrfs",
+        0x5846_5342 => "xfs",
+        0x794c_7630 => "overlay",
+        0x2fc1_2fc1 => "zfs",
+        0xF2F5_2010 => "f2fs",
+        0x6969 => "nfs",
+        0xFF53_4D42 | 0xFE53_4D42 => "cifs",
+        0x0102_1997 => "9p",
+        0x6573_5546 => "fuse",
+        0x4d44 => "vfat",
+        0x7366_746e | 0x5346_544e => "ntfs",
+        0x7371_7368 => "squashfs",
+        _ => return (format!("0x{magic:x}"), true),
+    };
+    (name.to_string(), magic != TMPFS && magic != RAMFS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> Secret {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        Secret::new(format!("{}.{}.sig", b64("{\"alg\":\"none\"}"), b64(claims)))
+    }
+
+    #[test]
+    fn jwt_exp_is_read() {
+        assert_eq!(
+            jwt_expiry(&jwt("{\"exp\":1764057600}")).unwrap().rfc3339(),
+            "2025-11-25T08:00:00Z"
+        );
+        assert!(jwt_expiry(&jwt("{\"sub\":\"x\"}"))
+            .unwrap_err()
+            .contains("without an exp"));
+        assert!(jwt_expiry(&Secret::new("opaque-token"))
+            .unwrap_err()
+            .contains("not a JWT"));
+        assert!(jwt_expiry(&Secret::new("a.%%%.c"))
+            .unwrap_err()
+            .contains("base64url"));
+    }
+
+    #[test]
+    fn expiry_values_in_every_form() {
+        let read = |v: Value| read_expiry(&v, false, EpochUnit::Auto);
+        let at = Some(Timestamp::from_secs(1_764_057_600));
+        assert_eq!(read(serde_json::json!(1_764_057_600)), Ok(at));
+        assert_eq!(read(serde_json::json!(1_764_057_600_000i64)), Ok(at));
+        assert_eq!(read(serde_json::json!("1764057600")), Ok(at));
+        assert_eq!(read(serde_json::json!("2025-11-25T08:00:00UTC")), Ok(at));
+        assert_eq!(read(serde_json::json!(null)), Ok(None));
+        assert_eq!(read(serde_json::json!("")), Ok(None));
+        assert!(read(serde_json::json!("soon")).is_err());
+        assert!(read(serde_json::json!({"a": 1})).is_err());
+    }
+}

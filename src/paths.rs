@@ -1,0 +1,229 @@
+//! Where things are: expansion of `~` and `$VAR` in store paths, and credwatch's own files.
+//!
+//! Guarantees: expansion works on raw bytes (a non-UTF-8 `$HOME` or `$CLAUDE_CONFIG_DIR` stays
+//! exact), never panics, and says which variable was missing instead of guessing a path.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+/// The user's home: `$HOME`, else the password database.
+pub fn home_dir() -> Option<PathBuf> {
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => Some(PathBuf::from(home)),
+        _ => directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf()),
+    }
+}
+
+/// `$CREDWATCH_CONFIG`, else `$XDG_CONFIG_HOME/credwatch/config.toml` (else `~/.config/…`).
+pub fn config_file() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CREDWATCH_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    xdg_dir("XDG_CONFIG_HOME", ".config").map(|dir| dir.join("credwatch").join("config.toml"))
+}
+
+fn xdg_dir(variable: &str, fallback_under_home: &str) -> Option<PathBuf> {
+    match std::env::var_os(variable).map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => Some(dir),
+        _ => home_dir().map(|home| home.join(fallback_under_home)),
+    }
+}
+
+/// Why a path spec did not expand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unexpanded {
+    VariableUnset(String),
+    NoHome,
+    Malformed(String),
+}
+
+impl std::fmt::Display for Unexpanded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unexpanded::VariableUnset(name) => write!(f, "${name} is not set"),
+            Unexpanded::NoHome => f.write_str("the home directory is unknown ($HOME is not set)"),
+            Unexpanded::Malformed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Expands `~`, `$VAR`, `${VAR}` and `${VAR:-default}` (the default expanded in turn), then splits
+/// a `:`-separated list as `$KUBECONFIG` holds one. An empty variable counts as unset.
+pub fn expand(spec: &str) -> Result<Vec<PathBuf>, Unexpanded> {
+    expand_with(spec, &|name| std::env::var_os(name), &home_dir)
+}
+
+pub fn expand_with(
+    spec: &str,
+    lookup: &dyn Fn(&str) -> Option<OsString>,
+    home: &dyn Fn() -> Option<PathBuf>,
+) -> Result<Vec<PathBuf>, Unexpanded> {
+    let expanded = expand_variables(spec, lookup, home)?;
+    Ok(expanded
+        .split(|b| *b == b':')
+        .filter(|part| !part.is_empty())
+        .map(|part| PathBuf::from(OsString::from_vec(part.to_vec())))
+        .collect())
+}
+
+fn expand_variables(
+    spec: &str,
+    lookup: &dyn Fn(&str) -> Option<OsString>,
+    home: &dyn Fn() -> Option<PathBuf>,
+) -> Result<Vec<u8>, Unexpanded> {
+    let mut out: Vec<u8> = Vec::with_capacity(spec.len());
+    let bytes = spec.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        if bytes.get(i + 1) == Some(&b'{') {
+            let close = matching_brace(bytes, i + 1).ok_or_else(|| {
+                Unexpanded::Malformed(format!("\"{spec}\": \"${{\" without a closing \"}}\""))
+            })?;
+            let inner = &spec[i + 2..close];
+            let (name, default) = match inner.split_once(":-") {
+                Some((name, default)) => (name, Some(default)),
+                None => (inner, None),
+            };
+            check_name(name, spec)?;
+            match (lookup(name).filter(|v| !v.is_empty()), default) {
+                (Some(value), _) => out.extend_from_slice(value.as_bytes()),
+                (None, Some(default)) => {
+                    out.extend(expand_variables(default, lookup, home)?);
+                }
+                (None, None) => return Err(Unexpanded::VariableUnset(name.to_string())),
+            }
+            i = close + 1;
+        } else {
+            let len = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            if len == 0 {
+                out.push(b'$');
+                i += 1;
+                continue;
+            }
+            let name = &spec[i + 1..i + 1 + len];
+            let value = lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| Unexpanded::VariableUnset(name.to_string()))?;
+            out.extend_from_slice(value.as_bytes());
+            i += 1 + len;
+        }
+    }
+    if out.first() == Some(&b'~') && matches!(out.get(1), None | Some(b'/')) {
+        let home = home().ok_or(Unexpanded::NoHome)?;
+        let mut with_home = home.into_os_string().into_vec();
+        with_home.extend_from_slice(&out[1..]);
+        out = with_home;
+    }
+    Ok(out)
+}
+
+fn check_name(name: &str, spec: &str) -> Result<(), Unexpanded> {
+    let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Unexpanded::Malformed(format!(
+            "\"{spec}\": \"{name}\" is not a variable name"
+        )))
+    }
+}
+
+fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (i, b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A path for people and JSON: lossy only where the bytes are not UTF-8.
+pub fn display(path: &std::path::Path) -> String {
+    OsStr::new(path).to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_in(spec: &str, vars: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, Unexpanded> {
+        let vars: Vec<(String, OsString)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from_vec(v.to_vec())))
+            .collect();
+        expand_with(
+            spec,
+            &|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            &|| Some(PathBuf::from("/home/u")),
+        )
+    }
+
+    #[test]
+    fn tilde_variables_and_defaults() {
+        let one = |p: &str| Ok(vec![PathBuf::from(p)]);
+        assert_eq!(
+            expand_in("~/.vault-token", &[]),
+            one("/home/u/.vault-token")
+        );
+        assert_eq!(
+            expand_in("${CLAUDE_CONFIG_DIR:-~/.claude}/.credentials.json", &[]),
+            one("/home/u/.claude/.credentials.json")
+        );
+        assert_eq!(
+            expand_in(
+                "${CLAUDE_CONFIG_DIR:-~/.claude}/.credentials.json",
+                &[("CLAUDE_CONFIG_DIR", b"/srv/c")]
+            ),
+            one("/srv/c/.credentials.json")
+        );
+        assert_eq!(expand_in("${A:-${B:-~/x}}/y", &[("B", b"/b")]), one("/b/y"));
+        assert_eq!(
+            expand_in("$GH_CONFIG_DIR/hosts.yml", &[]),
+            Err(Unexpanded::VariableUnset("GH_CONFIG_DIR".into()))
+        );
+        assert_eq!(expand_in("~user/x", &[]), one("~user/x"));
+    }
+
+    #[test]
+    fn lists_and_raw_bytes() {
+        assert_eq!(
+            expand_in(
+                "${KUBECONFIG:-~/.kube/config}",
+                &[("KUBECONFIG", b"/a:/b::")]
+            ),
+            Ok(vec![PathBuf::from("/a"), PathBuf::from("/b")])
+        );
+        let raw = expand_in("$D/f", &[("D", b"/t/\xff")]).unwrap();
+        assert_eq!(raw[0].as_os_str().as_bytes(), b"/t/\xff/f");
+    }
+
+    #[test]
+    fn malformed_specs() {
+        assert!(matches!(
+            expand_in("${A", &[]),
+            Err(Unexpanded::Malformed(_))
+        ));
+        assert!(matches!(
+            expand_in("${A B}", &[]),
+            Err(Unexpanded::Malformed(_))
+        ));
+        assert_eq!(expand_in("a$", &[]), Ok(vec![PathBuf::from("a$")]));
+    }
+}
