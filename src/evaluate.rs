@@ -7,7 +7,7 @@
 
 use crate::config::{BlankMeans, Definition};
 use crate::observe::{Content, FileFacts, FileMeta, FileStatus, LoginFacts, Observation, Presence};
-use crate::paths::display;
+use crate::paths::display_short;
 use crate::state::State;
 use crate::timefmt::{describe_span, Timestamp};
 
@@ -50,7 +50,7 @@ pub fn evaluate(
     let mut verdict = match observation.primary_file() {
         None => no_store(definition, observation),
         Some(file) => {
-            let path = display(&file.path);
+            let path = display_short(&file.path, observation.home.as_deref());
             match &file.status {
                 FileStatus::Read(FileFacts { meta, content }) => {
                     let base = from_content(definition, content, &path, now, warn_ms);
@@ -62,20 +62,25 @@ pub fn evaluate(
     };
     if !observation.shadowed_by.is_empty() {
         let names = observation.shadowed_by.join(", ");
-        let verb = if observation.shadowed_by.len() == 1 {
-            "is"
+        let (is, takes) = if observation.shadowed_by.len() == 1 {
+            ("is", "takes")
         } else {
-            "are"
+            ("are", "take")
         };
         verdict.reason.push_str(&format!(
-            "; {names} {verb} set in this shell and take precedence over this login"
+            "; {names} {is} set in this shell and {takes} precedence over this login"
         ));
     }
     verdict
 }
 
 fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
-    let candidates: Vec<String> = observation.files.iter().map(|f| display(&f.path)).collect();
+    let home = observation.home.as_deref();
+    let candidates: Vec<String> = observation
+        .files
+        .iter()
+        .map(|f| display_short(&f.path, home))
+        .collect();
     let marker = observation.marker.as_ref().filter(|m| m.present);
     if let Some(marker) = marker {
         let stored_at = candidates
@@ -86,7 +91,7 @@ fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
             State::Unpersisted,
             format!(
                 "{} names a logged-in account, but no credential is stored at {stored_at}: the login did not persist",
-                display(&marker.path)
+                display_short(&marker.path, home)
             ),
             Some(format!(
                 "{}, then check that {stored_at} exists: credwatch status {}",
@@ -241,14 +246,16 @@ fn by_deadline(
         facts.expires.as_ref()
     };
     let deadline = match deadline {
-        Some(Err(why)) => return Verdict::new(
-            State::Unknown,
-            format!("cannot read the expiry in {path}: {why}"),
-            Some(format!(
+        Some(Err(why)) => {
+            return Verdict::new(
+                State::Unknown,
+                format!("cannot read the expiry in {path}: {why}"),
+                Some(format!(
                 "if {} still works, its file format changed: set `expires` in the config for {}",
                 definition.tool, definition.name
             )),
-        ),
+            )
+        }
         Some(Ok(at)) => Some(*at),
         None => None,
     };

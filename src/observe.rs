@@ -33,6 +33,8 @@ pub struct Observation {
     pub shadowed_by: Vec<String>,
     /// The user the check ran as.
     pub uid: u32,
+    /// The home directory, to show paths under it as `~/…`.
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -172,6 +174,7 @@ pub fn observe(definition: &Definition) -> Observation {
         marker,
         shadowed_by,
         uid: nix::unistd::geteuid().as_raw(),
+        home: paths::home_dir(),
     }
 }
 

@@ -159,6 +159,16 @@ pub fn display(path: &std::path::Path) -> String {
     OsStr::new(path).to_string_lossy().into_owned()
 }
 
+/// A path for people: `~/…` under `home`, else as [`display`] shows it.
+pub fn display_short(path: &std::path::Path, home: Option<&std::path::Path>) -> String {
+    match home.and_then(|home| path.strip_prefix(home).ok()) {
+        Some(rest) if home.is_some_and(|h| h != std::path::Path::new("/")) => {
+            format!("~/{}", display(rest))
+        }
+        _ => display(path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,335 @@
+//! An isolated user for each test: its own HOME, XDG dirs and runtime dir under the target dir
+//! (a persistent file system, so "on tmpfs" is only ever what a test sets up on purpose), and the
+//! real `credwatch` binary run with a cleared environment.
+
+use credwatch::timefmt::Timestamp;
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A token planted in fixtures and env vars; it must never appear in any output.
+pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
+
+pub const DAY: i64 = 86_400;
+
+pub struct TestHome {
+    _root: tempfile::TempDir,
+    pub home: PathBuf,
+    pub config_home: PathBuf,
+    pub state_home: PathBuf,
+    pub runtime_dir: PathBuf,
+    env: BTreeMap<String, std::ffi::OsString>,
+}
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The one credential in a `status NAME --json` answer.
+    pub fn credential(&self, name: &str) -> serde_json::Value {
+        let doc = self.json();
+        doc["credentials"]
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no credential {name} in:\n{}", self.stdout))
+    }
+}
+
+/// Expiry times a fixture is rendered with, in seconds since the epoch.
+#[derive(Clone, Copy)]
+pub struct Times {
+    /// The login deadline (or the only expiry, for tools without refresh).
+    pub expires: i64,
+    /// A short-lived access token's expiry.
+    pub access_expires: i64,
+}
+
+impl Times {
+    pub fn valid_for(days: i64) -> Self {
+        let now = now_secs();
+        Times {
+            expires: now + days * DAY,
+            access_expires: now - 3600,
+        }
+    }
+
+    pub fn expired_since(days: i64) -> Self {
+        let now = now_secs();
+        Times {
+            expires: now - days * DAY,
+            access_expires: now - days * DAY,
+        }
+    }
+}
+
+pub fn now_secs() -> i64 {
+    Timestamp::now().millis() / 1000
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn jwt_with_exp(exp: i64) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&format!(
+            r#"{{"iss":"https://issuer.example.com","sub":"{CANARY}","exp":{exp}}}"#
+        )),
+        b64(CANARY)
+    )
+}
+
+pub fn canary_base64() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("octocat:{CANARY}"))
+}
+
+fn render(template: &str, times: Times) -> String {
+    let iso = |secs: i64| Timestamp::from_secs(secs).rfc3339();
+    let now = now_secs();
+    template
+        .replace("{{SECRET_B64}}", &canary_base64())
+        .replace("{{SECRET}}", CANARY)
+        .replace("{{JWT}}", &jwt_with_exp(times.expires))
+        .replace("{{EXP_MS}}", &(times.expires * 1000).to_string())
+        .replace("{{EXP_S}}", &times.expires.to_string())
+        .replace("{{EXP_AWS}}", &iso(times.expires))
+        .replace("{{EXP_AWS_UTC}}", &iso(times.expires).replace('Z', "UTC"))
+        .replace(
+            "{{ACCESS_EXP_MS}}",
+            &(times.access_expires * 1000).to_string(),
+        )
+        .replace("{{ACCESS_EXP_S}}", &times.access_expires.to_string())
+        .replace("{{REG_EXP_AWS}}", &iso(now + 80 * DAY))
+        .replace("{{OLD_RFC3339}}", &iso(now - 300 * DAY))
+        .replace("{{NOW_S}}", &now.to_string())
+}
+
+impl TestHome {
+    pub fn new() -> Self {
+        let root = tempfile::Builder::new()
+            .prefix("home-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("temp dir under the target dir");
+        // Traversable, so a test can run the binary as another user.
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = root.path().join("home");
+        let config_home = home.join(".config");
+        let state_home = home.join(".local/state");
+        let runtime_dir = root.path().join("run");
+        for dir in [&home, &config_home, &state_home, &runtime_dir] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mut env = BTreeMap::new();
+        env.insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
+        env.insert("HOME".into(), home.clone().into());
+        env.insert("XDG_CONFIG_HOME".into(), config_home.clone().into());
+        env.insert("XDG_STATE_HOME".into(), state_home.clone().into());
+        env.insert("XDG_RUNTIME_DIR".into(), runtime_dir.clone().into());
+        env.insert("LANG".into(), "C.UTF-8".into());
+        TestHome {
+            _root: root,
+            home,
+            config_home,
+            state_home,
+            runtime_dir,
+            env,
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.home.join(relative)
+    }
+
+    pub fn set_env(&mut self, name: &str, value: impl Into<std::ffi::OsString>) -> &mut Self {
+        self.env.insert(name.into(), value.into());
+        self
+    }
+
+    /// Writes a file under HOME (parents created), mode 0600 as tools write credentials.
+    pub fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(relative);
+        write_file(&path, content.as_ref());
+        path
+    }
+
+    pub fn write_config(&self, text: impl AsRef<[u8]>) -> PathBuf {
+        self.write(".config/credwatch/config.toml", text)
+    }
+
+    /// Copies `tests/fixtures/NAME/` into HOME, rendering placeholders with `times`.
+    pub fn install_fixture(&self, name: &str, times: Times) {
+        let source = fixtures_dir().join(name);
+        assert!(source.is_dir(), "no fixture {name}");
+        for entry in walk(&source) {
+            let relative = entry.strip_prefix(&source).unwrap();
+            let template = std::fs::read_to_string(&entry).unwrap();
+            write_file(
+                &self.home.join(relative),
+                render(&template, times).as_bytes(),
+            );
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.command_as(None, args)
+    }
+
+    /// The binary, optionally as another user (`setpriv`, for tests that need one without root powers).
+    pub fn command_as(&self, uid: Option<u32>, args: &[&str]) -> Command {
+        let binary = env!("CARGO_BIN_EXE_credwatch");
+        let mut command = match uid {
+            Some(uid) => {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={uid}"),
+                    "--clear-groups",
+                    binary,
+                ]);
+                c
+            }
+            None => Command::new(binary),
+        };
+        command.args(args).env_clear().envs(&self.env);
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        run_command(self.command(args))
+    }
+
+    pub fn status(&self, names: &[&str]) -> Outcome {
+        let mut args = vec!["status", "--json"];
+        args.extend_from_slice(names);
+        self.run(&args)
+    }
+}
+
+/// Runs a command, failing the test if it hangs (20 s) or panics.
+pub fn run_command(mut command: Command) -> Outcome {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn credwatch");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().ok();
+            panic!("credwatch hung for 20 s: {command:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().expect("output");
+    let outcome = Outcome {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !outcome.stderr.contains("panicked"),
+        "credwatch panicked:\n{}",
+        outcome.stderr
+    );
+    assert!(
+        [0, 1, 2, 3].contains(&outcome.code),
+        "exit code {} is not in the contract:\n{}",
+        outcome.code,
+        outcome.stderr
+    );
+    outcome
+}
+
+/// Runs a command and returns its outcome with the peak RSS (KiB) of exactly that process,
+/// read with `wait4` (RUSAGE_CHILDREN would mix in the forked test process itself).
+#[allow(unsafe_code)]
+pub fn run_measuring_rss(mut command: Command) -> (Outcome, i64) {
+    use std::io::Read;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn credwatch");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 reaps our own child by pid.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as nix::libc::pid_t;
+    let reaped = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4");
+    let code = if nix::libc::WIFEXITED(status) {
+        nix::libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (
+        Outcome {
+            code,
+            stdout,
+            stderr,
+        },
+        usage.ru_maxrss,
+    )
+}
+
+fn write_file(path: &Path, content: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}

@@ -1,0 +1,8 @@
+//! credwatch's integration tests: the real binary against real files in an isolated HOME.
+
+mod bad_input;
+mod config;
+mod harness;
+mod presets;
+mod secrets;
+mod status;

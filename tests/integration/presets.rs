@@ -1,0 +1,423 @@
+//! Each preset against fixtures in its tool's documented format: what a user of that tool sees.
+
+use crate::harness::{now_secs, TestHome, Times, DAY};
+use serde_json::Value;
+
+fn state_of(home: &TestHome, name: &str) -> Value {
+    home.status(&[name]).credential(name)
+}
+
+/// Every preset, with a fresh login, is usable; and `presets = "auto"` finds each one.
+#[test]
+fn every_preset_with_a_fresh_login_is_ok_and_auto_detected() {
+    let home = TestHome::new();
+    let presets = [
+        "claude",
+        "gh",
+        "aws-sso",
+        "aws-cli-cache",
+        "azure",
+        "kube",
+        "docker",
+        "npm",
+        "git",
+        "vault",
+    ];
+    for name in presets {
+        home.install_fixture(name, Times::valid_for(30));
+    }
+    let outcome = home.run(&["status", "--json"]);
+    let doc = outcome.json();
+    let found: Vec<&str> = doc["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, presets, "auto mode finds every tool with a login");
+    for credential in doc["credentials"].as_array().unwrap() {
+        assert_eq!(credential["state"], "ok", "{credential:#}");
+        assert_eq!(credential["usable"], true);
+    }
+    assert_eq!(outcome.code, 0);
+}
+
+#[test]
+fn nothing_installed_means_nothing_watched() {
+    let home = TestHome::new();
+    let outcome = home.run(&["status"]);
+    assert_eq!(outcome.code, 0);
+    assert!(
+        outcome.stdout.starts_with("No credentials to watch"),
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(
+        home.status(&[]).json()["credentials"],
+        serde_json::json!([])
+    );
+}
+
+/// Claude's access token lasts hours and renews itself: an expired `expiresAt` is not a broken
+/// login while a refresh token is there. The login deadline is `refreshTokenExpiresAt`.
+#[test]
+fn claude_expired_access_token_with_refresh_token_is_ok() {
+    let home = TestHome::new();
+    home.install_fixture("claude", Times::valid_for(20));
+    let claude = state_of(&home, "claude");
+    assert_eq!(claude["state"], "ok");
+    assert!(claude["reason"]
+        .as_str()
+        .unwrap()
+        .contains("the access token expired 60 min ago and Claude Code renews it by itself"));
+    let deadline = Times::valid_for(20).expires;
+    assert_eq!(
+        claude["expires_at"],
+        credwatch::timefmt::Timestamp::from_secs(deadline).rfc3339()
+    );
+    assert!(claude["access_expires_at"].is_string());
+}
+
+#[test]
+fn claude_login_deadline_within_three_days_is_expiring() {
+    let home = TestHome::new();
+    home.install_fixture("claude", Times::valid_for(2));
+    let claude = state_of(&home, "claude");
+    assert_eq!(claude["state"], "expiring");
+    assert_eq!(claude["usable"], true);
+    assert!(claude["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("login expires in 2 days"));
+    assert_eq!(claude["fix"], "claude /login");
+}
+
+#[test]
+fn claude_login_past_its_deadline_is_expired_with_the_fix() {
+    let home = TestHome::new();
+    home.install_fixture("claude", Times::expired_since(2));
+    let outcome = home.run(&["status", "claude"]);
+    assert_eq!(outcome.code, 1);
+    assert!(outcome.stdout.contains("expired"), "{}", outcome.stdout);
+    assert!(
+        outcome.stdout.contains("login expired 2 days ago"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("fix: claude /login"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn claude_without_refresh_token_expires_with_its_access_token() {
+    let home = TestHome::new();
+    let past = (now_secs() - 600) * 1000;
+    home.write(
+        ".claude/.credentials.json",
+        format!(r#"{{"claudeAiOauth":{{"accessToken":"t","expiresAt":{past}}}}}"#),
+    );
+    let claude = state_of(&home, "claude");
+    assert_eq!(claude["state"], "expired");
+    assert!(
+        claude["reason"].as_str().unwrap().contains("10 min ago"),
+        "{claude}"
+    );
+}
+
+/// The refresh race (#56339) and logout leave the file with empty tokens: logged out, not corrupt.
+#[test]
+fn claude_blanked_file_is_logged_out() {
+    let home = TestHome::new();
+    home.write(
+        ".claude/.credentials.json",
+        r#"{"claudeAiOauth":{"accessToken":"","refreshToken":"","expiresAt":0,"scopes":[]}}"#,
+    );
+    let claude = state_of(&home, "claude");
+    assert_eq!(claude["state"], "logged-out");
+    assert!(
+        claude["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("logged out:"),
+        "{claude}"
+    );
+    assert_eq!(claude["fix"], "claude /login");
+}
+
+/// The seed case: the welcome screen shows the account (`~/.claude.json` has `oauthAccount`),
+/// but `~/.claude/` holds no credentials file.
+#[test]
+fn claude_account_marker_without_credentials_is_unpersisted() {
+    let home = TestHome::new();
+    home.install_fixture("claude", Times::valid_for(20));
+    std::fs::remove_file(home.path(".claude/.credentials.json")).unwrap();
+    let outcome = home.run(&["status", "--json"]);
+    let claude = outcome.credential("claude");
+    assert_eq!(
+        claude["state"], "unpersisted",
+        "auto mode finds it through the marker"
+    );
+    let reason = claude["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("~/.claude.json names a logged-in account"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("no credential is stored at ~/.claude/.credentials.json"),
+        "{reason}"
+    );
+    assert_eq!(outcome.code, 1);
+}
+
+#[test]
+fn claude_config_dir_is_honoured() {
+    let mut home = TestHome::new();
+    home.install_fixture("claude", Times::expired_since(1));
+    let elsewhere = home.path("work-claude");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    home.set_env("CLAUDE_CONFIG_DIR", &elsewhere);
+    let good = TestHome::new();
+    good.install_fixture("claude", Times::valid_for(20));
+    std::fs::copy(
+        good.path(".claude/.credentials.json"),
+        elsewhere.join(".credentials.json"),
+    )
+    .unwrap();
+    let claude = state_of(&home, "claude");
+    assert_eq!(
+        claude["state"], "ok",
+        "reads $CLAUDE_CONFIG_DIR, not the expired ~/.claude"
+    );
+    assert_eq!(
+        claude["stores"][0]["path"],
+        elsewhere.join(".credentials.json").to_str().unwrap()
+    );
+}
+
+/// A login written to memory-backed storage (tmpfs) is gone at the next reboot.
+#[test]
+fn credentials_on_tmpfs_are_unpersisted() {
+    let shm = std::path::Path::new("/dev/shm");
+    if nix::sys::statfs::statfs(shm).map(|s| s.filesystem_type())
+        != Ok(nix::sys::statfs::TMPFS_MAGIC)
+    {
+        eprintln!("skipped: /dev/shm is not a tmpfs on this machine");
+        return;
+    }
+    let dir = tempfile::tempdir_in(shm).unwrap();
+    let mut home = TestHome::new();
+    home.set_env("CLAUDE_CONFIG_DIR", dir.path());
+    let fixture = TestHome::new();
+    fixture.install_fixture("claude", Times::valid_for(20));
+    std::fs::copy(
+        fixture.path(".claude/.credentials.json"),
+        dir.path().join(".credentials.json"),
+    )
+    .unwrap();
+    let claude = state_of(&home, "claude");
+    assert_eq!(claude["state"], "unpersisted");
+    assert!(
+        claude["reason"].as_str().unwrap().contains("is on tmpfs"),
+        "{claude}"
+    );
+    assert_eq!(claude["stores"][0]["persistent"], false);
+    assert_eq!(claude["stores"][0]["fs"], "tmpfs");
+}
+
+#[test]
+fn env_var_shadowing_is_named_but_never_valued() {
+    let mut home = TestHome::new();
+    home.install_fixture("claude", Times::valid_for(20));
+    home.set_env("ANTHROPIC_API_KEY", "sk-ant-api03-shadow-value");
+    home.set_env("GH_TOKEN", "");
+    let outcome = home.status(&["claude", "gh"]);
+    let claude = outcome.credential("claude");
+    assert_eq!(
+        claude["shadowed_by"],
+        serde_json::json!(["ANTHROPIC_API_KEY"])
+    );
+    assert!(claude["reason"]
+        .as_str()
+        .unwrap()
+        .contains("ANTHROPIC_API_KEY is set in this shell and takes precedence"));
+    assert_eq!(
+        outcome.credential("gh")["shadowed_by"],
+        serde_json::json!([]),
+        "empty is unset"
+    );
+    let text = home.run(&["status", "claude"]);
+    assert!(text.stdout.contains("ANTHROPIC_API_KEY"));
+    for output in [&outcome.stdout, &text.stdout, &text.stderr] {
+        assert!(!output.contains("shadow-value"));
+    }
+}
+
+#[test]
+fn gh_plaintext_token_is_ok_and_keyring_backed_is_not_guessed() {
+    let home = TestHome::new();
+    home.install_fixture("gh", Times::valid_for(1));
+    assert_eq!(state_of(&home, "gh")["state"], "ok");
+
+    let keyring = TestHome::new();
+    keyring.install_fixture("gh-keyring", Times::valid_for(1));
+    let gh = state_of(&keyring, "gh");
+    assert_eq!(
+        gh["state"], "unknown",
+        "keyring not read: undetermined, never logged out"
+    );
+    assert!(gh["reason"].as_str().unwrap().contains("gh:github.com"));
+    assert_eq!(gh["stores"][1]["kind"], "keyring");
+    assert_eq!(keyring.status(&["gh"]).code, 3);
+}
+
+#[test]
+fn gh_after_logout_of_every_host_is_logged_out() {
+    let home = TestHome::new();
+    home.write(".config/gh/hosts.yml", "{}\n");
+    assert_eq!(state_of(&home, "gh")["state"], "logged-out");
+}
+
+/// AWS keeps client registrations beside session tokens in the SSO cache: the token file is the
+/// one that matters, even when the registration was written later.
+#[test]
+fn aws_sso_picks_the_session_file_over_newer_registrations() {
+    let home = TestHome::new();
+    home.install_fixture("aws-sso", Times::expired_since(1));
+    let registration = home.path(".aws/sso/cache/botocore-client-id-eu-west-1.json");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&registration)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let sso = state_of(&home, "aws-sso");
+    assert_eq!(
+        sso["state"], "expired",
+        "legacy SSO token without refresh: {sso}"
+    );
+    assert_eq!(sso["fix"], "aws sso login");
+    assert!(sso["stores"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("0b8a4d7c3e1f2a9b8c7d6e5f4a3b2c1d0e9f8a7b.json"));
+}
+
+#[test]
+fn aws_sso_with_refresh_token_outlives_its_access_token() {
+    let home = TestHome::new();
+    let expired = credwatch::timefmt::Timestamp::from_secs(now_secs() - 3600).rfc3339();
+    let registration = credwatch::timefmt::Timestamp::from_secs(now_secs() + 60 * DAY).rfc3339();
+    home.write(
+        ".aws/sso/cache/abc.json",
+        format!(r#"{{"accessToken":"a","expiresAt":"{expired}","refreshToken":"r","registrationExpiresAt":"{registration}"}}"#),
+    );
+    let sso = state_of(&home, "aws-sso");
+    assert_eq!(sso["state"], "ok", "{sso}");
+    assert!(sso["reason"]
+        .as_str()
+        .unwrap()
+        .contains("the access token expired 60 min ago"));
+}
+
+/// The CLI writes `Expiration` with a `UTC` suffix; cached role credentials renew themselves.
+#[test]
+fn aws_cli_cache_reads_utc_suffix_and_is_not_a_deadline() {
+    let home = TestHome::new();
+    home.install_fixture("aws-cli-cache", Times::expired_since(1));
+    let cache = state_of(&home, "aws-cli-cache");
+    assert_eq!(cache["state"], "ok", "{cache}");
+    assert_eq!(
+        cache["access_expires_at"],
+        credwatch::timefmt::Timestamp::from_secs(Times::expired_since(1).expires).rfc3339()
+    );
+}
+
+#[test]
+fn azure_logout_empties_the_cache() {
+    let home = TestHome::new();
+    home.install_fixture("azure", Times::expired_since(1));
+    assert_eq!(
+        state_of(&home, "azure")["state"],
+        "ok",
+        "refresh token renews access"
+    );
+    home.write(
+        ".azure/msal_token_cache.json",
+        r#"{"AccessToken": {}, "RefreshToken": {}, "IdToken": {}, "Account": {}, "AppMetadata": {}}"#,
+    );
+    assert_eq!(state_of(&home, "azure")["state"], "logged-out");
+}
+
+#[test]
+fn kube_oidc_id_token_expiry_comes_from_the_jwt() {
+    let home = TestHome::new();
+    home.install_fixture("kube", Times::expired_since(1));
+    let kube = state_of(&home, "kube");
+    assert_eq!(kube["state"], "expired", "{kube}");
+    home.install_fixture("kube", Times::valid_for(1));
+    assert_eq!(state_of(&home, "kube")["state"], "expiring");
+}
+
+#[test]
+fn kube_config_list_in_kubeconfig_uses_the_first_existing() {
+    let mut home = TestHome::new();
+    home.install_fixture("kube", Times::valid_for(30));
+    let list = format!(
+        "{}:{}",
+        home.path("absent-config").display(),
+        home.path(".kube/config").display()
+    );
+    home.set_env("KUBECONFIG", list);
+    let kube = state_of(&home, "kube");
+    assert_eq!(kube["state"], "ok");
+    assert_eq!(kube["stores"][0]["present"], false);
+    assert_eq!(kube["stores"][1]["present"], true);
+}
+
+/// A `~/.docker/config.json` or `~/.npmrc` without a login is common: not a broken login.
+#[test]
+fn docker_and_npm_without_a_login_are_not_watched_unless_named() {
+    let home = TestHome::new();
+    home.write(".docker/config.json", r#"{"auths": {}}"#);
+    home.write(".npmrc", "registry=https://registry.npmjs.org/\n");
+    assert_eq!(
+        home.status(&[]).json()["credentials"],
+        serde_json::json!([])
+    );
+    assert_eq!(state_of(&home, "docker")["state"], "logged-out");
+    assert_eq!(state_of(&home, "npm")["state"], "logged-out");
+}
+
+#[test]
+fn git_store_emptied_by_a_rejected_credential_is_logged_out() {
+    let home = TestHome::new();
+    home.install_fixture("git", Times::valid_for(1));
+    assert_eq!(state_of(&home, "git")["state"], "ok");
+    home.write(".git-credentials", "");
+    assert_eq!(state_of(&home, "git")["state"], "logged-out");
+}
+
+#[test]
+fn vault_token_is_ok_and_vault_token_env_shadows_it() {
+    let mut home = TestHome::new();
+    home.install_fixture("vault", Times::valid_for(1));
+    home.set_env("VAULT_TOKEN", "hvs.other");
+    let vault = state_of(&home, "vault");
+    assert_eq!(vault["state"], "ok");
+    assert_eq!(vault["shadowed_by"], serde_json::json!(["VAULT_TOKEN"]));
+}
+
+#[test]
+fn a_named_preset_that_is_absent_is_missing() {
+    let home = TestHome::new();
+    let outcome = home.status(&["vault"]);
+    let vault = outcome.credential("vault");
+    assert_eq!(vault["state"], "missing");
+    assert_eq!(vault["reason"], "no credential at ~/.vault-token");
+    assert_eq!(vault["fix"], "vault login");
+    assert_eq!(outcome.code, 1);
+}
