@@ -267,7 +267,7 @@ pub fn run_command(mut command: Command) -> Outcome {
 
 /// Runs a command and returns its outcome with the peak RSS (KiB) of exactly that process,
 /// read with `wait4` (RUSAGE_CHILDREN would mix in the forked test process itself).
-#[allow(unsafe_code)]
+#[allow(unsafe_code, clippy::zombie_processes)] // reaped by wait4 below
 pub fn run_measuring_rss(mut command: Command) -> (Outcome, i64) {
     use std::io::Read;
     command
