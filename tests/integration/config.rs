@@ -288,3 +288,14 @@ fn presets_lists_what_is_found_and_prints_one_as_toml() {
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("no preset named \"kubectl\""));
 }
+
+#[test]
+fn shipped_example_config_is_valid() {
+    let mut home = TestHome::new();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/config.example.toml");
+    home.set_env("CREDWATCH_CONFIG", &example);
+    let check = home.run(&["config", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stdout.starts_with("config OK"), "{}", check.stdout);
+}

@@ -1,0 +1,126 @@
+//! Benchmark: `credwatch status` evaluating every preset on a realistic HOME.
+//!
+//! Run with `cargo bench --bench status` (release build). It prints a Markdown table for
+//! BENCHMARKS.md: wall time per run, with baselines measured in the same run so that a loaded or
+//! slower machine shows in the baselines too (`/bin/true` = the cost of starting any process,
+//! `credwatch --version` = starting this binary and doing nothing).
+//! Goal (issue #2): `status` median ≤ 5 ms.
+
+#[allow(dead_code)]
+#[path = "../tests/integration/harness.rs"]
+mod harness;
+
+use harness::{TestHome, Times};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WARMUP: usize = 20;
+const RUNS: usize = 300;
+
+struct Summary {
+    median: Duration,
+    p90: Duration,
+    p99: Duration,
+}
+
+fn summarize(mut samples: Vec<Duration>) -> Summary {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Summary {
+        median: at(0.5),
+        p90: at(0.9),
+        p99: at(0.99),
+    }
+}
+
+fn time_command(make: &dyn Fn() -> Command) -> Summary {
+    let run = || {
+        let started = Instant::now();
+        let status = make()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run");
+        assert!(status.code().is_some_and(|c| c <= 3), "{status}");
+        started.elapsed()
+    };
+    for _ in 0..WARMUP {
+        run();
+    }
+    summarize((0..RUNS).map(|_| run()).collect())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for the list of tests: there are none.
+    }
+    let realistic = TestHome::new();
+    for preset in [
+        "claude",
+        "gh",
+        "aws-sso",
+        "aws-cli-cache",
+        "azure",
+        "kube",
+        "docker",
+        "npm",
+        "git",
+        "vault",
+    ] {
+        realistic.install_fixture(preset, Times::valid_for(30));
+    }
+    // A realistic AWS SSO cache has old sessions and registrations beside the live one.
+    for i in 0..20 {
+        realistic.write(
+            &format!(".aws/sso/cache/old-{i:02}.json"),
+            format!(r#"{{"startUrl":"https://old{i}.awsapps.com/start","accessToken":"x","expiresAt":"2025-01-0{}T00:00:00Z"}}"#, i % 9 + 1),
+        );
+    }
+    let empty = TestHome::new();
+
+    let rows: Vec<(&str, Summary)> = vec![
+        (
+            "baseline: /bin/true",
+            time_command(&|| Command::new("/bin/true")),
+        ),
+        (
+            "baseline: credwatch --version",
+            time_command(&|| realistic.command(&["--version"])),
+        ),
+        (
+            "status, empty HOME",
+            time_command(&|| empty.command(&["status"])),
+        ),
+        (
+            "status, 10 presets (realistic HOME)",
+            time_command(&|| realistic.command(&["status"])),
+        ),
+        (
+            "status --json, 10 presets",
+            time_command(&|| realistic.command(&["status", "--json"])),
+        ),
+    ];
+    let version = rows[1].1.median;
+    println!("| command ({RUNS} runs after {WARMUP} warm-up) | median ms | p90 ms | p99 ms | median − `--version` ms |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, s) in &rows {
+        let over = s.median.saturating_sub(version);
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            ms(s.median),
+            ms(s.p90),
+            ms(s.p99),
+            ms(over)
+        );
+    }
+    let goal = rows[3].1.median <= Duration::from_millis(5);
+    println!(
+        "\ngoal `status` median ≤ 5 ms on a realistic HOME: {}",
+        if goal { "met" } else { "NOT met" }
+    );
+}
