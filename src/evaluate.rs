@@ -369,3 +369,181 @@ fn with_file_meta(
     }
     verdict
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::{FileObservation, MarkerObservation};
+    use std::path::PathBuf;
+
+    const DAY_MS: i64 = 86_400_000;
+    const WARN: i64 = 3 * DAY_MS;
+
+    fn claude() -> Definition {
+        crate::presets::load("claude").unwrap().unwrap()
+    }
+
+    fn meta(mode: u32, persistent: bool) -> FileMeta {
+        FileMeta {
+            mode,
+            uid: 1000,
+            fs: if persistent { "ext4" } else { "tmpfs" }.into(),
+            persistent,
+            modified: None,
+        }
+    }
+
+    fn observed(status: FileStatus) -> Observation {
+        Observation {
+            files: vec![FileObservation {
+                path: PathBuf::from("/home/u/.claude/.credentials.json"),
+                status,
+            }],
+            primary: Some(0),
+            unresolved: vec![],
+            marker: None,
+            shadowed_by: vec![],
+            uid: 1000,
+            home: Some(PathBuf::from("/home/u")),
+        }
+    }
+
+    fn logged_in(deadline: Option<Timestamp>, refresh: Presence, meta: FileMeta) -> Observation {
+        observed(FileStatus::Read(FileFacts {
+            meta,
+            content: Content::Parsed(LoginFacts {
+                entry_present: true,
+                secret: Presence::Present,
+                refresh,
+                expires: Some(Ok(Timestamp::from_millis(500))),
+                refresh_expires: deadline.map(Ok),
+            }),
+        }))
+    }
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    #[test]
+    fn next_change_walks_ok_expiring_expired() {
+        let deadline = at(100 * DAY_MS);
+        let obs = logged_in(Some(deadline), Presence::Present, meta(0o600, true));
+        let ok = evaluate(&claude(), &obs, at(10 * DAY_MS), WARN);
+        assert_eq!(ok.state, State::Ok);
+        assert_eq!(
+            ok.next_change_at,
+            Some(at(97 * DAY_MS)),
+            "the warning window opens"
+        );
+        let expiring = evaluate(&claude(), &obs, at(97 * DAY_MS), WARN);
+        assert_eq!(expiring.state, State::Expiring);
+        assert_eq!(expiring.next_change_at, Some(deadline));
+        let expired = evaluate(&claude(), &obs, deadline, WARN);
+        assert_eq!(expired.state, State::Expired);
+        assert_eq!(expired.next_change_at, None);
+        assert_eq!(expired.expires_at, Some(deadline));
+    }
+
+    #[test]
+    fn without_refresh_token_the_access_expiry_is_the_deadline() {
+        let obs = logged_in(Some(at(100 * DAY_MS)), Presence::Blank, meta(0o600, true));
+        let verdict = evaluate(&claude(), &obs, at(1000), WARN);
+        assert_eq!(
+            verdict.state,
+            State::Expired,
+            "expiresAt (500 ms) has passed"
+        );
+        assert_eq!(verdict.access_expires_at, None);
+    }
+
+    #[test]
+    fn volatile_storage_breaks_a_usable_login_but_not_an_expired_one() {
+        let obs = logged_in(
+            Some(at(100 * DAY_MS)),
+            Presence::Present,
+            meta(0o600, false),
+        );
+        let verdict = evaluate(&claude(), &obs, at(0), WARN);
+        assert_eq!(verdict.state, State::Unpersisted);
+        assert_eq!(verdict.next_change_at, None);
+        let expired = evaluate(&claude(), &obs, at(200 * DAY_MS), WARN);
+        assert_eq!(expired.state, State::Expired);
+    }
+
+    #[test]
+    fn open_mode_is_insecure_when_ok_and_a_note_when_expiring() {
+        let obs = logged_in(Some(at(100 * DAY_MS)), Presence::Present, meta(0o640, true));
+        let ok = evaluate(&claude(), &obs, at(0), WARN);
+        assert_eq!(ok.state, State::Insecure);
+        assert_eq!(
+            ok.fix.as_deref(),
+            Some("chmod 600 ~/.claude/.credentials.json")
+        );
+        assert_eq!(ok.next_change_at, Some(at(97 * DAY_MS)));
+        let expiring = evaluate(&claude(), &obs, at(98 * DAY_MS), WARN);
+        assert_eq!(expiring.state, State::Expiring);
+        assert!(expiring
+            .reason
+            .ends_with("also, ~/.claude/.credentials.json is open to other users (mode 0640)"));
+        assert_eq!(
+            expiring.fix.as_deref(),
+            Some("claude /login; then chmod 600 ~/.claude/.credentials.json")
+        );
+    }
+
+    #[test]
+    fn marker_without_store_is_unpersisted_and_without_marker_missing() {
+        let mut obs = observed(FileStatus::Absent);
+        obs.primary = None;
+        assert_eq!(evaluate(&claude(), &obs, at(0), WARN).state, State::Missing);
+        obs.marker = Some(MarkerObservation {
+            path: PathBuf::from("/home/u/.claude.json"),
+            present: true,
+        });
+        let verdict = evaluate(&claude(), &obs, at(0), WARN);
+        assert_eq!(verdict.state, State::Unpersisted);
+        assert!(verdict
+            .reason
+            .starts_with("~/.claude.json names a logged-in account"));
+    }
+
+    #[test]
+    fn undeterminable_checks_are_unknown_never_logged_out() {
+        let denied = evaluate(
+            &claude(),
+            &observed(FileStatus::PermissionDenied),
+            at(0),
+            WARN,
+        );
+        assert_eq!(denied.state, State::Unknown);
+        let failed = evaluate(
+            &claude(),
+            &observed(FileStatus::Failed("EIO".into())),
+            at(0),
+            WARN,
+        );
+        assert_eq!(failed.state, State::Unknown);
+        let mut bad_expiry = logged_in(None, Presence::Present, meta(0o600, true));
+        if let FileStatus::Read(FileFacts {
+            content: Content::Parsed(facts),
+            ..
+        }) = &mut bad_expiry.files[0].status
+        {
+            facts.refresh_expires = Some(Err("/x is not a timestamp".into()));
+        }
+        assert_eq!(
+            evaluate(&claude(), &bad_expiry, at(0), WARN).state,
+            State::Unknown
+        );
+    }
+
+    #[test]
+    fn per_credential_window_overrides_the_default() {
+        let mut definition = claude();
+        definition.warn_before_ms = Some(10 * DAY_MS);
+        let obs = logged_in(Some(at(100 * DAY_MS)), Presence::Present, meta(0o600, true));
+        let verdict = evaluate(&definition, &obs, at(91 * DAY_MS), WARN);
+        assert_eq!(verdict.state, State::Expiring);
+    }
+}

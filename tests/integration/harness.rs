@@ -216,6 +216,13 @@ impl TestHome {
         command
     }
 
+    /// Any program, in this test's isolated environment.
+    pub fn program(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
+        command.args(args).env_clear().envs(&self.env);
+        command
+    }
+
     pub fn run(&self, args: &[&str]) -> Outcome {
         run_command(self.command(args))
     }

@@ -157,3 +157,36 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// Colour on a terminal, none with NO_COLOR (no-color.org): driven through a real pseudo-terminal.
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let mut home = TestHome::new();
+    home.install_fixture("claude", Times::expired_since(1));
+    let binary = env!("CARGO_BIN_EXE_credwatch");
+    // `script` gives the command a pseudo-terminal as its stdout.
+    let on_tty = |home: &TestHome| {
+        let inner = format!("{binary} status claude");
+        let output = home
+            .program("script", &["-qec", &inner, "/dev/null"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let coloured = on_tty(&home);
+    assert!(coloured.contains("\x1b[1;31mexpired"), "{coloured:?}");
+    home.set_env("NO_COLOR", "1");
+    let plain = on_tty(&home);
+    assert!(
+        plain.contains("expired") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+}
