@@ -5,6 +5,7 @@
 
 use crate::config::{Config, Definition, PresetSelection};
 use crate::evaluate::{evaluate, Verdict};
+use crate::journal::Memory;
 use crate::observe::{observe, Observation};
 use crate::timefmt::Timestamp;
 
@@ -86,28 +87,45 @@ pub fn named(config: &Config, names: &[String]) -> anyhow::Result<Vec<Candidate>
     Ok(out)
 }
 
+/// What a check knows beyond the definition: the memory of credentials seen, and whether the
+/// environment is the user's shell (`status`) or the daemon's own (which shadows nothing).
+pub struct Context<'a> {
+    pub memory: &'a Memory,
+    pub env_is_users_shell: bool,
+}
+
+/// Observes and evaluates one definition; `None` when it is an auto preset with no store here
+/// that was never seen before.
+pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) -> Option<Checked> {
+    let definition = &candidate.definition;
+    let mut observation = observe(definition);
+    let seen_before = context.memory.was_seen(&definition.name);
+    if candidate.only_if_detected && !seen_before && !observation.detected(definition) {
+        return None;
+    }
+    if !context.env_is_users_shell {
+        observation.shadowed_by.clear();
+    }
+    if observation.primary.is_none() {
+        observation.gone_since = context
+            .memory
+            .vanished_at(&definition.name)
+            .and_then(Timestamp::parse_datetime);
+    }
+    let now = Timestamp::now();
+    let verdict = evaluate(definition, &observation, now, config.warn_before_ms);
+    Some(Checked {
+        definition: definition.clone(),
+        observation,
+        verdict,
+        checked_at: now,
+    })
+}
+
 /// Observes and evaluates candidates, dropping undetected auto presets.
-pub fn check(config: &Config, candidates: Vec<Candidate>) -> Vec<Checked> {
+pub fn check(config: &Config, candidates: Vec<Candidate>, context: &Context<'_>) -> Vec<Checked> {
     candidates
-        .into_iter()
-        .filter_map(|candidate| {
-            let observation = observe(&candidate.definition);
-            if candidate.only_if_detected && !observation.detected(&candidate.definition) {
-                return None;
-            }
-            let now = Timestamp::now();
-            let verdict = evaluate(
-                &candidate.definition,
-                &observation,
-                now,
-                config.warn_before_ms,
-            );
-            Some(Checked {
-                definition: candidate.definition,
-                observation,
-                verdict,
-                checked_at: now,
-            })
-        })
+        .iter()
+        .filter_map(|candidate| check_one(config, candidate, context))
         .collect()
 }

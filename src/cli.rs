@@ -32,6 +32,20 @@ pub enum Command {
         /// Print this preset's definition, ready to copy into config.toml
         name: Option<String>,
     },
+    /// Watch credentials and publish their state (foreground; the systemd user service runs this)
+    Daemon {
+        /// After a credential is written, check again this long after that it stayed
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
+        grace: i64,
+    },
+    /// What happened to each credential: created, modified, blanked, deleted, state changes
+    Journal {
+        /// Only this credential
+        name: Option<String>,
+        /// JSON lines, one event per line
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config, print its path, or show the definitions in effect
     Config {
         #[command(subcommand)]
@@ -59,4 +73,8 @@ pub enum ConfigAction {
     Path,
     /// Print the credential definitions in effect, as TOML
     Show,
+}
+
+fn parse_duration_arg(text: &str) -> Result<i64, String> {
+    crate::timefmt::parse_duration(text)
 }

@@ -60,18 +60,26 @@ pub fn evaluate(
             }
         }
     };
-    if !observation.shadowed_by.is_empty() {
-        let names = observation.shadowed_by.join(", ");
-        let (is, takes) = if observation.shadowed_by.len() == 1 {
-            ("is", "takes")
-        } else {
-            ("are", "take")
-        };
-        verdict.reason.push_str(&format!(
-            "; {names} {is} set in this shell and {takes} precedence over this login"
-        ));
+    if let Some(note) = shadow_note(&observation.shadowed_by) {
+        verdict.reason.push_str(&note);
     }
     verdict
+}
+
+/// The note added to a reason when environment variables override the stored login.
+pub fn shadow_note(names: &[String]) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
+    let (is, takes) = if names.len() == 1 {
+        ("is", "takes")
+    } else {
+        ("are", "take")
+    };
+    Some(format!(
+        "; {} {is} set in this shell and {takes} precedence over this login",
+        names.join(", ")
+    ))
 }
 
 fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
@@ -117,9 +125,13 @@ fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
             )),
         );
     }
+    let gone = observation
+        .gone_since
+        .map(|at| format!(" (it was there until {})", at.human()))
+        .unwrap_or_default();
     Verdict::new(
         State::Missing,
-        format!("no credential at {}", candidates.join(" or ")),
+        format!("no credential at {}{gone}", candidates.join(" or ")),
         Some(definition.fix.clone()),
     )
 }
@@ -387,6 +399,7 @@ mod tests {
         FileMeta {
             mode,
             uid: 1000,
+            size: 10,
             fs: if persistent { "ext4" } else { "tmpfs" }.into(),
             persistent,
             modified: None,
@@ -405,6 +418,7 @@ mod tests {
             shadowed_by: vec![],
             uid: 1000,
             home: Some(PathBuf::from("/home/u")),
+            gone_since: None,
         }
     }
 

@@ -38,6 +38,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Presets { name } = &command {
         return cmd::presets::run(name.as_deref());
     }
+    if let Command::Journal { name, json } = &command {
+        return cmd::journal::run(name.as_deref(), *json);
+    }
     if let Command::Config {
         action: ConfigAction::Path,
     } = &command
@@ -48,11 +51,18 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     tracing::debug!(path = ?config.path, definitions = config.definitions.len(), "config loaded");
     match command {
         Command::Status(args) => cmd::status::run(&config, &args),
+        Command::Daemon { grace } => {
+            drop(config); // the daemon loads (and reloads) it itself
+            credwatch::daemon::run(credwatch::daemon::Options {
+                config_path,
+                grace_ms: grace,
+            })
+        }
         Command::Config { action } => match action {
             ConfigAction::Check => cmd::config::check(&config, config_path.as_deref()),
             ConfigAction::Show => cmd::config::show(&config),
             ConfigAction::Path => unreachable!("handled above"),
         },
-        Command::Presets { .. } => unreachable!("handled above"),
+        Command::Presets { .. } | Command::Journal { .. } => unreachable!("handled above"),
     }
 }

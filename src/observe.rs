@@ -35,6 +35,8 @@ pub struct Observation {
     pub uid: u32,
     /// The home directory, to show paths under it as `~/…`.
     pub home: Option<PathBuf>,
+    /// When a credential seen before was first found gone (from the memory of credentials seen).
+    pub gone_since: Option<Timestamp>,
 }
 
 #[derive(Debug)]
@@ -64,6 +66,7 @@ pub struct FileFacts {
 pub struct FileMeta {
     pub mode: u32,
     pub uid: u32,
+    pub size: u64,
     pub fs: String,
     pub persistent: bool,
     pub modified: Option<Timestamp>,
@@ -175,6 +178,7 @@ pub fn observe(definition: &Definition) -> Observation {
         shadowed_by,
         uid: nix::unistd::geteuid().as_raw(),
         home: paths::home_dir(),
+        gone_since: None,
     }
 }
 
@@ -240,6 +244,7 @@ fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
     let meta = FileMeta {
         mode: metadata.mode() & 0o7777,
         uid: metadata.uid(),
+        size: metadata.len(),
         fs,
         persistent,
         modified: metadata.modified().ok().map(Timestamp::from_system_time),

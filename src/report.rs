@@ -8,26 +8,35 @@ use crate::observe::FileStatus;
 use crate::paths::display;
 use crate::state::State;
 use crate::timefmt::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct StatusDocument {
     pub schema: u32,
     pub generated_at: String,
-    pub source: &'static str,
+    /// `direct` (evaluated by this command) or `daemon` (read from the daemon's published state).
+    pub source: String,
     pub daemon: DaemonInfo,
     pub credentials: Vec<CredentialReport>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct DaemonInfo {
     pub running: bool,
     pub pid: Option<u32>,
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Until when the published state holds with nothing changing (the next deadline).
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// Why the config file was not (re)loaded; the daemon keeps the last good one.
+    #[serde(default)]
+    pub config_error: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct CredentialReport {
     pub name: String,
     pub tool: String,
@@ -44,7 +53,7 @@ pub struct CredentialReport {
     pub probe: Option<serde_json::Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum StoreReport {
     File {
@@ -117,15 +126,47 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
     }
 }
 
+/// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.
+fn daemon_seen() -> DaemonInfo {
+    let lock = crate::runtime::runtime_dir().join(crate::runtime::LOCK_FILE);
+    let pid = std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u32>().ok())
+        .filter(|pid| crate::runtime::credwatch_process_alive(*pid));
+    DaemonInfo {
+        running: pid.is_some(),
+        pid,
+        version: None,
+        valid_until: None,
+        config_error: None,
+    }
+}
+
+/// The daemon's published state, when a live daemon wrote it and it still holds.
+pub fn read_daemon_document(now: Timestamp) -> Option<StatusDocument> {
+    let path = crate::runtime::runtime_dir().join(crate::runtime::STATUS_FILE);
+    let bytes = match crate::fsread::read_bounded(&path, 64 << 20) {
+        crate::fsread::ReadOutcome::Read { bytes, .. } => bytes,
+        _ => return None,
+    };
+    let document: StatusDocument = serde_json::from_slice(&bytes).ok()?;
+    let pid = document.daemon.pid?;
+    if document.schema != SCHEMA_VERSION || !crate::runtime::credwatch_process_alive(pid) {
+        return None;
+    }
+    let holds = match &document.daemon.valid_until {
+        Some(until) => Timestamp::parse_datetime(until).is_some_and(|until| until > now),
+        None => true,
+    };
+    holds.then_some(document)
+}
+
 pub fn status_document(checked: &[Checked], generated_at: Timestamp) -> StatusDocument {
     StatusDocument {
         schema: SCHEMA_VERSION,
         generated_at: generated_at.rfc3339(),
-        source: "direct",
-        daemon: DaemonInfo {
-            running: false,
-            pid: None,
-        },
+        source: "direct".into(),
+        daemon: daemon_seen(),
         credentials: checked.iter().map(credential_report).collect(),
     }
 }

@@ -40,7 +40,12 @@ pub fn path(path: Option<&Path>) -> anyhow::Result<i32> {
 
 /// The definitions in effect (the user's, and the presets selected or detected), as TOML.
 pub fn show(config: &Config) -> anyhow::Result<i32> {
-    let checked = checks::check(config, checks::candidates(config)?);
+    let memory = crate::journal::Memory::load(crate::runtime::state_dir().as_deref());
+    let context = checks::Context {
+        memory: &memory,
+        env_is_users_shell: true,
+    };
+    let checked = checks::check(config, checks::candidates(config)?, &context);
     let shown = RawConfig {
         warn_before: config.raw.warn_before.clone(),
         presets: config.raw.presets.clone(),

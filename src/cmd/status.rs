@@ -1,10 +1,16 @@
 //! `credwatch status`: every watched credential, its state, why, and the fix.
+//!
+//! Reads the daemon's published state when a live daemon wrote it and it still holds (and says
+//! so); otherwise, or with `--live`, evaluates directly. Environment shadowing is always judged
+//! from the caller's environment, never the daemon's.
 
-use crate::checks::{self, Checked};
+use crate::checks::{self, Candidate, Context};
 use crate::cli::StatusArgs;
 use crate::config::Config;
+use crate::evaluate::shadow_note;
+use crate::journal::Memory;
 use crate::output::{paint, print, use_color};
-use crate::report::status_document;
+use crate::report::{read_daemon_document, status_document, CredentialReport, StatusDocument};
 use crate::state::{exit_code, Group, State};
 use crate::timefmt::Timestamp;
 
@@ -14,17 +20,79 @@ pub fn run(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     } else {
         checks::named(config, &args.names)?
     };
-    let checked = checks::check(config, candidates);
+    let now = Timestamp::now();
+    let from_daemon = if args.live {
+        None
+    } else {
+        read_daemon_document(now).and_then(|doc| from_daemon(doc, &candidates, &args.names))
+    };
+    let document = match from_daemon {
+        Some(document) => document,
+        None => {
+            let memory = Memory::load(crate::runtime::state_dir().as_deref());
+            let context = Context {
+                memory: &memory,
+                env_is_users_shell: true,
+            };
+            status_document(&checks::check(config, candidates, &context), now)
+        }
+    };
+    if let Some(error) = &document.daemon.config_error {
+        eprintln!("credwatch: the daemon could not reload the config and keeps the last good one:\n{error}");
+    }
     let text = if args.json {
-        let document = status_document(&checked, Timestamp::now());
         serde_json::to_string_pretty(&document)? + "\n"
-    } else if checked.is_empty() {
+    } else if document.credentials.is_empty() {
         nothing_found(config)
     } else {
-        table(&checked, use_color())
+        let mut text = table(&document.credentials, use_color());
+        if document.source == "daemon" {
+            text.push_str(&format!(
+                "(from the credwatch daemon, pid {}; `credwatch status --live` checks now)\n",
+                document.daemon.pid.unwrap_or(0)
+            ));
+        }
+        text
     };
     print(&text);
-    Ok(exit_code(checked.iter().map(|c| c.verdict.state)))
+    Ok(exit_code(document.credentials.iter().map(|c| c.state)))
+}
+
+/// The daemon's document narrowed to what was asked, with the caller's env shadowing; `None`
+/// when it lacks a credential that was named.
+fn from_daemon(
+    mut document: StatusDocument,
+    candidates: &[Candidate],
+    names: &[String],
+) -> Option<StatusDocument> {
+    if !names.is_empty() {
+        if !names
+            .iter()
+            .all(|n| document.credentials.iter().any(|c| &c.name == n))
+        {
+            return None;
+        }
+        document.credentials.retain(|c| names.contains(&c.name));
+    }
+    for credential in &mut document.credentials {
+        let Some(candidate) = candidates
+            .iter()
+            .find(|c| c.definition.name == credential.name)
+        else {
+            continue;
+        };
+        credential.shadowed_by = candidate
+            .definition
+            .env
+            .iter()
+            .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+            .cloned()
+            .collect();
+        if let Some(note) = shadow_note(&credential.shadowed_by) {
+            credential.reason.push_str(&note);
+        }
+    }
+    Some(document)
 }
 
 fn nothing_found(config: &Config) -> String {
@@ -50,30 +118,29 @@ fn state_color(state: State) -> &'static str {
 }
 
 /// One row per credential, `fix:` beneath the reason when something needs doing.
-pub fn table(checked: &[Checked], color: bool) -> String {
-    let name_width = checked
+pub fn table(credentials: &[CredentialReport], color: bool) -> String {
+    let name_width = credentials
         .iter()
-        .map(|c| c.definition.name.chars().count())
+        .map(|c| c.name.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
-    let state_width = checked
+    let state_width = credentials
         .iter()
-        .map(|c| c.verdict.state.as_str().len())
+        .map(|c| c.state.as_str().len())
         .max()
         .unwrap_or(0);
     let indent = " ".repeat(name_width + state_width + 4);
     let mut out = String::new();
-    for c in checked {
-        let state = c.verdict.state.as_str();
-        let padded = format!("{state:<state_width$}");
+    for c in credentials {
+        let padded = format!("{:<state_width$}", c.state.as_str());
         out.push_str(&format!(
             "{:<name_width$}  {}  {}\n",
-            c.definition.name,
-            paint(&padded, state_color(c.verdict.state), color),
-            c.verdict.reason
+            c.name,
+            paint(&padded, state_color(c.state), color),
+            c.reason
         ));
-        if let Some(fix) = &c.verdict.fix {
+        if let Some(fix) = &c.fix {
             out.push_str(&format!("{indent}{} {fix}\n", paint("fix:", "1", color)));
         }
     }

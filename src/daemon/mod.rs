@@ -1,0 +1,725 @@
+//! `credwatch daemon`: keeps an always-fresh published state and remembers what happened.
+//!
+//! Event-driven, on a single-threaded tokio runtime: inotify (notify 8) on the stores' parent and
+//! grandparent directories, one timer set to the earliest moment a state changes by itself
+//! (a warning window opens, a deadline passes, a post-write re-check is due), and signals. No
+//! periodic polling of files: with nothing happening it sleeps.
+//!
+//! Guarantees: one daemon per user (a `flock` on `daemon.lock`, released by the kernel even on
+//! `kill -9`); state files replaced atomically; a config that breaks at reload keeps the last good
+//! one and says why; on SIGTERM/SIGINT the published files are removed, so no stale "ok" is left.
+//! It never writes to another tool's files.
+
+mod watch;
+
+use crate::checks::{self, Candidate, Checked, Context};
+use crate::config::{self, Config};
+use crate::journal::{self, Journal, Memory};
+use crate::observe::{Content, FileFacts, FileStatus, Presence};
+use crate::paths;
+use crate::report::{credential_report, DaemonInfo, StatusDocument, SCHEMA_VERSION};
+use crate::runtime::{self, LOCK_FILE, PROMPT_FILE, STATUS_FILE};
+use crate::state::{Group, State};
+use crate::timefmt::{describe_span, Timestamp};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+/// Exit code when the daemon cannot run (another one runs, the runtime dir is unusable).
+pub const EXIT_CANNOT_RUN: i32 = 1;
+/// After a credential is written, check again this much later that it stayed.
+pub const DEFAULT_GRACE_MS: i64 = 2_000;
+/// The longest single sleep: a wall-clock deadline is re-aimed at least this often (suspend).
+const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
+
+pub struct Options {
+    pub config_path: Option<PathBuf>,
+    pub grace_ms: i64,
+}
+
+/// Runs until SIGTERM/SIGINT; returns the exit code.
+pub fn run(options: Options) -> anyhow::Result<i32> {
+    let runtime_dir = runtime::runtime_dir();
+    if let Err(e) = runtime::ensure_private_dir(&runtime_dir) {
+        eprintln!("credwatch daemon: runtime dir: {e}");
+        return Ok(EXIT_CANNOT_RUN);
+    }
+    let lock = match acquire_lock(&runtime_dir) {
+        Ok(lock) => lock,
+        Err(message) => {
+            eprintln!("credwatch daemon: {message}");
+            return Ok(EXIT_CANNOT_RUN);
+        }
+    };
+    let Some(state_dir) = runtime::state_dir() else {
+        eprintln!("credwatch daemon: cannot tell where to keep the journal: $HOME and $XDG_STATE_HOME are unset\n  fix: set HOME");
+        return Ok(EXIT_CANNOT_RUN);
+    };
+    if let Err(e) = runtime::ensure_private_dir(&state_dir) {
+        eprintln!("credwatch daemon: state dir: {e}");
+        return Ok(EXIT_CANNOT_RUN);
+    }
+    let config = config::load(options.config_path.as_deref())?;
+    let (sender, receiver) = unbounded_channel();
+    let watcher = notify::recommended_watcher(move |event| {
+        let _ = sender.send(event);
+    })?;
+    let mut daemon = Daemon {
+        config_path: options.config_path,
+        config,
+        config_error: None,
+        entries: Vec::new(),
+        watcher,
+        watched: BTreeSet::new(),
+        runtime_dir,
+        journal: Journal::new(&state_dir),
+        memory: Memory::load(Some(&state_dir)),
+        state_dir,
+        grace_ms: options.grace_ms,
+        pid: std::process::id(),
+        published: String::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(daemon.serve(receiver))?;
+    drop(lock);
+    Ok(code)
+}
+
+/// Takes the per-user lock, or says which pid holds it.
+fn acquire_lock(runtime_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = runtime_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", paths::display(&path)))?;
+    match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+        Ok(mut lock) => {
+            let _ = lock.set_len(0);
+            let _ = writeln!(
+                *lock,
+                "{} {}",
+                std::process::id(),
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(lock)
+        }
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let pid = holder.split_whitespace().next().unwrap_or("?");
+            Err(format!(
+                "another credwatch daemon is already running (pid {pid}); only one runs per user\n  fix: use that one (credwatch status), or stop it first: kill {pid}"
+            ))
+        }
+        Err((_, errno)) => Err(format!("cannot lock {}: {errno}", paths::display(&path))),
+    }
+}
+
+/// What the daemon knows of one credential between events.
+struct Entry {
+    candidate: Candidate,
+    /// Store paths (globs as patterns) and the account marker: what events are matched against.
+    targets: Vec<PathBuf>,
+    checked: Option<Checked>,
+    fingerprint: Option<Fingerprint>,
+    last_write: Option<Timestamp>,
+    recheck_at: Option<Timestamp>,
+    loss: Option<Loss>,
+}
+
+/// What changes to a store look like from outside, without its content.
+#[derive(Clone, PartialEq, Eq)]
+struct Fingerprint {
+    path: PathBuf,
+    present: bool,
+    holds_login: bool,
+    modified: Option<Timestamp>,
+    size: u64,
+    mode: Option<u32>,
+}
+
+impl Fingerprint {
+    fn absent() -> Self {
+        Fingerprint {
+            path: PathBuf::new(),
+            present: false,
+            holds_login: false,
+            modified: None,
+            size: 0,
+            mode: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Loss {
+    written_at: Timestamp,
+    lost_at: Timestamp,
+    blanked: bool,
+}
+
+struct Daemon {
+    config_path: Option<PathBuf>,
+    config: Config,
+    config_error: Option<String>,
+    entries: Vec<Entry>,
+    watcher: notify::RecommendedWatcher,
+    watched: BTreeSet<PathBuf>,
+    runtime_dir: PathBuf,
+    state_dir: PathBuf,
+    journal: Journal,
+    memory: Memory,
+    grace_ms: i64,
+    pid: u32,
+    /// What was last published, to skip writes that would change nothing.
+    published: String,
+}
+
+impl Daemon {
+    async fn serve(
+        &mut self,
+        mut events: UnboundedReceiver<notify::Result<Event>>,
+    ) -> anyhow::Result<i32> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangup = signal(SignalKind::hangup())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        self.rebuild_entries();
+        self.rewatch();
+        self.refresh_all();
+        tracing::info!(
+            pid = self.pid,
+            credentials = self.active_count(),
+            "daemon started"
+        );
+        loop {
+            let sleep_ms = self
+                .next_wake()
+                .map(|at| (at.millis() - Timestamp::now().millis()).clamp(0, MAX_SLEEP_MS));
+            let sleep = async {
+                match sleep_ms {
+                    Some(ms) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(ms as u64)).await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                event = events.recv() => {
+                    let mut batch: Vec<Event> = Vec::new();
+                    let mut errors = 0;
+                    for event in std::iter::once(event).chain(std::iter::from_fn(|| events.try_recv().ok().map(Some))) {
+                        match event {
+                            Some(Ok(event)) => batch.push(event),
+                            Some(Err(error)) => { errors += 1; tracing::warn!(%error, "watch error: rescanning"); }
+                            None => anyhow::bail!("the file watcher stopped"),
+                        }
+                    }
+                    self.handle_events(batch, errors > 0);
+                }
+                () = sleep => self.on_timer(),
+                _ = hangup.recv() => self.reload("SIGHUP"),
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+            }
+        }
+        self.shutdown();
+        Ok(0)
+    }
+
+    fn active_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.checked.is_some()).count()
+    }
+
+    /// (Re)creates entries from the config, keeping what was known of credentials by name.
+    fn rebuild_entries(&mut self) {
+        let candidates = match checks::candidates(&self.config) {
+            Ok(c) => c,
+            Err(error) => {
+                self.config_error = Some(format!("{error:#}"));
+                return;
+            }
+        };
+        let mut old: Vec<Entry> = std::mem::take(&mut self.entries);
+        for candidate in candidates {
+            let mut targets: Vec<PathBuf> = candidate
+                .definition
+                .files
+                .iter()
+                .filter_map(|spec| paths::expand(spec).ok())
+                .flatten()
+                .collect();
+            if let Some(marker) = &candidate.definition.account_marker {
+                targets.extend(paths::expand(&marker.file).ok().into_iter().flatten());
+            }
+            let kept = old
+                .iter()
+                .position(|e| e.candidate.definition.name == candidate.definition.name)
+                .map(|i| old.swap_remove(i));
+            self.entries.push(Entry {
+                candidate,
+                targets,
+                checked: None,
+                fingerprint: kept.as_ref().and_then(|e| e.fingerprint.clone()),
+                last_write: kept.as_ref().and_then(|e| e.last_write),
+                recheck_at: kept.as_ref().and_then(|e| e.recheck_at),
+                loss: kept.as_ref().and_then(|e| e.loss),
+            });
+        }
+    }
+
+    fn config_targets(&self) -> Vec<PathBuf> {
+        self.config_path.iter().cloned().collect()
+    }
+
+    /// Brings the set of watched directories in line with the targets.
+    fn rewatch(&mut self) {
+        let mut targets: Vec<PathBuf> = self
+            .entries
+            .iter()
+            .flat_map(|e| e.targets.clone())
+            .collect();
+        targets.extend(self.config_targets());
+        let wanted = watch::directories_for(&targets);
+        for stale in self
+            .watched
+            .difference(&wanted)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let _ = self.watcher.unwatch(&stale);
+            self.watched.remove(&stale);
+        }
+        for dir in wanted {
+            if self.watched.contains(&dir) {
+                continue;
+            }
+            match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    self.watched.insert(dir);
+                }
+                Err(error) => tracing::warn!(dir = %dir.display(), %error, "cannot watch"),
+            }
+        }
+    }
+
+    fn handle_events(&mut self, batch: Vec<Event>, rescan: bool) {
+        let rescan = rescan || batch.iter().any(Event::need_rescan);
+        let relevant: Vec<&Event> = batch.iter().filter(|e| is_change(e)).collect();
+        if rescan {
+            tracing::info!("event queue overflowed: rescanning everything");
+            self.forget_watches_under(&[PathBuf::from("/")]);
+            self.rewatch();
+            self.refresh_all();
+            return;
+        }
+        if relevant.is_empty() {
+            return;
+        }
+        let paths: Vec<&Path> = relevant
+            .iter()
+            .flat_map(|e| e.paths.iter().map(PathBuf::as_path))
+            .collect();
+        if self
+            .config_path
+            .as_deref()
+            .is_some_and(|config| paths.iter().any(|p| watch::touches(p, config)))
+        {
+            self.reload("the config file changed");
+        }
+        let structural: Vec<PathBuf> = relevant
+            .iter()
+            .filter(|e| is_structural(e))
+            .flat_map(|e| e.paths.iter().cloned())
+            .collect();
+        if !structural.is_empty() {
+            self.forget_watches_under(&structural);
+            self.rewatch();
+        }
+        let now = Timestamp::now();
+        let touched: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                let targets = &self.entries[i].targets;
+                paths
+                    .iter()
+                    .any(|p| targets.iter().any(|t| watch::touches(p, t)))
+            })
+            .collect();
+        for i in touched {
+            self.refresh_entry(i, now);
+        }
+        self.after_refresh();
+    }
+
+    /// Drops directories whose inotify watch may have died with them (deleted, renamed, recreated).
+    fn forget_watches_under(&mut self, paths: &[PathBuf]) {
+        let dead: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|w| paths.iter().any(|p| w.starts_with(p)))
+            .cloned()
+            .collect();
+        for dir in dead {
+            let _ = self.watcher.unwatch(&dir);
+            self.watched.remove(&dir);
+        }
+    }
+
+    fn next_wake(&self) -> Option<Timestamp> {
+        self.entries
+            .iter()
+            .flat_map(|e| {
+                let deadline = e.checked.as_ref().and_then(|c| c.verdict.next_change_at);
+                [deadline, e.recheck_at]
+            })
+            .flatten()
+            .min()
+    }
+
+    fn on_timer(&mut self) {
+        let now = Timestamp::now();
+        let due: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                let deadline = e.checked.as_ref().and_then(|c| c.verdict.next_change_at);
+                [deadline, e.recheck_at]
+                    .into_iter()
+                    .flatten()
+                    .any(|at| at <= now)
+            })
+            .collect();
+        for i in due {
+            self.entries[i].recheck_at = None;
+            self.refresh_entry(i, now);
+        }
+        self.after_refresh();
+    }
+
+    fn reload(&mut self, why: &str) {
+        match config::load(self.config_path.as_deref()) {
+            Ok(config) => {
+                tracing::info!(why, "config reloaded");
+                self.config = config;
+                self.config_error = None;
+                self.rebuild_entries();
+                self.rewatch();
+                self.refresh_all();
+            }
+            Err(error) => {
+                let message = error.to_string();
+                tracing::warn!(why, %message, "config not reloaded: keeping the last good one");
+                let mut entry = journal::Entry::new(Timestamp::now(), "config", "config-error");
+                entry.detail = Some(message.clone());
+                self.write_journal(&[entry]);
+                self.config_error = Some(message);
+                self.publish();
+            }
+        }
+    }
+
+    fn refresh_all(&mut self) {
+        let now = Timestamp::now();
+        for i in 0..self.entries.len() {
+            self.refresh_entry(i, now);
+        }
+        self.after_refresh();
+    }
+
+    /// Re-observes one credential, journals what changed, and applies the post-write re-check.
+    fn refresh_entry(&mut self, index: usize, now: Timestamp) {
+        let context = Context {
+            memory: &self.memory,
+            env_is_users_shell: false,
+        };
+        let mut checked = checks::check_one(&self.config, &self.entries[index].candidate, &context);
+        let entry = &mut self.entries[index];
+        let name = entry.candidate.definition.name.clone();
+        let mut log = Vec::new();
+        // The first scan sets the baseline; a credential not watched yet counts as absent, so one
+        // that appears later is journaled as created.
+        let fingerprint = Some(
+            checked
+                .as_ref()
+                .map_or_else(Fingerprint::absent, fingerprint_of),
+        );
+        if let (Some(old), Some(new)) = (&entry.fingerprint, &fingerprint) {
+            for event in store_events(old, new) {
+                let mut line = journal::Entry::new(now, &name, event);
+                line.path = Some(paths::display(&new.path));
+                log.push(line);
+                if matches!(event, "created" | "modified") && new.holds_login {
+                    entry.last_write = Some(now);
+                    entry.recheck_at = Some(now.saturating_add_millis(self.grace_ms));
+                }
+            }
+        }
+        if let (Some(checked), Some(print)) = (&mut checked, &fingerprint) {
+            apply_loss(entry, checked, print, now, self.grace_ms);
+        }
+        let old_state = entry.checked.as_ref().map(|c| c.verdict.state);
+        let new_state = checked.as_ref().map(|c| c.verdict.state);
+        if old_state != new_state {
+            if let Some(checked) = &checked {
+                let mut line = journal::Entry::new(now, &name, "state");
+                line.from = old_state.map(|s| s.as_str().to_string());
+                line.to = Some(checked.verdict.state.as_str().to_string());
+                line.detail = Some(checked.verdict.reason.clone());
+                log.push(line);
+            }
+        }
+        let present = checked
+            .as_ref()
+            .is_some_and(|c| c.observation.primary.is_some());
+        if checked.is_some() && self.memory.record(&name, present, now) {
+            if let Err(error) = self.memory.save(&self.state_dir) {
+                tracing::warn!(%error, "cannot save the memory of credentials seen");
+            }
+        }
+        entry.fingerprint = fingerprint;
+        entry.checked = checked;
+        self.write_journal(&log);
+    }
+
+    fn write_journal(&self, entries: &[journal::Entry]) {
+        if let Err(error) = self.journal.append(entries) {
+            tracing::warn!(%error, "cannot write the journal");
+        }
+    }
+
+    fn after_refresh(&mut self) {
+        self.publish();
+    }
+
+    fn document(&self) -> StatusDocument {
+        StatusDocument {
+            schema: SCHEMA_VERSION,
+            generated_at: Timestamp::now().rfc3339(),
+            source: "daemon".into(),
+            daemon: DaemonInfo {
+                running: true,
+                pid: Some(self.pid),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+                valid_until: self.next_wake().map(Timestamp::rfc3339),
+                config_error: self.config_error.clone(),
+            },
+            credentials: self
+                .entries
+                .iter()
+                .filter_map(|e| e.checked.as_ref())
+                .map(credential_report)
+                .collect(),
+        }
+    }
+
+    /// Writes status.json and the prompt line, when they would change.
+    fn publish(&mut self) {
+        let document = self.document();
+        let mut key = serde_json::to_value(&document).unwrap_or_default();
+        key["generated_at"] = serde_json::Value::Null;
+        for credential in key["credentials"].as_array_mut().into_iter().flatten() {
+            credential["checked_at"] = serde_json::Value::Null;
+        }
+        let key = key.to_string();
+        if key == self.published {
+            return;
+        }
+        let prompt = prompt_line(
+            &self.config.prompt_format,
+            &document,
+            self.pid,
+            self.next_wake(),
+        );
+        let json = match serde_json::to_vec_pretty(&document) {
+            Ok(json) => json,
+            Err(error) => {
+                tracing::error!(%error, "cannot serialise the state");
+                return;
+            }
+        };
+        let written = runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json)
+            .and_then(|()| {
+                runtime::write_atomically(&self.runtime_dir.join(PROMPT_FILE), prompt.as_bytes())
+            });
+        match written {
+            Ok(()) => self.published = key,
+            Err(error) => {
+                tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state")
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        for file in [STATUS_FILE, PROMPT_FILE] {
+            let _ = std::fs::remove_file(self.runtime_dir.join(file));
+        }
+        tracing::info!("daemon stopped");
+    }
+}
+
+/// Events that can change a store. Reads (`OPEN`, `CLOSE_NOWRITE`) are ignored: the daemon's own
+/// reads would otherwise wake it up again and again.
+fn is_change(event: &Event) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+/// Events after which a watched directory may be gone or new.
+fn is_structural(event: &Event) -> bool {
+    use notify::event::{CreateKind, ModifyKind, RemoveKind};
+    matches!(
+        event.kind,
+        EventKind::Create(CreateKind::Folder)
+            | EventKind::Remove(RemoveKind::Folder)
+            | EventKind::Modify(ModifyKind::Name(_))
+            | EventKind::Remove(RemoveKind::Any)
+            | EventKind::Create(CreateKind::Any)
+    )
+}
+
+fn fingerprint_of(checked: &Checked) -> Fingerprint {
+    let observation = &checked.observation;
+    let file = observation.primary_file().or(observation.files.first());
+    let (modified, size, mode) = match file.map(|f| &f.status) {
+        Some(FileStatus::Read(FileFacts { meta, .. })) => {
+            (meta.modified, meta.size, Some(meta.mode))
+        }
+        _ => (None, 0, None),
+    };
+    let holds_login = matches!(
+        file.map(|f| &f.status),
+        Some(FileStatus::Read(FileFacts { content: Content::Parsed(facts), .. }))
+            if facts.entry_present && facts.secret == Presence::Present
+    ) || (observation.primary.is_some()
+        && checked.verdict.state.group() == Group::Usable);
+    Fingerprint {
+        path: file.map(|f| f.path.clone()).unwrap_or_default(),
+        present: observation.primary.is_some(),
+        holds_login,
+        modified,
+        size,
+        mode,
+    }
+}
+
+fn store_events(old: &Fingerprint, new: &Fingerprint) -> Vec<&'static str> {
+    match (old.present, new.present) {
+        (false, true) => vec!["created"],
+        (true, false) => vec!["deleted"],
+        (false, false) => vec![],
+        (true, true) => {
+            let mut events = Vec::new();
+            if old.holds_login && !new.holds_login {
+                events.push("blanked");
+            } else if old.modified != new.modified || old.size != new.size || old.path != new.path {
+                events.push("modified");
+            }
+            if old.mode != new.mode && old.mode.is_some() && new.mode.is_some() {
+                events.push("mode-changed");
+            }
+            events
+        }
+    }
+}
+
+/// A login written and then lost within the grace delay did not persist: say so, with both times,
+/// for as long as it stays lost.
+fn apply_loss(
+    entry: &mut Entry,
+    checked: &mut Checked,
+    print: &Fingerprint,
+    now: Timestamp,
+    grace_ms: i64,
+) {
+    if print.holds_login {
+        entry.loss = None;
+        return;
+    }
+    if entry.loss.is_none() {
+        if let Some(written_at) = entry
+            .last_write
+            .filter(|w| now.millis() - w.millis() <= grace_ms)
+        {
+            entry.loss = Some(Loss {
+                written_at,
+                lost_at: now,
+                blanked: print.present,
+            });
+        }
+    }
+    let Some(loss) = entry.loss else {
+        return;
+    };
+    let definition = &checked.definition;
+    let after = describe_span(loss.lost_at.millis() - loss.written_at.millis());
+    let verdict = &mut checked.verdict;
+    if loss.blanked {
+        verdict.state = State::LoggedOut;
+        verdict.reason = format!(
+            "logged out: a login was written at {} and blanked {after} later ({}); {}",
+            loss.written_at.human(),
+            loss.lost_at.human(),
+            verdict.reason
+        );
+    } else {
+        verdict.state = State::Unpersisted;
+        verdict.reason = format!(
+            "a login was written at {} and was gone {after} later ({}): the login did not persist",
+            loss.written_at.human(),
+            loss.lost_at.human()
+        );
+    }
+    verdict.fix = Some(format!(
+        "{}; if it is lost again, `credwatch journal {}` shows what happened",
+        definition.fix, definition.name
+    ));
+    verdict.next_change_at = None;
+}
+
+/// The one line shells read with builtins: `PID VALID_UNTIL MESSAGE`. VALID_UNTIL is epoch
+/// seconds (0: no deadline); MESSAGE is empty when every credential is usable.
+pub fn prompt_line(
+    format: &str,
+    document: &StatusDocument,
+    pid: u32,
+    valid_until: Option<Timestamp>,
+) -> String {
+    let broken: Vec<&crate::report::CredentialReport> = document
+        .credentials
+        .iter()
+        .filter(|c| c.state.group() == Group::Broken)
+        .collect();
+    let message = if broken.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = broken.iter().map(|c| c.name.as_str()).collect();
+        let utf8 = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .is_some_and(|locale| {
+                locale.to_ascii_uppercase().contains("UTF-8")
+                    || locale.to_ascii_uppercase().contains("UTF8")
+            });
+        let text = format
+            .replace("{names}", &names.join(","))
+            .replace("{count}", &broken.len().to_string())
+            .replace("{worst}", broken[0].state.as_str());
+        let text = if utf8 { text } else { text.replace('⚠', "!") };
+        text.replace(['\n', '\r'], " ")
+    };
+    format!(
+        "{pid} {} {message}\n",
+        valid_until.map_or(0, |t| t.millis().div_euclid(1000))
+    )
+}
