@@ -626,13 +626,10 @@ fn validate_probe(
             return Err(fail("probe command is empty".into(), "name the program to run"))
         }
         (None, Some(url)) => {
-            let loopback = ["http://127.", "http://localhost", "http://[::1]"]
-                .iter()
-                .any(|prefix| url.starts_with(prefix));
-            if !url.starts_with("https://") && !loopback {
+            if !url.starts_with("https://") && !is_loopback_http(url) {
                 return Err(fail(
                     format!("probe URL \"{url}\" is not HTTPS: the token would travel in clear"),
-                    "use an https:// URL (plain http is allowed only to 127.0.0.1, localhost or [::1])",
+                    "use an https:// URL (plain http is allowed only to 127.0.0.0/8, localhost or [::1])",
                 ));
             }
         }
@@ -645,9 +642,60 @@ fn validate_probe(
     Ok(ProbeSpec { raw: raw.clone() })
 }
 
+/// A plain-http URL whose host is this machine: 127.0.0.0/8, `[::1]` or exactly `localhost`.
+/// User info (`http://127.0.0.1@evil.example`) is refused: it hides the real host.
+pub fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        match bracketed.split_once(']') {
+            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
+            _ => return false,
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            Some(_) => return false,
+            None => authority,
+        }
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_real_loopback_hosts_may_use_plain_http() {
+        for ok in [
+            "http://127.0.0.1:8080/me",
+            "http://localhost/x",
+            "http://[::1]:9/",
+            "http://127.5.5.5",
+        ] {
+            assert!(is_loopback_http(ok), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.com/",
+            "http://127.0.0.1@evil.com/",
+            "http://127.1.2.3.nip.io/",
+            "http://[::1].evil.com/",
+            "http://example.com/",
+            "https://127.0.0.1/",
+            "http://127.0.0.1:80x/",
+        ] {
+            assert!(!is_loopback_http(bad), "{bad}");
+        }
+    }
 
     fn parse_text(text: &str) -> Result<Config, String> {
         let source = Source {

@@ -295,7 +295,7 @@ fn by_deadline(
             ),
             Some(definition.fix.clone()),
         ),
-        Some(at) if at.millis() - warn_ms <= now.millis() => Verdict {
+        Some(at) if at.millis().saturating_sub(warn_ms) <= now.millis() => Verdict {
             next_change_at: Some(at),
             ..Verdict::new(
                 State::Expiring,
@@ -336,7 +336,7 @@ fn with_file_meta(
     path: &str,
     definition: &Definition,
 ) -> Verdict {
-    if !meta.persistent && verdict.state != State::Expired {
+    if !meta.persistent && verdict.state.is_usable() {
         let fix = format!(
             "keep {path} on persistent storage (it is on {}), then: {}",
             meta.fs, definition.fix
@@ -353,7 +353,8 @@ fn with_file_meta(
         };
     }
     let mut exposure = Vec::new();
-    if meta.uid != uid {
+    // Root reading a user's files (sudo with HOME kept) is not a foreign owner to warn about.
+    if meta.uid != uid && uid != 0 {
         exposure.push(format!("owned by uid {}, not by you (uid {uid})", meta.uid));
     }
     if meta.mode & OTHERS_ACCESS != 0 {
@@ -363,7 +364,7 @@ fn with_file_meta(
         return verdict;
     }
     let exposure = exposure.join(" and ");
-    let secure_fix = if meta.uid != uid {
+    let secure_fix = if meta.uid != uid && uid != 0 {
         format!("chown {uid} {path} && chmod 600 {path}")
     } else {
         format!("chmod 600 {path}")
@@ -430,6 +431,7 @@ mod tests {
                 secret: Presence::Present,
                 refresh,
                 expires: Some(Ok(Timestamp::from_millis(500))),
+                latest_expires: Some(Timestamp::from_millis(500)),
                 refresh_expires: deadline.map(Ok),
             }),
         }))
@@ -483,6 +485,19 @@ mod tests {
         assert_eq!(verdict.next_change_at, None);
         let expired = evaluate(&claude(), &obs, at(200 * DAY_MS), WARN);
         assert_eq!(expired.state, State::Expired);
+    }
+
+    #[test]
+    fn volatile_storage_never_turns_an_undetermined_check_into_a_broken_one() {
+        let mut obs = logged_in(None, Presence::Present, meta(0o600, false));
+        if let FileStatus::Read(FileFacts {
+            content: Content::Parsed(facts),
+            ..
+        }) = &mut obs.files[0].status
+        {
+            facts.refresh_expires = Some(Err("/x is not a timestamp".into()));
+        }
+        assert_eq!(evaluate(&claude(), &obs, at(0), WARN).state, State::Unknown);
     }
 
     #[test]

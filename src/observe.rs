@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 /// No credential file is this large; a bigger one is `invalid` without being read.
 pub const FILE_SIZE_LIMIT: u64 = 8 << 20;
+/// Account markers (`~/.claude.json`) hold a tool's whole state and grow large.
+const MARKER_SIZE_LIMIT: u64 = 64 << 20;
 /// A glob store looks at most at this many of its newest files.
 const GLOB_CANDIDATES: usize = 32;
 
@@ -95,6 +97,8 @@ pub struct LoginFacts {
     pub refresh: Presence,
     /// The earliest `expires` value: `None` when no such field is there.
     pub expires: Option<Result<Timestamp, String>>,
+    /// The latest readable `expires` value (for renewed access tokens: the one in use).
+    pub latest_expires: Option<Timestamp>,
     pub refresh_expires: Option<Result<Timestamp, String>>,
 }
 
@@ -142,10 +146,18 @@ pub fn observe(definition: &Definition) -> Observation {
     let mut files = Vec::new();
     let mut unresolved = Vec::new();
     for spec in &definition.files {
-        match paths::expand(spec) {
+        let glob = paths::has_glob(spec);
+        match paths::expand_for_glob(spec, glob) {
             Ok(expanded) => {
                 for path in expanded {
-                    files.push(observe_path(&path, definition));
+                    files.push(if glob {
+                        observe_glob(&path, definition)
+                    } else {
+                        FileObservation {
+                            status: observe_file(&path, definition),
+                            path,
+                        }
+                    });
                 }
             }
             Err(why) => unresolved.push((spec.clone(), why)),
@@ -154,20 +166,28 @@ pub fn observe(definition: &Definition) -> Observation {
     let primary = files
         .iter()
         .position(|f| !matches!(f.status, FileStatus::Absent));
-    let marker = definition.account_marker.as_ref().and_then(|marker| {
-        let path = paths::expand(&marker.file).ok()?.into_iter().next()?;
-        let present = match read_bounded(&path, FILE_SIZE_LIMIT) {
-            ReadOutcome::Read { bytes, .. } => formats::parse(marker.format, &bytes)
-                .map(|doc| presence(&doc, std::slice::from_ref(&marker.path)) == Presence::Present)
-                .unwrap_or(false),
-            _ => false,
-        };
-        Some(MarkerObservation { path, present })
-    });
+    // The marker (often a large file) is read only when the stores hold no login.
+    let holds_login = primary.is_some_and(|i| holds_login(&files[i].status));
+    let marker = definition
+        .account_marker
+        .as_ref()
+        .filter(|_| !holds_login)
+        .and_then(|marker| {
+            let path = paths::expand(&marker.file).ok()?.into_iter().next()?;
+            let present = match read_bounded(&path, MARKER_SIZE_LIMIT) {
+                ReadOutcome::Read { bytes, .. } => formats::parse(marker.format, &bytes)
+                    .map(|doc| {
+                        presence(&doc, std::slice::from_ref(&marker.path)) == Presence::Present
+                    })
+                    .unwrap_or(false),
+                _ => false,
+            };
+            Some(MarkerObservation { path, present })
+        });
     let shadowed_by = definition
         .env
         .iter()
-        .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .filter(|name| std::env::var_os(name).is_some_and(|v| is_set(&v)))
         .cloned()
         .collect();
     Observation {
@@ -182,20 +202,33 @@ pub fn observe(definition: &Definition) -> Observation {
     }
 }
 
-fn is_glob(path: &Path) -> bool {
-    path.to_str().is_some_and(|p| p.contains(['*', '?', '[']))
+/// Whether an environment value turns something on: set, non-empty, and not `0`/`false`/`no`/`off`
+/// (`CLAUDE_CODE_USE_BEDROCK=0` does not switch Claude Code to Bedrock).
+pub fn is_set(value: &std::ffi::OsStr) -> bool {
+    let text = value.to_string_lossy();
+    let text = text.trim();
+    !text.is_empty()
+        && !["0", "false", "no", "off"]
+            .iter()
+            .any(|f| text.eq_ignore_ascii_case(f))
 }
 
-/// A plain path is observed as is. A glob picks, among its newest matches, the first that holds
-/// a login; when none does, the newest match (or, with no match, the pattern itself as absent).
-fn observe_path(path: &Path, definition: &Definition) -> FileObservation {
-    if !is_glob(path) {
-        return FileObservation {
-            path: path.to_path_buf(),
-            status: observe_file(path, definition),
-        };
-    }
-    let pattern = path.to_str().unwrap_or_default();
+fn holds_login(status: &FileStatus) -> bool {
+    matches!(status, FileStatus::Read(FileFacts { content: Content::Parsed(f), .. })
+        if f.entry_present && f.secret == Presence::Present)
+}
+
+/// A parsed file without the secret field at all is not this tool's login (the AWS SSO cache
+/// also holds client registrations): a glob passes over it.
+fn lacks_secret_field(status: &FileStatus) -> bool {
+    matches!(status, FileStatus::Read(FileFacts { content: Content::Parsed(f), .. })
+        if f.secret == Presence::Absent)
+}
+
+/// Among a glob's newest matches, the first that holds a login; when none does, the newest that
+/// is not plainly something else (or, with none, the pattern itself as absent).
+fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation {
+    let pattern = pattern_path.to_str().unwrap_or_default();
     let mut matches: Vec<(Option<std::time::SystemTime>, PathBuf)> = glob::glob(pattern)
         .map(|paths| {
             paths
@@ -209,19 +242,21 @@ fn observe_path(path: &Path, definition: &Definition) -> FileObservation {
     let mut newest: Option<FileObservation> = None;
     for (_, candidate) in matches.into_iter().take(GLOB_CANDIDATES) {
         let status = observe_file(&candidate, definition);
-        let holds_login = matches!(&status, FileStatus::Read(FileFacts { content: Content::Parsed(f), .. })
-            if f.entry_present && f.secret == Presence::Present);
-        let observation = FileObservation {
-            path: candidate,
-            status,
-        };
-        if holds_login {
-            return observation;
+        if holds_login(&status) {
+            return FileObservation {
+                path: candidate,
+                status,
+            };
         }
-        newest.get_or_insert(observation);
+        if newest.is_none() && !lacks_secret_field(&status) {
+            newest = Some(FileObservation {
+                path: candidate,
+                status,
+            });
+        }
     }
     newest.unwrap_or(FileObservation {
-        path: path.to_path_buf(),
+        path: pattern_path.to_path_buf(),
         status: FileStatus::Absent,
     })
 }
@@ -266,6 +301,7 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
         .login_entry
         .as_ref()
         .is_none_or(|entry| !entry.resolve(document.root()).is_empty());
+    let expiries = read_expiries(document, &definition.expires, definition.expires_unit);
     LoginFacts {
         entry_present,
         secret: presence(document, &definition.secret),
@@ -275,13 +311,15 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
             .map_or(Presence::Absent, |p| {
                 presence(document, std::slice::from_ref(p))
             }),
-        expires: earliest_expiry(document, &definition.expires, definition.expires_unit),
+        expires: expiries.earliest,
+        latest_expires: expiries.latest,
         refresh_expires: definition.refresh_expires.as_ref().and_then(|spec| {
-            earliest_expiry(
+            read_expiries(
                 document,
                 std::slice::from_ref(spec),
                 definition.expires_unit,
             )
+            .earliest
         }),
     }
 }
@@ -314,19 +352,21 @@ fn is_filled(value: &Value) -> bool {
     }
 }
 
-/// The earliest readable expiry among all fields the specs reach. Unreadable values count only
-/// when nothing readable is found (then the error names the field, never its value).
-fn earliest_expiry(
-    document: &Document,
-    specs: &[ExpirySpec],
-    unit: EpochUnit,
-) -> Option<Result<Timestamp, String>> {
-    let mut earliest: Option<Timestamp> = None;
+struct Expiries {
+    /// The earliest readable value, or the first problem when none is readable.
+    earliest: Option<Result<Timestamp, String>>,
+    latest: Option<Timestamp>,
+}
+
+/// The expiries among all fields the specs reach. Unreadable values count only when nothing
+/// readable is found (then the error names the field, never its value).
+fn read_expiries(document: &Document, specs: &[ExpirySpec], unit: EpochUnit) -> Expiries {
+    let mut found: Vec<Timestamp> = Vec::new();
     let mut problem: Option<String> = None;
     for spec in specs {
         for value in spec.path.resolve(document.root()) {
             match read_expiry(value, spec.jwt, unit) {
-                Ok(Some(at)) => earliest = Some(earliest.map_or(at, |e| e.min(at))),
+                Ok(Some(at)) => found.push(at),
                 Ok(None) => {}
                 Err(why) => {
                     problem.get_or_insert(format!("{} {why}", spec.path));
@@ -334,10 +374,14 @@ fn earliest_expiry(
             }
         }
     }
-    match (earliest, problem) {
-        (Some(at), _) => Some(Ok(at)),
+    let earliest = match (found.iter().min(), problem) {
+        (Some(at), _) => Some(Ok(*at)),
         (None, Some(why)) => Some(Err(why)),
         (None, None) => None,
+    };
+    Expiries {
+        earliest,
+        latest: found.iter().max().copied(),
     }
 }
 
@@ -403,8 +447,9 @@ fn filesystem_of(file: &std::fs::File) -> (String, bool) {
         return ("unknown".to_string(), true);
     };
     // The magic's integer type differs between architectures.
+    // Through u32: on 32-bit targets the ramfs magic would otherwise be sign-extended.
     #[allow(clippy::unnecessary_cast)]
-    let magic = stat.filesystem_type().0 as i64;
+    let magic = i64::from(stat.filesystem_type().0 as u32);
     let name = match magic {
         0xEF53 => "ext4",
         TMPFS => "tmpfs",

@@ -54,6 +54,31 @@ pub fn expand(spec: &str) -> Result<Vec<PathBuf>, Unexpanded> {
     expand_with(spec, &|name| std::env::var_os(name), &home_dir)
 }
 
+/// Whether a path spec is a glob (`*`, `?`, `[` in its own text, not in a variable's value).
+pub fn has_glob(spec: &str) -> bool {
+    spec.contains(['*', '?', '['])
+}
+
+/// Like [`expand`]; for a glob spec, the values put in (home, variables) are escaped so that a
+/// `[` or `*` in them matches itself. A non-UTF-8 value cannot be part of a glob.
+pub fn expand_for_glob(spec: &str, glob: bool) -> Result<Vec<PathBuf>, Unexpanded> {
+    if !glob {
+        return expand(spec);
+    }
+    let escaped = |value: OsString| -> Option<OsString> {
+        value
+            .to_str()
+            .map(|v| OsString::from(glob::Pattern::escape(v)))
+    };
+    let lookup = |name: &str| std::env::var_os(name).and_then(escaped);
+    let home = || {
+        home_dir()
+            .and_then(|h| escaped(h.into_os_string()))
+            .map(PathBuf::from)
+    };
+    expand_with(spec, &lookup, &home)
+}
+
 pub fn expand_with(
     spec: &str,
     lookup: &dyn Fn(&str) -> Option<OsString>,

@@ -85,7 +85,7 @@ fn from_daemon(
             .definition
             .env
             .iter()
-            .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+            .filter(|name| std::env::var_os(name).is_some_and(|v| crate::observe::is_set(&v)))
             .cloned()
             .collect();
         if let Some(note) = shadow_note(&credential.shadowed_by) {

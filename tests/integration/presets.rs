@@ -317,10 +317,85 @@ fn aws_sso_with_refresh_token_outlives_its_access_token() {
     );
     let sso = state_of(&home, "aws-sso");
     assert_eq!(sso["state"], "ok", "{sso}");
-    assert!(sso["reason"]
-        .as_str()
-        .unwrap()
-        .contains("the access token expired 60 min ago"));
+    let reason = sso["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("the access token expired 60 min ago"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("no login deadline is stored locally"),
+        "the registration's expiry is not the session's: {reason}"
+    );
+    assert_eq!(sso["expires_at"], serde_json::Value::Null);
+}
+
+/// After `aws sso logout` only client registrations remain: no login, not a damaged one.
+#[test]
+fn aws_sso_after_logout_is_not_invalid() {
+    let home = TestHome::new();
+    home.install_fixture("aws-sso", Times::valid_for(1));
+    std::fs::remove_file(home.path(".aws/sso/cache/0b8a4d7c3e1f2a9b8c7d6e5f4a3b2c1d0e9f8a7b.json"))
+        .unwrap();
+    assert_eq!(
+        home.status(&[]).json()["credentials"],
+        serde_json::json!([])
+    );
+    let sso = state_of(&home, "aws-sso");
+    assert_eq!(sso["state"], "missing", "{sso}");
+}
+
+/// A fresh 8-hour SSO token is not "expiring" the moment it is issued.
+#[test]
+fn short_lived_sso_token_warns_only_in_its_last_hour() {
+    let home = TestHome::new();
+    let at = |secs: i64| credwatch::timefmt::Timestamp::from_secs(secs).rfc3339();
+    home.write(
+        ".aws/sso/cache/a.json",
+        format!(
+            r#"{{"accessToken":"a","expiresAt":"{}"}}"#,
+            at(now_secs() + 8 * 3600)
+        ),
+    );
+    assert_eq!(state_of(&home, "aws-sso")["state"], "ok");
+    home.write(
+        ".aws/sso/cache/a.json",
+        format!(
+            r#"{{"accessToken":"a","expiresAt":"{}"}}"#,
+            at(now_secs() + 1800)
+        ),
+    );
+    assert_eq!(state_of(&home, "aws-sso")["state"], "expiring");
+}
+
+/// API-key users may have a credentials file with only MCP tokens: not a broken Claude login.
+#[test]
+fn claude_file_with_only_mcp_tokens_is_not_watched() {
+    let mut home = TestHome::new();
+    home.write(
+        ".claude/.credentials.json",
+        r#"{"mcpOAuth": {"server": {"accessToken": "x"}}}"#,
+    );
+    home.set_env("ANTHROPIC_API_KEY", "sk-ant-api03-x");
+    assert_eq!(
+        home.status(&[]).json()["credentials"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn falsy_switches_do_not_shadow() {
+    let mut home = TestHome::new();
+    home.install_fixture("claude", Times::valid_for(20));
+    home.set_env("CLAUDE_CODE_USE_BEDROCK", "0");
+    assert_eq!(
+        state_of(&home, "claude")["shadowed_by"],
+        serde_json::json!([])
+    );
+    home.set_env("CLAUDE_CODE_USE_BEDROCK", "1");
+    assert_eq!(
+        state_of(&home, "claude")["shadowed_by"],
+        serde_json::json!(["CLAUDE_CODE_USE_BEDROCK"])
+    );
 }
 
 /// The CLI writes `Expiration` with a `UTC` suffix; cached role credentials renew themselves.
@@ -359,6 +434,15 @@ fn kube_oidc_id_token_expiry_comes_from_the_jwt() {
     let kube = state_of(&home, "kube");
     assert_eq!(kube["state"], "expired", "{kube}");
     home.install_fixture("kube", Times::valid_for(1));
+    assert_eq!(
+        state_of(&home, "kube")["state"],
+        "ok",
+        "an id-token warns only in its last 10 min"
+    );
+    let config = std::fs::read_to_string(home.path(".kube/config")).unwrap();
+    let current = crate::harness::jwt_with_exp(Times::valid_for(1).expires);
+    let soon = crate::harness::jwt_with_exp(now_secs() + 300);
+    home.write(".kube/config", config.replace(&current, &soon));
     assert_eq!(state_of(&home, "kube")["state"], "expiring");
 }
 

@@ -119,27 +119,39 @@ fn open_permissions_make_a_login_insecure_with_the_chmod_fix() {
     assert_eq!(outcome.code, 0, "insecure is still usable");
 }
 
+/// `sudo tool login` leaves a root-owned file in the user's home: flagged, with the chown fix.
+/// (Run as `nobody` against a root-owned file; root itself is never warned about users' files.)
 #[test]
 fn foreign_owner_makes_a_login_insecure() {
+    use std::os::unix::fs::PermissionsExt;
     if !crate::harness::is_root() {
-        eprintln!("skipped: needs root to chown");
+        eprintln!("skipped: needs root to own the file and to switch user");
         return;
     }
     let home = TestHome::new();
     home.install_fixture("vault", Times::valid_for(1));
-    nix::unistd::chown(
-        &home.path(".vault-token"),
-        Some(nix::unistd::Uid::from_raw(65534)),
-        None,
-    )
-    .unwrap();
-    let vault = home.status(&["vault"]).credential("vault");
-    assert_eq!(vault["state"], "insecure");
+    let token = home.path(".vault-token");
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let as_nobody =
+        crate::harness::run_command(home.command_as(Some(65534), &["status", "--json", "vault"]));
+    let vault = as_nobody.credential("vault");
+    assert_eq!(vault["state"], "insecure", "{vault}");
     assert!(vault["reason"]
         .as_str()
         .unwrap()
-        .contains("owned by uid 65534, not by you (uid 0)"));
+        .contains("owned by uid 0, not by you (uid 65534)"));
+    assert_eq!(
+        vault["fix"],
+        "chown 65534 ~/.vault-token && chmod 600 ~/.vault-token"
+    );
     assert_eq!(vault["stores"][0]["owner_ok"], false);
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    nix::unistd::chown(&token, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    assert_eq!(
+        home.status(&["vault"]).credential("vault")["state"],
+        "ok",
+        "root is not warned"
+    );
 }
 
 #[test]
