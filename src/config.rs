@@ -625,13 +625,11 @@ fn validate_probe(
         (Some(argv), None) if argv.is_empty() => {
             return Err(fail("probe command is empty".into(), "name the program to run"))
         }
-        (None, Some(url)) => {
-            if !url.starts_with("https://") && !is_loopback_http(url) {
-                return Err(fail(
-                    format!("probe URL \"{url}\" is not HTTPS: the token would travel in clear"),
-                    "use an https:// URL (plain http is allowed only to 127.0.0.0/8, localhost or [::1])",
-                ));
-            }
+        (None, Some(url)) if !url.starts_with("https://") && !is_loopback_http(url) => {
+            return Err(fail(
+                format!("probe URL \"{url}\" is not HTTPS: the token would travel in clear"),
+                "use an https:// URL (plain http is allowed only to 127.0.0.0/8, localhost or [::1])",
+            ))
         }
         _ => {}
     }
