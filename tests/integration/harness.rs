@@ -340,3 +340,144 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
+
+/// A `credwatch daemon` running in a test home; stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub stderr_path: PathBuf,
+}
+
+impl TestHome {
+    pub fn credwatch_runtime(&self) -> PathBuf {
+        self.runtime_dir.join("credwatch")
+    }
+
+    /// Starts the daemon (log level from `CREDWATCH_LOG`, stderr kept in a file) and waits for
+    /// its first published state.
+    pub fn start_daemon(&self, extra: &[&str]) -> Daemon {
+        let stderr_path = self
+            ._root
+            .path()
+            .join(format!("daemon-{}.log", now_millis()));
+        let mut args = vec!["daemon"];
+        args.extend_from_slice(extra);
+        let child = self
+            .command(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .expect("spawn daemon");
+        let daemon = Daemon { child, stderr_path };
+        let status = self.credwatch_runtime().join("status.json");
+        wait_until("the daemon publishes its first state", || status.exists());
+        daemon
+    }
+
+    /// The daemon's published status.json.
+    pub fn published(&self) -> serde_json::Value {
+        let path = self.credwatch_runtime().join("status.json");
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    }
+
+    pub fn published_state(&self, name: &str) -> Option<String> {
+        let path = self.credwatch_runtime().join("status.json");
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        doc["credentials"]
+            .as_array()?
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["state"].as_str())
+            .map(str::to_string)
+    }
+
+    /// Waits (10 s at most) until the daemon publishes `state` for `name`.
+    pub fn wait_for_state(&self, name: &str, state: &str) {
+        wait_until(&format!("{name} to become {state}"), || {
+            self.published_state(name).as_deref() == Some(state)
+        });
+    }
+
+    pub fn journal(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.state_home.join("credwatch/journal.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Daemon {
+    pub fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.id() as i32)
+    }
+
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(self.pid(), signal).unwrap();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// SIGTERM and wait; returns the exit code.
+    pub fn stop(mut self) -> Option<i32> {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        let code = wait_for_exit(&mut self.child);
+        std::mem::forget(self);
+        code
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_for_exit(child: &mut std::process::Child) -> Option<i32> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the daemon did not exit within 10 s");
+}
+
+/// Polls `condition` every 10 ms for up to 10 s; fails the test with `what` otherwise.
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if condition() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out after 10 s waiting for {what}");
+}
+
+fn now_millis() -> i64 {
+    Timestamp::now().millis()
+}
+
+/// Replaces a file the way tools do: write a temp file beside it, then rename over it.
+pub fn replace_atomically(path: &Path, content: &[u8]) {
+    let temp = path.with_extension(format!("tmp{}", now_millis()));
+    write_file(&temp, content);
+    std::fs::rename(&temp, path).unwrap();
+}
+
+/// Claude credentials JSON: a live login (deadline in 20 days) or a blanked one.
+pub fn claude_login(valid: bool) -> String {
+    if valid {
+        let deadline = (now_secs() + 20 * DAY) * 1000;
+        format!(
+            r#"{{"claudeAiOauth":{{"accessToken":"{CANARY}","refreshToken":"r-{CANARY}","expiresAt":1,"refreshTokenExpiresAt":{deadline}}}}}"#
+        )
+    } else {
+        r#"{"claudeAiOauth":{"accessToken":"","refreshToken":"","expiresAt":0}}"#.to_string()
+    }
+}

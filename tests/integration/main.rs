@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod config;
+mod daemon;
 mod harness;
 mod presets;
 mod secrets;

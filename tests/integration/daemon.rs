@@ -1,0 +1,415 @@
+//! `credwatch daemon` with real inotify in an isolated HOME and runtime dir: what a user (and the
+//! shell hook, and `status`) sees while credentials change under it.
+
+use crate::harness::{
+    claude_login, replace_atomically, run_command, wait_until, TestHome, Times, CANARY, DAY,
+};
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+const CREDS: &str = ".claude/.credentials.json";
+
+fn home_with_claude() -> TestHome {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    home
+}
+
+#[test]
+fn publishes_status_and_prompt_line_and_status_reads_them() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let doc = home.published();
+    assert_eq!(doc["source"], "daemon");
+    assert_eq!(doc["daemon"]["running"], true);
+    assert_eq!(doc["daemon"]["pid"], daemon.child.id());
+    let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
+    assert_eq!(
+        prompt.split(' ').next().unwrap(),
+        daemon.child.id().to_string()
+    );
+    assert!(
+        prompt.ends_with(" \n"),
+        "all well: empty message: {prompt:?}"
+    );
+
+    let status = home.status(&[]);
+    assert_eq!(
+        status.json()["source"],
+        "daemon",
+        "status uses the daemon's fresh state"
+    );
+    let live = home.run(&["status", "--json", "--live"]);
+    assert_eq!(live.json()["source"], "direct");
+    assert_eq!(live.json()["daemon"]["running"], true);
+    let text = home.run(&["status"]);
+    assert!(
+        text.stdout.contains("(from the credwatch daemon, pid"),
+        "{}",
+        text.stdout
+    );
+
+    for file in ["status.json", "prompt"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.credwatch_runtime().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    let dir_mode = std::fs::metadata(home.credwatch_runtime()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(dir_mode.permissions().mode() & 0o777, 0o700);
+}
+
+#[test]
+fn a_blanked_login_shows_in_the_prompt_line_and_clears_when_fixed() {
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
+    assert!(prompt.ends_with(" ⚠ claude\n"), "{prompt:?}");
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+    let events: Vec<String> = home
+        .journal()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect();
+    assert!(events.contains(&"blanked".to_string()), "{events:?}");
+}
+
+#[test]
+fn burst_of_1000_atomic_replacements_ends_in_the_final_state() {
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let path = home.path(CREDS);
+    for i in 0..1000 {
+        replace_atomically(&path, claude_login(i % 2 == 0).as_bytes());
+    }
+    // The last write (i = 999) is a blanked file.
+    home.wait_for_state("claude", "logged-out");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        home.published_state("claude").as_deref(),
+        Some("logged-out")
+    );
+}
+
+#[test]
+fn in_place_truncate_and_rewrite_is_seen() {
+    use std::io::Write;
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(home.path(CREDS))
+        .unwrap();
+    file.write_all(claude_login(false).as_bytes()).unwrap();
+    drop(file);
+    home.wait_for_state("claude", "logged-out");
+}
+
+#[test]
+fn credential_dir_deleted_recreated_then_written() {
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    std::fs::remove_dir_all(home.path(".claude")).unwrap();
+    home.wait_for_state("claude", "missing");
+    std::fs::create_dir(home.path(".claude")).unwrap();
+    // Written right after mkdir: must not be missed while the watch is re-added.
+    home.write(CREDS, claude_login(true));
+    home.wait_for_state("claude", "ok");
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+}
+
+/// The first login on a machine: no `~/.claude` when the daemon starts.
+#[test]
+fn directory_created_after_start_is_picked_up() {
+    let home = TestHome::new();
+    let _daemon = home.start_daemon(&[]);
+    assert_eq!(home.published()["credentials"], serde_json::json!([]));
+    std::fs::create_dir(home.path(".claude")).unwrap();
+    home.write(CREDS, claude_login(true));
+    home.wait_for_state("claude", "ok");
+    let created = home
+        .journal()
+        .iter()
+        .any(|e| e["name"] == "claude" && e["event"] == "created");
+    assert!(created, "{:?}", home.journal());
+}
+
+/// A glob store (the AWS SSO cache) picks up files created after start.
+#[test]
+fn glob_store_picks_up_new_files() {
+    let home = TestHome::new();
+    std::fs::create_dir_all(home.path(".aws/sso/cache")).unwrap();
+    let _daemon = home.start_daemon(&[]);
+    let expires =
+        credwatch::timefmt::Timestamp::from_secs(crate::harness::now_secs() + 6 * 3600).rfc3339();
+    replace_atomically(
+        &home.path(".aws/sso/cache/new.json"),
+        format!(r#"{{"accessToken":"a","expiresAt":"{expires}"}}"#).as_bytes(),
+    );
+    home.wait_for_state("aws-sso", "ok");
+}
+
+/// Stopped while more events arrive than the kernel queues: the overflow makes it rescan.
+#[test]
+fn inotify_overflow_rescans_everything() {
+    let max_queued: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(16_384);
+    let mut home = home_with_claude();
+    home.set_env("CREDWATCH_LOG", "info");
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    daemon.signal(Signal::SIGSTOP);
+    let noise = home.path(".claude/noise");
+    for i in 0..(max_queued / 2 + 100) {
+        std::fs::write(&noise, i.to_string()).unwrap(); // several events each
+    }
+    std::fs::write(home.path(CREDS), claude_login(false)).unwrap();
+    daemon.signal(Signal::SIGCONT);
+    home.wait_for_state("claude", "logged-out");
+    wait_until("the rescan to be logged", || {
+        daemon.log().contains("rescanning everything")
+    });
+}
+
+#[test]
+fn expiry_deadline_is_published_without_any_file_event() {
+    let home = TestHome::new();
+    let deadline = crate::harness::now_secs() + 2;
+    home.write_config(
+        "presets = \"none\"\n[[credential]]\nname = \"short\"\nfile = \"~/short.json\"\nformat = \"json\"\nsecret = \"/t\"\nexpires = \"/e\"\nwarn_before = \"1s\"\n",
+    );
+    home.write("short.json", format!(r#"{{"t": "x", "e": {deadline}}}"#));
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("short", "expiring");
+    home.wait_for_state("short", "expired");
+    let lag = credwatch::timefmt::Timestamp::now().millis() - deadline * 1000;
+    assert!(lag < 3000, "published {lag} ms after the deadline");
+}
+
+#[test]
+fn kill_9_then_restart_recovers_lock_and_state() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    daemon.signal(Signal::SIGKILL);
+    drop(daemon);
+    let stale = home.status(&[]);
+    assert_eq!(
+        stale.json()["source"],
+        "direct",
+        "a dead daemon's file is not trusted"
+    );
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    let _again = home.start_daemon(&[]);
+    home.wait_for_state("claude", "logged-out");
+}
+
+#[test]
+fn a_second_daemon_refuses_and_names_the_first() {
+    let home = home_with_claude();
+    let first = home.start_daemon(&[]);
+    let second = run_command(home.command(&["daemon"]));
+    assert_eq!(second.code, 1);
+    assert!(
+        second.stderr.contains(&format!(
+            "another credwatch daemon is already running (pid {})",
+            first.child.id()
+        )),
+        "{}",
+        second.stderr
+    );
+}
+
+#[test]
+fn sigterm_leaves_no_stale_state_behind() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    assert_eq!(daemon.stop(), Some(0));
+    assert!(!home.credwatch_runtime().join("status.json").exists());
+    assert!(!home.credwatch_runtime().join("prompt").exists());
+    assert_eq!(home.status(&[]).json()["source"], "direct");
+}
+
+#[test]
+fn unusable_runtime_dir_is_a_clear_error() {
+    let mut home = TestHome::new();
+    let blocked = home.path("not-a-dir");
+    std::fs::write(&blocked, "").unwrap();
+    home.set_env("XDG_RUNTIME_DIR", &blocked);
+    let outcome = run_command(home.command(&["daemon"]));
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.stderr.contains("cannot create"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome.stderr.contains("not-a-dir/credwatch"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(outcome.stderr.contains("fix:"), "{}", outcome.stderr);
+}
+
+#[test]
+fn broken_config_at_reload_keeps_the_last_good_one() {
+    let home = TestHome::new();
+    home.install_fixture("vault", Times::valid_for(1));
+    home.write_config("presets = [\"vault\"]\n");
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("vault", "ok");
+    home.write_config("presets = [\"vault\"\n");
+    wait_until("the config error to be published", || {
+        !home.published()["daemon"]["config_error"].is_null()
+    });
+    assert_eq!(
+        home.published_state("vault").as_deref(),
+        Some("ok"),
+        "last good config kept"
+    );
+    let error = home.published()["daemon"]["config_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("config.toml:1:19: unclosed array"),
+        "{error}"
+    );
+    let status = home.run(&["status"]);
+    assert_eq!(
+        status.code, 2,
+        "status reads the same file and names the same error"
+    );
+    assert!(
+        status.stderr.contains("config.toml:1:19"),
+        "{}",
+        status.stderr
+    );
+    home.write_config("presets = [\"vault\", \"claude\"]\n");
+    wait_until("the error to clear", || {
+        home.published()["daemon"]["config_error"].is_null()
+    });
+    home.wait_for_state("claude", "missing");
+    daemon.signal(Signal::SIGHUP);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(daemon.log().is_empty() || !daemon.log().contains("panicked"));
+    home.wait_for_state("vault", "ok");
+}
+
+/// A login written and then removed a moment later did not persist: said with both times.
+#[test]
+fn login_lost_within_the_grace_delay_is_unpersisted() {
+    let home = TestHome::new();
+    std::fs::create_dir(home.path(".claude")).unwrap();
+    let _daemon = home.start_daemon(&["--grace", "3s"]);
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::remove_file(home.path(CREDS)).unwrap();
+    home.wait_for_state("claude", "unpersisted");
+    let reason = home.published()["credentials"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.starts_with("a login was written at "), "{reason}");
+    assert!(reason.contains("the login did not persist"), "{reason}");
+}
+
+#[test]
+fn a_credential_seen_before_and_gone_stays_listed_as_missing() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    std::fs::remove_file(home.path(CREDS)).unwrap();
+    home.wait_for_state("claude", "missing");
+    daemon.stop();
+    // Even a direct check remembers it: it is not silently dropped.
+    let claude = home.status(&[]).credential("claude");
+    assert_eq!(claude["state"], "missing");
+    assert!(
+        claude["reason"]
+            .as_str()
+            .unwrap()
+            .contains("(it was there until "),
+        "{claude}"
+    );
+}
+
+#[test]
+fn journal_command_shows_what_happened() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    std::fs::remove_file(home.path(CREDS)).unwrap();
+    home.wait_for_state("claude", "missing");
+    daemon.stop();
+    let text = home.run(&["journal", "claude"]);
+    assert!(text.stdout.contains("ok → logged-out"), "{}", text.stdout);
+    assert!(text.stdout.contains("claude  blanked"), "{}", text.stdout);
+    assert!(text.stdout.contains("claude  deleted"), "{}", text.stdout);
+    let json = home.run(&["journal", "--json"]);
+    let events: Vec<serde_json::Value> = json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "state" && e["to"] == "missing"));
+    assert_eq!(
+        home.run(&["journal", "vault"]).stdout,
+        "The journal is empty for vault: the daemon writes it (credwatch daemon).\n"
+    );
+}
+
+/// Nothing the daemon writes (state, prompt, journal, memory, its log at trace level) holds a secret.
+#[test]
+fn daemon_files_and_log_hold_no_secret() {
+    let mut home = home_with_claude();
+    home.set_env("CREDWATCH_LOG", "trace");
+    home.set_env("ANTHROPIC_API_KEY", CANARY);
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    replace_atomically(
+        &home.path(CREDS),
+        format!("{{\"claudeAiOauth\": {{\"accessToken\": \"{CANARY}\",,").as_bytes(),
+    );
+    home.wait_for_state("claude", "invalid");
+    let log = daemon.log();
+    drop(daemon);
+    assert!(!log.contains(CANARY), "{log}");
+    let mut files = vec![];
+    for dir in [home.credwatch_runtime(), home.state_home.join("credwatch")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    assert!(files.len() >= 3, "{files:?}");
+    for file in files {
+        let content = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !content.contains(CANARY),
+            "{} holds the canary",
+            file.display()
+        );
+    }
+    let _ = DAY;
+}
