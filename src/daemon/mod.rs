@@ -17,7 +17,7 @@ use crate::config::{self, Config};
 use crate::journal::{self, Journal, Memory};
 use crate::observe::{Content, FileFacts, FileStatus, Presence};
 use crate::paths;
-use crate::report::{credential_report, DaemonInfo, StatusDocument, SCHEMA_VERSION};
+use crate::report::{credential_report, CredentialReport, DaemonInfo, SCHEMA_VERSION};
 use crate::runtime::{self, LOCK_FILE, PROMPT_FILE, STATUS_FILE};
 use crate::state::{Group, State};
 use crate::timefmt::{describe_span, Timestamp};
@@ -79,7 +79,9 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         state_dir,
         grace_ms: options.grace_ms,
         pid: std::process::id(),
-        published: String::new(),
+        dirty: true,
+        pending_journal: Vec::new(),
+        memory_dirty: false,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -129,6 +131,8 @@ struct Entry {
     /// Store paths (globs as patterns) and the account marker: what events are matched against.
     targets: Vec<PathBuf>,
     checked: Option<Checked>,
+    /// What is published for it, kept to tell whether a refresh changed anything visible.
+    report: Option<CredentialReport>,
     fingerprint: Option<Fingerprint>,
     last_write: Option<Timestamp>,
     recheck_at: Option<Timestamp>,
@@ -179,8 +183,11 @@ struct Daemon {
     memory: Memory,
     grace_ms: i64,
     pid: u32,
-    /// What was last published, to skip writes that would change nothing.
-    published: String,
+    /// Something visible changed since the last publication.
+    dirty: bool,
+    /// Journal lines and memory changes waiting for the end of the batch.
+    pending_journal: Vec<journal::Entry>,
+    memory_dirty: bool,
 }
 
 impl Daemon {
@@ -268,6 +275,7 @@ impl Daemon {
                 candidate,
                 targets,
                 checked: None,
+                report: None,
                 fingerprint: kept.as_ref().and_then(|e| e.fingerprint.clone()),
                 last_write: kept.as_ref().and_then(|e| e.last_write),
                 recheck_at: kept.as_ref().and_then(|e| e.recheck_at),
@@ -409,6 +417,7 @@ impl Daemon {
                 tracing::info!(why, "config reloaded");
                 self.config = config;
                 self.config_error = None;
+                self.dirty = true;
                 self.rebuild_entries();
                 self.rewatch();
                 self.refresh_all();
@@ -420,17 +429,24 @@ impl Daemon {
                 entry.detail = Some(message.clone());
                 self.write_journal(&[entry]);
                 self.config_error = Some(message);
+                self.dirty = true;
                 self.publish();
             }
         }
     }
 
     fn refresh_all(&mut self) {
+        let started = std::time::Instant::now();
         let now = Timestamp::now();
         for i in 0..self.entries.len() {
             self.refresh_entry(i, now);
         }
         self.after_refresh();
+        tracing::info!(
+            credentials = self.entries.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "full rescan"
+        );
     }
 
     /// Re-observes one credential, journals what changed, and applies the post-write re-check.
@@ -479,13 +495,16 @@ impl Daemon {
             .as_ref()
             .is_some_and(|c| c.observation.primary.is_some());
         if checked.is_some() && self.memory.record(&name, present, now) {
-            if let Err(error) = self.memory.save(&self.state_dir) {
-                tracing::warn!(%error, "cannot save the memory of credentials seen");
-            }
+            self.memory_dirty = true;
         }
+        let report = checked.as_ref().map(credential_report);
+        if !same_visible(entry.report.as_ref(), report.as_ref()) {
+            self.dirty = true;
+        }
+        entry.report = report;
         entry.fingerprint = fingerprint;
         entry.checked = checked;
-        self.write_journal(&log);
+        self.pending_journal.extend(log);
     }
 
     fn write_journal(&self, entries: &[journal::Entry]) {
@@ -494,50 +513,51 @@ impl Daemon {
         }
     }
 
+    /// Ends a batch: one journal append, one memory save, one publication at most.
     fn after_refresh(&mut self) {
+        let lines = std::mem::take(&mut self.pending_journal);
+        self.write_journal(&lines);
+        if std::mem::take(&mut self.memory_dirty) {
+            if let Err(error) = self.memory.save(&self.state_dir) {
+                tracing::warn!(%error, "cannot save the memory of credentials seen");
+            }
+        }
         self.publish();
     }
 
-    fn document(&self) -> StatusDocument {
-        StatusDocument {
-            schema: SCHEMA_VERSION,
-            generated_at: Timestamp::now().rfc3339(),
-            source: "daemon".into(),
-            daemon: DaemonInfo {
-                running: true,
-                pid: Some(self.pid),
-                version: Some(env!("CARGO_PKG_VERSION").into()),
-                valid_until: self.next_wake().map(Timestamp::rfc3339),
-                config_error: self.config_error.clone(),
-            },
-            credentials: self
-                .entries
-                .iter()
-                .filter_map(|e| e.checked.as_ref())
-                .map(credential_report)
-                .collect(),
+    fn daemon_info(&self) -> DaemonInfo {
+        DaemonInfo {
+            running: true,
+            pid: Some(self.pid),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            valid_until: self.next_wake().map(Timestamp::rfc3339),
+            config_error: self.config_error.clone(),
         }
     }
 
-    /// Writes status.json and the prompt line, when they would change.
+    /// Writes status.json and the prompt line, when something visible changed.
     fn publish(&mut self) {
-        let document = self.document();
-        let mut key = serde_json::to_value(&document).unwrap_or_default();
-        key["generated_at"] = serde_json::Value::Null;
-        for credential in key["credentials"].as_array_mut().into_iter().flatten() {
-            credential["checked_at"] = serde_json::Value::Null;
-        }
-        let key = key.to_string();
-        if key == self.published {
+        if !std::mem::take(&mut self.dirty) {
             return;
         }
+        let document = PublishedDocument {
+            schema: SCHEMA_VERSION,
+            generated_at: Timestamp::now().rfc3339(),
+            source: "daemon",
+            daemon: self.daemon_info(),
+            credentials: self
+                .entries
+                .iter()
+                .filter_map(|e| e.report.as_ref())
+                .collect(),
+        };
         let prompt = prompt_line(
             &self.config.prompt_format,
-            &document,
+            &document.credentials,
             self.pid,
             self.next_wake(),
         );
-        let json = match serde_json::to_vec_pretty(&document) {
+        let json = match serde_json::to_vec(&document) {
             Ok(json) => json,
             Err(error) => {
                 tracing::error!(%error, "cannot serialise the state");
@@ -548,11 +568,9 @@ impl Daemon {
             .and_then(|()| {
                 runtime::write_atomically(&self.runtime_dir.join(PROMPT_FILE), prompt.as_bytes())
             });
-        match written {
-            Ok(()) => self.published = key,
-            Err(error) => {
-                tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state")
-            }
+        if let Err(error) = written {
+            self.dirty = true;
+            tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
         }
     }
 
@@ -561,6 +579,32 @@ impl Daemon {
             let _ = std::fs::remove_file(self.runtime_dir.join(file));
         }
         tracing::info!("daemon stopped");
+    }
+}
+
+/// status.json as published: the contract's document, borrowing the cached reports.
+#[derive(serde::Serialize)]
+struct PublishedDocument<'a> {
+    schema: u32,
+    generated_at: String,
+    source: &'static str,
+    daemon: DaemonInfo,
+    credentials: Vec<&'a CredentialReport>,
+}
+
+/// Whether two reports differ in anything but the time of the check.
+fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) -> bool {
+    match (old, new) {
+        (None, None) => true,
+        (Some(old), Some(new)) => {
+            let strip = |r: &CredentialReport| {
+                let mut value = serde_json::to_value(r).unwrap_or_default();
+                value["checked_at"] = serde_json::Value::Null;
+                value
+            };
+            strip(old) == strip(new)
+        }
+        _ => false,
     }
 }
 
@@ -691,12 +735,11 @@ fn apply_loss(
 /// seconds (0: no deadline); MESSAGE is empty when every credential is usable.
 pub fn prompt_line(
     format: &str,
-    document: &StatusDocument,
+    credentials: &[&CredentialReport],
     pid: u32,
     valid_until: Option<Timestamp>,
 ) -> String {
-    let broken: Vec<&crate::report::CredentialReport> = document
-        .credentials
+    let broken: Vec<&&CredentialReport> = credentials
         .iter()
         .filter(|c| c.state.group() == Group::Broken)
         .collect();

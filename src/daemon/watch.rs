@@ -26,11 +26,13 @@ pub fn directories_for(targets: &[PathBuf]) -> BTreeSet<PathBuf> {
     dirs
 }
 
-/// Whether an event at `event_path` may change what is at `target`: the target itself, a
-/// directory on its way (created, deleted, renamed), or anything in its directory (the temp file
-/// of an atomic rename, a new file matching a glob).
+/// Whether an event at `event_path` may change what is at `target`: the target itself or a
+/// directory on its way (created, deleted, renamed); for a glob target, any file in its directory.
+/// (An atomic rename reports the target path itself as the rename's destination.)
 pub fn touches(event_path: &Path, target: &Path) -> bool {
-    target.starts_with(event_path) || event_path.parent() == target.parent()
+    target.starts_with(event_path)
+        || (crate::paths::has_glob(&target.to_string_lossy())
+            && event_path.parent() == target.parent())
 }
 
 #[cfg(test)]
@@ -54,21 +56,20 @@ mod tests {
     }
 
     #[test]
-    fn events_touch_targets_through_their_directories() {
+    fn events_touch_targets_not_their_siblings() {
         let target = Path::new("/h/.claude/.credentials.json");
+        let glob = Path::new("/h/.aws/sso/cache/*.json");
         assert!(touches(Path::new("/h/.claude/.credentials.json"), target));
-        assert!(touches(
-            Path::new("/h/.claude/.credentials.json.tmp.123"),
-            target
-        ));
         assert!(
             touches(Path::new("/h/.claude"), target),
             "directory recreated"
         );
-        assert!(!touches(Path::new("/h/.bash_history"), target));
-        assert!(touches(
-            Path::new("/h/.aws/sso/cache/new.json"),
-            Path::new("/h/.aws/sso/cache/*.json")
+        assert!(!touches(
+            Path::new("/h/.claude/.credentials.json.tmp"),
+            target
         ));
+        assert!(!touches(Path::new("/h/.bash_history"), target));
+        assert!(touches(Path::new("/h/.aws/sso/cache/new.json"), glob));
+        assert!(!touches(Path::new("/h/.aws/sso/new.json"), glob));
     }
 }
