@@ -345,8 +345,10 @@ impl Daemon {
         }
         let structural: Vec<PathBuf> = relevant
             .iter()
-            .filter(|e| is_structural(e))
-            .flat_map(|e| e.paths.iter().cloned())
+            .filter(|e| may_move_directories(e))
+            .flat_map(|e| e.paths.iter())
+            .filter(|p| self.is_on_a_watched_way(p))
+            .cloned()
             .collect();
         if !structural.is_empty() {
             self.forget_watches_under(&structural);
@@ -365,6 +367,19 @@ impl Daemon {
             self.refresh_entry(i, now);
         }
         self.after_refresh();
+    }
+
+    /// Whether `path` is a watched directory, an ancestor of one, or a directory on the way to a
+    /// store: then its creation, removal or rename changes what must be watched. A store file
+    /// replaced by an atomic rename is none of these, so the common case costs no re-watch.
+    fn is_on_a_watched_way(&self, path: &Path) -> bool {
+        self.watched.iter().any(|w| w.starts_with(path))
+            || self
+                .entries
+                .iter()
+                .flat_map(|e| e.targets.iter())
+                .chain(self.config_path.iter())
+                .any(|t| t.starts_with(path) && t != path)
     }
 
     /// Drops directories whose inotify watch may have died with them (deleted, renamed, recreated).
@@ -620,7 +635,8 @@ fn is_change(event: &Event) -> bool {
 }
 
 /// Events after which a watched directory may be gone or new.
-fn is_structural(event: &Event) -> bool {
+/// Events that may create, remove or move a directory (a file's rename is one of these too).
+fn may_move_directories(event: &Event) -> bool {
     use notify::event::{CreateKind, ModifyKind, RemoveKind};
     matches!(
         event.kind,

@@ -370,7 +370,10 @@ impl TestHome {
             .expect("spawn daemon");
         let daemon = Daemon { child, stderr_path };
         let status = self.credwatch_runtime().join("status.json");
-        wait_until("the daemon publishes its first state", || status.exists());
+        let prompt = self.credwatch_runtime().join("prompt");
+        wait_until("the daemon publishes its first state", || {
+            status.exists() && prompt.exists()
+        });
         daemon
     }
 

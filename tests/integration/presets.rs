@@ -63,14 +63,15 @@ fn nothing_installed_means_nothing_watched() {
 #[test]
 fn claude_expired_access_token_with_refresh_token_is_ok() {
     let home = TestHome::new();
-    home.install_fixture("claude", Times::valid_for(20));
+    let times = Times::valid_for(20);
+    home.install_fixture("claude", times);
     let claude = state_of(&home, "claude");
     assert_eq!(claude["state"], "ok");
     assert!(claude["reason"]
         .as_str()
         .unwrap()
         .contains("the access token expired 60 min ago and Claude Code renews it by itself"));
-    let deadline = Times::valid_for(20).expires;
+    let deadline = times.expires;
     assert_eq!(
         claude["expires_at"],
         credwatch::timefmt::Timestamp::from_secs(deadline).rfc3339()
@@ -402,12 +403,13 @@ fn falsy_switches_do_not_shadow() {
 #[test]
 fn aws_cli_cache_reads_utc_suffix_and_is_not_a_deadline() {
     let home = TestHome::new();
-    home.install_fixture("aws-cli-cache", Times::expired_since(1));
+    let times = Times::expired_since(1);
+    home.install_fixture("aws-cli-cache", times);
     let cache = state_of(&home, "aws-cli-cache");
     assert_eq!(cache["state"], "ok", "{cache}");
     assert_eq!(
         cache["access_expires_at"],
-        credwatch::timefmt::Timestamp::from_secs(Times::expired_since(1).expires).rfc3339()
+        credwatch::timefmt::Timestamp::from_secs(times.expires).rfc3339()
     );
 }
 
@@ -433,14 +435,15 @@ fn kube_oidc_id_token_expiry_comes_from_the_jwt() {
     home.install_fixture("kube", Times::expired_since(1));
     let kube = state_of(&home, "kube");
     assert_eq!(kube["state"], "expired", "{kube}");
-    home.install_fixture("kube", Times::valid_for(1));
+    let times = Times::valid_for(1);
+    home.install_fixture("kube", times);
     assert_eq!(
         state_of(&home, "kube")["state"],
         "ok",
         "an id-token warns only in its last 10 min"
     );
     let config = std::fs::read_to_string(home.path(".kube/config")).unwrap();
-    let current = crate::harness::jwt_with_exp(Times::valid_for(1).expires);
+    let current = crate::harness::jwt_with_exp(times.expires);
     let soon = crate::harness::jwt_with_exp(now_secs() + 300);
     home.write(".kube/config", config.replace(&current, &soon));
     assert_eq!(state_of(&home, "kube")["state"], "expiring");
