@@ -90,6 +90,33 @@ impl PublishWatch {
             .map(String::from)
     }
 
+    /// Whether the published prompt line names `name` as broken.
+    fn prompt_names(&self, name: &str) -> Option<bool> {
+        let line = std::fs::read_to_string(self.status.with_file_name("prompt")).ok()?;
+        let message = line.splitn(3, ' ').nth(2)?.trim_end();
+        Some(
+            message
+                .split(|c: char| c == ',' || c == ' ')
+                .any(|n| n == name),
+        )
+    }
+
+    /// Blocks until the prompt line names `name` as broken (or not); returns when that was seen.
+    fn wait_for_prompt(&self, name: &str, broken: bool) -> Instant {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.prompt_names(name) == Some(broken) {
+                return Instant::now();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "{name} never became broken={broken}");
+            let _ = self
+                .events
+                .recv_timeout(left.min(Duration::from_millis(50)));
+            while self.events.try_recv().is_ok() {}
+        }
+    }
+
     /// Blocks until `name` is published in `state`; returns when that was seen.
     fn wait_for(&self, name: &str, state: &str) -> Instant {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -161,6 +188,24 @@ fn change_latency(
         .collect()
 }
 
+/// Like [`change_latency`], observing the published prompt line (a few bytes) instead of
+/// parsing status.json, whose size grows with the number of credentials.
+fn change_latency_by_prompt(
+    watch: &PublishWatch,
+    rounds: usize,
+    path: &Path,
+    name: &str,
+) -> Vec<Duration> {
+    (0..rounds)
+        .map(|i| {
+            let good = i % 2 == 1;
+            let started = Instant::now();
+            replace_atomically(path, claude_login(good).as_bytes());
+            watch.wait_for_prompt(name, !good) - started
+        })
+        .collect()
+}
+
 /// The `elapsed_ms` of every "full rescan" line the daemon logged.
 fn logged_rescans(log: &str) -> Vec<Duration> {
     log.lines()
@@ -207,6 +252,7 @@ fn main() {
     let mut baseline = inotify_round_trip(&home.path(".claude"), 1000);
     let creds = home.path(".claude/.credentials.json");
     let mut latency = change_latency(&watch, 1000, &creds, "claude", &claude_login);
+    let mut by_prompt = change_latency_by_prompt(&watch, 1000, &creds, "claude");
     println!("| file change → published state (1,000 changes, realistic HOME) | p50 ms | p99 ms |");
     println!("|---|---:|---:|");
     println!(
@@ -215,9 +261,14 @@ fn main() {
         ms(percentile(&mut baseline, 0.99))
     );
     println!(
-        "| credwatch daemon: write → status.json updated | {} | {} |",
+        "| credwatch daemon: write → status.json updated (read and parsed) | {} | {} |",
         ms(percentile(&mut latency, 0.5)),
         ms(percentile(&mut latency, 0.99))
+    );
+    println!(
+        "| credwatch daemon: write → prompt line updated | {} | {} |",
+        ms(percentile(&mut by_prompt, 0.5)),
+        ms(percentile(&mut by_prompt, 0.99))
     );
     println!("\ngoal p50 ≤ 5 ms, p99 ≤ 50 ms\n");
 
@@ -311,7 +362,8 @@ fn main() {
     let mut rescans = logged_rescans(&daemon.log());
     assert!(rescans.len() >= 10, "rescans logged: {}", rescans.len());
     let target = home.path("scale/d07/c7.json");
-    let mut scale_latency = change_latency(&watch, 200, &target, "c7", &claude_login);
+    let mut scale_latency = change_latency_by_prompt(&watch, 200, &target, "c7");
+    let mut scale_parsed = change_latency(&watch, 50, &target, "c7", &claude_login);
     println!("\n| 1,000 configured credentials (50 dirs) | value | goal |");
     println!("|---|---:|---:|");
     println!(
@@ -323,9 +375,6 @@ fn main() {
         ms(startup)
     );
     println!("| full rescan (SIGHUP: reload, re-watch, evaluate 1,000, publish), median of 11 | {} ms | ≤ 100 ms |", ms(percentile(&mut rescans, 0.5)));
-    println!(
-        "| file change → published, p50 / p99 (200 changes) | {} / {} ms | ≤ 5 / ≤ 50 ms |",
-        ms(percentile(&mut scale_latency, 0.5)),
-        ms(percentile(&mut scale_latency, 0.99))
-    );
+    println!("| file change → prompt line updated, p50 / p99 (200 changes) | {} / {} ms | ≤ 5 / ≤ 50 ms |", ms(percentile(&mut scale_latency, 0.5)), ms(percentile(&mut scale_latency, 0.99)));
+    println!("| file change → status.json updated, read and parsed by the bench, p50 / p99 (50 changes) | {} / {} ms | |", ms(percentile(&mut scale_parsed, 0.5)), ms(percentile(&mut scale_parsed, 0.99)));
 }

@@ -413,3 +413,42 @@ fn daemon_files_and_log_hold_no_secret() {
     }
     let _ = DAY;
 }
+
+#[test]
+fn permission_change_is_journaled_and_makes_it_insecure() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    std::fs::set_permissions(home.path(CREDS), std::fs::Permissions::from_mode(0o644)).unwrap();
+    home.wait_for_state("claude", "insecure");
+    let events: Vec<String> = home
+        .journal()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect();
+    assert!(events.contains(&"mode-changed".to_string()), "{events:?}");
+}
+
+/// contract.md: the runtime dir is refused when it is a symlink (someone else could point it).
+#[test]
+fn symlinked_runtime_dir_is_refused() {
+    let home = TestHome::new();
+    let elsewhere = home.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, home.credwatch_runtime()).unwrap();
+    let outcome = run_command(home.command(&["daemon"]));
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome
+            .stderr
+            .contains("is a symlink or not a directory: refused"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing written through the link"
+    );
+}
