@@ -96,7 +96,7 @@ impl PublishWatch {
         let message = line.splitn(3, ' ').nth(2)?.trim_end();
         Some(
             message
-                .split(|c: char| c == ',' || c == ' ')
+                .split([',', ' '])
                 .any(|n| n == name),
         )
     }
