@@ -94,11 +94,7 @@ impl PublishWatch {
     fn prompt_names(&self, name: &str) -> Option<bool> {
         let line = std::fs::read_to_string(self.status.with_file_name("prompt")).ok()?;
         let message = line.splitn(3, ' ').nth(2)?.trim_end();
-        Some(
-            message
-                .split([',', ' '])
-                .any(|n| n == name),
-        )
+        Some(message.split([',', ' ']).any(|n| n == name))
     }
 
     /// Blocks until the prompt line names `name` as broken (or not); returns when that was seen.

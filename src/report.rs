@@ -36,7 +36,7 @@ pub struct DaemonInfo {
     pub config_error: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialReport {
     pub name: String,
     pub tool: String,
@@ -53,7 +53,7 @@ pub struct CredentialReport {
     pub probe: Option<serde_json::Value>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum StoreReport {
     File {

@@ -22,6 +22,7 @@ use crate::runtime::{self, LOCK_FILE, PROMPT_FILE, STATUS_FILE};
 use crate::state::{Group, State};
 use crate::timefmt::{describe_span, Timestamp};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
+use serde_json::value::RawValue;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -131,8 +132,9 @@ struct Entry {
     /// Store paths (globs as patterns) and the account marker: what events are matched against.
     targets: Vec<PathBuf>,
     checked: Option<Checked>,
-    /// What is published for it, kept to tell whether a refresh changed anything visible.
-    report: Option<CredentialReport>,
+    /// What is published for it, kept to tell whether a refresh changed anything visible,
+    /// with its JSON serialised once (publication splices these instead of re-serialising all).
+    report: Option<(CredentialReport, Box<RawValue>)>,
     fingerprint: Option<Fingerprint>,
     last_write: Option<Timestamp>,
     recheck_at: Option<Timestamp>,
@@ -513,10 +515,13 @@ impl Daemon {
             self.memory_dirty = true;
         }
         let report = checked.as_ref().map(credential_report);
-        if !same_visible(entry.report.as_ref(), report.as_ref()) {
+        if !same_visible(entry.report.as_ref().map(|(r, _)| r), report.as_ref()) {
             self.dirty = true;
         }
-        entry.report = report;
+        entry.report = report.and_then(|report| {
+            let json = serde_json::value::to_raw_value(&report).ok()?;
+            Some((report, json))
+        });
         entry.fingerprint = fingerprint;
         entry.checked = checked;
         self.pending_journal.extend(log);
@@ -563,12 +568,17 @@ impl Daemon {
             credentials: self
                 .entries
                 .iter()
-                .filter_map(|e| e.report.as_ref())
+                .filter_map(|e| e.report.as_ref().map(|(_, json)| &**json))
                 .collect(),
         };
+        let reports: Vec<&CredentialReport> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.report.as_ref().map(|(report, _)| report))
+            .collect();
         let prompt = prompt_line(
             &self.config.prompt_format,
-            &document.credentials,
+            &reports,
             self.pid,
             self.next_wake(),
         );
@@ -604,7 +614,7 @@ struct PublishedDocument<'a> {
     generated_at: String,
     source: &'static str,
     daemon: DaemonInfo,
-    credentials: Vec<&'a CredentialReport>,
+    credentials: Vec<&'a RawValue>,
 }
 
 /// Whether two reports differ in anything but the time of the check.
@@ -612,12 +622,9 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
     match (old, new) {
         (None, None) => true,
         (Some(old), Some(new)) => {
-            let strip = |r: &CredentialReport| {
-                let mut value = serde_json::to_value(r).unwrap_or_default();
-                value["checked_at"] = serde_json::Value::Null;
-                value
-            };
-            strip(old) == strip(new)
+            let mut aligned = new.clone();
+            aligned.checked_at.clone_from(&old.checked_at);
+            &aligned == old
         }
         _ => false,
     }
