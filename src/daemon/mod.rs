@@ -74,6 +74,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         entries: Vec::new(),
         watcher,
         watched: BTreeSet::new(),
+        index: watch::TargetIndex::default(),
         runtime_dir,
         journal: Journal::new(&state_dir),
         memory: Memory::load(Some(&state_dir)),
@@ -179,6 +180,7 @@ struct Daemon {
     entries: Vec<Entry>,
     watcher: notify::RecommendedWatcher,
     watched: BTreeSet<PathBuf>,
+    index: watch::TargetIndex,
     runtime_dir: PathBuf,
     state_dir: PathBuf,
     journal: Journal,
@@ -284,6 +286,13 @@ impl Daemon {
                 loss: kept.as_ref().and_then(|e| e.loss),
             });
         }
+        self.index = watch::TargetIndex::build(
+            self.entries
+                .iter()
+                .enumerate()
+                .flat_map(|(i, e)| e.targets.iter().map(move |t| (i, t))),
+            &self.config_targets(),
+        );
     }
 
     fn config_targets(&self) -> Vec<PathBuf> {
@@ -357,14 +366,10 @@ impl Daemon {
             self.rewatch();
         }
         let now = Timestamp::now();
-        let touched: Vec<usize> = (0..self.entries.len())
-            .filter(|&i| {
-                let targets = &self.entries[i].targets;
-                paths
-                    .iter()
-                    .any(|p| targets.iter().any(|t| watch::touches(p, t)))
-            })
-            .collect();
+        let mut touched = BTreeSet::new();
+        for path in &paths {
+            self.index.touched_by(path, &mut touched);
+        }
         for i in touched {
             self.refresh_entry(i, now);
         }
@@ -375,13 +380,7 @@ impl Daemon {
     /// store: then its creation, removal or rename changes what must be watched. A store file
     /// replaced by an atomic rename is none of these, so the common case costs no re-watch.
     fn is_on_a_watched_way(&self, path: &Path) -> bool {
-        self.watched.iter().any(|w| w.starts_with(path))
-            || self
-                .entries
-                .iter()
-                .flat_map(|e| e.targets.iter())
-                .chain(self.config_path.iter())
-                .any(|t| t.starts_with(path) && t != path)
+        self.watched.iter().any(|w| w.starts_with(path)) || self.index.is_on_the_way(path)
     }
 
     /// Drops directories whose inotify watch may have died with them (deleted, renamed, recreated).

@@ -4,8 +4,74 @@
 //! watched, and its grandparent so a deleted-and-recreated directory is seen coming back. A
 //! directory that does not exist yet is watched through its nearest existing ancestor.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+/// Which credentials an event path may concern, found without scanning every target: a file
+/// event is looked up by its directory; only an event on a directory that lies on the way to
+/// some target (rare: created, deleted, renamed) scans them all.
+#[derive(Default)]
+pub struct TargetIndex {
+    /// Directory → (credential index, target, target is a glob) for targets in it.
+    by_parent: HashMap<PathBuf, Vec<(usize, PathBuf, bool)>>,
+    /// Every strict ancestor of every target (and of the extra paths).
+    on_the_way: HashSet<PathBuf>,
+    all: Vec<(usize, PathBuf)>,
+}
+
+impl TargetIndex {
+    /// `targets`: (credential index, target path); `extra`: paths whose ancestors matter too
+    /// (the config file).
+    pub fn build<'a>(
+        targets: impl Iterator<Item = (usize, &'a PathBuf)>,
+        extra: &[PathBuf],
+    ) -> Self {
+        let mut index = TargetIndex::default();
+        for (i, target) in targets {
+            let glob = crate::paths::has_glob(&target.to_string_lossy());
+            if let Some(parent) = target.parent() {
+                index
+                    .by_parent
+                    .entry(parent.to_path_buf())
+                    .or_default()
+                    .push((i, target.clone(), glob));
+            }
+            index
+                .on_the_way
+                .extend(target.ancestors().skip(1).map(Path::to_path_buf));
+            index.all.push((i, target.clone()));
+        }
+        for path in extra {
+            index
+                .on_the_way
+                .extend(path.ancestors().skip(1).map(Path::to_path_buf));
+        }
+        index
+    }
+
+    /// Whether `path` is a directory on the way to some target.
+    pub fn is_on_the_way(&self, path: &Path) -> bool {
+        self.on_the_way.contains(path)
+    }
+
+    /// The credentials an event at `path` may change (see [`touches`]).
+    pub fn touched_by(&self, path: &Path, into: &mut BTreeSet<usize>) {
+        if let Some(in_dir) = path.parent().and_then(|dir| self.by_parent.get(dir)) {
+            for (i, target, glob) in in_dir {
+                if *glob || target == path {
+                    into.insert(*i);
+                }
+            }
+        }
+        if self.on_the_way.contains(path) {
+            for (i, target) in &self.all {
+                if target.starts_with(path) {
+                    into.insert(*i);
+                }
+            }
+        }
+    }
+}
 
 /// The directories to watch for `targets` (store files, glob patterns, the config file).
 pub fn directories_for(targets: &[PathBuf]) -> BTreeSet<PathBuf> {
@@ -53,6 +119,36 @@ mod tests {
             dirs, expected,
             "absent ~/.aws/sso/cache is watched from HOME"
         );
+    }
+
+    #[test]
+    fn index_agrees_with_touches() {
+        let targets = [
+            PathBuf::from("/h/.claude/.credentials.json"),
+            PathBuf::from("/h/.aws/sso/cache/*.json"),
+            PathBuf::from("/h/.vault-token"),
+        ];
+        let index = TargetIndex::build(targets.iter().enumerate(), &[]);
+        for event in [
+            "/h/.claude/.credentials.json",
+            "/h/.claude/.credentials.json.tmp",
+            "/h/.claude",
+            "/h",
+            "/h/.aws/sso/cache/x.json",
+            "/h/.aws/sso/x.json",
+            "/h/.vault-token",
+            "/h/.bashrc",
+            "/elsewhere",
+        ] {
+            let mut found = BTreeSet::new();
+            index.touched_by(Path::new(event), &mut found);
+            let expected: BTreeSet<usize> = (0..targets.len())
+                .filter(|&i| touches(Path::new(event), &targets[i]))
+                .collect();
+            assert_eq!(found, expected, "{event}");
+        }
+        assert!(index.is_on_the_way(Path::new("/h/.aws")));
+        assert!(!index.is_on_the_way(Path::new("/h/.vault-token")));
     }
 
     #[test]
