@@ -127,7 +127,8 @@ _credwatch_arm_debug_trap() {
       trap '_credwatch_debug; '"$_credwatch_user_debug_trap" DEBUG
       _credwatch_trap_installed=1
       # shellcheck disable=SC2016 # expanded by bash when it shows PS0, with no subshell
-      [[ ${PS0-} == *_credwatch_armed* ]] || PS0=${PS0-}'${_credwatch_nothing:$((_credwatch_armed=1)):0}'
+      # (The parameter must be set: bash skips the offset of an unset one.)
+      [[ ${PS0-} == *_credwatch_armed* ]] || PS0=${PS0-}'${_credwatch_bin:$((_credwatch_armed=1)):0}'
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
     if [[ -n $_credwatch_user_debug_trap ]]; then
@@ -157,7 +158,7 @@ _credwatch_install() {
   for entry in "${PROMPT_COMMAND[@]-}"; do
     [[ $entry == *_credwatch_precmd* ]] && return 0
   done
-  if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+  if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
     PROMPT_COMMAND=(_credwatch_precmd "${PROMPT_COMMAND[@]}")
   elif [[ -n ${PROMPT_COMMAND-} ]]; then
     PROMPT_COMMAND=$'_credwatch_precmd\n'$PROMPT_COMMAND

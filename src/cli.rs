@@ -32,6 +32,17 @@ pub enum Command {
         /// Print this preset's definition, ready to copy into config.toml
         name: Option<String>,
     },
+    /// Print the shell hook: eval "$(credwatch init bash)", or `credwatch init fish | source`
+    Init {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// The compact prompt segment (empty when all is well), for starship, tmux and other prompts
+    Prompt {
+        /// Also keep the result for the shell hooks while no daemon runs
+        #[arg(long)]
+        cache: bool,
+    },
     /// Watch credentials and publish their state (foreground; the systemd user service runs this)
     Daemon {
         /// After a credential is written, check again this long after that it stayed
@@ -63,6 +74,13 @@ pub struct StatusArgs {
     /// Evaluate now rather than reading a daemon's published state
     #[arg(long)]
     pub live: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]

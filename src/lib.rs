@@ -18,6 +18,7 @@ pub mod observe;
 pub mod output;
 pub mod paths;
 pub mod presets;
+pub mod prompt;
 pub mod report;
 pub mod runtime;
 pub mod secret;

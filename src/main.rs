@@ -39,6 +39,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Presets { name } = &command {
         return cmd::presets::run(name.as_deref());
     }
+    if let Command::Init { shell } = &command {
+        return cmd::init::run(*shell);
+    }
     if let Command::Journal { name, json } = &command {
         return cmd::journal::run(name.as_deref(), *json);
     }
@@ -52,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     tracing::debug!(path = ?config.path, definitions = config.definitions.len(), "config loaded");
     match command {
         Command::Status(args) => cmd::status::run(&config, &args),
+        Command::Prompt { cache } => cmd::prompt::run(&config, cache),
         Command::Daemon { grace } => {
             drop(config); // the daemon loads (and reloads) it itself
             credwatch::daemon::run(credwatch::daemon::Options {
@@ -64,6 +68,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             ConfigAction::Show => cmd::config::show(&config),
             ConfigAction::Path => unreachable!("handled above"),
         },
-        Command::Presets { .. } | Command::Journal { .. } => unreachable!("handled above"),
+        Command::Presets { .. } | Command::Journal { .. } | Command::Init { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

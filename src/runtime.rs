@@ -10,7 +10,6 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 
 pub const STATUS_FILE: &str = "status.json";
-pub const PROMPT_FILE: &str = "prompt";
 pub const LOCK_FILE: &str = "daemon.lock";
 
 #[derive(Debug, thiserror::Error)]

@@ -17,8 +17,11 @@ use crate::config::{self, Config};
 use crate::journal::{self, Journal, Memory};
 use crate::observe::{Content, FileFacts, FileStatus, Presence};
 use crate::paths;
+use crate::prompt::{self, PromptItem};
 use crate::report::{credential_report, CredentialReport, DaemonInfo, SCHEMA_VERSION};
-use crate::runtime::{self, LOCK_FILE, PROMPT_FILE, STATUS_FILE};
+use crate::runtime::{self, LOCK_FILE, STATUS_FILE};
+
+const PROMPT_FILE: &str = prompt::DAEMON_FILE;
 use crate::state::{Group, State};
 use crate::timefmt::{describe_span, Timestamp};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
@@ -570,14 +573,19 @@ impl Daemon {
                 .filter_map(|e| e.report.as_ref().map(|(_, json)| &**json))
                 .collect(),
         };
-        let reports: Vec<&CredentialReport> = self
+        let items: Vec<PromptItem<'_>> = self
             .entries
             .iter()
-            .filter_map(|e| e.report.as_ref().map(|(report, _)| report))
+            .filter_map(|e| {
+                e.report.as_ref().map(|(report, _)| PromptItem {
+                    report,
+                    commands: &e.candidate.definition.commands,
+                })
+            })
             .collect();
-        let prompt = prompt_line(
+        let prompt = prompt::file_content(
             &self.config.prompt_format,
-            &reports,
+            &items,
             self.pid,
             self.next_wake(),
         );
@@ -751,40 +759,4 @@ fn apply_loss(
         definition.fix, definition.name
     ));
     verdict.next_change_at = None;
-}
-
-/// The one line shells read with builtins: `PID VALID_UNTIL MESSAGE`. VALID_UNTIL is epoch
-/// seconds (0: no deadline); MESSAGE is empty when every credential is usable.
-pub fn prompt_line(
-    format: &str,
-    credentials: &[&CredentialReport],
-    pid: u32,
-    valid_until: Option<Timestamp>,
-) -> String {
-    let broken: Vec<&&CredentialReport> = credentials
-        .iter()
-        .filter(|c| c.state.group() == Group::Broken)
-        .collect();
-    let message = if broken.is_empty() {
-        String::new()
-    } else {
-        let names: Vec<&str> = broken.iter().map(|c| c.name.as_str()).collect();
-        let utf8 = ["LC_ALL", "LC_CTYPE", "LANG"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-            .is_some_and(|locale| {
-                locale.to_ascii_uppercase().contains("UTF-8")
-                    || locale.to_ascii_uppercase().contains("UTF8")
-            });
-        let text = format
-            .replace("{names}", &names.join(","))
-            .replace("{count}", &broken.len().to_string())
-            .replace("{worst}", broken[0].state.as_str());
-        let text = if utf8 { text } else { text.replace('⚠', "!") };
-        text.replace(['\n', '\r'], " ")
-    };
-    format!(
-        "{pid} {} {message}\n",
-        valid_until.map_or(0, |t| t.millis().div_euclid(1000))
-    )
 }

@@ -124,6 +124,24 @@ fn render(template: &str, times: Times) -> String {
         .replace("{{NOW_S}}", &now.to_string())
 }
 
+/// A daemon started behind the test's back (the shell hook's autostart) dies with its home.
+impl Drop for TestHome {
+    fn drop(&mut self) {
+        let lock = self.runtime_dir.join("credwatch").join("daemon.lock");
+        let Some(pid) = std::fs::read_to_string(lock)
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<i32>().ok())
+        else {
+            return;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "credwatch" {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
 impl TestHome {
     pub fn new() -> Self {
         let root = tempfile::Builder::new()

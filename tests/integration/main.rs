@@ -6,4 +6,5 @@ mod daemon;
 mod harness;
 mod presets;
 mod secrets;
+mod shells;
 mod status;

@@ -1,0 +1,64 @@
+//! `credwatch prompt [--cache]`: the compact prompt segment, for starship's `custom` module, tmux
+//! status lines and other prompts. Empty when all is well. Reads the daemon's fresh state when
+//! there is one; otherwise checks directly, and with `--cache` keeps the result (the prompt
+//! file format) for the shell hooks to read while no daemon runs.
+
+use crate::checks::{self, Context};
+use crate::config::Config;
+use crate::journal::Memory;
+use crate::output::print;
+use crate::prompt::{self, PromptItem};
+use crate::report::{credential_report, read_daemon_document};
+use crate::timefmt::Timestamp;
+
+pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
+    let now = Timestamp::now();
+    let candidates = checks::candidates(config)?;
+    if !cache {
+        if let Some(document) = read_daemon_document(now) {
+            let items: Vec<PromptItem<'_>> = document
+                .credentials
+                .iter()
+                .map(|report| PromptItem {
+                    report,
+                    commands: &[],
+                })
+                .collect();
+            print_segment(&prompt::segment(&config.prompt_format, &items));
+            return Ok(0);
+        }
+    }
+    let memory = Memory::load(crate::runtime::state_dir().as_deref());
+    let context = Context {
+        memory: &memory,
+        env_is_users_shell: true,
+    };
+    let checked = checks::check(config, candidates, &context);
+    let reports: Vec<_> = checked.iter().map(credential_report).collect();
+    let items: Vec<PromptItem<'_>> = checked
+        .iter()
+        .zip(&reports)
+        .map(|(c, report)| PromptItem {
+            report,
+            commands: &c.definition.commands,
+        })
+        .collect();
+    if cache {
+        let dir = crate::runtime::runtime_dir();
+        crate::runtime::ensure_private_dir(&dir)?;
+        let valid_until = checked
+            .iter()
+            .filter_map(|c| c.verdict.next_change_at)
+            .min();
+        let content = prompt::file_content(&config.prompt_format, &items, 0, valid_until);
+        crate::runtime::write_atomically(&dir.join(prompt::DIRECT_FILE), content.as_bytes())?;
+    }
+    print_segment(&prompt::segment(&config.prompt_format, &items));
+    Ok(0)
+}
+
+fn print_segment(segment: &str) {
+    if !segment.is_empty() {
+        print(&format!("{segment}\n"));
+    }
+}

@@ -1,0 +1,413 @@
+//! The shell hooks in real interactive bash, zsh and fish, driven through a pseudo-terminal: what
+//! a user sees at the prompt and before a command, and what the hook must never disturb.
+
+use crate::harness::{claude_login, replace_atomically, TestHome};
+use rexpect::session::PtySession;
+use std::path::PathBuf;
+
+const CREDS: &str = ".claude/.credentials.json";
+/// One attempt to match; attempts repeat for up to 10 s.
+const TIMEOUT_MS: u64 = 500;
+
+#[derive(Clone, Copy, Debug)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+const SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+impl Shell {
+    fn name(self) -> &'static str {
+        match self {
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Fish => "fish",
+        }
+    }
+
+    fn available(self) -> bool {
+        std::process::Command::new(self.name())
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn argv(self) -> &'static [&'static str] {
+        match self {
+            Shell::Bash => &["--norc", "--noprofile", "-i"],
+            Shell::Zsh => &["-f", "-i"],
+            Shell::Fish => &["--no-config", "-i"],
+        }
+    }
+
+    /// A prompt that shows `$?`, `$CREDWATCH_PROMPT` and `$CREDWATCH_DAEMON` as `[[P1:⚠ claude:1]]`.
+    fn prompt_setup(self) -> &'static str {
+        match self {
+            Shell::Bash => "PS1='[[P$?:${CREDWATCH_PROMPT-}:${CREDWATCH_DAEMON-}]]'",
+            Shell::Zsh => "setopt prompt_subst; PROMPT='[[P%?:${CREDWATCH_PROMPT-}:${CREDWATCH_DAEMON-}]]'",
+            Shell::Fish => "function fish_prompt; printf '[[P%s:%s:%s]]' $status \"$CREDWATCH_PROMPT\" \"$CREDWATCH_DAEMON\"; end",
+        }
+    }
+
+    fn source(self, file: &std::path::Path) -> String {
+        format!("source {}", file.display())
+    }
+}
+
+/// An interactive shell in a pty, with the credwatch hook sourced.
+struct Session {
+    pty: PtySession,
+}
+
+impl Session {
+    fn start(home: &TestHome, shell: Shell, before_hook: &[&str]) -> Session {
+        let hook = home.home.join(format!("hook.{}", shell.name()));
+        let init = crate::harness::run_command(home.command(&["init", shell.name()]));
+        std::fs::write(&hook, init.stdout).unwrap();
+        let mut command = home.program(shell.name(), shell.argv());
+        command.env("TERM", "dumb").env("PATH", stub_path(home));
+        let pty = rexpect::session::spawn_command(command, Some(TIMEOUT_MS)).expect("spawn shell");
+        let mut session = Session { pty };
+        session.line(shell.prompt_setup());
+        for line in before_hook {
+            session.line(line);
+        }
+        session.line(&shell.source(&hook));
+        session
+    }
+
+    fn line(&mut self, text: &str) {
+        self.pty.send_line(text).unwrap();
+    }
+
+    /// Waits (10 s at most) for `needle` and returns everything printed before it.
+    fn expect(&mut self, needle: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            match self.pty.exp_string(&latin1(needle)) {
+                Ok(text) => return utf8(&text),
+                Err(e) if e.to_string().contains("EOF") => panic!("the shell exited: {e}"),
+                Err(_) if started.elapsed().as_secs() < 10 => {}
+                Err(e) => panic!("waiting for {needle:?}: {e}"),
+            }
+        }
+    }
+
+    /// Presses Enter (again every half second) until a prompt shows `prompt`; returns the
+    /// output before it.
+    fn enter_until(&mut self, prompt: &str) -> String {
+        let started = std::time::Instant::now();
+        let mut seen = String::new();
+        loop {
+            self.line("");
+            match self.pty.exp_string(&latin1(prompt)) {
+                Ok(before) => return seen + &utf8(&before),
+                Err(e) if e.to_string().contains("EOF") => {
+                    panic!("the shell exited: {e}\nseen: {seen}")
+                }
+                Err(_) if started.elapsed().as_secs() < 10 => {}
+                Err(e) => panic!("no prompt {prompt:?} after 10 s: {e}\nseen: {seen}"),
+            }
+            seen.push('\n');
+        }
+    }
+}
+
+/// rexpect reads the pty byte by byte as Latin-1: a UTF-8 needle must be spelled that way...
+fn latin1(text: &str) -> String {
+    text.bytes().map(char::from).collect()
+}
+
+/// ...and what it returns decoded back.
+fn utf8(text: &str) -> String {
+    let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// PATH with a stub `claude` first, so a mapped command can run.
+fn stub_path(home: &TestHome) -> String {
+    let bin = home.home.join("stub-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let claude = bin.join("claude");
+    std::fs::write(&claude, "#!/bin/sh\necho stub claude ran\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display())
+}
+
+fn home_with_daemon() -> (TestHome, crate::harness::Daemon) {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    (home, daemon)
+}
+
+fn each_shell(test: impl Fn(Shell)) {
+    for shell in SHELLS {
+        if !shell.available() {
+            eprintln!(
+                "skipped {}: not installed (scripts/test installs it)",
+                shell.name()
+            );
+            continue;
+        }
+        test(shell);
+    }
+}
+
+#[test]
+fn prompt_shows_a_broken_login_once_and_clears_when_fixed() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let shown = session.enter_until("[[P0:⚠ claude:1]]");
+        assert!(
+            shown.contains("credwatch: ⚠ claude — run: credwatch status"),
+            "{shell:?}: {shown}"
+        );
+        let again = session.enter_until("[[P0:⚠ claude:1]]");
+        assert!(
+            !again.contains("credwatch:"),
+            "{shell:?}: the warning repeats: {again}"
+        );
+        replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+        home.wait_for_state("claude", "ok");
+        session.enter_until("[[P0::1]]");
+    });
+}
+
+#[test]
+fn warning_before_a_command_that_uses_the_broken_login() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        session.line("claude --version");
+        let ok_run = session.expect("stub claude ran");
+        assert!(
+            !ok_run.contains("credwatch:"),
+            "{shell:?}: warned while ok: {ok_run}"
+        );
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        session.enter_until("[[P0:⚠ claude:1]]");
+        session.line("claude --version");
+        let before = session.expect("stub claude ran");
+        assert!(
+            before.contains("credwatch: Claude Code: logged out:")
+                && before.contains("— run: claude /login"),
+            "{shell:?}: {before}"
+        );
+        session.expect("[[P0:⚠ claude:1]]");
+        session.line("echo unrelated");
+        let unrelated = session.expect("[[P0:⚠ claude:1]]");
+        assert!(
+            !unrelated.contains("credwatch: Claude"),
+            "{shell:?}: {unrelated}"
+        );
+    });
+}
+
+#[test]
+fn exit_status_reaches_the_prompt_unchanged() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        session.line("false");
+        session.expect("[[P1::1]]");
+        session.line("true");
+        session.expect("[[P0::1]]");
+    });
+}
+
+#[test]
+fn disable_variable_turns_it_off() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let disable = match shell {
+            Shell::Fish => "set -g CREDWATCH_DISABLE 1",
+            _ => "CREDWATCH_DISABLE=1",
+        };
+        let mut session = Session::start(&home, shell, &[disable]);
+        let seen = session.enter_until("[[P0::]]");
+        assert!(!seen.contains("credwatch:"), "{shell:?}: {seen}");
+    });
+}
+
+/// The binary was uninstalled: the hook stays silent, prompt after prompt.
+#[test]
+fn silent_when_the_binary_is_gone() {
+    each_shell(|shell| {
+        let home = TestHome::new();
+        let copy: PathBuf = home.home.join("credwatch-copy");
+        std::fs::copy(env!("CARGO_BIN_EXE_credwatch"), &copy).unwrap();
+        let hook = home.home.join(format!("hook.{}", shell.name()));
+        let init = crate::harness::run_command(
+            home.program(copy.to_str().unwrap(), &["init", shell.name()]),
+        );
+        std::fs::write(&hook, init.stdout).unwrap();
+        std::fs::remove_file(&copy).unwrap();
+        let mut command = home.program(shell.name(), shell.argv());
+        command.env("TERM", "dumb");
+        let pty = rexpect::session::spawn_command(command, Some(TIMEOUT_MS)).unwrap();
+        let mut session = Session { pty };
+        session.line(shell.prompt_setup());
+        session.line(&shell.source(&hook));
+        session.enter_until("[[P0::0]]");
+        for _ in 0..3 {
+            let seen = session.enter_until("[[P0::0]]");
+            assert!(
+                !seen.contains("credwatch") && !seen.contains("not found"),
+                "{shell:?}: {seen}"
+            );
+        }
+    });
+}
+
+/// No daemon (and none started): the hook checks directly, detached and rate-limited, and says
+/// which it is: CREDWATCH_DAEMON=0.
+#[test]
+fn without_a_daemon_it_checks_directly_in_the_background() {
+    each_shell(|shell| {
+        let mut home = TestHome::new();
+        home.write(CREDS, claude_login(true));
+        home.set_env("CREDWATCH_AUTOSTART", "0");
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::0]]");
+        // Seen before by the memory? No: make it broken and wait for the next direct check.
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        let direct = home.credwatch_runtime().join("prompt.direct");
+        crate::harness::wait_until("a direct check to be cached", || direct.exists());
+        let seen = session.enter_until("[[P0::0]]");
+        assert!(
+            !seen.contains("Done") && !seen.contains("[1]"),
+            "{shell:?}: job lines: {seen}"
+        );
+    });
+}
+
+#[test]
+fn autostart_starts_the_daemon_when_no_systemd_manager_runs() {
+    each_shell(|shell| {
+        let home = TestHome::new();
+        home.write(CREDS, claude_login(true));
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        let lock = std::fs::read_to_string(home.credwatch_runtime().join("daemon.lock")).unwrap();
+        assert!(!lock.trim().is_empty(), "the daemon holds its lock");
+    });
+}
+
+#[test]
+fn bash_prompt_command_string_array_and_sourcing_twice() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    for before in [
+        vec![],
+        vec!["PROMPT_COMMAND='echo from-user-pc'"],
+        vec![
+            "_user_a() { :; }",
+            "PROMPT_COMMAND=(_user_a 'echo from-user-array')",
+        ],
+    ] {
+        let (home, _daemon) = home_with_daemon();
+        let mut session = Session::start(&home, Shell::Bash, &before);
+        let hook = home.home.join("hook.bash");
+        session.line(&format!("source {}", hook.display()));
+        session.line(
+            "[[ \"${PROMPT_COMMAND[*]}\" == *_credwatch_precmd*_credwatch_precmd* ]] && echo RESULT-$((1))-TWICE || echo RESULT-$((1))-ONCE",
+        );
+        let out = session.expect("RESULT-1-");
+        let verdict = session.expect("[[P0::1]]");
+        assert!(
+            verdict.starts_with("ONCE"),
+            "{before:?}: installed twice: {out}{verdict}"
+        );
+        let out = out + &session.enter_until("[[P0::1]]");
+        if !before.is_empty() {
+            assert!(
+                out.contains("from-user"),
+                "{before:?}: the user's command stopped running: {out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bash_set_euo_pipefail_survives_and_keeps_warning() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let (home, _daemon) = home_with_daemon();
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let mut session = Session::start(&home, Shell::Bash, &["set -euo pipefail"]);
+    session.enter_until("[[P0:⚠ claude:1]]");
+    session.line("false || true");
+    session.expect("[[P0:⚠ claude:1]]");
+    session.line("echo still-alive");
+    session.expect("still-alive");
+}
+
+#[test]
+fn zsh_err_exit_nounset_ksh_arrays() {
+    if !Shell::Zsh.available() {
+        return;
+    }
+    let (home, _daemon) = home_with_daemon();
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let mut session = Session::start(&home, Shell::Zsh, &["setopt err_exit nounset ksh_arrays"]);
+    session.enter_until("[[P0:⚠ claude:1]]");
+    session.line("claude --version");
+    let before = session.expect("stub claude ran");
+    assert!(before.contains("credwatch: Claude Code"), "{before}");
+    session.line("echo still-alive");
+    session.expect("still-alive");
+}
+
+#[test]
+fn coexists_with_direnv_in_either_order() {
+    if std::process::Command::new("direnv")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: direnv is not installed");
+        return;
+    }
+    each_shell(|shell| {
+        if matches!(shell, Shell::Fish) {
+            return; // direnv's fish hook needs a config dir; bash and zsh cover the chaining rules
+        }
+        for direnv_first in [true, false] {
+            let (home, _daemon) = home_with_daemon();
+            let direnv = format!("eval \"$(direnv hook {})\"", shell.name());
+            let mut session = if direnv_first {
+                Session::start(&home, shell, &[&direnv])
+            } else {
+                let mut s = Session::start(&home, shell, &[]);
+                s.line(&direnv);
+                s
+            };
+            session.enter_until("[[P0::1]]");
+            session.line("false");
+            session.expect("[[P1::1]]");
+            replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+            home.wait_for_state("claude", "logged-out");
+            // An empty line keeps $? at 1: `true` first.
+            session.line("true");
+            session.enter_until("[[P0:⚠ claude:1]]");
+        }
+    });
+}
