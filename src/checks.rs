@@ -129,3 +129,26 @@ pub fn check(config: &Config, candidates: Vec<Candidate>, context: &Context<'_>)
         .filter_map(|candidate| check_one(config, candidate, context))
         .collect()
 }
+
+/// Records in the memory which credentials are present (so one that later vanishes stays listed
+/// as `missing`); writes `seen.json` only when something changed. Failing to write is not an
+/// error for a check: it is logged.
+pub fn remember(memory: &mut Memory, checked: &[Checked]) {
+    let now = Timestamp::now();
+    let mut changed = false;
+    for c in checked {
+        changed |= memory.record(&c.definition.name, c.observation.primary.is_some(), now);
+    }
+    if !changed {
+        return;
+    }
+    let Some(dir) = crate::runtime::state_dir() else {
+        return;
+    };
+    let saved = crate::runtime::ensure_private_dir(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| memory.save(&dir).map_err(|e| e.to_string()));
+    if let Err(error) = saved {
+        tracing::warn!(%error, "cannot save the memory of credentials seen");
+    }
+}

@@ -28,12 +28,13 @@ pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
-    let memory = Memory::load(crate::runtime::state_dir().as_deref());
+    let mut memory = Memory::load(crate::runtime::state_dir().as_deref());
     let context = Context {
         memory: &memory,
         env_is_users_shell: true,
     };
     let checked = checks::check(config, candidates, &context);
+    checks::remember(&mut memory, &checked);
     let reports: Vec<_> = checked.iter().map(credential_report).collect();
     let items: Vec<PromptItem<'_>> = checked
         .iter()

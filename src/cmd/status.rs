@@ -29,12 +29,14 @@ pub fn run(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     let document = match from_daemon {
         Some(document) => document,
         None => {
-            let memory = Memory::load(crate::runtime::state_dir().as_deref());
+            let mut memory = Memory::load(crate::runtime::state_dir().as_deref());
             let context = Context {
                 memory: &memory,
                 env_is_users_shell: true,
             };
-            status_document(&checks::check(config, candidates, &context), now)
+            let checked = checks::check(config, candidates, &context);
+            checks::remember(&mut memory, &checked);
+            status_document(&checked, now)
         }
     };
     if let Some(error) = &document.daemon.config_error {

@@ -84,12 +84,16 @@ impl Session {
 
     /// Waits (10 s at most) for `needle` and returns everything printed before it.
     fn expect(&mut self, needle: &str) -> String {
+        self.expect_within(needle, 10)
+    }
+
+    fn expect_within(&mut self, needle: &str, seconds: u64) -> String {
         let started = std::time::Instant::now();
         loop {
             match self.pty.exp_string(&latin1(needle)) {
                 Ok(text) => return utf8(&text),
                 Err(e) if e.to_string().contains("EOF") => panic!("the shell exited: {e}"),
-                Err(_) if started.elapsed().as_secs() < 10 => {}
+                Err(_) if started.elapsed().as_secs() < seconds => {}
                 Err(e) => panic!("waiting for {needle:?}: {e}"),
             }
         }
@@ -281,16 +285,21 @@ fn without_a_daemon_it_checks_directly_in_the_background() {
         let mut home = TestHome::new();
         home.write(CREDS, claude_login(true));
         home.set_env("CREDWATCH_AUTOSTART", "0");
+        home.set_env("CREDWATCH_INTERVAL", "1");
         let mut session = Session::start(&home, shell, &[]);
         session.enter_until("[[P0::0]]");
-        // Seen before by the memory? No: make it broken and wait for the next direct check.
-        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
         let direct = home.credwatch_runtime().join("prompt.direct");
         crate::harness::wait_until("a direct check to be cached", || direct.exists());
-        let seen = session.enter_until("[[P0::0]]");
+        // The next direct check (a second later) sees the login break.
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        let seen = session.enter_until("[[P0:⚠ claude:0]]");
         assert!(
             !seen.contains("Done") && !seen.contains("[1]"),
             "{shell:?}: job lines: {seen}"
+        );
+        assert!(
+            !home.credwatch_runtime().join("status.json").exists(),
+            "no daemon was started"
         );
     });
 }
@@ -409,5 +418,95 @@ fn coexists_with_direnv_in_either_order() {
             session.line("true");
             session.enter_until("[[P0:⚠ claude:1]]");
         }
+    });
+}
+
+/// Processes (fork, vfork, execve, non-thread clone) in an strace log written after `from` lines.
+fn processes_started(log: &std::path::Path, from: usize) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .skip(from)
+        .filter(|l| {
+            (l.contains("fork(") || l.contains("execve(") || l.contains("clone"))
+                && !l.contains("CLONE_THREAD")
+                && !l.contains("resumed>")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// 200 prompts in the steady state start no process: the hook reads a file with builtins.
+/// The same shell without the hook is the baseline (a shell may fork on its own).
+#[test]
+fn steady_state_starts_no_process_per_prompt() {
+    if std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: strace is not installed");
+        return;
+    }
+    each_shell(|shell| {
+        let mut counts = Vec::new();
+        for with_hook in [false, true] {
+            let (home, _daemon) = home_with_daemon();
+            let log = home.home.join("strace.log");
+            let hook = home.home.join(format!("hook.{}", shell.name()));
+            let init = crate::harness::run_command(home.command(&["init", shell.name()]));
+            std::fs::write(&hook, init.stdout).unwrap();
+            let mut args = vec![
+                "-f",
+                "-qq",
+                "-e",
+                "trace=fork,vfork,clone,clone3,execve",
+                "-o",
+            ];
+            let log_arg = log.to_str().unwrap().to_string();
+            args.push(&log_arg);
+            args.push(shell.name());
+            args.extend_from_slice(shell.argv());
+            let mut command = home.program("strace", &args);
+            command.env("TERM", "dumb");
+            let pty = rexpect::session::spawn_command(command, Some(TIMEOUT_MS)).unwrap();
+            let mut session = Session { pty };
+            session.line(shell.prompt_setup());
+            if with_hook {
+                session.line(&shell.source(&hook));
+                session.enter_until("[[P0::1]]");
+            } else {
+                session.enter_until("[[P0::]]");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let before = std::fs::read_to_string(&log).unwrap().lines().count();
+            for _ in 0..200 {
+                session.line("");
+            }
+            session.line(match shell {
+                Shell::Fish => "echo DONE-(math 40 + 2)",
+                _ => "echo DONE-$((40+2))",
+            });
+            session.expect_within("DONE-42", 30);
+            session.expect(if with_hook { "[[P0::1]]" } else { "[[P0::]]" });
+            let started = processes_started(&log, before);
+            counts.push(started.len());
+            if with_hook {
+                assert_eq!(
+                    started.len(),
+                    counts[0],
+                    "{shell:?}: the hook started processes over 200 prompts:\n{}",
+                    started.join("\n")
+                );
+            }
+        }
+        eprintln!(
+            "{shell:?}: processes over 200 prompts: without hook {}, with hook {}",
+            counts[0], counts[1]
+        );
+        assert_eq!(
+            counts[1], 0,
+            "{shell:?}: processes started in the steady state"
+        );
     });
 }
