@@ -19,47 +19,55 @@ _credwatch_texts=()
 _credwatch_shown=
 _credwatch_next_check=0
 _credwatch_daemon_seen=
+_credwatch_last_line=
+_credwatch_last_until=0
 
 # Reads the state; sets CREDWATCH_PROMPT, CREDWATCH_DAEMON and the pre-command warnings.
+# Steady state (daemon alive, all well): one `read` of a one-line file and one stat of /proc.
 _credwatch_refresh() {
-  local now pid until message cmd text file=$_credwatch_dir/prompt
-  now=${EPOCHSECONDS-}
-  [[ -n $now ]] || printf -v now '%(%s)T' -1
-  _credwatch_cmds=()
-  _credwatch_texts=()
-  pid=
-  if [[ -r $file ]]; then
-    { IFS=' ' read -r pid until message; } <"$file"
-  fi
+  local now=${EPOCHSECONDS-} line=${1-} pid='' until='' message='' cmd text file=$_credwatch_dir/prompt
+  _credwatch_last_line=$line
+  pid=${line%% *} until=${line#* } message=
+  [[ $until == *' '* ]] && message=${until#* }
+  until=${until%% *}
+  _credwatch_last_until=${until:-0}
+  [[ -z ${until//[0-9]/} ]] || _credwatch_last_until=0
   # Digits only (checked without a regex, which would clobber the user's BASH_REMATCH).
   if [[ -n $pid && -z ${pid//[0-9]/} && $pid != 0 && -n $until && -z ${until//[0-9]/} && -d /proc/$pid ]] &&
-    ((until == 0 || now < until)); then
+    { ((until == 0)) || { [[ -n $now ]] || printf -v now '%(%s)T' -1; ((now < until)); }; }; then
     # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
   else
     # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_DAEMON=0
+    [[ -n $now ]] || printf -v now '%(%s)T' -1
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=
       printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' "${CREDWATCH_INTERVAL:-30}" >&2
     fi
-    file=$_credwatch_dir/prompt.direct
-    message=
     if ((now >= _credwatch_next_check)) && [[ -x $_credwatch_bin ]]; then
       _credwatch_next_check=$((now + ${CREDWATCH_INTERVAL:-30}))
       _credwatch_check_detached
     fi
-    [[ -r $file ]] || file=
+    _credwatch_last_line=
+    file=$_credwatch_dir/prompt.direct
+    message=
+    { IFS=' ' read -r pid until message; } 2>/dev/null <"$file"
   fi
-  if [[ -n $file ]]; then
+  # Warning lines exist only when something is broken, that is when the message is not empty.
+  if ((${#_credwatch_cmds[@]})); then
+    _credwatch_cmds=()
+    _credwatch_texts=()
+  fi
+  if [[ -n $message ]]; then
     {
-      IFS=' ' read -r pid until message
+      read -r _
       while IFS=$'\t' read -r cmd text; do
         _credwatch_cmds+=("$cmd")
         _credwatch_texts+=("$text")
       done
-    } <"$file"
+    } 2>/dev/null <"$file"
   fi
   # shellcheck disable=SC2034 # read by the user's prompt
   CREDWATCH_PROMPT=$message
@@ -83,18 +91,28 @@ _credwatch_check_detached() {
 }
 
 _credwatch_precmd() {
-  local status=$?
-  if [[ ${CREDWATCH_DISABLE-} != 1 && -n $_credwatch_dir ]]; then
-    _credwatch_refresh
-    _credwatch_arm_debug_trap
-    # bash-preexec loaded after this hook: join its preexec functions.
-    if [[ -n ${bash_preexec_imported-}${__bp_imported-} && " ${preexec_functions[*]-} " != *" _credwatch_preexec "* ]]; then
-      preexec_functions+=(_credwatch_preexec)
+  local status=$? line=
+  if [[ ${CREDWATCH_DISABLE-} != 1 ]]; then
+    # Fast path, every prompt: one read, one comparison, one stat. The rest runs on a change.
+    { read -r line; } 2>/dev/null <"$_credwatch_dir/prompt"
+    if [[ -z $line || $line != "$_credwatch_last_line" || ! -d /proc/${line%% *} ]] ||
+      { ((_credwatch_last_until)) && ((${EPOCHSECONDS:-0} >= _credwatch_last_until)); }; then
+      _credwatch_on_change "$line"
     fi
   fi
   # Returning non-zero would end a `set -e` shell.
   [[ $- == *e* ]] && return 0
   return "$status"
+}
+
+_credwatch_on_change() {
+  _credwatch_refresh "$1"
+  if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    # bash-preexec loaded after this hook: join its preexec functions.
+    [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
+  elif ((${#_credwatch_cmds[@]})) || [[ -n $_credwatch_trap_installed ]]; then
+    _credwatch_arm_debug_trap
+  fi
 }
 
 # Prints the warning for a command line about to run, if it uses a broken credential.

@@ -10,39 +10,43 @@
 typeset -g _credwatch_bin=@CREDWATCH_BIN@
 typeset -g _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
 typeset -ga _credwatch_cmds _credwatch_texts
-typeset -g _credwatch_shown='' _credwatch_daemon_seen=''
-typeset -gi _credwatch_next_check=0
+typeset -g _credwatch_shown='' _credwatch_daemon_seen='' _credwatch_last_line=''
+typeset -gi _credwatch_next_check=0 _credwatch_last_until=0
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
 _credwatch_refresh() {
   emulate -L zsh
-  local now=${EPOCHSECONDS:-0} pid='' until='' message='' cmd text file=$_credwatch_dir/prompt
-  _credwatch_cmds=()
-  _credwatch_texts=()
-  if [[ -r $file ]]; then
-    { IFS=' ' read -r pid until message } <$file
-  fi
-  if [[ -n $pid && -z ${pid//[0-9]/} && $pid != 0 && -n $until && -z ${until//[0-9]/} && -d /proc/$pid ]] &&
-    (( until == 0 || now < until )); then
+  local now=${EPOCHSECONDS:-0} line=${1-} pid='' until='' message='' cmd text file=$_credwatch_dir/prompt
+  _credwatch_last_line=$line
+  pid=${line%% *} until=${line#* } message=''
+  [[ $until == *' '* ]] && message=${until#* }
+  until=${until%% *}
+  _credwatch_last_until=0
+  [[ -n $until && -z ${until//[0-9]/} ]] && _credwatch_last_until=$until
+  if [[ -n $pid && -z ${pid//[0-9]/} && $pid != 0 && -d /proc/$pid ]] &&
+    (( _credwatch_last_until == 0 || now < _credwatch_last_until )); then
     typeset -g CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
   else
     typeset -g CREDWATCH_DAEMON=0
+    _credwatch_last_line=''
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=''
       print -ru2 -- "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
     fi
-    file=$_credwatch_dir/prompt.direct
-    message=''
     if (( now >= _credwatch_next_check )) && [[ -x $_credwatch_bin ]]; then
       _credwatch_next_check=$(( now + ${CREDWATCH_INTERVAL:-30} ))
       _credwatch_check_detached
     fi
-    [[ -r $file ]] || file=''
+    file=$_credwatch_dir/prompt.direct
+    message=''
+    [[ -r $file ]] && { IFS=' ' read -r pid until message } <$file
   fi
-  if [[ -n $file ]]; then
+  # Warning lines exist only when something is broken, that is when the message is not empty.
+  (( ${#_credwatch_cmds} )) && { _credwatch_cmds=(); _credwatch_texts=() }
+  if [[ -n $message && -r $file ]]; then
     {
-      IFS=' ' read -r pid until message
+      read -r _
       while IFS=$'\t' read -r cmd text; do
         _credwatch_cmds+=("$cmd")
         _credwatch_texts+=("$text")
@@ -54,6 +58,7 @@ _credwatch_refresh() {
     _credwatch_shown=$message
     [[ -n $message ]] && print -ru2 -- "credwatch: $message — run: credwatch status"
   fi
+  return 0
 }
 
 _credwatch_check_detached() {
@@ -69,9 +74,17 @@ _credwatch_check_detached() {
   ( "$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null & )
 }
 
+# Fast path, every prompt: one read, one comparison, one stat (written to be safe under any
+# user options, so no `emulate` is needed here). The rest runs when the line changes.
 _credwatch_precmd() {
-  emulate -L zsh
-  [[ ${CREDWATCH_DISABLE-} == 1 || -z $_credwatch_dir ]] || _credwatch_refresh
+  local line=''
+  if [[ ${CREDWATCH_DISABLE-} != 1 ]]; then
+    [[ -r $_credwatch_dir/prompt ]] && { read -r line } <$_credwatch_dir/prompt
+    if [[ -z $line || $line != "$_credwatch_last_line" || ! -d /proc/${line%% *} ]] ||
+      (( _credwatch_last_until && ${EPOCHSECONDS:-0} >= _credwatch_last_until )); then
+      _credwatch_refresh "$line"
+    fi
+  fi
   return 0
 }
 
