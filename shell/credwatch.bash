@@ -94,9 +94,10 @@ _credwatch_precmd() {
   local status=$? line=
   if [[ ${CREDWATCH_DISABLE-} != 1 ]]; then
     # Fast path, every prompt: one read, one comparison, one stat. The rest runs on a change.
-    { read -r line; } 2>/dev/null <"$_credwatch_dir/prompt"
+    # (2>&- closes stderr for the read: a missing file fails silently, and no file is opened.)
+    { read -r line; } 2>&- <"$_credwatch_dir/prompt"
     if [[ -z $line || $line != "$_credwatch_last_line" || ! -d /proc/${line%% *} ]] ||
-      { ((_credwatch_last_until)) && ((${EPOCHSECONDS:-0} >= _credwatch_last_until)); }; then
+      ((_credwatch_last_until && ${EPOCHSECONDS:-0} >= _credwatch_last_until)); then
       _credwatch_on_change "$line"
     fi
   fi

@@ -71,7 +71,14 @@ fn a_blanked_login_shows_in_the_prompt_line_and_clears_when_fixed() {
     replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
     home.wait_for_state("claude", "logged-out");
     let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
-    assert!(prompt.ends_with(" ⚠ claude\n"), "{prompt:?}");
+    let lines: Vec<&str> = prompt.lines().collect();
+    assert!(lines[0].ends_with(" ⚠ claude"), "{prompt:?}");
+    assert_eq!(
+        lines[1],
+        "claude\tcredwatch: Claude Code: logged out: /claudeAiOauth/accessToken in ~/.claude/.credentials.json is empty — run: claude /login",
+        "one warning line per mapped command"
+    );
+    assert_eq!(lines.len(), 2);
     replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
     home.wait_for_state("claude", "ok");
     let events: Vec<String> = home
