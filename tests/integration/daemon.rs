@@ -459,3 +459,56 @@ fn symlinked_runtime_dir_is_refused() {
         "nothing written through the link"
     );
 }
+
+/// A config managed by a dotfile tool is a symlink into a directory the daemon does not watch:
+/// editing it raises no event there, and SIGHUP is how to reload it.
+#[test]
+fn sighup_reloads_a_symlinked_config() {
+    let home = TestHome::new();
+    home.install_fixture("vault", Times::valid_for(1));
+    let real = home.write("dotfiles/credwatch.toml", "presets = [\"vault\"]\n");
+    std::fs::create_dir_all(home.config_home.join("credwatch")).unwrap();
+    std::os::unix::fs::symlink(&real, home.config_home.join("credwatch/config.toml")).unwrap();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("vault", "ok");
+    std::fs::write(&real, "presets = [\"vault\", \"claude\"]\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        home.published_state("claude"),
+        None,
+        "no event reached the daemon"
+    );
+    daemon.signal(Signal::SIGHUP);
+    home.wait_for_state("claude", "missing");
+}
+
+#[test]
+fn login_blanked_within_the_grace_delay_says_when() {
+    let home = TestHome::new();
+    std::fs::create_dir(home.path(".claude")).unwrap();
+    let _daemon = home.start_daemon(&["--grace", "3s"]);
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+    std::thread::sleep(Duration::from_millis(300));
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let reason = home.published()["credentials"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.starts_with("logged out: a login was written at "),
+        "{reason}"
+    );
+    assert!(reason.contains(" and blanked "), "{reason}");
+}
+
+#[test]
+fn sigint_exits_cleanly_too() {
+    let home = home_with_claude();
+    let mut daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    daemon.signal(Signal::SIGINT);
+    assert_eq!(crate::harness::wait_for_exit(&mut daemon.child), Some(0));
+    assert!(!home.credwatch_runtime().join("status.json").exists());
+}
