@@ -226,18 +226,7 @@ fn main() {
 
     // 1. File change → published state, realistic HOME (10 presets).
     let home = bench_home();
-    for preset in [
-        "claude",
-        "gh",
-        "aws-sso",
-        "aws-cli-cache",
-        "azure",
-        "kube",
-        "docker",
-        "npm",
-        "git",
-        "vault",
-    ] {
+    for preset in harness::ALL_PRESETS {
         home.install_fixture(preset, Times::valid_for(30));
     }
     home.write(".claude/.credentials.json", claude_login(true));

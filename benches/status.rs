@@ -60,18 +60,7 @@ fn main() {
         return; // `cargo test --benches` asks for the list of tests: there are none.
     }
     let realistic = TestHome::new();
-    for preset in [
-        "claude",
-        "gh",
-        "aws-sso",
-        "aws-cli-cache",
-        "azure",
-        "kube",
-        "docker",
-        "npm",
-        "git",
-        "vault",
-    ] {
+    for preset in harness::ALL_PRESETS {
         realistic.install_fixture(preset, Times::valid_for(30));
     }
     // A realistic AWS SSO cache has old sessions and registrations beside the live one.

@@ -152,3 +152,16 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
         tracing::warn!(%error, "cannot save the memory of credentials seen");
     }
 }
+
+/// What `status` and `prompt` do without a daemon: check in the user's own shell, with the
+/// memory of credentials seen, and remember what was found.
+pub fn check_for_user(config: &Config, candidates: Vec<Candidate>) -> Vec<Checked> {
+    let mut memory = Memory::load(crate::runtime::state_dir().as_deref());
+    let context = Context {
+        memory: &memory,
+        env_is_users_shell: true,
+    };
+    let checked = check(config, candidates, &context);
+    remember(&mut memory, &checked);
+    checked
+}

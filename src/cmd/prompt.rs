@@ -3,9 +3,8 @@
 //! there is one; otherwise checks directly, and with `--cache` keeps the result (the prompt
 //! file format) for the shell hooks to read while no daemon runs.
 
-use crate::checks::{self, Context};
+use crate::checks;
 use crate::config::Config;
-use crate::journal::Memory;
 use crate::output::print;
 use crate::prompt::{self, PromptItem};
 use crate::report::{credential_report, read_daemon_document};
@@ -28,13 +27,7 @@ pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
-    let mut memory = Memory::load(crate::runtime::state_dir().as_deref());
-    let context = Context {
-        memory: &memory,
-        env_is_users_shell: true,
-    };
-    let checked = checks::check(config, candidates, &context);
-    checks::remember(&mut memory, &checked);
+    let checked = checks::check_for_user(config, candidates);
     let reports: Vec<_> = checked.iter().map(credential_report).collect();
     let items: Vec<PromptItem<'_>> = checked
         .iter()

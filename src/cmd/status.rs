@@ -4,11 +4,10 @@
 //! so); otherwise, or with `--live`, evaluates directly. Environment shadowing is always judged
 //! from the caller's environment, never the daemon's.
 
-use crate::checks::{self, Candidate, Context};
+use crate::checks::{self, Candidate};
 use crate::cli::StatusArgs;
 use crate::config::Config;
 use crate::evaluate::shadow_note;
-use crate::journal::Memory;
 use crate::output::{paint, print, use_color};
 use crate::report::{read_daemon_document, status_document, CredentialReport, StatusDocument};
 use crate::state::{exit_code, Group, State};
@@ -28,16 +27,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     };
     let document = match from_daemon {
         Some(document) => document,
-        None => {
-            let mut memory = Memory::load(crate::runtime::state_dir().as_deref());
-            let context = Context {
-                memory: &memory,
-                env_is_users_shell: true,
-            };
-            let checked = checks::check(config, candidates, &context);
-            checks::remember(&mut memory, &checked);
-            status_document(&checked, now)
-        }
+        None => status_document(&checks::check_for_user(config, candidates), now),
     };
     if let Some(error) = &document.daemon.config_error {
         eprintln!("credwatch: the daemon could not reload the config and keeps the last good one:\n{error}");

@@ -14,6 +14,20 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 
 pub const DAY: i64 = 86_400;
 
+/// Every built-in preset, in the order `presets` lists them.
+pub const ALL_PRESETS: [&str; 10] = [
+    "claude",
+    "gh",
+    "aws-sso",
+    "aws-cli-cache",
+    "azure",
+    "kube",
+    "docker",
+    "npm",
+    "git",
+    "vault",
+];
+
 pub struct TestHome {
     _root: tempfile::TempDir,
     pub home: PathBuf,

@@ -11,18 +11,7 @@ fn state_of(home: &TestHome, name: &str) -> Value {
 #[test]
 fn every_preset_with_a_fresh_login_is_ok_and_auto_detected() {
     let home = TestHome::new();
-    let presets = [
-        "claude",
-        "gh",
-        "aws-sso",
-        "aws-cli-cache",
-        "azure",
-        "kube",
-        "docker",
-        "npm",
-        "git",
-        "vault",
-    ];
+    let presets = crate::harness::ALL_PRESETS;
     for name in presets {
         home.install_fixture(name, Times::valid_for(30));
     }

@@ -16,18 +16,7 @@ const PRESETS: [&str; 11] = [
     "git",
     "vault",
 ];
-const NAMES: [&str; 10] = [
-    "claude",
-    "gh",
-    "aws-sso",
-    "aws-cli-cache",
-    "azure",
-    "kube",
-    "docker",
-    "npm",
-    "git",
-    "vault",
-];
+const NAMES: [&str; 10] = crate::harness::ALL_PRESETS;
 
 fn assert_clean(what: &str, outcome: &Outcome, jwt: &str) {
     for (stream, text) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
