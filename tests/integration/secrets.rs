@@ -1,22 +1,7 @@
 //! No secret value ever reaches output, logs or files: a canary planted in every preset's fixture
 //! and in the environment must not appear anywhere credwatch writes.
 
-use crate::harness::{canary_base64, jwt_with_exp, Outcome, TestHome, Times, CANARY};
-
-const PRESETS: [&str; 11] = [
-    "claude",
-    "gh",
-    "gh-keyring",
-    "aws-sso",
-    "aws-cli-cache",
-    "azure",
-    "kube",
-    "docker",
-    "npm",
-    "git",
-    "vault",
-];
-const NAMES: [&str; 10] = crate::harness::ALL_PRESETS;
+use crate::harness::{canary_base64, jwt_with_exp, Outcome, TestHome, Times, ALL_PRESETS, CANARY};
 
 fn assert_clean(what: &str, outcome: &Outcome, jwt: &str) {
     for (stream, text) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
@@ -38,7 +23,7 @@ fn every_command(home: &TestHome) -> Vec<(String, Outcome)> {
         vec!["config", "show"],
         vec!["config", "check"],
     ];
-    for name in NAMES {
+    for name in ALL_PRESETS {
         runs.push(vec!["status", name]);
         runs.push(vec!["status", "--json", name]);
     }
@@ -49,12 +34,9 @@ fn every_command(home: &TestHome) -> Vec<(String, Outcome)> {
 
 fn planted_home(times: Times) -> TestHome {
     let mut home = TestHome::new();
-    for preset in PRESETS {
-        let target = TestHome::new();
-        target.install_fixture(preset, times);
+    for preset in ALL_PRESETS {
         home.install_fixture(preset, times);
     }
-    home.install_fixture("gh", times); // the plaintext variant wins for gh
     for variable in [
         "ANTHROPIC_API_KEY",
         "CLAUDE_CODE_OAUTH_TOKEN",
