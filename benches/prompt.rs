@@ -45,6 +45,71 @@ fn per_call(home: &TestHome, shell: &str, setup: &str, call: &str, n: u32) -> f6
     run(home, shell, &script)
 }
 
+/// Seconds for an interactive shell to read `lines` empty lines from a pipe (a prompt each).
+fn interactive_run(home: &TestHome, shell: &str, rc: &std::path::Path, lines: usize) -> f64 {
+    use std::io::Write;
+    let args: Vec<String> = match shell {
+        "bash" => vec![
+            "--noprofile".into(),
+            "--rcfile".into(),
+            rc.display().to_string(),
+            "-i".into(),
+        ],
+        _ => vec!["-f".into(), "-i".into()],
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = home.program(shell, &args);
+    if shell == "zsh" {
+        command.env("ZDOTDIR", rc.parent().unwrap());
+    }
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = String::new();
+    if shell == "zsh" {
+        input.push_str(&format!("source {}\n", rc.display()));
+    }
+    input.push_str(&"\n".repeat(lines));
+    input.push_str("exit\n");
+    let started = std::time::Instant::now();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait().unwrap();
+    started.elapsed().as_secs_f64()
+}
+
+/// µs per prompt added by the hook in whole interactive shells (shell-hooks.md's method): the
+/// median of 5 runs of 5,000 prompts with the hook, minus the same without it.
+fn interactive_delta(home: &TestHome, shell: &str, hook: &std::path::Path) -> (f64, f64) {
+    let dir = home.home.join(format!("rc-{shell}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = dir.join("plain.rc");
+    let hooked = dir.join("hooked.rc");
+    std::fs::write(&plain, "PS1='$ '\n").unwrap();
+    std::fs::write(&hooked, format!("PS1='$ '\nsource {}\n", hook.display())).unwrap();
+    let lines = 5000;
+    let median = |rc: &std::path::Path| {
+        let mut runs: Vec<f64> = (0..5)
+            .map(|_| interactive_run(home, shell, rc, lines))
+            .collect();
+        runs.sort_by(f64::total_cmp);
+        runs[2]
+    };
+    let base = median(&plain);
+    let with = median(&hooked);
+    (
+        base * 1e6 / lines as f64,
+        (with - base) * 1e6 / lines as f64,
+    )
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -117,5 +182,17 @@ fn main() {
             "| {shell} | {empty:.2} | {reference:.2} | {credwatch:.2} | {added:.2} | {direnv:.0} | {direnv_added:.0} | {:.0}× | {goal} |",
             direnv_added / added
         );
+    }
+
+    println!(
+        "\nInteractive shells reading 5,000 empty lines from a pipe (shell-hooks.md's method; fish"
+    );
+    println!("runs no prompt event without a terminal, so it is measured above only):\n");
+    println!("| shell | µs per prompt without the hook | µs added per prompt by the hook | goal |");
+    println!("|---|---:|---:|---|");
+    for (shell, goal) in [("bash", "≤ 20 µs"), ("zsh", "≤ 20 µs")] {
+        let hook = home.home.join(format!("hook.{shell}"));
+        let (base, added) = interactive_delta(&home, shell, &hook);
+        println!("| {shell} | {base:.1} | {added:.1} | {goal} |");
     }
 }
