@@ -99,29 +99,27 @@ impl PublishWatch {
 
     /// Blocks until the prompt line names `name` as broken (or not); returns when that was seen.
     fn wait_for_prompt(&self, name: &str, broken: bool) -> Instant {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if self.prompt_names(name) == Some(broken) {
-                return Instant::now();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "{name} never became broken={broken}");
-            let _ = self
-                .events
-                .recv_timeout(left.min(Duration::from_millis(50)));
-            while self.events.try_recv().is_ok() {}
-        }
+        self.wait_until(&format!("{name} broken={broken}"), || {
+            self.prompt_names(name) == Some(broken)
+        })
     }
 
     /// Blocks until `name` is published in `state`; returns when that was seen.
     fn wait_for(&self, name: &str, state: &str) -> Instant {
+        self.wait_until(&format!("{name} {state}"), || {
+            self.state(name).as_deref() == Some(state)
+        })
+    }
+
+    /// Checks `published` at each event in the runtime dir (10 s at most).
+    fn wait_until(&self, what: &str, published: impl Fn() -> bool) -> Instant {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if self.state(name).as_deref() == Some(state) {
+            if published() {
                 return Instant::now();
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "{name} never became {state}");
+            assert!(!left.is_zero(), "never published: {what}");
             let _ = self
                 .events
                 .recv_timeout(left.min(Duration::from_millis(50)));

@@ -184,12 +184,7 @@ pub fn observe(definition: &Definition) -> Observation {
             };
             Some(MarkerObservation { path, present })
         });
-    let shadowed_by = definition
-        .env
-        .iter()
-        .filter(|name| std::env::var_os(name).is_some_and(|v| is_set(&v)))
-        .cloned()
-        .collect();
+    let shadowed_by = shadowing_env(definition);
     Observation {
         files,
         primary,
@@ -200,6 +195,17 @@ pub fn observe(definition: &Definition) -> Observation {
         home: paths::home_dir(),
         gone_since: None,
     }
+}
+
+/// Names of the definition's environment variables that are set in this process and so take
+/// precedence over the stored login.
+pub fn shadowing_env(definition: &Definition) -> Vec<String> {
+    definition
+        .env
+        .iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|v| is_set(&v)))
+        .cloned()
+        .collect()
 }
 
 /// Whether an environment value turns something on: set, non-empty, and not `0`/`false`/`no`/`off`

@@ -73,13 +73,7 @@ fn from_daemon(
         else {
             continue;
         };
-        credential.shadowed_by = candidate
-            .definition
-            .env
-            .iter()
-            .filter(|name| std::env::var_os(name).is_some_and(|v| crate::observe::is_set(&v)))
-            .cloned()
-            .collect();
+        credential.shadowed_by = crate::observe::shadowing_env(&candidate.definition);
         if let Some(note) = shadow_note(&credential.shadowed_by) {
             credential.reason.push_str(&note);
         }
