@@ -6,6 +6,7 @@
 use crate::config::{Config, Definition, PresetSelection};
 use crate::evaluate::{evaluate, Verdict};
 use crate::journal::Memory;
+use crate::keyring::KeyringObservation;
 use crate::observe::{observe, Observation};
 use crate::timefmt::Timestamp;
 
@@ -92,6 +93,15 @@ pub fn named(config: &Config, names: &[String]) -> anyhow::Result<Vec<Candidate>
 pub struct Context<'a> {
     pub memory: &'a Memory,
     pub env_is_users_shell: bool,
+    pub keyring: KeyringSource<'a>,
+}
+
+/// Where a check gets what the keyring says.
+pub enum KeyringSource<'a> {
+    /// Ask it now (a short-lived D-Bus client): `status`, `prompt`, `verify`.
+    LookNow,
+    /// The daemon's last lookup for this credential (it looks again on signals and polls).
+    Known(Option<&'a KeyringObservation>),
 }
 
 /// Observes and evaluates one definition; `None` when it is an auto preset with no store here
@@ -105,6 +115,12 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
     }
     if !context.env_is_users_shell {
         observation.shadowed_by.clear();
+    }
+    if let Some(plan) = &observation.keyring_plan {
+        observation.keyring = match &context.keyring {
+            KeyringSource::LookNow => Some(crate::keyring::fetch_blocking(plan)),
+            KeyringSource::Known(seen) => seen.cloned(),
+        };
     }
     if observation.primary.is_none() {
         observation.gone_since = context
@@ -160,6 +176,7 @@ pub fn check_for_user(config: &Config, candidates: Vec<Candidate>) -> Vec<Checke
     let context = Context {
         memory: &memory,
         env_is_users_shell: true,
+        keyring: KeyringSource::LookNow,
     };
     let checked = check(config, candidates, &context);
     remember(&mut memory, &checked);

@@ -27,6 +27,9 @@ pub struct RawConfig {
     pub presets: Option<Spanned<RawPresetSelection>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<RawPrompt>,
+    /// How often the daemon polls the `Modified` time of watched keyring items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyring_poll: Option<Spanned<String>>,
     #[serde(default, rename = "credential", skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<RawCredential>,
 }
@@ -81,6 +84,8 @@ pub enum Detect {
     Store,
     /// The store holds a login (for files that exist without one, like `~/.npmrc`).
     Login,
+    /// The file says the keyring is in use (`keyring.when` holds), e.g. a git credential helper.
+    Keyring,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -140,15 +145,192 @@ fn default_marker_format() -> Format {
     Format::Json
 }
 
-/// A Secret Service entry (checked by the keyring support; declared in definitions now).
+/// Secret Service items that hold the credential, as written in a definition.
+///
+/// `service`/`account` are the `service`/`username` attributes the `keyring` crate, gh and most
+/// tools use; `attributes` adds (or replaces them with) other attribute matches. With `each`, one
+/// item is expected per match of that field path in the credential file, and `{1}`, `{2}`… in the
+/// strings above stand for the keys the path's `*`s matched.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyringSpec {
-    pub service: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// A field path with `*` into the credential file: one item per match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<String>,
+    /// A field under each match that, when filled, holds the token in the file itself (plain text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_file: Option<String>,
+    /// The keyring is used only when this field of the file says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<KeyringWhen>,
+    /// The secret carries its own deadline: `"jwt"` (its `exp`) or `"key:NAME"` (a `NAME=` line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyringWhen {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+}
+
+/// A validated [`KeyringSpec`].
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    pub spec: KeyringSpec,
+    pub each: Option<DocPath>,
+    pub in_file: Option<String>,
+    pub when: Option<(DocPath, ValueTest)>,
+    pub expires: Option<SecretExpiry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueTest {
+    Equals(String),
+    Contains(String),
+}
+
+impl ValueTest {
+    pub fn holds_for(&self, text: &str) -> bool {
+        match self {
+            ValueTest::Equals(want) => text.trim() == want,
+            ValueTest::Contains(want) => text.contains(want.as_str()),
+        }
+    }
+}
+
+/// Where a deadline sits inside a keyring secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretExpiry {
+    Jwt,
+    Key(String),
+}
+
+impl Keyring {
+    /// A short description for listings: `keyring gh:{1}` or `keyring docker_cli=1`.
+    pub fn describe(&self) -> String {
+        match &self.spec.service {
+            Some(service) => format!("keyring {service}"),
+            None => {
+                let attrs: Vec<String> = self
+                    .spec
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!("keyring {}", attrs.join(","))
+            }
+        }
+    }
+}
+
+fn validate_keyring(
+    source: &Source<'_>,
+    span: std::ops::Range<usize>,
+    name: &str,
+    spec: &KeyringSpec,
+) -> Result<Keyring, ConfigError> {
+    let bad = |message: String, fix: &str| source.error_at(span.clone(), message, fix);
+    if spec.service.is_none() && spec.attributes.is_empty() {
+        return Err(bad(
+            format!("credential \"{name}\": keyring names no item"),
+            "add service = \"…\" (and account = \"…\"), or attributes = { key = \"value\" }",
+        ));
+    }
+    let each = match &spec.each {
+        Some(text) => Some(DocPath::parse(text).map_err(|why| {
+            bad(
+                format!("credential \"{name}\": keyring.each: {why}"),
+                "write a field path with * like \"/*/users/*\"",
+            )
+        })?),
+        None => None,
+    };
+    let when = match &spec.when {
+        Some(when) => {
+            let path = DocPath::parse(&when.path).map_err(|why| {
+                bad(
+                    format!("credential \"{name}\": keyring.when.path: {why}"),
+                    "write a field path like \"/credsStore\"",
+                )
+            })?;
+            let test = match (&when.equals, &when.contains) {
+                (Some(value), None) => ValueTest::Equals(value.clone()),
+                (None, Some(value)) => ValueTest::Contains(value.clone()),
+                _ => {
+                    return Err(bad(
+                        format!("credential \"{name}\": keyring.when needs exactly one test"),
+                        "write when = { path = \"/field\", equals = \"value\" } (or contains = \"part\")",
+                    ))
+                }
+            };
+            Some((path, test))
+        }
+        None => None,
+    };
+    let expires = match spec.expires.as_deref() {
+        None => None,
+        Some("jwt") => Some(SecretExpiry::Jwt),
+        Some(text) => match text.strip_prefix("key:") {
+            Some(key) if !key.is_empty() => Some(SecretExpiry::Key(key.to_string())),
+            _ => {
+                return Err(bad(
+                    format!("credential \"{name}\": keyring.expires \"{text}\" is not understood"),
+                    "write expires = \"jwt\" (the secret is a JWT) or \"key:NAME\" (a NAME=epoch line in the secret)",
+                ))
+            }
+        },
+    };
+    let captures = each.as_ref().map_or(0, DocPath::wildcards);
+    let mut templates: Vec<&str> = spec.attributes.values().map(String::as_str).collect();
+    templates.extend(spec.service.as_deref());
+    templates.extend(spec.account.as_deref());
+    for template in templates {
+        for n in placeholders(template) {
+            if n == 0 || n > captures {
+                return Err(bad(
+                    format!("credential \"{name}\": keyring \"{template}\" uses {{{n}}}, but keyring.each has {captures} `*`"),
+                    "number the placeholders from {1} up to the count of `*` in keyring.each",
+                ));
+            }
+        }
+    }
+    Ok(Keyring {
+        spec: spec.clone(),
+        each,
+        in_file: spec.in_file.clone(),
+        when,
+        expires,
+    })
+}
+
+/// The numbers of the `{N}` placeholders in a keyring template.
+pub fn placeholders(template: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                if let Ok(n) = after[..close].parse::<usize>() {
+                    out.push(n);
+                }
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -246,7 +428,7 @@ pub struct Definition {
     pub renews_itself: bool,
     pub detect: Detect,
     pub account_marker: Option<AccountMarker>,
-    pub keyring: Option<KeyringSpec>,
+    pub keyring: Option<Keyring>,
     pub env: Vec<String>,
     pub commands: Vec<String>,
     pub fix: String,
@@ -270,9 +452,14 @@ pub struct Config {
     pub warn_before_ms: i64,
     pub presets: PresetSelection,
     pub prompt_format: String,
+    /// How often the daemon polls keyring items' `Modified` time (gnome-keyring sends no signal
+    /// when a secret is replaced).
+    pub keyring_poll_ms: i64,
     pub definitions: Vec<Definition>,
     pub raw: RawConfig,
 }
+
+pub const DEFAULT_KEYRING_POLL_MS: i64 = 30_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -281,6 +468,7 @@ impl Default for Config {
             warn_before_ms: DEFAULT_WARN_BEFORE_MS,
             presets: PresetSelection::Auto,
             prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
+            keyring_poll_ms: DEFAULT_KEYRING_POLL_MS,
             definitions: Vec::new(),
             raw: RawConfig::default(),
         }
@@ -436,11 +624,26 @@ pub fn parse(source: &Source<'_>, origin: Origin) -> Result<Config, ConfigError>
         }
         definitions.push(definition);
     }
+    let keyring_poll_ms = match &raw.keyring_poll {
+        Some(text) => {
+            let ms = duration_at(source, text)?;
+            if ms < 1000 {
+                return Err(source.error_at(
+                    text.span(),
+                    "keyring_poll is shorter than 1 s".into(),
+                    "write keyring_poll = \"30s\" (the default) or longer",
+                ));
+            }
+            ms
+        }
+        None => DEFAULT_KEYRING_POLL_MS,
+    };
     Ok(Config {
         path: None,
         warn_before_ms,
         presets,
         prompt_format,
+        keyring_poll_ms,
         definitions,
         raw,
     })
@@ -568,6 +771,10 @@ fn validate_credential(
         Some(probe) => Some(validate_probe(source, probe)?),
         None => None,
     };
+    let keyring = match &raw.keyring {
+        Some(spec) => Some(validate_keyring(source, raw.name.span(), &name, spec)?),
+        None => None,
+    };
     Ok(Definition {
         tool: raw.tool.clone().unwrap_or_else(|| name.clone()),
         fix: raw
@@ -596,7 +803,7 @@ fn validate_credential(
         renews_itself: raw.renews_itself.unwrap_or(false),
         detect: raw.detect.unwrap_or_default(),
         account_marker,
-        keyring: raw.keyring.clone(),
+        keyring,
         env: raw.env.clone(),
         commands: raw.commands.clone(),
         warn_before_ms: raw
@@ -729,7 +936,10 @@ probe = { command = ["my-api", "whoami"], every = "15m", timeout = "5s" }
         assert_eq!(config.warn_before_ms, DEFAULT_WARN_BEFORE_MS);
         let def = &config.definitions[0];
         assert_eq!(def.secret[0].as_str(), "/access_token");
-        assert_eq!(def.keyring.as_ref().unwrap().account.as_deref(), Some("me"));
+        assert_eq!(
+            def.keyring.as_ref().unwrap().spec.account.as_deref(),
+            Some("me")
+        );
     }
 
     #[test]

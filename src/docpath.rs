@@ -57,6 +57,52 @@ impl DocPath {
         &self.text
     }
 
+    /// How many segments hold a `*`.
+    pub fn wildcards(&self) -> usize {
+        self.segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Pattern(_)))
+            .count()
+    }
+
+    /// Every value this path reaches, with the keys its wildcard segments matched, in order.
+    pub fn resolve_with_keys<'a>(&self, root: &'a Value) -> Vec<(Vec<String>, &'a Value)> {
+        let mut current: Vec<(Vec<String>, &'a Value)> = vec![(Vec::new(), root)];
+        for segment in &self.segments {
+            let mut next = Vec::new();
+            for (keys, value) in current {
+                match (segment, value) {
+                    (Segment::Key(key), Value::Object(map)) => {
+                        next.extend(map.get(key).map(|v| (keys.clone(), v)))
+                    }
+                    (Segment::Key(key), Value::Array(items)) => next.extend(
+                        key.parse::<usize>()
+                            .ok()
+                            .and_then(|i| items.get(i))
+                            .map(|v| (keys.clone(), v)),
+                    ),
+                    (Segment::Pattern(pattern), Value::Object(map)) => {
+                        for (k, v) in map.iter().filter(|(k, _)| wildcard_match(pattern, k)) {
+                            let mut keys = keys.clone();
+                            keys.push(k.clone());
+                            next.push((keys, v));
+                        }
+                    }
+                    (Segment::Pattern(pattern), Value::Array(items)) if pattern == "*" => {
+                        for (i, v) in items.iter().enumerate() {
+                            let mut keys = keys.clone();
+                            keys.push(i.to_string());
+                            next.push((keys, v));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            current = next;
+        }
+        current
+    }
+
     /// Every value this path reaches in `root`, in document order.
     pub fn resolve<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
         let mut current = vec![root];

@@ -6,8 +6,10 @@
 //! not finish is `unknown`, never "logged out".
 
 use crate::config::{BlankMeans, Definition};
+use crate::keyring::{ItemLookup, KeyringPlan, Reach};
 use crate::observe::{Content, FileFacts, FileMeta, FileStatus, LoginFacts, Observation, Presence};
 use crate::paths::display_short;
+use crate::state::Group;
 use crate::state::State;
 use crate::timefmt::{describe_span, Timestamp};
 
@@ -47,16 +49,31 @@ pub fn evaluate(
     default_warn_before_ms: i64,
 ) -> Verdict {
     let warn_ms = definition.warn_before_ms.unwrap_or(default_warn_before_ms);
-    let mut verdict = match observation.primary_file() {
-        None => no_store(definition, observation),
-        Some(file) => {
-            let path = display_short(&file.path, observation.home.as_deref());
-            match &file.status {
-                FileStatus::Read(FileFacts { meta, content }) => {
-                    let base = from_content(definition, content, &path, now, warn_ms);
-                    with_file_meta(base, meta, observation.uid, &path, definition)
+    let file = observation.primary_file();
+    let path = file.map(|f| display_short(&f.path, observation.home.as_deref()));
+    let mut verdict = match (&observation.keyring_plan, file, path.as_deref()) {
+        (Some(plan), _, _) if !plan.items.is_empty() => {
+            let base = from_keyring(definition, plan, observation, now, warn_ms);
+            let base = match (file.map(|f| &f.status), path.as_deref()) {
+                (Some(FileStatus::Read(FileFacts { meta, .. })), Some(path)) => {
+                    with_file_meta(base, meta, observation.uid, path, definition)
                 }
-                status => unreadable(definition, status, &path, observation.uid),
+                _ => base,
+            };
+            with_plaintext_flag(definition, base, plan, observation, path.as_deref())
+        }
+        (_, None, _) | (_, _, None) => no_store(definition, observation),
+        (plan, Some(file), Some(path)) => {
+            let base = match &file.status {
+                FileStatus::Read(FileFacts { meta, content }) => {
+                    let base = from_content(definition, content, path, now, warn_ms);
+                    with_file_meta(base, meta, observation.uid, path, definition)
+                }
+                status => unreadable(definition, status, path, observation.uid),
+            };
+            match plan {
+                Some(plan) => with_plaintext_flag(definition, base, plan, observation, Some(path)),
+                None => base,
             }
         }
     };
@@ -136,15 +153,275 @@ fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
     )
 }
 
-fn keyring_unchecked(keyring: &crate::config::KeyringSpec) -> Verdict {
+fn keyring_unchecked(keyring: &crate::config::Keyring) -> Verdict {
     Verdict::new(
         State::Unknown,
         format!(
-            "the token is kept in the keyring (service \"{}\"), which this version of credwatch does not read yet",
-            keyring.service
+            "the token is not in the file and the file names no {} item to look for",
+            keyring.describe()
         ),
         None,
     )
+}
+
+/// The verdict from the keyring items a plan expects: the worst of theirs.
+fn from_keyring(
+    definition: &Definition,
+    plan: &KeyringPlan,
+    observation: &Observation,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    let seen = observation
+        .keyring
+        .as_ref()
+        .filter(|seen| seen.answers(plan));
+    let Some(seen) = seen else {
+        return Verdict::new(
+            State::Unknown,
+            "the keyring has not been looked at yet".into(),
+            None,
+        );
+    };
+    if let Some(verdict) = unreachable_keyring(definition, &seen.reach) {
+        return verdict;
+    }
+    let listed_in = observation
+        .primary_file()
+        .map(|f| display_short(&f.path, observation.home.as_deref()));
+    let mut worst: Option<Verdict> = None;
+    let mut collections: Vec<&str> = Vec::new();
+    for lookup in &seen.items {
+        let verdict = keyring_item(definition, lookup, listed_in.as_deref(), now, warn_ms);
+        collections.extend(lookup.found.iter().map(|f| f.collection.as_str()));
+        if worst
+            .as_ref()
+            .is_none_or(|w| severity(&verdict) > severity(w))
+        {
+            worst = Some(verdict);
+        }
+    }
+    collections.sort_unstable();
+    collections.dedup();
+    let mut verdict = worst.expect("a plan with items");
+    if verdict.state.is_usable() {
+        let count = seen.items.len();
+        let what = if count == 1 {
+            "the token is".to_string()
+        } else {
+            format!("all {count} tokens are")
+        };
+        verdict.reason = format!(
+            "{what} in the keyring (collection {}); {}",
+            collections.join(", "),
+            verdict.reason
+        );
+    }
+    verdict
+}
+
+/// Broken first, then undetermined, then expiring, then fine.
+fn severity(verdict: &Verdict) -> u8 {
+    match (verdict.state.group(), verdict.state) {
+        (Group::Broken, _) => 3,
+        (Group::Undetermined, _) => 2,
+        (_, State::Expiring) => 1,
+        _ => 0,
+    }
+}
+
+fn keyring_item(
+    definition: &Definition,
+    lookup: &ItemLookup,
+    listed_in: Option<&str>,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    let wanted = &lookup.wanted;
+    if lookup.found.is_empty() {
+        let reason = match listed_in {
+            Some(file) if wanted.label != wanted.describe() => format!(
+                "{file} lists {}, but neither the keyring ({}) nor {file} holds its token",
+                wanted.label,
+                wanted.describe()
+            ),
+            _ => format!("no keyring item with {}", wanted.describe()),
+        };
+        return Verdict::new(State::Missing, reason, Some(definition.fix.clone()));
+    }
+    if let Some(locked) = lookup.found.iter().find(|f| f.locked) {
+        return locked_collection(definition, &locked.collection);
+    }
+    if lookup.found.iter().all(|f| !f.persistent) {
+        let collection = &lookup.found[0].collection;
+        return Verdict::new(
+            State::Unpersisted,
+            format!(
+                "the token for {} is in the keyring's \"{collection}\" collection, which lives in memory: it is lost at logout",
+                wanted.label
+            ),
+            Some(format!(
+                "unlock the login keyring and log in again so the token is stored there: {}",
+                definition.fix
+            )),
+        );
+    }
+    let deadlines: Vec<&Result<Timestamp, String>> = lookup
+        .found
+        .iter()
+        .filter_map(|f| f.expires.as_ref())
+        .collect();
+    let earliest = deadlines
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .min()
+        .copied();
+    let unreadable = deadlines.iter().find_map(|r| r.as_ref().err());
+    match (earliest, unreadable) {
+        (None, Some(why)) => Verdict::new(
+            State::Unknown,
+            format!(
+                "cannot read the deadline in the keyring item for {}: {why}",
+                wanted.label
+            ),
+            Some(format!(
+                "if {} still works, the secret's format changed: drop keyring.expires for {}",
+                definition.tool, definition.name
+            )),
+        ),
+        (None, None) => Verdict::new(State::Ok, "no deadline is stored".into(), None),
+        (Some(at), _) if at <= now => Verdict {
+            expires_at: Some(at),
+            ..Verdict::new(
+                State::Expired,
+                format!(
+                    "the login for {} expired {} ago ({})",
+                    wanted.label,
+                    describe_span(now.millis() - at.millis()),
+                    at.human()
+                ),
+                Some(definition.fix.clone()),
+            )
+        },
+        (Some(at), _) if at.millis().saturating_sub(warn_ms) <= now.millis() => Verdict {
+            expires_at: Some(at),
+            next_change_at: Some(at),
+            ..Verdict::new(
+                State::Expiring,
+                format!(
+                    "the login for {} expires in {} ({})",
+                    wanted.label,
+                    describe_span(at.millis() - now.millis()),
+                    at.human()
+                ),
+                Some(definition.fix.clone()),
+            )
+        },
+        (Some(at), _) => Verdict {
+            expires_at: Some(at),
+            next_change_at: Some(at.saturating_add_millis(-warn_ms)),
+            ..Verdict::new(
+                State::Ok,
+                format!(
+                    "valid until {} (in {})",
+                    at.human(),
+                    describe_span(at.millis() - now.millis())
+                ),
+                None,
+            )
+        },
+    }
+}
+
+fn locked_collection(definition: &Definition, collection: &str) -> Verdict {
+    Verdict::new(
+        State::Unavailable,
+        format!(
+            "the keyring collection \"{collection}\" is locked: {} cannot read its token until it is unlocked",
+            definition.tool
+        ),
+        Some(
+            "unlock it: log in to the desktop session, or run `gnome-keyring-daemon --replace --unlock --components=secrets`, type the keyring password, then Ctrl-D"
+                .into(),
+        ),
+    )
+}
+
+/// Why the keyring cannot be asked, as a verdict; `None` when it can.
+fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict> {
+    let (state, reason, fix) = match reach {
+        Reach::Reachable { .. } => return None,
+        Reach::Locked { collection } => return Some(locked_collection(definition, collection)),
+        Reach::NoBus { detail } => (
+            State::Unavailable,
+            format!(
+                "the token is kept in the keyring, but there is no D-Bus session bus ({detail}): the keyring cannot be reached, as usual in an SSH session"
+            ),
+            format!(
+                "run it from the desktop session, or give this shell a session bus and keyring: `exec dbus-run-session -- $SHELL`, then `gnome-keyring-daemon --unlock --components=secrets` (type the keyring password, then Ctrl-D); or log in again without the keyring: {}",
+                definition.fix
+            ),
+        ),
+        Reach::BusFailed { address, error } => (
+            State::Unavailable,
+            format!("cannot connect to the D-Bus session bus at {address}: {error}"),
+            "DBUS_SESSION_BUS_ADDRESS may be left over from another session: unset it, or start a new login session".into(),
+        ),
+        Reach::NoProvider => (
+            State::Unavailable,
+            "the session bus has no Secret Service (nothing provides org.freedesktop.secrets): the keyring cannot be read".into(),
+            "start a keyring daemon: `gnome-keyring-daemon --start --components=secrets` (package gnome-keyring), or enable KeePassXC's Secret Service integration".into(),
+        ),
+        Reach::NoDefaultCollection => (
+            State::Unavailable,
+            "the Secret Service has no default keyring (no \"default\" collection)".into(),
+            "create one: `gnome-keyring-daemon --replace --unlock --components=secrets`, type a password, then Ctrl-D (or use Seahorse)".into(),
+        ),
+        Reach::TimedOut { step } => (
+            State::Unknown,
+            format!("the keyring did not answer within 2 s ({step})"),
+            "the keyring daemon may be waiting for an unlock prompt on another screen; check it with `busctl --user status org.freedesktop.secrets`".into(),
+        ),
+        Reach::Failed { step, error } => (
+            State::Unknown,
+            format!("the keyring could not be asked ({step}): {error}"),
+            "check the keyring daemon: `busctl --user status org.freedesktop.secrets`".into(),
+        ),
+    };
+    Some(Verdict::new(state, reason, Some(fix)))
+}
+
+/// A token kept in plain text while a keyring is there to hold it: usable, but flagged.
+fn with_plaintext_flag(
+    definition: &Definition,
+    mut verdict: Verdict,
+    plan: &KeyringPlan,
+    observation: &Observation,
+    path: Option<&str>,
+) -> Verdict {
+    let keyring_works = observation
+        .keyring
+        .as_ref()
+        .is_some_and(|k| matches!(k.reach, Reach::Reachable { .. }));
+    if !plan.flag_plaintext || plan.plaintext.is_empty() || !keyring_works {
+        return verdict;
+    }
+    let file = path.unwrap_or("the file");
+    let note = format!(
+        "the token for {} is stored in plain text in {file}, while a keyring is available",
+        plan.plaintext.join(", ")
+    );
+    if verdict.state == State::Ok {
+        verdict.state = State::Insecure;
+        verdict.reason = format!("{note}; {}", verdict.reason);
+        verdict.fix = Some(format!(
+            "log in again so that {} stores the token in the keyring: {}",
+            definition.tool, definition.fix
+        ));
+    } else {
+        verdict.reason = format!("{}; also, {note}", verdict.reason);
+    }
+    verdict
 }
 
 fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32) -> Verdict {
@@ -420,6 +697,8 @@ mod tests {
             uid: 1000,
             home: Some(PathBuf::from("/home/u")),
             gone_since: None,
+            keyring_plan: None,
+            keyring: None,
         }
     }
 
@@ -433,6 +712,7 @@ mod tests {
                 expires: Some(Ok(Timestamp::from_millis(500))),
                 latest_expires: Some(Timestamp::from_millis(500)),
                 refresh_expires: deadline.map(Ok),
+                keyring_plan: None,
             }),
         }))
     }

@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod formats;
 pub mod fsread;
 pub mod journal;
+pub mod keyring;
 pub mod observe;
 pub mod output;
 pub mod paths;

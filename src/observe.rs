@@ -8,6 +8,7 @@ use crate::config::{Definition, ExpirySpec};
 use crate::docpath::DocPath;
 use crate::formats::{self, ParseProblem};
 use crate::fsread::{read_bounded, ReadOutcome};
+use crate::keyring::{KeyringObservation, KeyringPlan};
 use crate::paths::{self, Unexpanded};
 use crate::secret::{Document, Secret};
 use crate::timefmt::{EpochUnit, Timestamp};
@@ -39,6 +40,11 @@ pub struct Observation {
     pub home: Option<PathBuf>,
     /// When a credential seen before was first found gone (from the memory of credentials seen).
     pub gone_since: Option<Timestamp>,
+    /// The keyring items the definition expects here; `None` when it uses no keyring (or the
+    /// file says the keyring is not in use).
+    pub keyring_plan: Option<KeyringPlan>,
+    /// What the keyring said of them (filled by the caller: a lookup, or the daemon's last one).
+    pub keyring: Option<KeyringObservation>,
 }
 
 #[derive(Debug)]
@@ -100,6 +106,8 @@ pub struct LoginFacts {
     /// The latest readable `expires` value (for renewed access tokens: the one in use).
     pub latest_expires: Option<Timestamp>,
     pub refresh_expires: Option<Result<Timestamp, String>>,
+    /// The keyring items this file says to expect (with a keyring in the definition).
+    pub keyring_plan: Option<KeyringPlan>,
 }
 
 #[derive(Debug)]
@@ -137,6 +145,7 @@ impl Observation {
             crate::config::Detect::Login => self
                 .login_facts()
                 .is_some_and(|f| f.entry_present && f.secret == Presence::Present),
+            crate::config::Detect::Keyring => self.keyring_plan.is_some(),
         }
     }
 }
@@ -185,6 +194,17 @@ pub fn observe(definition: &Definition) -> Observation {
             Some(MarkerObservation { path, present })
         });
     let shadowed_by = shadowing_env(definition);
+    let keyring_plan = definition.keyring.as_ref().and_then(|keyring| {
+        match primary.map(|i| &files[i].status) {
+            // No file (or none configured): only a plan that needs nothing from a file.
+            None => crate::keyring::plan(keyring, None),
+            Some(FileStatus::Read(FileFacts {
+                content: Content::Parsed(facts),
+                ..
+            })) => facts.keyring_plan.clone(),
+            Some(_) => None,
+        }
+    });
     Observation {
         files,
         primary,
@@ -194,6 +214,8 @@ pub fn observe(definition: &Definition) -> Observation {
         uid: nix::unistd::geteuid().as_raw(),
         home: paths::home_dir(),
         gone_since: None,
+        keyring_plan,
+        keyring: None,
     }
 }
 
@@ -308,9 +330,10 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
         .as_ref()
         .is_none_or(|entry| !entry.resolve(document.root()).is_empty());
     let expiries = read_expiries(document, &definition.expires, definition.expires_unit);
+    let secret = presence(document, &definition.secret);
     LoginFacts {
         entry_present,
-        secret: presence(document, &definition.secret),
+        secret,
         refresh: definition
             .refresh_token
             .as_ref()
@@ -327,6 +350,13 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
             )
             .earliest
         }),
+        keyring_plan: definition
+            .keyring
+            .as_ref()
+            // A plain keyring entry is the other place the secret may be: looked at only when
+            // the file does not hold it. With `each` or `when`, the file says what to expect.
+            .filter(|k| k.each.is_some() || k.when.is_some() || secret != Presence::Present)
+            .and_then(|keyring| crate::keyring::plan(keyring, Some(document.root()))),
     }
 }
 
@@ -391,7 +421,11 @@ fn read_expiries(document: &Document, specs: &[ExpirySpec], unit: EpochUnit) -> 
     }
 }
 
-fn read_expiry(value: &Value, jwt: bool, unit: EpochUnit) -> Result<Option<Timestamp>, String> {
+pub(crate) fn read_expiry(
+    value: &Value,
+    jwt: bool,
+    unit: EpochUnit,
+) -> Result<Option<Timestamp>, String> {
     if jwt {
         return match value {
             Value::Null => Ok(None),
@@ -426,7 +460,7 @@ fn read_expiry(value: &Value, jwt: bool, unit: EpochUnit) -> Result<Option<Times
 }
 
 /// The `exp` claim of a JWT (payload decoded without verifying the signature: only the date is read).
-fn jwt_expiry(token: &Secret) -> Result<Timestamp, String> {
+pub(crate) fn jwt_expiry(token: &Secret) -> Result<Timestamp, String> {
     use base64::Engine;
     let payload = token
         .expose()

@@ -19,6 +19,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("docker", include_str!("../presets/docker.toml")),
     ("npm", include_str!("../presets/npm.toml")),
     ("git", include_str!("../presets/git.toml")),
+    (
+        "git-libsecret",
+        include_str!("../presets/git-libsecret.toml"),
+    ),
     ("vault", include_str!("../presets/vault.toml")),
 ];
 

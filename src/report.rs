@@ -4,11 +4,13 @@
 //! verdicts, which hold no secret, so no secret can reach it.
 
 use crate::checks::Checked;
+use crate::keyring::{KeyringObservation, KeyringPlan, Reach};
 use crate::observe::FileStatus;
 use crate::paths::display;
 use crate::state::State;
 use crate::timefmt::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -65,11 +67,20 @@ pub enum StoreReport {
         fs: Option<String>,
     },
     Keyring {
-        service: String,
+        /// `null` for items found by other attributes (listed in `attributes`).
+        service: Option<String>,
         account: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        attributes: BTreeMap<String, String>,
+        /// `null` when the keyring could not be asked.
         present: Option<bool>,
         collection: Option<String>,
         locked: Option<bool>,
+        /// False for the in-memory `session` collection.
+        #[serde(default)]
+        persistent: Option<bool>,
+        #[serde(default)]
+        modified_at: Option<String>,
     },
 }
 
@@ -94,14 +105,8 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
             }
         })
         .collect();
-    if let Some(keyring) = &checked.definition.keyring {
-        stores.push(StoreReport::Keyring {
-            service: keyring.service.clone(),
-            account: keyring.account.clone(),
-            present: None,
-            collection: None,
-            locked: None,
-        });
+    if let Some(plan) = &observation.keyring_plan {
+        stores.extend(keyring_stores(plan, observation.keyring.as_ref()));
     }
     let changed_at = observation
         .primary_file()
@@ -124,6 +129,42 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         shadowed_by: observation.shadowed_by.clone(),
         probe: None,
     }
+}
+
+/// One store line per expected keyring item, with what the last lookup found.
+fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<StoreReport> {
+    let seen = seen.filter(|s| s.answers(plan));
+    let locked_collection = match seen.map(|s| &s.reach) {
+        Some(Reach::Locked { collection }) => Some(collection.clone()),
+        _ => None,
+    };
+    plan.items
+        .iter()
+        .enumerate()
+        .map(|(i, wanted)| {
+            let lookup = seen.and_then(|s| s.items.get(i));
+            let found = lookup.and_then(|l| l.found.first());
+            let attributes = if wanted.service.is_some() {
+                BTreeMap::new()
+            } else {
+                wanted.attributes.clone()
+            };
+            StoreReport::Keyring {
+                service: wanted.service.clone(),
+                account: wanted.account.clone(),
+                attributes,
+                present: lookup.map(|l| !l.found.is_empty()),
+                collection: found
+                    .map(|f| f.collection.clone())
+                    .or(locked_collection.clone()),
+                locked: found
+                    .map(|f| f.locked)
+                    .or(locked_collection.as_ref().map(|_| true)),
+                persistent: found.map(|f| f.persistent),
+                modified_at: found.and_then(|f| f.modified).map(Timestamp::rfc3339),
+            }
+        })
+        .collect()
 }
 
 /// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.

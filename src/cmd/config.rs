@@ -44,12 +44,15 @@ pub fn show(config: &Config) -> anyhow::Result<i32> {
     let context = checks::Context {
         memory: &memory,
         env_is_users_shell: true,
+        // Which definitions are in play does not depend on the keyring's answer.
+        keyring: checks::KeyringSource::Known(None),
     };
     let checked = checks::check(config, checks::candidates(config)?, &context);
     let shown = RawConfig {
         warn_before: config.raw.warn_before.clone(),
         presets: config.raw.presets.clone(),
         prompt: config.raw.prompt.clone(),
+        keyring_poll: config.raw.keyring_poll.clone(),
         credentials: checked.iter().map(|c| c.definition.raw.clone()).collect(),
     };
     let origin = match &config.path {

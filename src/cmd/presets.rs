@@ -28,12 +28,7 @@ pub fn run(name: Option<&str>) -> anyhow::Result<i32> {
             .files
             .first()
             .cloned()
-            .or_else(|| {
-                definition
-                    .keyring
-                    .as_ref()
-                    .map(|k| format!("keyring {}", k.service))
-            })
+            .or_else(|| definition.keyring.as_ref().map(|k| k.describe()))
             .unwrap_or_default();
         rows.push([
             name.to_string(),

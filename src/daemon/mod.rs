@@ -10,6 +10,7 @@
 //! one and says why; on SIGTERM/SIGINT the published files are removed, so no stale "ok" is left.
 //! It never writes to another tool's files.
 
+mod keyring;
 mod watch;
 
 use crate::checks::{self, Candidate, Checked, Context};
@@ -87,6 +88,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         dirty: true,
         pending_journal: Vec::new(),
         memory_dirty: false,
+        keyring: keyring::KeyringLink::new(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -143,6 +145,10 @@ struct Entry {
     last_write: Option<Timestamp>,
     recheck_at: Option<Timestamp>,
     loss: Option<Loss>,
+    /// The last keyring lookup for it, and whether one is under way (or wanted again after it).
+    keyring: Option<crate::keyring::KeyringObservation>,
+    keyring_fetching: bool,
+    keyring_again: bool,
 }
 
 /// What changes to a store look like from outside, without its content.
@@ -195,6 +201,7 @@ struct Daemon {
     /// Journal lines and memory changes waiting for the end of the batch.
     pending_journal: Vec<journal::Entry>,
     memory_dirty: bool,
+    keyring: keyring::KeyringLink,
 }
 
 impl Daemon {
@@ -206,6 +213,10 @@ impl Daemon {
         let mut hangup = signal(SignalKind::hangup())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
+        let (mut keyring_events, mut keyring_results) = self.keyring.take_receivers();
+        let mut poll = keyring_poll(std::time::Duration::from_millis(
+            self.config.keyring_poll_ms as u64,
+        ));
         self.rebuild_entries();
         self.rewatch();
         self.refresh_all();
@@ -226,7 +237,14 @@ impl Daemon {
                     None => std::future::pending().await,
                 }
             };
+            let poll_every = std::time::Duration::from_millis(self.config.keyring_poll_ms as u64);
+            if poll.period() != poll_every {
+                poll = keyring_poll(poll_every);
+            }
             tokio::select! {
+                Some(event) = keyring_events.recv() => self.on_keyring_event(event),
+                Some(done) = keyring_results.recv() => self.on_keyring_result(done),
+                _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
                 event = events.recv() => {
                     let mut batch: Vec<Event> = Vec::new();
                     let mut errors = 0;
@@ -287,6 +305,9 @@ impl Daemon {
                 last_write: kept.as_ref().and_then(|e| e.last_write),
                 recheck_at: kept.as_ref().and_then(|e| e.recheck_at),
                 loss: kept.as_ref().and_then(|e| e.loss),
+                keyring: kept.as_ref().and_then(|e| e.keyring.clone()),
+                keyring_fetching: false,
+                keyring_again: false,
             });
         }
         self.index = watch::TargetIndex::build(
@@ -473,6 +494,7 @@ impl Daemon {
         let context = Context {
             memory: &self.memory,
             env_is_users_shell: false,
+            keyring: checks::KeyringSource::Known(self.entries[index].keyring.as_ref()),
         };
         let mut checked = checks::check_one(&self.config, &self.entries[index].candidate, &context);
         let entry = &mut self.entries[index];
@@ -527,6 +549,7 @@ impl Daemon {
         entry.fingerprint = fingerprint;
         entry.checked = checked;
         self.pending_journal.extend(log);
+        self.look_at_keyring_if_stale(index);
     }
 
     fn write_journal(&self, entries: &[journal::Entry]) {
@@ -635,6 +658,13 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
         }
         _ => false,
     }
+}
+
+/// The timer of the keyring `Modified` poll: its first tick one period from now.
+fn keyring_poll(every: std::time::Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
 }
 
 /// Events that can change a store. Reads (`OPEN`, `CLOSE_NOWRITE`) are ignored: the daemon's own

@@ -194,6 +194,14 @@ impl TestHome {
         self.home.join(relative)
     }
 
+    /// The environment every command of this test runs with.
+    pub fn env_pairs(&self) -> Vec<(String, std::ffi::OsString)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     pub fn set_env(&mut self, name: &str, value: impl Into<std::ffi::OsString>) -> &mut Self {
         self.env.insert(name.into(), value.into());
         self

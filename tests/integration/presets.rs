@@ -246,7 +246,7 @@ fn env_var_shadowing_is_named_but_never_valued() {
 }
 
 #[test]
-fn gh_plaintext_token_is_ok_and_keyring_backed_is_not_guessed() {
+fn gh_plaintext_token_is_ok_and_keyring_backed_without_a_bus_is_unavailable() {
     let home = TestHome::new();
     home.install_fixture("gh", Times::valid_for(1));
     assert_eq!(state_of(&home, "gh")["state"], "ok");
@@ -255,11 +255,16 @@ fn gh_plaintext_token_is_ok_and_keyring_backed_is_not_guessed() {
     keyring.install_fixture("gh-keyring", Times::valid_for(1));
     let gh = state_of(&keyring, "gh");
     assert_eq!(
-        gh["state"], "unknown",
-        "keyring not read: undetermined, never logged out"
+        gh["state"], "unavailable",
+        "keyring out of reach: undetermined, never logged out"
     );
-    assert!(gh["reason"].as_str().unwrap().contains("gh:github.com"));
+    assert!(gh["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no D-Bus session bus"));
     assert_eq!(gh["stores"][1]["kind"], "keyring");
+    assert_eq!(gh["stores"][1]["service"], "gh:github.com");
+    assert_eq!(gh["stores"][1]["present"], serde_json::Value::Null);
     assert_eq!(keyring.status(&["gh"]).code, 3);
 }
 

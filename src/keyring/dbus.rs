@@ -1,0 +1,391 @@
+//! The Secret Service over D-Bus: zbus for the bus, the provider, collections (`Locked`) and item
+//! properties (`Modified`); the `keyring` crate's store (keyring-core) for the entry lookups.
+//!
+//! Guarantees: no call can prompt (locked items are never passed to the keyring crate, whose
+//! lookups would ask to unlock them); every call is bounded by [`CALL_TIMEOUT`]; blocking calls run
+//! on tokio's blocking pool, never on the event loop.
+
+use super::{
+    collection_of, secret_deadline, session_bus_address, FoundItem, ItemLookup, KeyringObservation,
+    KeyringPlan, Reach, WantedItem, SECRET_SERVICE,
+};
+use crate::timefmt::Timestamp;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use zbus::proxy;
+use zbus::zvariant::OwnedObjectPath;
+
+/// The longest any one D-Bus call may take before the result is "timed out".
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[proxy(
+    interface = "org.freedesktop.Secret.Service",
+    default_service = "org.freedesktop.secrets",
+    default_path = "/org/freedesktop/secrets",
+    gen_blocking = false
+)]
+trait SecretService {
+    /// (unlocked, locked) item paths; never prompts.
+    fn search_items(
+        &self,
+        attributes: HashMap<&str, &str>,
+    ) -> zbus::Result<(Vec<OwnedObjectPath>, Vec<OwnedObjectPath>)>;
+    /// `/` when there is no such alias.
+    fn read_alias(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+}
+
+#[proxy(
+    interface = "org.freedesktop.Secret.Collection",
+    default_service = "org.freedesktop.secrets",
+    gen_blocking = false
+)]
+trait Collection {
+    #[zbus(property)]
+    fn locked(&self) -> zbus::Result<bool>;
+}
+
+#[proxy(
+    interface = "org.freedesktop.Secret.Item",
+    default_service = "org.freedesktop.secrets",
+    gen_blocking = false
+)]
+trait Item {
+    #[zbus(property)]
+    fn modified(&self) -> zbus::Result<u64>;
+    #[zbus(property)]
+    fn locked(&self) -> zbus::Result<bool>;
+}
+
+enum CallError {
+    TimedOut,
+    Failed(String),
+}
+
+async fn bounded<T, E: std::fmt::Display>(
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, CallError> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Err(_) => Err(CallError::TimedOut),
+        Ok(Err(error)) => Err(CallError::Failed(error.to_string())),
+        Ok(Ok(value)) => Ok(value),
+    }
+}
+
+fn reach_error(step: &'static str, error: CallError) -> Reach {
+    match error {
+        CallError::TimedOut => Reach::TimedOut { step },
+        CallError::Failed(error) => Reach::Failed { step, error },
+    }
+}
+
+/// Connects to the session bus, or says why not ([`Reach::NoBus`] without trying when there is
+/// no address at all).
+pub async fn connect() -> Result<zbus::Connection, Reach> {
+    let address = session_bus_address().map_err(|detail| Reach::NoBus { detail })?;
+    let failed = |error: String| Reach::BusFailed {
+        address: address.clone(),
+        error,
+    };
+    let builder = zbus::connection::Builder::address(address.as_str())
+        .map_err(|e| failed(e.to_string()))?
+        .method_timeout(CALL_TIMEOUT);
+    match bounded(builder.build()).await {
+        Ok(connection) => Ok(connection),
+        Err(CallError::TimedOut) => Err(failed("no answer within 2 s".into())),
+        Err(CallError::Failed(error)) => Err(failed(error)),
+    }
+}
+
+/// Whether a Secret Service runs on the bus, or can be started by it.
+async fn provider_present(connection: &zbus::Connection) -> Result<bool, CallError> {
+    let bus = bounded(zbus::fdo::DBusProxy::new(connection)).await?;
+    let name = zbus::names::BusName::try_from(SECRET_SERVICE).expect("a valid bus name");
+    if bounded(bus.name_has_owner(name)).await? {
+        return Ok(true);
+    }
+    let activatable = bounded(bus.list_activatable_names()).await?;
+    Ok(activatable.iter().any(|n| n.as_str() == SECRET_SERVICE))
+}
+
+/// Looks up every item of `plan`, on `connection` when given (the daemon keeps one), else on a
+/// new connection.
+pub async fn fetch(
+    connection: Option<&zbus::Connection>,
+    plan: &KeyringPlan,
+) -> KeyringObservation {
+    let owned;
+    let connection = match connection {
+        Some(c) => c,
+        None => match connect().await {
+            Ok(c) => {
+                owned = c;
+                &owned
+            }
+            Err(reach) => return unreachable_with(reach),
+        },
+    };
+    match lookup(connection, plan).await {
+        Ok(items) => items,
+        Err(reach) => unreachable_with(reach),
+    }
+}
+
+fn unreachable_with(reach: Reach) -> KeyringObservation {
+    KeyringObservation {
+        reach,
+        items: Vec::new(),
+    }
+}
+
+async fn lookup(
+    connection: &zbus::Connection,
+    plan: &KeyringPlan,
+) -> Result<KeyringObservation, Reach> {
+    match provider_present(connection).await {
+        Ok(true) => {}
+        Ok(false) => return Err(Reach::NoProvider),
+        Err(error) => return Err(reach_error("asking the bus for the Secret Service", error)),
+    }
+    let service = bounded(SecretServiceProxy::new(connection))
+        .await
+        .map_err(|e| reach_error("opening the Secret Service", e))?;
+    let default = bounded(service.read_alias("default"))
+        .await
+        .map_err(|e| reach_error("reading the default collection", e))?;
+    if default.as_str() == "/" {
+        return Err(Reach::NoDefaultCollection);
+    }
+    let default_name = collection_of(default.as_str());
+    let builder = CollectionProxy::builder(connection)
+        .path(default.clone())
+        .map_err(|e| {
+            reach_error(
+                "opening the default collection",
+                CallError::Failed(e.to_string()),
+            )
+        })?
+        .cache_properties(zbus::proxy::CacheProperties::No);
+    let collection = bounded(builder.build())
+        .await
+        .map_err(|e| reach_error("opening the default collection", e))?;
+    if bounded(collection.locked())
+        .await
+        .map_err(|e| reach_error("reading whether the collection is locked", e))?
+    {
+        return Err(Reach::Locked {
+            collection: default_name,
+        });
+    }
+    let session_alias = bounded(service.read_alias("session"))
+        .await
+        .ok()
+        .filter(|p| p.as_str() != "/");
+    let mut items = Vec::new();
+    for wanted in &plan.items {
+        let found = find_items(connection, &service, wanted, plan, session_alias.as_ref()).await?;
+        items.push(ItemLookup {
+            wanted: wanted.clone(),
+            found,
+        });
+    }
+    Ok(KeyringObservation {
+        reach: Reach::Reachable {
+            default_collection: default_name,
+        },
+        items,
+    })
+}
+
+async fn find_items(
+    connection: &zbus::Connection,
+    service: &SecretServiceProxy<'_>,
+    wanted: &WantedItem,
+    plan: &KeyringPlan,
+    session_alias: Option<&OwnedObjectPath>,
+) -> Result<Vec<FoundItem>, Reach> {
+    let attributes: HashMap<&str, &str> = wanted
+        .attributes
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (unlocked, locked) = bounded(service.search_items(attributes))
+        .await
+        .map_err(|e| reach_error("searching the keyring", e))?;
+    let mut found = Vec::new();
+    for path in &locked {
+        found.push(describe_item(connection, path, true, session_alias).await);
+    }
+    if unlocked.is_empty() {
+        return Ok(found);
+    }
+    // The entry lookup proper, through the keyring crate (only unlocked items reach it, so it
+    // cannot prompt).
+    let entries = store_lookup(wanted.attributes.clone(), plan.expires.clone()).await?;
+    for (path, expires) in entries {
+        let path = OwnedObjectPath::try_from(path.as_str()).map_err(|e| Reach::Failed {
+            step: "reading an item path",
+            error: e.to_string(),
+        })?;
+        let mut item = describe_item(connection, &path, false, session_alias).await;
+        item.expires = expires;
+        found.push(item);
+    }
+    Ok(found)
+}
+
+async fn describe_item(
+    connection: &zbus::Connection,
+    path: &OwnedObjectPath,
+    locked: bool,
+    session_alias: Option<&OwnedObjectPath>,
+) -> FoundItem {
+    let collection = collection_of(path.as_str());
+    let in_session = collection == "session"
+        || session_alias
+            .is_some_and(|alias| path.as_str().starts_with(&format!("{}/", alias.as_str())));
+    let modified = match ItemProxy::builder(connection)
+        .path(path.clone())
+        .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
+    {
+        Ok(builder) => match bounded(builder.build()).await {
+            Ok(item) => bounded(item.modified()).await.ok().and_then(|s| {
+                Timestamp::from_epoch_number(s as f64, crate::timefmt::EpochUnit::Seconds)
+            }),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    FoundItem {
+        path: path.to_string(),
+        collection,
+        persistent: !in_session,
+        locked,
+        modified,
+        expires: None,
+    }
+}
+
+type Store = Arc<keyring_core::CredentialStore>;
+
+/// The keyring crate's Secret Service store, kept between lookups (it holds a D-Bus connection);
+/// dropped after a failure so the next lookup reconnects.
+static STORE: Mutex<Option<Store>> = Mutex::new(None);
+
+fn store() -> Result<Store, String> {
+    let mut slot = STORE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(store) = slot.as_ref() {
+        return Ok(store.clone());
+    }
+    let store: Store =
+        zbus_secret_service_keyring_store::Store::new().map_err(|e| e.to_string())?;
+    *slot = Some(store.clone());
+    Ok(store)
+}
+
+fn forget_store() {
+    *STORE.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+type Lookup = Vec<(String, Option<Result<Timestamp, String>>)>;
+
+/// Item paths matching `attributes`, by the keyring crate, with the deadline read from each
+/// secret when `expires` asks for one. Runs on the blocking pool with a timeout.
+async fn store_lookup(
+    attributes: std::collections::BTreeMap<String, String>,
+    expires: Option<crate::config::SecretExpiry>,
+) -> Result<Lookup, Reach> {
+    let task = tokio::task::spawn_blocking(move || -> Result<Lookup, String> {
+        let store = store()?;
+        let spec: HashMap<&str, &str> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let entries = keyring_core::Entry::search_in_store(&store, &spec).map_err(|e| {
+            forget_store();
+            e.to_string()
+        })?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let Some(wrapper) = entry
+                .as_any()
+                .downcast_ref::<zbus_secret_service_keyring_store::cred::Wrapper>()
+            else {
+                continue;
+            };
+            let deadline = expires.as_ref().map(|how| {
+                entry
+                    .get_secret()
+                    .map_err(|e| format!("cannot read the secret: {e}"))
+                    .and_then(|bytes| {
+                        let secret = crate::secret::Secret::new(String::from_utf8_lossy(&bytes));
+                        drop(bytes);
+                        secret_deadline(secret, how)
+                    })
+            });
+            let deadline = match deadline {
+                Some(Ok(None)) | None => None,
+                Some(Ok(Some(at))) => Some(Ok(at)),
+                Some(Err(why)) => Some(Err(why)),
+            };
+            out.push((wrapper.get_path(), deadline));
+        }
+        Ok(out)
+    });
+    match tokio::time::timeout(CALL_TIMEOUT * 2, task).await {
+        Err(_) => Err(Reach::TimedOut {
+            step: "looking the item up",
+        }),
+        Ok(Err(join)) => Err(Reach::Failed {
+            step: "looking the item up",
+            error: join.to_string(),
+        }),
+        Ok(Ok(Err(error))) => Err(Reach::Failed {
+            step: "looking the item up",
+            error,
+        }),
+        Ok(Ok(Ok(found))) => Ok(found),
+    }
+}
+
+/// For callers without a runtime (`status`, `prompt`): one small runtime for one lookup.
+pub fn fetch_blocking(plan: &KeyringPlan) -> KeyringObservation {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(fetch(None, plan)),
+        Err(error) => unreachable_with(Reach::Failed {
+            step: "starting the D-Bus client",
+            error: error.to_string(),
+        }),
+    }
+}
+
+/// The cheap poll: whether any found item's `Modified` time differs from what was seen (or can no
+/// longer be read), without searching or touching secrets.
+pub async fn modified_changed(connection: &zbus::Connection, seen: &KeyringObservation) -> bool {
+    for item in seen.items.iter().flat_map(|l| &l.found) {
+        let Ok(path) = OwnedObjectPath::try_from(item.path.as_str()) else {
+            return true;
+        };
+        let Ok(builder) = ItemProxy::builder(connection)
+            .path(path)
+            .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
+        else {
+            return true;
+        };
+        let now = match bounded(builder.build()).await {
+            Ok(proxy) => bounded(proxy.modified()).await.ok(),
+            Err(_) => None,
+        };
+        let now = now.and_then(|s| {
+            Timestamp::from_epoch_number(s as f64, crate::timefmt::EpochUnit::Seconds)
+        });
+        if now.is_none() || now != item.modified {
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,444 @@
+//! Keyring stores against a real Secret Service: gnome-keyring-daemon on a private session bus.
+
+use crate::harness::{now_secs, wait_until, TestHome, Times, CANARY, DAY};
+
+const TWO_ITEMS: &str = r#"
+[[credential]]
+name = "by-tool"
+keyring = { service = "cw-tool", account = "me" }
+fix = "tool login"
+
+[[credential]]
+name = "by-crate"
+keyring = { service = "cw-crate", account = "me" }
+fix = "crate login"
+"#;
+
+fn state(home: &TestHome, name: &str) -> serde_json::Value {
+    home.status(&[name]).credential(name)
+}
+
+/// The child process behind [`SessionBus::keyring_crate_write`]: writes one item with the
+/// keyring crate, from `CW_TEST_KEYRING_WRITE` ("service\naccount\nsecret"); does nothing when run
+/// without it.
+#[test]
+#[ignore = "helper: run by keyring tests in a child process"]
+fn keyring_crate_writer() {
+    let Ok(spec) = std::env::var("CW_TEST_KEYRING_WRITE") else {
+        return;
+    };
+    let mut parts = spec.splitn(3, '\n');
+    let (service, account, secret) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let store: std::sync::Arc<keyring_core::CredentialStore> =
+        zbus_secret_service_keyring_store::Store::new().expect("keyring store");
+    keyring_core::Entry::new_in_store(&store, service, account)
+        .unwrap()
+        .set_password(secret)
+        .expect("set_password");
+}
+
+#[test]
+fn items_written_by_secret_tool_and_by_the_keyring_crate_are_found_then_missing_when_deleted() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write_config(TWO_ITEMS);
+    let before = home.run(&["status", "--json", "by-tool", "by-crate"]);
+    assert_eq!(before.code, 1, "no items yet: broken");
+    let tool = before.credential("by-tool");
+    assert_eq!(tool["state"], "missing");
+    assert!(
+        tool["reason"]
+            .as_str()
+            .unwrap()
+            .contains(r#"no keyring item with service "cw-tool", account "me""#),
+        "{tool}"
+    );
+    assert_eq!(tool["fix"], "tool login");
+
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    bus.keyring_crate_write("cw-crate", "me", CANARY);
+    let after = home.run(&["status", "--json", "by-tool", "by-crate"]);
+    assert_eq!(after.code, 0, "{}", after.stdout);
+    for name in ["by-tool", "by-crate"] {
+        let credential = after.credential(name);
+        assert_eq!(credential["state"], "ok", "{credential}");
+        let store = &credential["stores"][0];
+        assert_eq!(store["kind"], "keyring");
+        assert_eq!(store["present"], true);
+        assert_eq!(store["collection"], "login");
+        assert_eq!(store["locked"], false);
+        assert_eq!(store["persistent"], true);
+    }
+    assert!(!after.stdout.contains(CANARY));
+
+    bus.clear_item(&["service", "cw-tool", "username", "me"]);
+    assert_eq!(state(&home, "by-tool")["state"], "missing");
+    assert_eq!(state(&home, "by-crate")["state"], "ok");
+}
+
+#[test]
+fn no_session_bus_is_named_as_the_ssh_case() {
+    let home = TestHome::new();
+    home.write_config(TWO_ITEMS);
+    let out = home.run(&["status", "by-tool"]);
+    assert_eq!(out.code, 3, "undetermined, never broken: {}", out.stdout);
+    assert!(out.stdout.contains("unavailable"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no D-Bus session bus") && out.stdout.contains("SSH"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("dbus-run-session"),
+        "the fix: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_bus_without_a_secret_service_is_named() {
+    let mut home = TestHome::new();
+    let _bus = home.start_session_bus();
+    home.write_config(TWO_ITEMS);
+    let credential = state(&home, "by-tool");
+    assert_eq!(credential["state"], "unavailable", "{credential}");
+    assert!(
+        credential["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no Secret Service"),
+        "{credential}"
+    );
+    assert!(credential["fix"]
+        .as_str()
+        .unwrap()
+        .contains("gnome-keyring-daemon"));
+}
+
+#[test]
+fn a_keyring_locked_from_the_start_is_unavailable_not_missing() {
+    let mut home = TestHome::new();
+    let mut bus = home.start_keyring();
+    home.write_config(TWO_ITEMS);
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    // A new login session with the same keyring file: gnome-keyring starts locked.
+    bus.kill_provider();
+    bus.start_provider(&home, false);
+    let out = home.run(&["status", "--json", "by-tool"]);
+    assert_eq!(out.code, 3);
+    let credential = out.credential("by-tool");
+    assert_eq!(credential["state"], "unavailable");
+    let reason = credential["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(r#"collection "login" is locked"#),
+        "{reason}"
+    );
+    assert_eq!(credential["stores"][0]["locked"], true);
+    assert!(credential["fix"].as_str().unwrap().contains("--unlock"));
+}
+
+#[test]
+fn the_daemon_follows_items_created_replaced_and_deleted_and_the_lock() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write_config(
+        r#"
+keyring_poll = "1s"
+
+[[credential]]
+name = "api"
+keyring = { service = "cw-api", account = "me", expires = "key:password_expiry_utc" }
+fix = "api login"
+"#,
+    );
+
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("api", "missing");
+
+    let valid = format!("{CANARY}\npassword_expiry_utc={}\n", now_secs() + 30 * DAY);
+    bus.keyring_crate_write("cw-api", "me", &valid);
+    home.wait_for_state("api", "ok");
+
+    // Item.SetSecret sends no signal: only the poll of `Modified` (1 s resolution) sees it.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let expired = format!("{CANARY}\npassword_expiry_utc={}\n", now_secs() - DAY);
+    bus.keyring_crate_write("cw-api", "me", &expired);
+    home.wait_for_state("api", "expired");
+    let modified = home
+        .journal()
+        .into_iter()
+        .any(|line| line["name"] == "api" && line["event"] == "modified");
+    assert!(modified, "journal: {:?}", home.journal());
+
+    bus.clear_item(&["service", "cw-api", "username", "me"]);
+    home.wait_for_state("api", "missing");
+    bus.keyring_crate_write("cw-api", "me", &valid);
+    home.wait_for_state("api", "ok");
+
+    bus.lock_login();
+    home.wait_for_state("api", "unavailable");
+    let published = home.published();
+    let reason = published["credentials"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("locked"), "{reason}");
+    bus.unlock_login();
+    home.wait_for_state("api", "ok");
+
+    let journal = std::fs::read_to_string(home.state_home.join("credwatch/journal.jsonl")).unwrap();
+    for event in ["created", "deleted"] {
+        assert!(
+            journal.contains(&format!("\"event\":\"{event}\"")),
+            "{event}: {journal}"
+        );
+    }
+    assert!(
+        journal.contains("locked"),
+        "the journal says why: {journal}"
+    );
+    for text in [&journal, &daemon.log(), &home.published().to_string()] {
+        assert!(!text.contains(CANARY), "secret leaked: {text}");
+    }
+}
+
+#[test]
+fn the_daemon_resubscribes_when_the_provider_comes_back() {
+    let mut home = TestHome::new();
+    let mut bus = home.start_keyring();
+    home.write_config(
+        r#"
+keyring_poll = "1h"
+
+[[credential]]
+name = "api"
+keyring = { service = "cw-api", account = "me" }
+"#,
+    );
+    bus.store_item(&["service", "cw-api", "username", "me"], CANARY);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("api", "ok");
+    bus.kill_provider();
+    home.wait_for_state("api", "unavailable");
+    let reason = home.published()["credentials"][0]["reason"].to_string();
+    assert!(reason.contains("no Secret Service"), "{reason}");
+    bus.start_provider(&home, true);
+    home.wait_for_state("api", "ok");
+    // With the poll an hour away, only a signal can tell the daemon about this.
+    bus.clear_item(&["service", "cw-api", "username", "me"]);
+    home.wait_for_state("api", "missing");
+}
+
+#[test]
+fn the_daemon_without_any_bus_says_so_and_waits_quietly() {
+    let home = TestHome::new();
+    home.write_config(TWO_ITEMS);
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("by-tool", "unavailable");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let log = daemon.log();
+    assert_eq!(
+        log.matches("no usable session bus").count(),
+        1,
+        "one line, not one per retry: {log}"
+    );
+}
+
+#[test]
+fn gh_users_in_hosts_yml_are_looked_up_in_the_keyring() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.install_fixture("gh-keyring", Times::valid_for(1));
+    let gh = state(&home, "gh");
+    assert_eq!(gh["state"], "missing", "{gh}");
+    let reason = gh["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("lists github.com/octocat") && reason.contains("neither the keyring"),
+        "{reason}"
+    );
+    bus.store_item(&["service", "gh:github.com", "username", "octocat"], CANARY);
+    let gh = state(&home, "gh");
+    assert_eq!(gh["state"], "ok", "{gh}");
+    assert_eq!(gh["stores"][1]["service"], "gh:github.com");
+    assert_eq!(gh["stores"][1]["account"], "octocat");
+
+    // A second user added to hosts.yml without a token anywhere.
+    home.write(
+        ".config/gh/hosts.yml",
+        "github.com:\n    users:\n        octocat:\n        hubot:\n    user: octocat\n",
+    );
+    let gh = state(&home, "gh");
+    assert_eq!(gh["state"], "missing");
+    assert!(gh["reason"].as_str().unwrap().contains("github.com/hubot"));
+}
+
+#[test]
+fn gh_plain_text_token_while_a_keyring_works_is_flagged() {
+    let mut home = TestHome::new();
+    let _bus = home.start_keyring();
+    home.install_fixture("gh", Times::valid_for(1));
+    let out = home.run(&["status", "--json", "gh"]);
+    assert_eq!(out.code, 0, "still usable");
+    let gh = out.credential("gh");
+    assert_eq!(gh["state"], "insecure", "{gh}");
+    assert!(gh["reason"].as_str().unwrap().contains("plain text"));
+    assert!(gh["fix"].as_str().unwrap().contains("gh auth login"));
+}
+
+#[test]
+fn docker_secretservice_helper_items_per_registry() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write(
+        ".docker/config.json",
+        r#"{"auths": {"registry.example": {}}, "credsStore": "secretservice"}"#,
+    );
+    let docker = state(&home, "docker");
+    assert_eq!(docker["state"], "missing", "{docker}");
+    bus.store_item(
+        &[
+            "label",
+            "Docker Credentials",
+            "server",
+            "registry.example",
+            "username",
+            "me",
+            "docker_cli",
+            "1",
+        ],
+        CANARY,
+    );
+    let docker = state(&home, "docker");
+    assert_eq!(docker["state"], "ok", "{docker}");
+    assert_eq!(
+        docker["stores"][1]["attributes"]["server"],
+        "registry.example"
+    );
+}
+
+#[test]
+fn git_libsecret_reads_the_deadline_inside_the_secret() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write(".gitconfig", "[user]\n\tname = me\n");
+    let listed = home.run(&["status", "--json"]).json();
+    assert!(
+        !listed.to_string().contains("git-libsecret"),
+        "not detected without the helper: {listed}"
+    );
+    home.write(
+        ".gitconfig",
+        "[credential]\n\thelper = /usr/share/doc/git/contrib/credential/libsecret/git-credential-libsecret\n",
+    );
+    let git = state(&home, "git-libsecret");
+    assert_eq!(git["state"], "missing", "{git}");
+    let attributes = [
+        "xdg:schema",
+        "org.git.Password",
+        "server",
+        "git.example",
+        "protocol",
+        "https",
+        "user",
+        "me",
+    ];
+    let expired = format!("{CANARY}\npassword_expiry_utc={}\n", now_secs() - 3600);
+    bus.store_item(&attributes, &expired);
+    let out = home.run(&["status", "--json"]);
+    let git = out.credential("git-libsecret");
+    assert_eq!(git["state"], "expired", "{git}");
+    assert!(git["expires_at"].is_string());
+    assert!(!out.stdout.contains(CANARY));
+    bus.store_item(&attributes, "a password without a deadline");
+    assert_eq!(state(&home, "git-libsecret")["state"], "ok");
+}
+
+#[test]
+fn keyring_secrets_appear_in_no_output_or_log() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.set_env("CREDWATCH_LOG", "trace");
+    home.write_config(
+        r#"
+[[credential]]
+name = "jwt"
+keyring = { service = "cw-jwt", account = "me", expires = "jwt" }
+"#,
+    );
+    // Not a JWT: the error path must not quote it either.
+    bus.store_item(&["service", "cw-jwt", "username", "me"], CANARY);
+    let out = home.run(&["status", "--json", "jwt"]);
+    let jwt = out.credential("jwt");
+    assert_eq!(jwt["state"], "unknown", "{jwt}");
+    assert!(jwt["reason"].as_str().unwrap().contains("not a JWT"));
+    let daemon = home.start_daemon(&[]);
+    wait_until("the daemon looks at the keyring", || {
+        home.published_state("jwt").as_deref() == Some("unknown")
+            && home.published().to_string().contains("not a JWT")
+    });
+    let everything = format!(
+        "{}{}{}{}",
+        out.stdout,
+        out.stderr,
+        daemon.log(),
+        home.published()
+    );
+    assert!(!everything.contains(CANARY), "{everything}");
+}
+
+#[test]
+fn an_item_in_the_session_collection_did_not_persist() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write_config(TWO_ITEMS);
+    let stored = bus.secret_tool(
+        &[
+            "store",
+            "--label=test item",
+            "--collection=session",
+            "service",
+            "cw-tool",
+            "username",
+            "me",
+        ],
+        Some(CANARY),
+    );
+    assert_eq!(stored, 0);
+    let out = home.run(&["status", "--json", "by-tool"]);
+    assert_eq!(out.code, 1, "broken: lost at logout");
+    let credential = out.credential("by-tool");
+    assert_eq!(credential["state"], "unpersisted", "{credential}");
+    assert!(credential["reason"]
+        .as_str()
+        .unwrap()
+        .contains(r#""session" collection, which lives in memory"#));
+    assert_eq!(credential["stores"][0]["collection"], "session");
+    assert_eq!(credential["stores"][0]["persistent"], false);
+}
+
+#[test]
+fn a_hung_keyring_is_unknown_never_missing() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write_config(TWO_ITEMS);
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    bus.freeze_provider(true);
+    let started = std::time::Instant::now();
+    let out = home.run(&["status", "--json", "by-tool"]);
+    let took = started.elapsed();
+    bus.freeze_provider(false);
+    assert_eq!(out.code, 3, "undetermined");
+    let credential = out.credential("by-tool");
+    assert_eq!(credential["state"], "unknown", "{credential}");
+    assert!(credential["reason"]
+        .as_str()
+        .unwrap()
+        .contains("did not answer within 2 s"));
+    assert!(took.as_secs() < 10, "bounded by the call timeout: {took:?}");
+    assert_eq!(
+        state(&home, "by-tool")["state"],
+        "ok",
+        "back once it answers"
+    );
+}
