@@ -48,6 +48,9 @@ pub enum Command {
         /// After a credential is written, check again this long after that it stayed
         #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
         grace: i64,
+        /// Keep this Prometheus textfile up to date (overrides `export.prometheus_textfile`)
+        #[arg(long, value_name = "FILE")]
+        prometheus_textfile: Option<PathBuf>,
     },
     /// What happened to each credential: created, modified, blanked, deleted, state changes
     Journal {
@@ -56,6 +59,13 @@ pub enum Command {
         /// JSON lines, one event per line
         #[arg(long)]
         json: bool,
+    },
+    /// Metrics in Prometheus text format, for node_exporter's textfile collector
+    Export(ExportArgs),
+    /// Shell completions: credwatch completions bash > /usr/share/bash-completion/completions/credwatch
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
     },
     /// Validate the config, print its path, or show the definitions in effect
     Config {
@@ -74,6 +84,28 @@ pub struct StatusArgs {
     /// Evaluate now rather than reading a daemon's published state
     #[arg(long)]
     pub live: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Prometheus text exposition format (the only format so far)
+    #[arg(long, required = true)]
+    pub prometheus: bool,
+    /// Write to FILE atomically (for node_exporter's textfile collector) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Evaluate now rather than reading a daemon's published state
+    #[arg(long)]
+    pub live: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -30,6 +30,8 @@ pub struct RawConfig {
     /// How often the daemon polls the `Modified` time of watched keyring items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyring_poll: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<RawExport>,
     #[serde(default, rename = "credential", skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<RawCredential>,
 }
@@ -39,6 +41,14 @@ pub struct RawConfig {
 pub enum RawPresetSelection {
     Mode(String),
     List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExport {
+    /// A Prometheus textfile the daemon keeps up to date (`~` and `$VAR` expand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_textfile: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -455,6 +465,8 @@ pub struct Config {
     /// How often the daemon polls keyring items' `Modified` time (gnome-keyring sends no signal
     /// when a secret is replaced).
     pub keyring_poll_ms: i64,
+    /// The Prometheus textfile the daemon keeps up to date, as written (unexpanded).
+    pub prometheus_textfile: Option<String>,
     pub definitions: Vec<Definition>,
     pub raw: RawConfig,
 }
@@ -469,6 +481,7 @@ impl Default for Config {
             presets: PresetSelection::Auto,
             prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
             keyring_poll_ms: DEFAULT_KEYRING_POLL_MS,
+            prometheus_textfile: None,
             definitions: Vec::new(),
             raw: RawConfig::default(),
         }
@@ -644,6 +657,10 @@ pub fn parse(source: &Source<'_>, origin: Origin) -> Result<Config, ConfigError>
         presets,
         prompt_format,
         keyring_poll_ms,
+        prometheus_textfile: raw
+            .export
+            .as_ref()
+            .and_then(|e| e.prometheus_textfile.clone()),
         definitions,
         raw,
     })

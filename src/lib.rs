@@ -15,6 +15,7 @@ pub mod formats;
 pub mod fsread;
 pub mod journal;
 pub mod keyring;
+pub mod metrics;
 pub mod observe;
 pub mod output;
 pub mod paths;

@@ -42,6 +42,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Init { shell } = &command {
         return cmd::init::run(*shell);
     }
+    if let Command::Completions { shell } = &command {
+        return cmd::assets::completions(*shell);
+    }
     if let Command::Journal { name, json } = &command {
         return cmd::journal::run(name.as_deref(), *json);
     }
@@ -56,11 +59,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match command {
         Command::Status(args) => cmd::status::run(&config, &args),
         Command::Prompt { cache } => cmd::prompt::run(&config, cache),
-        Command::Daemon { grace } => {
+        Command::Export(args) => cmd::export::run(&config, &args),
+        Command::Daemon {
+            grace,
+            prometheus_textfile,
+        } => {
             drop(config); // the daemon loads (and reloads) it itself
             credwatch::daemon::run(credwatch::daemon::Options {
                 config_path,
                 grace_ms: grace,
+                prometheus_textfile,
             })
         }
         Command::Config { action } => match action {
@@ -68,7 +76,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             ConfigAction::Show => cmd::config::show(&config),
             ConfigAction::Path => unreachable!("handled above"),
         },
-        Command::Presets { .. } | Command::Journal { .. } | Command::Init { .. } => {
+        Command::Presets { .. }
+        | Command::Journal { .. }
+        | Command::Init { .. }
+        | Command::Completions { .. } => {
             unreachable!("handled above")
         }
     }

@@ -26,6 +26,21 @@ pub enum Group {
 }
 
 impl State {
+    /// Every state, in the contract's order.
+    pub const ALL: [State; 11] = [
+        State::Ok,
+        State::Expiring,
+        State::Insecure,
+        State::Expired,
+        State::LoggedOut,
+        State::Missing,
+        State::Unpersisted,
+        State::Invalid,
+        State::Rejected,
+        State::Unavailable,
+        State::Unknown,
+    ];
+
     pub fn group(self) -> Group {
         match self {
             State::Ok | State::Expiring | State::Insecure => Group::Usable,

@@ -53,6 +53,7 @@ pub fn show(config: &Config) -> anyhow::Result<i32> {
         presets: config.raw.presets.clone(),
         prompt: config.raw.prompt.clone(),
         keyring_poll: config.raw.keyring_poll.clone(),
+        export: config.raw.export.clone(),
         credentials: checked.iter().map(|c| c.definition.raw.clone()).collect(),
     };
     let origin = match &config.path {

@@ -1,6 +1,8 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod assets;
 pub mod config;
+pub mod export;
 pub mod init;
 pub mod journal;
 pub mod presets;

@@ -14,21 +14,7 @@ use crate::state::{exit_code, Group, State};
 use crate::timefmt::Timestamp;
 
 pub fn run(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
-    let candidates = if args.names.is_empty() {
-        checks::candidates(config)?
-    } else {
-        checks::named(config, &args.names)?
-    };
-    let now = Timestamp::now();
-    let from_daemon = if args.live {
-        None
-    } else {
-        read_daemon_document(now).and_then(|doc| from_daemon(doc, &candidates, &args.names))
-    };
-    let document = match from_daemon {
-        Some(document) => document,
-        None => status_document(&checks::check_for_user(config, candidates), now),
-    };
+    let document = current_document(config, &args.names, args.live)?;
     if let Some(error) = &document.daemon.config_error {
         eprintln!("credwatch: the daemon could not reload the config and keeps the last good one:\n{error}");
     }
@@ -48,6 +34,30 @@ pub fn run(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     };
     print(&text);
     Ok(exit_code(document.credentials.iter().map(|c| c.state)))
+}
+
+/// The state of the named credentials (all when none is named): the daemon's published state
+/// when it is fresh and `live` is not asked, else a direct check.
+pub fn current_document(
+    config: &Config,
+    names: &[String],
+    live: bool,
+) -> anyhow::Result<StatusDocument> {
+    let candidates = if names.is_empty() {
+        checks::candidates(config)?
+    } else {
+        checks::named(config, names)?
+    };
+    let now = Timestamp::now();
+    let from_daemon = if live {
+        None
+    } else {
+        read_daemon_document(now).and_then(|doc| from_daemon(doc, &candidates, names))
+    };
+    Ok(match from_daemon {
+        Some(document) => document,
+        None => status_document(&checks::check_for_user(config, candidates), now),
+    })
 }
 
 /// The daemon's document narrowed to what was asked, with the caller's env shadowing; `None`

@@ -42,6 +42,8 @@ const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
 pub struct Options {
     pub config_path: Option<PathBuf>,
     pub grace_ms: i64,
+    /// Overrides the config's `export.prometheus_textfile`.
+    pub prometheus_textfile: Option<PathBuf>,
 }
 
 /// Runs until SIGTERM/SIGINT; returns the exit code.
@@ -89,9 +91,14 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         pending_journal: Vec::new(),
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
+        textfile_override: options.prometheus_textfile,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // Keyring lookups through the keyring crate block, and its store serialises them on one
+        // D-Bus connection anyway: one thread for them keeps memory flat (each extra thread
+        // would keep a malloc arena).
+        .max_blocking_threads(1)
         .build()?;
     let code = runtime.block_on(daemon.serve(receiver))?;
     drop(lock);
@@ -202,6 +209,8 @@ struct Daemon {
     pending_journal: Vec<journal::Entry>,
     memory_dirty: bool,
     keyring: keyring::KeyringLink,
+    /// `--prometheus-textfile`, which wins over the config's.
+    textfile_override: Option<PathBuf>,
 }
 
 impl Daemon {
@@ -627,12 +636,52 @@ impl Daemon {
             self.dirty = true;
             tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
         }
+        let reports: Vec<CredentialReport> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.report.as_ref().map(|(r, _)| r.clone()))
+            .collect();
+        self.write_textfile(&reports, &document.daemon);
+    }
+
+    /// Where the Prometheus textfile goes, if anywhere: the flag, else the config.
+    fn textfile(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.textfile_override {
+            return Some(path.clone());
+        }
+        let spec = self.config.prometheus_textfile.as_deref()?;
+        match paths::expand(spec) {
+            Ok(paths) => paths.into_iter().next(),
+            Err(why) => {
+                tracing::warn!(spec, ?why, "export.prometheus_textfile cannot be expanded");
+                None
+            }
+        }
+    }
+
+    fn write_textfile(&self, reports: &[CredentialReport], daemon: &DaemonInfo) {
+        let Some(path) = self.textfile() else {
+            return;
+        };
+        let text = crate::metrics::render(reports, daemon);
+        if let Err(error) = crate::cmd::export::write_textfile(&path, &text) {
+            tracing::warn!(error = %format!("{error:#}"), "cannot update the Prometheus textfile");
+        }
     }
 
     fn shutdown(&mut self) {
         for file in [STATUS_FILE, PROMPT_FILE] {
             let _ = std::fs::remove_file(self.runtime_dir.join(file));
         }
+        // Metrics must not go on saying "ok" for a watchdog that stopped.
+        let stopped = DaemonInfo {
+            running: false,
+            pid: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            valid_until: None,
+            config_error: None,
+        };
+        self.write_textfile(&[], &stopped);
         tracing::info!("daemon stopped");
     }
 }

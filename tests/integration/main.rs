@@ -2,8 +2,10 @@
 
 mod bad_input;
 mod bus;
+mod completions;
 mod config;
 mod daemon;
+mod export;
 mod harness;
 mod keyring;
 mod presets;

@@ -1,0 +1,13 @@
+//! Packaging helper: writes shell completions and man pages, generated from the clap definitions,
+//! under the given directory (default `target/assets`), for `cargo deb` to pick up.
+//!
+//! `cargo run --release --example generate-assets [-- DIR]`
+
+fn main() -> anyhow::Result<()> {
+    let out_dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/assets".into());
+    credwatch::cmd::assets::generate(std::path::Path::new(&out_dir))?;
+    println!("wrote {out_dir}/completions and {out_dir}/man");
+    Ok(())
+}
