@@ -167,6 +167,8 @@ _credwatch_debug() {
 
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array).
 _credwatch_install() {
+  # Tells `credwatch doctor` that this shell runs the hook.
+  export CREDWATCH_HOOK="bash $$"
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${precmd_functions[*]-} " == *" _credwatch_precmd "* ]] || precmd_functions+=(_credwatch_precmd)
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)

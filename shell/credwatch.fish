@@ -123,3 +123,6 @@ function _credwatch_preexec --on-event fish_preexec
         end
     end
 end
+
+# Tells `credwatch doctor` that this shell runs the hook.
+status is-interactive; and set -gx CREDWATCH_HOOK "fish $fish_pid"

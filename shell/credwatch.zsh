@@ -103,6 +103,7 @@ _credwatch_preexec() {
 }
 
 if [[ -o interactive ]]; then
+  export CREDWATCH_HOOK="zsh $$"  # tells `credwatch doctor` that this shell runs the hook
   autoload -Uz add-zsh-hook
   add-zsh-hook precmd _credwatch_precmd
   add-zsh-hook preexec _credwatch_preexec

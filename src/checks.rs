@@ -94,6 +94,8 @@ pub struct Context<'a> {
     pub memory: &'a Memory,
     pub env_is_users_shell: bool,
     pub keyring: KeyringSource<'a>,
+    /// The last probe of this credential, when one ran (the daemon's, or `verify`'s).
+    pub probe: Option<&'a crate::probe::ProbeReport>,
 }
 
 /// Where a check gets what the keyring says.
@@ -116,6 +118,7 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
     if !context.env_is_users_shell {
         observation.shadowed_by.clear();
     }
+    observation.probe = context.probe.cloned();
     if let Some(plan) = &observation.keyring_plan {
         observation.keyring = match &context.keyring {
             KeyringSource::LookNow => Some(crate::keyring::fetch_blocking(plan)),
@@ -177,6 +180,7 @@ pub fn check_for_user(config: &Config, candidates: Vec<Candidate>) -> Vec<Checke
         memory: &memory,
         env_is_users_shell: true,
         keyring: KeyringSource::LookNow,
+        probe: None,
     };
     let checked = check(config, candidates, &context);
     remember(&mut memory, &checked);

@@ -60,6 +60,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a login command on this terminal, then prove the new login persisted (step by step)
+    #[command(arg_required_else_help = true)]
+    Login {
+        /// The credential it logs in to [default: the one whose `commands` match CMD]
+        name: Option<String>,
+        /// After the command, check again this long later that the login stayed
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
+        grace: i64,
+        /// The login command and its arguments, after `--`
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Check, step by step, that logins are stored, valid, private, persistent and accepted
+    Verify {
+        /// Only these credentials [default: every one found here]
+        names: Vec<String>,
+    },
+    /// The environment: D-Bus, keyring, runtime dir, daemon, shell hook, shadowing env vars, clock
+    Doctor {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
     /// Metrics in Prometheus text format, for node_exporter's textfile collector
     Export(ExportArgs),
     /// Shell completions: credwatch completions bash > /usr/share/bash-completion/completions/credwatch

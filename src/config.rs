@@ -408,10 +408,32 @@ pub struct AccountMarker {
     pub path: DocPath,
 }
 
+/// A validated probe: what to ask, how often, how long to wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeSpec {
-    pub raw: RawProbe,
+    pub kind: ProbeKind,
+    pub every_ms: i64,
+    pub timeout: std::time::Duration,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// Exit 0: accepted; one of `rejected_exit_codes` or output containing `rejected_output`:
+    /// rejected; anything else: unknown.
+    Command {
+        argv: Vec<String>,
+        rejected_exit_codes: Vec<i32>,
+        rejected_output: Option<String>,
+    },
+    /// GET, with `Authorization: Bearer <the field at bearer>` when one is named.
+    Http {
+        url: String,
+        bearer: Option<DocPath>,
+    },
+}
+
+pub const DEFAULT_PROBE_EVERY_MS: i64 = 15 * 60 * 1000;
+pub const DEFAULT_PROBE_TIMEOUT_MS: i64 = 5_000;
 
 impl PartialEq for RawProbe {
     fn eq(&self, other: &Self) -> bool {
@@ -857,11 +879,46 @@ fn validate_probe(
         }
         _ => {}
     }
-    for duration in [&raw.every, &raw.timeout].into_iter().flatten() {
-        parse_duration(duration)
-            .map_err(|why| fail(why, "write a duration like \"15m\" or \"5s\""))?;
+    let duration = |text: &Option<String>, default: i64| -> Result<i64, ConfigError> {
+        match text {
+            Some(text) => parse_duration(text)
+                .map_err(|why| fail(why, "write a duration like \"15m\" or \"5s\"")),
+            None => Ok(default),
+        }
+    };
+    let every_ms = duration(&raw.every, DEFAULT_PROBE_EVERY_MS)?;
+    let timeout_ms = duration(&raw.timeout, DEFAULT_PROBE_TIMEOUT_MS)?;
+    if every_ms < 10_000 {
+        return Err(fail(
+            "probe every is shorter than 10 s".into(),
+            "probe at most every 10 s (every = \"15m\" is the default)",
+        ));
     }
-    Ok(ProbeSpec { raw: raw.clone() })
+    let kind = match (&raw.command, &raw.http) {
+        (Some(argv), _) => ProbeKind::Command {
+            argv: argv.clone(),
+            rejected_exit_codes: raw.rejected_exit_codes.clone(),
+            rejected_output: raw.rejected_output.clone(),
+        },
+        (None, Some(url)) => ProbeKind::Http {
+            url: url.clone(),
+            bearer: match &raw.bearer {
+                Some(path) => Some(DocPath::parse(path).map_err(|why| {
+                    fail(
+                        why,
+                        "write bearer = \"/access_token\" (the field that holds the token)",
+                    )
+                })?),
+                None => None,
+            },
+        },
+        (None, None) => unreachable!("checked above"),
+    };
+    Ok(ProbeSpec {
+        kind,
+        every_ms,
+        timeout: std::time::Duration::from_millis(timeout_ms.max(1) as u64),
+    })
 }
 
 /// A plain-http URL whose host is this machine: 127.0.0.0/8, `[::1]` or exactly `localhost`.

@@ -9,6 +9,7 @@ use crate::config::{BlankMeans, Definition};
 use crate::keyring::{ItemLookup, KeyringPlan, Reach};
 use crate::observe::{Content, FileFacts, FileMeta, FileStatus, LoginFacts, Observation, Presence};
 use crate::paths::display_short;
+use crate::probe::{ProbeReport, ProbeResult};
 use crate::state::Group;
 use crate::state::State;
 use crate::timefmt::{describe_span, Timestamp};
@@ -77,9 +78,33 @@ pub fn evaluate(
             }
         }
     };
+    if let Some(probe) = &observation.probe {
+        verdict = with_probe(definition, verdict, probe);
+    }
     if let Some(note) = shadow_note(&observation.shadowed_by) {
         verdict.reason.push_str(&note);
     }
+    verdict
+}
+
+/// A credential that looks fine here but that the server refuses is `rejected`; a probe that
+/// could not tell changes nothing.
+fn with_probe(definition: &Definition, mut verdict: Verdict, probe: &ProbeReport) -> Verdict {
+    if probe.result != ProbeResult::Rejected || !verdict.state.is_usable() {
+        return verdict;
+    }
+    verdict.state = State::Rejected;
+    verdict.reason = format!(
+        "the server rejects it ({}, probed {}), though it looks valid here: {}",
+        probe.detail,
+        Timestamp::parse_datetime(&probe.at).map_or_else(|| probe.at.clone(), Timestamp::human),
+        verdict.reason
+    );
+    verdict.fix = Some(format!(
+        "log in again: {} (if that does not help, the account or token was revoked on the server)",
+        definition.fix
+    ));
+    verdict.next_change_at = None;
     verdict
 }
 
@@ -699,6 +724,7 @@ mod tests {
             gone_since: None,
             keyring_plan: None,
             keyring: None,
+            probe: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod observe;
 pub mod output;
 pub mod paths;
 pub mod presets;
+pub mod probe;
 pub mod prompt;
 pub mod report;
 pub mod runtime;

@@ -60,6 +60,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => cmd::status::run(&config, &args),
         Command::Prompt { cache } => cmd::prompt::run(&config, cache),
         Command::Export(args) => cmd::export::run(&config, &args),
+        Command::Verify { names } => cmd::verify::verify(&config, &names),
+        Command::Login {
+            name,
+            grace,
+            command,
+        } => cmd::verify::login(&config, name.as_deref(), &command, grace),
+        Command::Doctor { json } => cmd::doctor::run(&config, json),
         Command::Daemon {
             grace,
             prometheus_textfile,

@@ -45,6 +45,8 @@ pub struct Observation {
     pub keyring_plan: Option<KeyringPlan>,
     /// What the keyring said of them (filled by the caller: a lookup, or the daemon's last one).
     pub keyring: Option<KeyringObservation>,
+    /// The last live probe, when one ran since the store last changed (filled by the caller).
+    pub probe: Option<crate::probe::ProbeReport>,
 }
 
 #[derive(Debug)]
@@ -216,6 +218,7 @@ pub fn observe(definition: &Definition) -> Observation {
         gone_since: None,
         keyring_plan,
         keyring: None,
+        probe: None,
     }
 }
 
@@ -480,7 +483,7 @@ pub(crate) fn jwt_expiry(token: &Secret) -> Result<Timestamp, String> {
 }
 
 /// The file system a file lives on, and whether it survives a reboot.
-fn filesystem_of(file: &std::fs::File) -> (String, bool) {
+pub(crate) fn filesystem_of(file: &std::fs::File) -> (String, bool) {
     const TMPFS: i64 = 0x0102_1994;
     const RAMFS: i64 = 0x8584_58f6;
     let Ok(stat) = nix::sys::statfs::fstatfs(file) else {

@@ -52,7 +52,7 @@ pub struct CredentialReport {
     pub changed_at: Option<String>,
     pub stores: Vec<StoreReport>,
     pub shadowed_by: Vec<String>,
-    pub probe: Option<serde_json::Value>,
+    pub probe: Option<crate::probe::ProbeReport>,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -127,7 +127,7 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         changed_at: changed_at.map(Timestamp::rfc3339),
         stores,
         shadowed_by: observation.shadowed_by.clone(),
-        probe: None,
+        probe: observation.probe.clone(),
     }
 }
 
@@ -168,7 +168,7 @@ fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<
 }
 
 /// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.
-fn daemon_seen() -> DaemonInfo {
+pub fn daemon_seen() -> DaemonInfo {
     let lock = crate::runtime::runtime_dir().join(crate::runtime::LOCK_FILE);
     let pid = std::fs::read_to_string(lock)
         .ok()

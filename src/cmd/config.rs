@@ -46,6 +46,7 @@ pub fn show(config: &Config) -> anyhow::Result<i32> {
         env_is_users_shell: true,
         // Which definitions are in play does not depend on the keyring's answer.
         keyring: checks::KeyringSource::Known(None),
+        probe: None,
     };
     let checked = checks::check(config, checks::candidates(config)?, &context);
     let shown = RawConfig {

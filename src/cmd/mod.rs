@@ -2,9 +2,11 @@
 
 pub mod assets;
 pub mod config;
+pub mod doctor;
 pub mod export;
 pub mod init;
 pub mod journal;
 pub mod presets;
 pub mod prompt;
 pub mod status;
+pub mod verify;

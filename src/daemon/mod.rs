@@ -11,6 +11,7 @@
 //! It never writes to another tool's files.
 
 mod keyring;
+mod probes;
 mod watch;
 
 use crate::checks::{self, Candidate, Checked, Context};
@@ -91,6 +92,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         pending_journal: Vec::new(),
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
+        probes: probes::ProbeLink::new(),
         textfile_override: options.prometheus_textfile,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -156,6 +158,7 @@ struct Entry {
     keyring: Option<crate::keyring::KeyringObservation>,
     keyring_fetching: bool,
     keyring_again: bool,
+    probe: probes::ProbeState,
 }
 
 /// What changes to a store look like from outside, without its content.
@@ -209,6 +212,7 @@ struct Daemon {
     pending_journal: Vec<journal::Entry>,
     memory_dirty: bool,
     keyring: keyring::KeyringLink,
+    probes: probes::ProbeLink,
     /// `--prometheus-textfile`, which wins over the config's.
     textfile_override: Option<PathBuf>,
 }
@@ -223,6 +227,7 @@ impl Daemon {
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
         let (mut keyring_events, mut keyring_results) = self.keyring.take_receivers();
+        let mut probe_results = self.probes.take_receiver();
         let mut poll = keyring_poll(std::time::Duration::from_millis(
             self.config.keyring_poll_ms as u64,
         ));
@@ -253,6 +258,7 @@ impl Daemon {
             tokio::select! {
                 Some(event) = keyring_events.recv() => self.on_keyring_event(event),
                 Some(done) = keyring_results.recv() => self.on_keyring_result(done),
+                Some(done) = probe_results.recv() => self.on_probe_result(done),
                 _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
                 event = events.recv() => {
                     let mut batch: Vec<Event> = Vec::new();
@@ -317,6 +323,7 @@ impl Daemon {
                 keyring: kept.as_ref().and_then(|e| e.keyring.clone()),
                 keyring_fetching: false,
                 keyring_again: false,
+                probe: kept.map(|e| e.probe).unwrap_or_default(),
             });
         }
         self.index = watch::TargetIndex::build(
@@ -430,12 +437,25 @@ impl Daemon {
         }
     }
 
-    fn next_wake(&self) -> Option<Timestamp> {
+    /// Until when the published state holds with nothing happening (a due probe does not end
+    /// it: a probe's answer is published when it comes).
+    fn next_state_change(&self) -> Option<Timestamp> {
         self.entries
             .iter()
             .flat_map(|e| {
                 let deadline = e.checked.as_ref().and_then(|c| c.verdict.next_change_at);
                 [deadline, e.recheck_at]
+            })
+            .flatten()
+            .min()
+    }
+
+    fn next_wake(&self) -> Option<Timestamp> {
+        self.entries
+            .iter()
+            .flat_map(|e| {
+                let deadline = e.checked.as_ref().and_then(|c| c.verdict.next_change_at);
+                [deadline, e.recheck_at, e.probe.due]
             })
             .flatten()
             .min()
@@ -457,6 +477,7 @@ impl Daemon {
             self.entries[i].recheck_at = None;
             self.refresh_entry(i, now);
         }
+        self.start_due_probes(now);
         self.after_refresh();
     }
 
@@ -504,6 +525,7 @@ impl Daemon {
             memory: &self.memory,
             env_is_users_shell: false,
             keyring: checks::KeyringSource::Known(self.entries[index].keyring.as_ref()),
+            probe: self.entries[index].probe.report.as_ref(),
         };
         let mut checked = checks::check_one(&self.config, &self.entries[index].candidate, &context);
         let entry = &mut self.entries[index];
@@ -526,6 +548,18 @@ impl Daemon {
                     entry.recheck_at = Some(now.saturating_add_millis(self.grace_ms));
                 }
             }
+        }
+        let store_changed = !log.is_empty();
+        if store_changed && entry.probe.report.is_some() {
+            // The probe answered for the login that was there before: judge the new one alone.
+            entry.probe.report = None;
+            let context = Context {
+                memory: &self.memory,
+                env_is_users_shell: false,
+                keyring: checks::KeyringSource::Known(entry.keyring.as_ref()),
+                probe: None,
+            };
+            checked = checks::check_one(&self.config, &entry.candidate, &context);
         }
         if let (Some(checked), Some(print)) = (&mut checked, &fingerprint) {
             apply_loss(entry, checked, print, now, self.grace_ms);
@@ -559,6 +593,7 @@ impl Daemon {
         entry.checked = checked;
         self.pending_journal.extend(log);
         self.look_at_keyring_if_stale(index);
+        self.plan_probe(index, store_changed, now);
     }
 
     fn write_journal(&self, entries: &[journal::Entry]) {
@@ -584,7 +619,7 @@ impl Daemon {
             running: true,
             pid: Some(self.pid),
             version: Some(env!("CARGO_PKG_VERSION").into()),
-            valid_until: self.next_wake().map(Timestamp::rfc3339),
+            valid_until: self.next_state_change().map(Timestamp::rfc3339),
             config_error: self.config_error.clone(),
         }
     }
@@ -619,7 +654,7 @@ impl Daemon {
             &self.config.prompt_format,
             &items,
             self.pid,
-            self.next_wake(),
+            self.next_state_change(),
         );
         let json = match serde_json::to_vec(&document) {
             Ok(json) => json,

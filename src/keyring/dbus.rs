@@ -90,7 +90,8 @@ pub async fn connect() -> Result<zbus::Connection, Reach> {
     };
     let builder = zbus::connection::Builder::address(address.as_str())
         .map_err(|e| failed(e.to_string()))?
-        .method_timeout(CALL_TIMEOUT);
+        // Longer than ours, so a hung provider is reported by our timeout, as "timed out".
+        .method_timeout(CALL_TIMEOUT * 2);
     match bounded(builder.build()).await {
         Ok(connection) => Ok(connection),
         Err(CallError::TimedOut) => Err(failed("no answer within 2 s".into())),

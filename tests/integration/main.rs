@@ -8,6 +8,7 @@ mod daemon;
 mod export;
 mod harness;
 mod keyring;
+mod login;
 mod presets;
 mod secrets;
 mod shells;

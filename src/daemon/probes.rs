@@ -1,0 +1,153 @@
+//! The daemon's live probes: run after a store changes and every `every`, on their own thread
+//! (never on the event loop), at most one at a time per credential and never twice within
+//! [`MIN_GAP_MS`]; results come back by channel, are journaled, and re-evaluate the credential.
+//!
+//! Guarantees: a probe runs only for a credential that looks usable locally (a broken one needs
+//! no server to say so); a result is dropped when the store changed since (the next probe is due
+//! at once instead); the prompt never waits for a probe.
+
+use super::Daemon;
+use crate::journal;
+use crate::probe::ProbeReport;
+use crate::timefmt::Timestamp;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// The shortest time between two probes of one credential, whatever changes.
+pub const MIN_GAP_MS: i64 = 10_000;
+
+pub(super) struct ProbeDone {
+    name: String,
+    /// The store's fingerprint when the probe started, to drop results made stale by a change.
+    generation: u64,
+    report: ProbeReport,
+}
+
+pub(super) struct ProbeLink {
+    results: UnboundedSender<ProbeDone>,
+    receiver: Option<UnboundedReceiver<ProbeDone>>,
+}
+
+impl ProbeLink {
+    pub(super) fn new() -> Self {
+        let (results, receiver) = unbounded_channel();
+        ProbeLink {
+            results,
+            receiver: Some(receiver),
+        }
+    }
+
+    pub(super) fn take_receiver(&mut self) -> UnboundedReceiver<ProbeDone> {
+        self.receiver.take().expect("the receiver is taken once")
+    }
+}
+
+/// Per credential: the last result and when the next probe is due.
+#[derive(Default)]
+pub(super) struct ProbeState {
+    pub report: Option<ProbeReport>,
+    pub due: Option<Timestamp>,
+    running: bool,
+    started: Option<Timestamp>,
+    /// Bumped at each store change.
+    generation: u64,
+}
+
+impl Daemon {
+    /// After a refresh: forget a result the store's change made stale, and set when to probe.
+    pub(super) fn plan_probe(&mut self, index: usize, store_changed: bool, now: Timestamp) {
+        let entry = &mut self.entries[index];
+        let Some(spec) = entry.candidate.definition.probe.as_ref() else {
+            return;
+        };
+        let locally_usable = entry.checked.as_ref().is_some_and(|c| {
+            c.verdict.state.is_usable() || c.verdict.state == crate::state::State::Rejected
+        });
+        let probe = &mut entry.probe;
+        if store_changed {
+            probe.generation += 1;
+            probe.due = Some(now);
+        }
+        if !locally_usable {
+            probe.due = None;
+            return;
+        }
+        if probe.due.is_none() && !probe.running {
+            probe.due = Some(match &probe.report {
+                None => now,
+                Some(_) => now.saturating_add_millis(spec.every_ms),
+            });
+        }
+        if let (Some(due), Some(started)) = (probe.due, probe.started) {
+            let earliest = started.saturating_add_millis(MIN_GAP_MS);
+            if due < earliest {
+                probe.due = Some(earliest);
+            }
+        }
+    }
+
+    /// Starts the probes that are due (called from the timer).
+    pub(super) fn start_due_probes(&mut self, now: Timestamp) {
+        for index in 0..self.entries.len() {
+            let entry = &mut self.entries[index];
+            let (Some(spec), Some(due)) =
+                (entry.candidate.definition.probe.clone(), entry.probe.due)
+            else {
+                continue;
+            };
+            if due > now || entry.probe.running {
+                continue;
+            }
+            entry.probe.due = None;
+            entry.probe.running = true;
+            entry.probe.started = Some(now);
+            let definition = entry.candidate.definition.clone();
+            let generation = entry.probe.generation;
+            let results = self.probes.results.clone();
+            std::thread::spawn(move || {
+                let report = crate::probe::run(&definition, &spec);
+                let _ = results.send(ProbeDone {
+                    name: definition.name.clone(),
+                    generation,
+                    report,
+                });
+            });
+        }
+    }
+
+    pub(super) fn on_probe_result(&mut self, done: ProbeDone) {
+        let Some(index) = self
+            .entries
+            .iter()
+            .position(|e| e.candidate.definition.name == done.name)
+        else {
+            return;
+        };
+        let now = Timestamp::now();
+        let entry = &mut self.entries[index];
+        entry.probe.running = false;
+        if done.generation != entry.probe.generation {
+            // The store changed while the probe ran: its answer is about the old login.
+            self.plan_probe(index, false, now);
+            return;
+        }
+        let mut line = journal::Entry::new(now, &done.name, "probe");
+        line.to = Some(
+            serde_json::to_value(done.report.result)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+        );
+        line.detail = Some(done.report.detail.clone());
+        self.pending_journal.push(line);
+        let every = entry
+            .candidate
+            .definition
+            .probe
+            .as_ref()
+            .map_or(0, |s| s.every_ms);
+        entry.probe.report = Some(done.report);
+        entry.probe.due = Some(now.saturating_add_millis(every));
+        self.refresh_entry(index, now);
+        self.after_refresh();
+    }
+}

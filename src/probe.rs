@@ -1,0 +1,229 @@
+//! Live probes: ask the server whether it still accepts a credential.
+//!
+//! Guarantees: a probe runs only where a definition configures one (no preset sends a token
+//! anywhere on its own); the HTTP probe sends the bearer token to exactly the configured URL (no
+//! redirect is followed, no proxy is used) and only over HTTPS or to a loopback address; the
+//! token is read from the credential file for the request and dropped after it; every probe has
+//! a timeout; anything but a clear answer (timeouts, 5xx, network errors, unexpected exit codes)
+//! is `unknown`, never "rejected" or "logged out". Nothing here logs the token or the response.
+
+use crate::config::{Definition, ProbeKind, ProbeSpec};
+use crate::docpath::DocPath;
+use crate::fsread::{read_bounded, ReadOutcome};
+use crate::secret::{Document, Secret};
+use crate::timefmt::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeResult {
+    Accepted,
+    Rejected,
+    Unknown,
+}
+
+/// What a probe found, as `status --json` shows it (`probe` in contract.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    pub at: String,
+    pub result: ProbeResult,
+    pub detail: String,
+}
+
+impl ProbeReport {
+    fn new(result: ProbeResult, detail: String) -> Self {
+        ProbeReport {
+            at: Timestamp::now().rfc3339(),
+            result,
+            detail,
+        }
+    }
+}
+
+/// Runs the definition's probe now (blocking, at most its timeout plus a little).
+pub fn run(definition: &Definition, spec: &ProbeSpec) -> ProbeReport {
+    match &spec.kind {
+        ProbeKind::Command {
+            argv,
+            rejected_exit_codes,
+            rejected_output,
+        } => run_command(
+            argv,
+            rejected_exit_codes,
+            rejected_output.as_deref(),
+            spec.timeout,
+        ),
+        ProbeKind::Http { url, bearer } => match bearer_token(definition, bearer.as_ref()) {
+            Ok(token) => http_get(url, token.as_ref(), spec.timeout),
+            Err(why) => ProbeReport::new(ProbeResult::Unknown, why),
+        },
+    }
+}
+
+/// The token for the `Authorization` header, read from the credential's file now.
+fn bearer_token(
+    definition: &Definition,
+    bearer: Option<&DocPath>,
+) -> Result<Option<Secret>, String> {
+    let Some(path) = bearer else {
+        return Ok(None);
+    };
+    let file = definition
+        .files
+        .iter()
+        .filter_map(|spec| crate::paths::expand(spec).ok())
+        .flatten()
+        .find(|p| p.exists())
+        .ok_or("no credential file to take the bearer token from")?;
+    let bytes = match read_bounded(&file, crate::observe::FILE_SIZE_LIMIT) {
+        ReadOutcome::Read { bytes, .. } => bytes,
+        _ => return Err(format!("cannot read {}", crate::paths::display(&file))),
+    };
+    let document: Document = crate::formats::parse(definition.format, &bytes)
+        .map_err(|e| format!("cannot parse the credential file: {e}"))?;
+    drop(bytes);
+    let token = path
+        .resolve(document.root())
+        .into_iter()
+        .find_map(|v| v.as_str().filter(|s| !s.trim().is_empty()))
+        .map(|s| Secret::new(s.trim()))
+        .ok_or_else(|| format!("no token at {path} for the probe"))?;
+    Ok(Some(token))
+}
+
+fn http_get(url: &str, token: Option<&Secret>, timeout: Duration) -> ProbeReport {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .proxy(None)
+        .user_agent(concat!("credwatch/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let agent = ureq::Agent::new_with_config(config);
+    let mut request = agent.get(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {}", token.expose()));
+    }
+    match request.call() {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let result = match status {
+                200..=299 => ProbeResult::Accepted,
+                401 | 403 => ProbeResult::Rejected,
+                _ => ProbeResult::Unknown,
+            };
+            ProbeReport::new(result, format!("HTTP {status}"))
+        }
+        Err(ureq::Error::Timeout(_)) => ProbeReport::new(
+            ProbeResult::Unknown,
+            format!(
+                "no answer within {}",
+                crate::timefmt::describe_span(timeout.as_millis() as i64)
+            ),
+        ),
+        Err(error) => ProbeReport::new(
+            ProbeResult::Unknown,
+            format!("request failed: {}", describe_error(&error)),
+        ),
+    }
+}
+
+/// The error without anything that could echo the request (ureq's messages do not hold
+/// headers, but keep it to the kind of failure).
+fn describe_error(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Io(io) => io.kind().to_string(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        other => other.to_string(),
+    }
+}
+
+fn run_command(
+    argv: &[String],
+    rejected_exit_codes: &[i32],
+    rejected_output: Option<&str>,
+    timeout: Duration,
+) -> ProbeReport {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = match Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => {
+            return ProbeReport::new(
+                ProbeResult::Unknown,
+                format!("cannot run {}: {error}", argv[0]),
+            )
+        }
+    };
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = pipe.by_ref().take(1 << 20).read_to_end(&mut out);
+            out
+        })
+    })
+    .collect();
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => break None,
+        }
+    };
+    let output: Vec<u8> = readers
+        .into_iter()
+        .flat_map(|r| r.join().unwrap_or_default())
+        .collect();
+    let Some(status) = status else {
+        return ProbeReport::new(
+            ProbeResult::Unknown,
+            format!(
+                "{} did not finish within {}",
+                argv[0],
+                crate::timefmt::describe_span(timeout.as_millis() as i64)
+            ),
+        );
+    };
+    let code = status.code();
+    let text = String::from_utf8_lossy(&output);
+    if code == Some(0) {
+        return ProbeReport::new(ProbeResult::Accepted, format!("{} exited 0", argv[0]));
+    }
+    let shown = code.map_or_else(
+        || "was killed by a signal".to_string(),
+        |c| format!("exited {c}"),
+    );
+    if code.is_some_and(|c| rejected_exit_codes.contains(&c))
+        || rejected_output.is_some_and(|pattern| text.contains(pattern))
+    {
+        return ProbeReport::new(ProbeResult::Rejected, format!("{} {shown}", argv[0]));
+    }
+    ProbeReport::new(ProbeResult::Unknown, format!("{} {shown}", argv[0]))
+}
