@@ -278,6 +278,11 @@ fn main() {
         memory_kib(pid, "VmRSS:")
     );
     println!(
+        "| of which private (RssAnon) / file-backed code and data (RssFile) | {} / {} KiB | |",
+        memory_kib(pid, "RssAnon:"),
+        memory_kib(pid, "RssFile:")
+    );
+    println!(
         "| peak RSS (VmHWM), after the 1,000 changes above | {} KiB | |",
         memory_kib(pid, "VmHWM:")
     );
@@ -352,6 +357,11 @@ fn main() {
     println!(
         "| RSS (VmRSS) | {} KiB | ≤ 30 MiB |",
         memory_kib(pid, "VmRSS:")
+    );
+    println!(
+        "| of which private (RssAnon) / file-backed (RssFile) | {} / {} KiB | |",
+        memory_kib(pid, "RssAnon:"),
+        memory_kib(pid, "RssFile:")
     );
     println!(
         "| start → first state published (incl. process start) | {} ms | |",

@@ -129,7 +129,7 @@ pub struct RawCredential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_marker: Option<RawAccountMarker>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyring: Option<KeyringSpec>,
+    pub keyring: Option<Box<KeyringSpec>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -139,7 +139,7 @@ pub struct RawCredential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warn_before: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe: Option<Spanned<RawProbe>>,
+    pub probe: Option<Box<Spanned<RawProbe>>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -460,12 +460,12 @@ pub struct Definition {
     pub renews_itself: bool,
     pub detect: Detect,
     pub account_marker: Option<AccountMarker>,
-    pub keyring: Option<Keyring>,
+    pub keyring: Option<Box<Keyring>>,
     pub env: Vec<String>,
     pub commands: Vec<String>,
     pub fix: String,
     pub warn_before_ms: Option<i64>,
-    pub probe: Option<ProbeSpec>,
+    pub probe: Option<Box<ProbeSpec>>,
     pub raw: RawCredential,
 }
 
@@ -842,7 +842,7 @@ fn validate_credential(
         renews_itself: raw.renews_itself.unwrap_or(false),
         detect: raw.detect.unwrap_or_default(),
         account_marker,
-        keyring,
+        keyring: keyring.map(Box::new),
         env: raw.env.clone(),
         commands: raw.commands.clone(),
         warn_before_ms: raw
@@ -850,7 +850,7 @@ fn validate_credential(
             .as_ref()
             .map(|d| duration_at(source, d))
             .transpose()?,
-        probe,
+        probe: probe.map(Box::new),
         raw: raw.clone(),
     })
 }

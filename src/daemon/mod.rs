@@ -671,12 +671,14 @@ impl Daemon {
             self.dirty = true;
             tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
         }
-        let reports: Vec<CredentialReport> = self
-            .entries
-            .iter()
-            .filter_map(|e| e.report.as_ref().map(|(r, _)| r.clone()))
-            .collect();
-        self.write_textfile(&reports, &document.daemon);
+        if self.textfile().is_some() {
+            let reports: Vec<CredentialReport> = self
+                .entries
+                .iter()
+                .filter_map(|e| e.report.as_ref().map(|(r, _)| r.clone()))
+                .collect();
+            self.write_textfile(&reports, &document.daemon);
+        }
     }
 
     /// Where the Prometheus textfile goes, if anywhere: the flag, else the config.

@@ -277,6 +277,7 @@ mod tests {
             .unwrap()
             .unwrap()
             .keyring
+            .map(|k| *k)
             .unwrap()
     }
 

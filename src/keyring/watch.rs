@@ -4,8 +4,10 @@
 //!
 //! Guarantees: reports only that something may have changed (the daemon then looks again), so a
 //! missed or unknown signal costs nothing but a lookup; when the bus is absent or goes away it
-//! retries with a backoff of 1 s doubling to [`MAX_BACKOFF`] (a `stat` per try, no busy loop); the
-//! match rules live on the bus, so they keep working when the provider restarts.
+//! retries with a backoff of 1 s doubling to [`MAX_BACKOFF`] (no busy loop), and with no bus
+//! address at all it sleeps until `$XDG_RUNTIME_DIR/bus` appears (inotify: a daemon on a machine
+//! without D-Bus never wakes up for it); the match rules live on the bus, so they keep working
+//! when the provider restarts.
 
 use super::connect;
 use super::SECRET_SERVICE;
@@ -34,17 +36,20 @@ pub async fn watch(events: UnboundedSender<KeyringEvent>) {
             Ok(connection) => connection,
             Err(reach) => {
                 if !told_lost {
-                    tracing::warn!(
-                        ?reach,
-                        "keyring: no usable session bus; retrying with backoff"
-                    );
+                    tracing::warn!(?reach, "keyring: no usable session bus; waiting for one");
                     if events.send(KeyringEvent::Lost).is_err() {
                         return;
                     }
                     told_lost = true;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                if matches!(reach, super::Reach::NoBus { .. }) {
+                    // No address at all: only `$XDG_RUNTIME_DIR/bus` appearing can change that
+                    // (a desktop login starts the user bus). Wait for it without waking up.
+                    wait_for_bus_socket().await;
+                } else {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
                 continue;
             }
         };
@@ -100,4 +105,37 @@ async fn subscribe(connection: &zbus::Connection) -> zbus::Result<(Signals, Owne
         .receive_name_owner_changed_with_args(&[(0, SECRET_SERVICE)])
         .await?;
     Ok((signals, owners))
+}
+
+/// Returns once `$XDG_RUNTIME_DIR/bus` exists (inotify on the runtime dir: no polling). Without
+/// `XDG_RUNTIME_DIR` nothing can bring a bus to this process: it never returns. When the dir
+/// cannot be watched it falls back to checking every [`MAX_BACKOFF`].
+async fn wait_for_bus_socket() {
+    use notify::Watcher;
+    let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let socket = dir.join("bus");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    });
+    let Ok(mut watcher) = watcher else {
+        tokio::time::sleep(MAX_BACKOFF).await;
+        return;
+    };
+    if watcher
+        .watch(&dir, notify::RecursiveMode::NonRecursive)
+        .is_err()
+    {
+        tokio::time::sleep(MAX_BACKOFF).await;
+        return;
+    }
+    while !socket.exists() {
+        if rx.recv().await.is_none() {
+            return;
+        }
+    }
 }

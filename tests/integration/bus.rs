@@ -18,9 +18,15 @@ pub struct SessionBus {
 impl TestHome {
     /// Starts a session bus for this home and points `DBUS_SESSION_BUS_ADDRESS` at it.
     pub fn start_session_bus(&mut self) -> SessionBus {
+        let socket = self.path(".test-bus/bus");
+        self.start_session_bus_at(socket)
+    }
+
+    /// A session bus listening at `socket` (e.g. `$XDG_RUNTIME_DIR/bus`, where a desktop login
+    /// puts it).
+    pub fn start_session_bus_at(&mut self, socket: std::path::PathBuf) -> SessionBus {
         let dir = self.path(".test-bus");
         std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("bus");
         let config = dir.join("session.conf");
         std::fs::write(
             &config,
@@ -73,6 +79,14 @@ impl TestHome {
     /// A bus with an unlocked gnome-keyring (its `login` collection is the default).
     pub fn start_keyring(&mut self) -> SessionBus {
         let mut bus = self.start_session_bus();
+        bus.start_provider(self, true);
+        bus
+    }
+
+    /// The same, with the bus at `$XDG_RUNTIME_DIR/bus`.
+    pub fn start_keyring_in_runtime_dir(&mut self) -> SessionBus {
+        let socket = self.runtime_dir.join("bus");
+        let mut bus = self.start_session_bus_at(socket);
         bus.start_provider(self, true);
         bus
     }

@@ -231,8 +231,8 @@ keyring = { service = "cw-api", account = "me" }
 }
 
 #[test]
-fn the_daemon_without_any_bus_says_so_and_waits_quietly() {
-    let home = TestHome::new();
+fn the_daemon_without_any_bus_waits_quietly_and_connects_when_one_appears() {
+    let mut home = TestHome::new();
     home.write_config(TWO_ITEMS);
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("by-tool", "unavailable");
@@ -243,6 +243,11 @@ fn the_daemon_without_any_bus_says_so_and_waits_quietly() {
         1,
         "one line, not one per retry: {log}"
     );
+    // A desktop login starts the user bus at $XDG_RUNTIME_DIR/bus: the daemon notices.
+    let bus = home.start_keyring_in_runtime_dir();
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    home.wait_for_state("by-tool", "ok");
+    home.wait_for_state("by-crate", "missing");
 }
 
 #[test]
