@@ -76,6 +76,12 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), DirError> {
 
 /// Replaces `path` with `content`: a 0600 temp file beside it, fsync, rename.
 pub fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    write_atomically_with_mode(path, content, 0o600)
+}
+
+/// [`write_atomically`] with the file's final mode set before it appears under its name.
+pub fn write_atomically_with_mode(path: &Path, content: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
@@ -86,6 +92,9 @@ pub fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
             .truncate(true)
             .mode(0o600)
             .open(&temp)?;
+        if mode != 0o600 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
         file.write_all(content)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)

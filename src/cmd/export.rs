@@ -24,14 +24,11 @@ pub fn run(config: &Config, args: &ExportArgs) -> anyhow::Result<i32> {
 /// Replaces `path` with `text` atomically, readable by a node_exporter running as another user
 /// (metrics hold no secret).
 pub fn write_textfile(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let shown = crate::paths::display(path);
-    crate::runtime::write_atomically(path, text.as_bytes()).map_err(|e| {
+    crate::runtime::write_atomically_with_mode(path, text.as_bytes(), 0o644).map_err(|e| {
         anyhow::anyhow!(
             "cannot write {shown}: {e}\n  fix: create its directory and make it writable for you (node_exporter's --collector.textfile.directory)"
         )
     })?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-        .map_err(|e| anyhow::anyhow!("cannot make {shown} readable: {e}"))?;
     Ok(())
 }

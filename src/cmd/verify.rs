@@ -130,10 +130,13 @@ fn store_steps(checked: &Checked, probe: Option<&ProbeReport>) -> Vec<Step> {
             None => "where the tool keeps it".to_string(),
         },
     };
+    // A file on tmpfs is present but unpersisted: that case gets its own step below.
+    let on_volatile_storage = state == State::Unpersisted
+        && matches!(file.map(|f| &f.status), Some(FileStatus::Read(facts)) if !facts.meta.persistent);
     let absent = matches!(
         state,
         State::Missing | State::LoggedOut | State::Invalid | State::Unpersisted
-    ) && !matches!(file.map(|f| &f.status), Some(FileStatus::Read(facts)) if facts.meta.persistent && state != State::Unpersisted);
+    ) && !on_volatile_storage;
     let undetermined = state.group() == Group::Undetermined && state != State::Unknown;
     if undetermined {
         steps.push(fail(&format!("the store can be reached ({where_})")));
@@ -351,6 +354,7 @@ pub fn login(
     grace_ms: i64,
 ) -> anyhow::Result<i32> {
     let all = checks::candidates(config)?;
+    let matched_command = name.is_none() && !for_command(&all, argv).is_empty();
     let chosen: Vec<Candidate> = match name {
         Some(name) => checks::named(config, &[name.to_string()])?,
         None => {
@@ -387,7 +391,7 @@ pub fn login(
         .collect();
     // The credentials named or matched by the command are all reported; with neither, those the
     // command wrote to.
-    let matched = name.is_some() || chosen.len() < all.len();
+    let matched = name.is_some() || matched_command;
     let shown: Vec<usize> = (0..chosen.len())
         .filter(|&i| matched || changed[i])
         .collect();

@@ -132,6 +132,10 @@ impl Daemon {
         let entry = &mut self.entries[index];
         entry.keyring_fetching = false;
         let log = item_events(&done.name, entry.keyring.as_ref(), &done.seen, now);
+        if !log.is_empty() && entry.probe.report.is_some() {
+            // A new token in the keyring: a probe's answer about the old one no longer holds.
+            entry.probe.store_changed(now);
+        }
         self.pending_journal.extend(log);
         let current = entry
             .checked

@@ -455,7 +455,7 @@ impl Daemon {
             .iter()
             .flat_map(|e| {
                 let deadline = e.checked.as_ref().and_then(|c| c.verdict.next_change_at);
-                [deadline, e.recheck_at, e.probe.due]
+                [deadline, e.recheck_at, e.probe.pending_due()]
             })
             .flatten()
             .min()

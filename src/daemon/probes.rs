@@ -52,6 +52,20 @@ pub(super) struct ProbeState {
     generation: u64,
 }
 
+impl ProbeState {
+    /// When the next probe is due, unless one is running (its result schedules the next).
+    pub fn pending_due(&self) -> Option<Timestamp> {
+        self.due.filter(|_| !self.running)
+    }
+
+    /// The store changed (a file, or a keyring item): the last answer was about the old login.
+    pub fn store_changed(&mut self, now: Timestamp) {
+        self.generation += 1;
+        self.report = None;
+        self.due = Some(now);
+    }
+}
+
 impl Daemon {
     /// After a refresh: forget a result the store's change made stale, and set when to probe.
     pub(super) fn plan_probe(&mut self, index: usize, store_changed: bool, now: Timestamp) {
@@ -66,6 +80,10 @@ impl Daemon {
         if store_changed {
             probe.generation += 1;
             probe.due = Some(now);
+        }
+        if probe.running {
+            // Its result schedules the next one (and is dropped if the store changed meanwhile).
+            return;
         }
         if !locally_usable {
             probe.due = None;
@@ -127,6 +145,7 @@ impl Daemon {
         entry.probe.running = false;
         if done.generation != entry.probe.generation {
             // The store changed while the probe ran: its answer is about the old login.
+            entry.probe.due = None;
             self.plan_probe(index, false, now);
             return;
         }

@@ -218,13 +218,18 @@ async fn find_items(
     for path in &locked {
         found.push(describe_item(connection, path, true, session_alias).await);
     }
-    if unlocked.is_empty() {
+    // The keyring crate's search asks to unlock every locked match: with any locked match it is
+    // not called at all, and the locked item is what is reported.
+    if unlocked.is_empty() || !locked.is_empty() {
         return Ok(found);
     }
     // The entry lookup proper, through the keyring crate (only unlocked items reach it, so it
     // cannot prompt).
     let entries = store_lookup(wanted.attributes.clone(), plan.expires.clone()).await?;
     for (path, expires) in entries {
+        if !unlocked.iter().any(|u| u.as_str() == path) {
+            continue;
+        }
         let path = OwnedObjectPath::try_from(path.as_str()).map_err(|e| Reach::Failed {
             step: "reading an item path",
             error: e.to_string(),
@@ -335,9 +340,13 @@ async fn store_lookup(
         Ok(out)
     });
     match tokio::time::timeout(CALL_TIMEOUT * 2, task).await {
-        Err(_) => Err(Reach::TimedOut {
-            step: "looking the item up",
-        }),
+        Err(_) => {
+            // The store may be wedged (a provider that stopped answering): start afresh next time.
+            forget_store();
+            Err(Reach::TimedOut {
+                step: "looking the item up",
+            })
+        }
         Ok(Err(join)) => Err(Reach::Failed {
             step: "looking the item up",
             error: join.to_string(),
@@ -356,7 +365,13 @@ pub fn fetch_blocking(plan: &KeyringPlan) -> KeyringObservation {
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(fetch(None, plan)),
+        Ok(runtime) => {
+            let seen = runtime.block_on(fetch(None, plan));
+            // A blocking lookup that timed out may still be stuck in the provider: do not wait
+            // for it (dropping the runtime would).
+            runtime.shutdown_background();
+            seen
+        }
         Err(error) => unreachable_with(Reach::Failed {
             step: "starting the D-Bus client",
             error: error.to_string(),

@@ -291,7 +291,45 @@ fn seed_c_a_login_blanked_a_second_later_is_caught_by_the_grace_recheck() {
     );
     assert!(out.stdout.contains("logged out"), "{}", out.stdout);
     assert!(out.stdout.contains("→ logged-out"));
+    assert!(
+        !out.stdout.contains("✓ a well-formed login")
+            && !out.stdout.contains("✓ it has not expired"),
+        "no ✓ for what is broken: {}",
+        out.stdout
+    );
     assert!(!out.stdout.contains(CANARY));
+}
+
+#[test]
+fn a_command_probe_that_hangs_with_helpers_is_cut_at_its_timeout() {
+    let home = TestHome::new();
+    // The helper keeps the output pipe open: killing only the direct child would not end it.
+    let probe = script(&home, "hangs", "sleep 30 &\nsleep 30");
+    home.write_config(format!(
+        r#"
+[[credential]]
+name = "api"
+file = "~/.config/my-api/token.json"
+format = "json"
+secret = "/access_token"
+probe = {{ command = ["{}"], timeout = "1s" }}
+"#,
+        probe.display()
+    ));
+    api_token(&home);
+    let started = std::time::Instant::now();
+    let out = home.run(&["verify", "api"]);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "cut at the timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 0, "unknown changes nothing: {}", out.stdout);
+    assert!(
+        out.stdout.contains("did not finish within 1 s"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
