@@ -141,6 +141,36 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
     })
 }
 
+/// Replaces (or drops) a probe's answer in a check and evaluates again (no I/O: the
+/// observation is kept).
+pub fn with_probe(
+    config: &Config,
+    checked: &mut Checked,
+    probe: Option<crate::probe::ProbeReport>,
+) {
+    checked.observation.probe = probe;
+    checked.verdict = evaluate(
+        &checked.definition,
+        &checked.observation,
+        checked.checked_at,
+        config.warn_before_ms,
+    );
+}
+
+/// The credentials present (or remembered) here, as the user sees them, without asking the
+/// keyring or a server: for commands that only need to know what is in play (`config show`,
+/// `doctor`, `verify` with no name).
+pub fn found_here(config: &Config) -> anyhow::Result<Vec<Checked>> {
+    let memory = Memory::load(crate::runtime::state_dir().as_deref());
+    let context = Context {
+        memory: &memory,
+        env_is_users_shell: true,
+        keyring: KeyringSource::Known(None),
+        probe: None,
+    };
+    Ok(check(config, candidates(config)?, &context))
+}
+
 /// Observes and evaluates candidates, dropping undetected auto presets.
 pub fn check(config: &Config, candidates: Vec<Candidate>, context: &Context<'_>) -> Vec<Checked> {
     candidates

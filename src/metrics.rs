@@ -13,7 +13,7 @@ use crate::timefmt::Timestamp;
 use std::fmt::Write;
 
 /// The metrics for these credentials, as the daemon (or a direct check) saw them.
-pub fn render(credentials: &[CredentialReport], daemon: &DaemonInfo) -> String {
+pub fn render(credentials: &[&CredentialReport], daemon: &DaemonInfo) -> String {
     let mut out = String::new();
     family(
         &mut out,
@@ -45,36 +45,20 @@ pub fn render(credentials: &[CredentialReport], daemon: &DaemonInfo) -> String {
             u8::from(c.usable)
         );
     }
-    family(
+    timestamps(
         &mut out,
         "credwatch_credential_expiry_timestamp_seconds",
         "The login's deadline (after it the tool cannot renew it by itself), as a Unix time; absent when none is stored.",
+        credentials,
+        |c| c.expires_at.as_deref(),
     );
-    for c in credentials {
-        if let Some(at) = c.expires_at.as_deref().and_then(Timestamp::parse_datetime) {
-            let _ = writeln!(
-                out,
-                "credwatch_credential_expiry_timestamp_seconds{{name=\"{}\"}} {}",
-                escape(&c.name),
-                at.millis() / 1000
-            );
-        }
-    }
-    family(
+    timestamps(
         &mut out,
         "credwatch_credential_checked_timestamp_seconds",
         "When the credential was last checked, as a Unix time.",
+        credentials,
+        |c| Some(&c.checked_at),
     );
-    for c in credentials {
-        if let Some(at) = Timestamp::parse_datetime(&c.checked_at) {
-            let _ = writeln!(
-                out,
-                "credwatch_credential_checked_timestamp_seconds{{name=\"{}\"}} {}",
-                escape(&c.name),
-                at.millis() / 1000
-            );
-        }
-    }
     family(
         &mut out,
         "credwatch_daemon_up",
@@ -92,6 +76,27 @@ pub fn render(credentials: &[CredentialReport], daemon: &DaemonInfo) -> String {
         escape(env!("CARGO_PKG_VERSION"))
     );
     out
+}
+
+/// A family of Unix-time gauges, one sample per credential that has the time.
+fn timestamps(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    credentials: &[&CredentialReport],
+    time: impl Fn(&CredentialReport) -> Option<&str>,
+) {
+    family(out, name, help);
+    for c in credentials {
+        if let Some(at) = time(c).and_then(Timestamp::parse_datetime) {
+            let _ = writeln!(
+                out,
+                "{name}{{name=\"{}\"}} {}",
+                escape(&c.name),
+                at.millis() / 1000
+            );
+        }
+    }
 }
 
 fn family(out: &mut String, name: &str, help: &str) {
@@ -138,13 +143,9 @@ mod tests {
             valid_until: None,
             config_error: None,
         };
-        let text = render(
-            &[
-                report("claude", State::Expired, Some("2026-11-24T00:00:00Z")),
-                report("gh", State::Ok, None),
-            ],
-            &daemon,
-        );
+        let claude = report("claude", State::Expired, Some("2026-11-24T00:00:00Z"));
+        let gh = report("gh", State::Ok, None);
+        let text = render(&[&claude, &gh], &daemon);
         assert!(text.contains(
             "credwatch_credential_state{name=\"claude\",tool=\"Tool \\\"X\\\"\\\\\",state=\"expired\"} 1"
         ));

@@ -40,15 +40,7 @@ pub fn path(path: Option<&Path>) -> anyhow::Result<i32> {
 
 /// The definitions in effect (the user's, and the presets selected or detected), as TOML.
 pub fn show(config: &Config) -> anyhow::Result<i32> {
-    let memory = crate::journal::Memory::load(crate::runtime::state_dir().as_deref());
-    let context = checks::Context {
-        memory: &memory,
-        env_is_users_shell: true,
-        // Which definitions are in play does not depend on the keyring's answer.
-        keyring: checks::KeyringSource::Known(None),
-        probe: None,
-    };
-    let checked = checks::check(config, checks::candidates(config)?, &context);
+    let checked = checks::found_here(config)?;
     let shown = RawConfig {
         warn_before: config.raw.warn_before.clone(),
         presets: config.raw.presets.clone(),

@@ -6,9 +6,8 @@
 //! Guarantees: read-only (it creates nothing, not even the runtime dir); exit 1 when a check is
 //! an error, else 0; never prints a secret: variables that shadow logins are named, not shown.
 
-use crate::checks::{self, Context, KeyringSource};
+use crate::checks;
 use crate::config::Config;
-use crate::journal::Memory;
 use crate::keyring::{KeyringObservation, KeyringPlan, Reach};
 use crate::output::{paint, print, use_color};
 use crate::paths::display;
@@ -45,14 +44,7 @@ fn check(
 }
 
 pub fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
-    let memory = Memory::load(crate::runtime::state_dir().as_deref());
-    let context = Context {
-        memory: &memory,
-        env_is_users_shell: true,
-        keyring: KeyringSource::Known(None),
-        probe: None,
-    };
-    let watched = checks::check(config, checks::candidates(config)?, &context);
+    let watched = checks::found_here(config)?;
     let keyring_users: Vec<&str> = watched
         .iter()
         .filter(|c| c.observation.keyring_plan.is_some())

@@ -11,7 +11,8 @@ use crate::state::exit_code;
 
 pub fn run(config: &Config, args: &ExportArgs) -> anyhow::Result<i32> {
     let document = super::status::current_document(config, &[], args.live)?;
-    let text = crate::metrics::render(&document.credentials, &document.daemon);
+    let reports: Vec<_> = document.credentials.iter().collect();
+    let text = crate::metrics::render(&reports, &document.daemon);
     match &args.output {
         None => {
             print(&text);

@@ -49,14 +49,13 @@ impl Step {
     }
 }
 
-/// Checks one credential now, as the user, asking the keyring and (when `probe`) the server.
-fn check_now(config: &Config, candidate: &Candidate, probe: Option<&ProbeReport>) -> Checked {
-    let memory = Memory::load(crate::runtime::state_dir().as_deref());
+/// Checks one credential now, as the user, asking the keyring.
+fn check_now(config: &Config, memory: &Memory, candidate: &Candidate) -> Checked {
     let context = Context {
-        memory: &memory,
+        memory,
         env_is_users_shell: true,
         keyring: KeyringSource::LookNow,
-        probe,
+        probe: None,
     };
     let candidate = Candidate {
         definition: candidate.definition.clone(),
@@ -67,8 +66,12 @@ fn check_now(config: &Config, candidate: &Candidate, probe: Option<&ProbeReport>
 
 /// Checks, then runs the probe when the credential looks usable here, and checks again with its
 /// answer.
-fn check_with_probe(config: &Config, candidate: &Candidate) -> (Checked, Option<ProbeReport>) {
-    let checked = check_now(config, candidate, None);
+fn check_with_probe(
+    config: &Config,
+    memory: &Memory,
+    candidate: &Candidate,
+) -> (Checked, Option<ProbeReport>) {
+    let mut checked = check_now(config, memory, candidate);
     let Some(spec) = &candidate.definition.probe else {
         return (checked, None);
     };
@@ -76,7 +79,7 @@ fn check_with_probe(config: &Config, candidate: &Candidate) -> (Checked, Option<
         return (checked, None);
     }
     let report = crate::probe::run(&candidate.definition, spec);
-    let checked = check_now(config, candidate, Some(&report));
+    checks::with_probe(config, &mut checked, Some(report.clone()));
     (checked, Some(report))
 }
 
@@ -296,16 +299,12 @@ fn render(title: &str, steps: &[Step], checked: &Checked, color: bool) -> String
 pub fn verify(config: &Config, names: &[String]) -> anyhow::Result<i32> {
     let candidates = if names.is_empty() {
         // Every credential found here, like `status`.
-        let memory = Memory::load(crate::runtime::state_dir().as_deref());
-        let context = Context {
-            memory: &memory,
-            env_is_users_shell: true,
-            keyring: KeyringSource::Known(None),
-            probe: None,
-        };
-        checks::candidates(config)?
+        checks::found_here(config)?
             .into_iter()
-            .filter(|c| checks::check_one(config, c, &context).is_some())
+            .map(|c| Candidate {
+                definition: c.definition,
+                only_if_detected: false,
+            })
             .collect()
     } else {
         checks::named(config, names)?
@@ -314,11 +313,12 @@ pub fn verify(config: &Config, names: &[String]) -> anyhow::Result<i32> {
         print("Nothing to verify: no credential was found on this machine (name one: credwatch verify claude)\n");
         return Ok(0);
     }
+    let memory = Memory::load(crate::runtime::state_dir().as_deref());
     let color = use_color();
     let mut states = Vec::new();
     let mut text = String::new();
     for candidate in &candidates {
-        let (checked, probe) = check_with_probe(config, candidate);
+        let (checked, probe) = check_with_probe(config, &memory, candidate);
         let steps = store_steps(&checked, probe.as_ref());
         text.push_str(&render(&title(&checked), &steps, &checked, color));
         states.push(checked.verdict.state);
@@ -354,36 +354,35 @@ pub fn login(
     grace_ms: i64,
 ) -> anyhow::Result<i32> {
     let all = checks::candidates(config)?;
-    let matched_command = name.is_none() && !for_command(&all, argv).is_empty();
+    let by_command = for_command(&all, argv);
+    let matched_command = name.is_none() && !by_command.is_empty();
     let chosen: Vec<Candidate> = match name {
         Some(name) => checks::named(config, &[name.to_string()])?,
         None => {
-            let matched = for_command(&all, argv);
-            if matched.is_empty() {
-                all.iter()
-                    .map(|c| Candidate {
-                        definition: c.definition.clone(),
-                        only_if_detected: false,
-                    })
-                    .collect()
+            let pool = if by_command.is_empty() {
+                all.iter().collect()
             } else {
-                matched
-                    .into_iter()
-                    .map(|c| Candidate {
-                        definition: c.definition.clone(),
-                        only_if_detected: false,
-                    })
-                    .collect()
-            }
+                by_command
+            };
+            pool.into_iter()
+                .map(|c| Candidate {
+                    definition: c.definition.clone(),
+                    only_if_detected: false,
+                })
+                .collect()
         }
     };
+    let memory = Memory::load(crate::runtime::state_dir().as_deref());
     let before: Vec<Snapshot> = chosen
         .iter()
-        .map(|c| snapshot(&check_now(config, c, None).observation))
+        .map(|c| snapshot(&check_now(config, &memory, c).observation))
         .collect();
     eprintln!("credwatch login: running {}", argv.join(" "));
     let exit = run_on_terminal(argv)?;
-    let first: Vec<Checked> = chosen.iter().map(|c| check_now(config, c, None)).collect();
+    let first: Vec<Checked> = chosen
+        .iter()
+        .map(|c| check_now(config, &memory, c))
+        .collect();
     let changed: Vec<bool> = first
         .iter()
         .zip(&before)
@@ -416,7 +415,7 @@ pub fn login(
     let mut states = Vec::new();
     for i in shown {
         let candidate = &chosen[i];
-        let (later, probe) = check_with_probe(config, candidate);
+        let (later, probe) = check_with_probe(config, &memory, candidate);
         let mut steps = vec![exit_step(&exit, argv)];
         steps.push(written_step(&first[i], changed[i], &exit));
         let stayed = snapshot(&later.observation) == snapshot(&first[i].observation)

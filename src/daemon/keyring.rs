@@ -121,18 +121,14 @@ impl Daemon {
     }
 
     pub(super) fn on_keyring_result(&mut self, done: LookedAt) {
-        let Some(index) = self
-            .entries
-            .iter()
-            .position(|e| e.candidate.definition.name == done.name)
-        else {
+        let Some(index) = self.entry_index(&done.name) else {
             return;
         };
         let now = Timestamp::now();
         let entry = &mut self.entries[index];
         entry.keyring_fetching = false;
         let log = item_events(&done.name, entry.keyring.as_ref(), &done.seen, now);
-        if !log.is_empty() && entry.probe.report.is_some() {
+        if !log.is_empty() {
             // A new token in the keyring: a probe's answer about the old one no longer holds.
             entry.probe.store_changed(now);
         }

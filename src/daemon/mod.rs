@@ -282,6 +282,13 @@ impl Daemon {
         Ok(0)
     }
 
+    /// The entry of the credential named `name`, if it is still configured.
+    fn entry_index(&self, name: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.candidate.definition.name == name)
+    }
+
     fn active_count(&self) -> usize {
         self.entries.iter().filter(|e| e.checked.is_some()).count()
     }
@@ -549,17 +556,14 @@ impl Daemon {
                 }
             }
         }
-        let store_changed = !log.is_empty();
-        if store_changed && entry.probe.report.is_some() {
-            // The probe answered for the login that was there before: judge the new one alone.
-            entry.probe.report = None;
-            let context = Context {
-                memory: &self.memory,
-                env_is_users_shell: false,
-                keyring: checks::KeyringSource::Known(entry.keyring.as_ref()),
-                probe: None,
-            };
-            checked = checks::check_one(&self.config, &entry.candidate, &context);
+        if !log.is_empty() {
+            let had_answer = entry.probe.report.is_some();
+            entry.probe.store_changed(now);
+            if let Some(checked) = checked.as_mut().filter(|_| had_answer) {
+                // The probe answered for the login that was there before: judge the new one
+                // alone (evaluation only, the store was just read).
+                checks::with_probe(&self.config, checked, None);
+            }
         }
         if let (Some(checked), Some(print)) = (&mut checked, &fingerprint) {
             apply_loss(entry, checked, print, now, self.grace_ms);
@@ -593,7 +597,7 @@ impl Daemon {
         entry.checked = checked;
         self.pending_journal.extend(log);
         self.look_at_keyring_if_stale(index);
-        self.plan_probe(index, store_changed, now);
+        self.plan_probe(index, now);
     }
 
     fn write_journal(&self, entries: &[journal::Entry]) {
@@ -671,13 +675,13 @@ impl Daemon {
             self.dirty = true;
             tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
         }
-        if self.textfile().is_some() {
-            let reports: Vec<CredentialReport> = self
+        if let Some(path) = self.textfile() {
+            let reports: Vec<&CredentialReport> = self
                 .entries
                 .iter()
-                .filter_map(|e| e.report.as_ref().map(|(r, _)| r.clone()))
+                .filter_map(|e| e.report.as_ref().map(|(r, _)| r))
                 .collect();
-            self.write_textfile(&reports, &document.daemon);
+            write_textfile(&path, &reports, &document.daemon);
         }
     }
 
@@ -696,16 +700,6 @@ impl Daemon {
         }
     }
 
-    fn write_textfile(&self, reports: &[CredentialReport], daemon: &DaemonInfo) {
-        let Some(path) = self.textfile() else {
-            return;
-        };
-        let text = crate::metrics::render(reports, daemon);
-        if let Err(error) = crate::cmd::export::write_textfile(&path, &text) {
-            tracing::warn!(error = %format!("{error:#}"), "cannot update the Prometheus textfile");
-        }
-    }
-
     fn shutdown(&mut self) {
         for file in [STATUS_FILE, PROMPT_FILE] {
             let _ = std::fs::remove_file(self.runtime_dir.join(file));
@@ -718,7 +712,9 @@ impl Daemon {
             valid_until: None,
             config_error: None,
         };
-        self.write_textfile(&[], &stopped);
+        if let Some(path) = self.textfile() {
+            write_textfile(&path, &[], &stopped);
+        }
         tracing::info!("daemon stopped");
     }
 }
@@ -743,6 +739,13 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
             &aligned == old
         }
         _ => false,
+    }
+}
+
+fn write_textfile(path: &Path, reports: &[&CredentialReport], daemon: &DaemonInfo) {
+    let text = crate::metrics::render(reports, daemon);
+    if let Err(error) = crate::cmd::export::write_textfile(path, &text) {
+        tracing::warn!(error = %format!("{error:#}"), "cannot update the Prometheus textfile");
     }
 }
 

@@ -67,8 +67,8 @@ impl ProbeState {
 }
 
 impl Daemon {
-    /// After a refresh: forget a result the store's change made stale, and set when to probe.
-    pub(super) fn plan_probe(&mut self, index: usize, store_changed: bool, now: Timestamp) {
+    /// After a refresh: set when to probe (a store change has already made one due now).
+    pub(super) fn plan_probe(&mut self, index: usize, now: Timestamp) {
         let entry = &mut self.entries[index];
         let Some(spec) = entry.candidate.definition.probe.as_ref() else {
             return;
@@ -77,10 +77,6 @@ impl Daemon {
             c.verdict.state.is_usable() || c.verdict.state == crate::state::State::Rejected
         });
         let probe = &mut entry.probe;
-        if store_changed {
-            probe.generation += 1;
-            probe.due = Some(now);
-        }
         if probe.running {
             // Its result schedules the next one (and is dropped if the store changed meanwhile).
             return;
@@ -133,11 +129,7 @@ impl Daemon {
     }
 
     pub(super) fn on_probe_result(&mut self, done: ProbeDone) {
-        let Some(index) = self
-            .entries
-            .iter()
-            .position(|e| e.candidate.definition.name == done.name)
-        else {
+        let Some(index) = self.entry_index(&done.name) else {
             return;
         };
         let now = Timestamp::now();
@@ -146,7 +138,7 @@ impl Daemon {
         if done.generation != entry.probe.generation {
             // The store changed while the probe ran: its answer is about the old login.
             entry.probe.due = None;
-            self.plan_probe(index, false, now);
+            self.plan_probe(index, now);
             return;
         }
         let mut line = journal::Entry::new(now, &done.name, "probe");
