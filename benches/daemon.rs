@@ -8,21 +8,15 @@
 #[allow(dead_code)]
 #[path = "../tests/integration/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+mod support;
 
 use harness::{claude_login, replace_atomically, TestHome, Times};
 use notify::Watcher;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn percentile(samples: &mut [Duration], q: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
+use support::{memory_kib, ms, percentile, PublishWatch};
 
 fn context_switches(pid: u32) -> u64 {
     let mut total = 0;
@@ -45,87 +39,6 @@ fn context_switches(pid: u32) -> u64 {
         }
     }
     total
-}
-
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// Watches the runtime dir from this process, to see publications as they land.
-struct PublishWatch {
-    _watcher: notify::RecommendedWatcher,
-    events: mpsc::Receiver<notify::Result<notify::Event>>,
-    status: PathBuf,
-}
-
-impl PublishWatch {
-    fn new(runtime: &Path) -> Self {
-        let (tx, events) = mpsc::channel();
-        let mut watcher = notify::recommended_watcher(tx).unwrap();
-        watcher
-            .watch(runtime, notify::RecursiveMode::NonRecursive)
-            .unwrap();
-        PublishWatch {
-            _watcher: watcher,
-            events,
-            status: runtime.join("status.json"),
-        }
-    }
-
-    fn state(&self, name: &str) -> Option<String> {
-        let doc: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&self.status).ok()?).ok()?;
-        doc["credentials"]
-            .as_array()?
-            .iter()
-            .find(|c| c["name"] == name)?["state"]
-            .as_str()
-            .map(String::from)
-    }
-
-    /// Whether the published prompt line names `name` as broken.
-    fn prompt_names(&self, name: &str) -> Option<bool> {
-        let line = std::fs::read_to_string(self.status.with_file_name("prompt")).ok()?;
-        let message = line.splitn(3, ' ').nth(2)?.trim_end();
-        Some(message.split([',', ' ']).any(|n| n == name))
-    }
-
-    /// Blocks until the prompt line names `name` as broken (or not); returns when that was seen.
-    fn wait_for_prompt(&self, name: &str, broken: bool) -> Instant {
-        self.wait_until(&format!("{name} broken={broken}"), || {
-            self.prompt_names(name) == Some(broken)
-        })
-    }
-
-    /// Blocks until `name` is published in `state`; returns when that was seen.
-    fn wait_for(&self, name: &str, state: &str) -> Instant {
-        self.wait_until(&format!("{name} {state}"), || {
-            self.state(name).as_deref() == Some(state)
-        })
-    }
-
-    /// Checks `published` at each event in the runtime dir (10 s at most).
-    fn wait_until(&self, what: &str, published: impl Fn() -> bool) -> Instant {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if published() {
-                return Instant::now();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "never published: {what}");
-            let _ = self
-                .events
-                .recv_timeout(left.min(Duration::from_millis(50)));
-            while self.events.try_recv().is_ok() {}
-        }
-    }
 }
 
 fn bench_home() -> TestHome {

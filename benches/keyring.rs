@@ -14,53 +14,15 @@ mod harness;
 #[allow(dead_code)]
 #[path = "../tests/integration/bus.rs"]
 mod bus;
+#[allow(dead_code)]
+mod support;
 
 use harness::{claude_login, TestHome};
-use notify::Watcher;
-use std::path::Path;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::{memory_kib, ms, percentile, PublishWatch};
 
 const ITEMS: usize = 10;
 const ROUNDS: usize = 30;
-
-fn percentile(samples: &mut [Duration], q: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
-
-fn state_of(status: &Path, name: &str) -> Option<String> {
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(status).ok()?).ok()?;
-    doc["credentials"]
-        .as_array()?
-        .iter()
-        .find(|c| c["name"] == name)?["state"]
-        .as_str()
-        .map(String::from)
-}
-
-/// Waits for `name` to be published in `state`, checking at each event in the runtime dir.
-fn wait_for(
-    events: &mpsc::Receiver<notify::Result<notify::Event>>,
-    status: &Path,
-    name: &str,
-    state: &str,
-) -> Instant {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if state_of(status, name).as_deref() == Some(state) {
-            return Instant::now();
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "never published: {name} {state}");
-        let _ = events.recv_timeout(left.min(Duration::from_millis(20)));
-        while events.try_recv().is_ok() {}
-    }
-}
 
 /// CPU ms of a process so far (utime + stime, all threads, exited ones included).
 fn cpu_ms(pid: u32) -> f64 {
@@ -111,21 +73,11 @@ fn switches_between(
 
 /// "VmRSS (anonymous + file-backed)" from /proc/PID/status, in KiB.
 fn rss_kib(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
     format!(
         "{} ({} + {})",
-        field("VmRSS:"),
-        field("RssAnon:"),
-        field("RssFile:")
+        memory_kib(pid, "VmRSS:"),
+        memory_kib(pid, "RssAnon:"),
+        memory_kib(pid, "RssFile:")
     )
 }
 
@@ -147,14 +99,9 @@ fn main() {
     }
     let runtime = home.credwatch_runtime();
     let daemon = home.start_daemon(&[]);
-    let (tx, events) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx).unwrap();
-    watcher
-        .watch(&runtime, notify::RecursiveMode::NonRecursive)
-        .unwrap();
-    let status = runtime.join("status.json");
-    wait_for(&events, &status, "api1", "ok");
-    wait_for(&events, &status, "api0", "missing");
+    let watch = PublishWatch::new(&runtime);
+    watch.wait_for("api1", "ok");
+    watch.wait_for("api0", "missing");
 
     let mut baseline = Vec::new();
     for _ in 0..ROUNDS {
@@ -168,10 +115,10 @@ fn main() {
     for _ in 0..ROUNDS {
         bus.store_item(&attributes, "not-a-real-token");
         let written = Instant::now();
-        created.push(wait_for(&events, &status, "api0", "ok") - written);
+        created.push(watch.wait_for("api0", "ok") - written);
         bus.clear_item(&attributes);
         let cleared = Instant::now();
-        deleted.push(wait_for(&events, &status, "api0", "missing") - cleared);
+        deleted.push(watch.wait_for("api0", "missing") - cleared);
     }
     println!("| keyring item change → published state ({ROUNDS} each, {ITEMS} items watched) | p50 ms | p95 ms |");
     println!("|---|---:|---:|");
@@ -194,7 +141,7 @@ fn main() {
 
     // Idle: this daemon (10 keyring items, 30 s poll) against a file-only one, same 60 s.
     bus.store_item(&attributes, "not-a-real-token");
-    wait_for(&events, &status, "api0", "ok");
+    watch.wait_for("api0", "ok");
     let files_only = TestHome::new();
     files_only.write(".claude/.credentials.json", claude_login(true));
     let file_daemon = files_only.start_daemon(&[]);

@@ -71,6 +71,8 @@ impl Daemon {
     pub(super) fn plan_probe(&mut self, index: usize, now: Timestamp) {
         let entry = &mut self.entries[index];
         let Some(spec) = entry.candidate.definition.probe.as_ref() else {
+            // Nothing to probe: no due time may keep the timer awake.
+            entry.probe.due = None;
             return;
         };
         let locally_usable = entry.checked.as_ref().is_some_and(|c| {

@@ -71,7 +71,14 @@ impl Server {
 }
 
 /// A config watching `~/.config/my-api/token.json`, probed at `url` with its token.
-fn api_config(url: &str, extra: &str) -> String {
+fn api_config(url: &str) -> String {
+    api_config_with(&format!(
+        r#"http = "{url}", bearer = "/access_token", timeout = "1s""#
+    ))
+}
+
+/// The same credential with any probe (the inside of `probe = { … }`).
+fn api_config_with(probe: &str) -> String {
     format!(
         r#"
 [[credential]]
@@ -81,7 +88,7 @@ file = "~/.config/my-api/token.json"
 format = "json"
 secret = "/access_token"
 fix = "my-api login"
-probe = {{ http = "{url}", bearer = "/access_token", timeout = "1s"{extra} }}
+probe = {{ {probe} }}
 "#
     )
 }
@@ -106,7 +113,7 @@ fn script(home: &TestHome, name: &str, body: &str) -> PathBuf {
 fn seed_a_valid_locally_but_the_server_says_401_is_rejected() {
     let home = TestHome::new();
     let server = Server::start();
-    home.write_config(api_config(&server.url("/401"), ""));
+    home.write_config(api_config(&server.url("/401")));
     api_token(&home);
     let out = home.run(&["verify", "api"]);
     assert_eq!(out.code, 1, "rejected is broken: {}", out.stdout);
@@ -144,7 +151,7 @@ fn probe_answers_map_to_accepted_rejected_or_unknown() {
         ("/slow", 0, "no answer within 1 s", "→ ok"),
     ] {
         let home = TestHome::new();
-        home.write_config(api_config(&server.url(path), ""));
+        home.write_config(api_config(&server.url(path)));
         api_token(&home);
         let out = home.run(&["verify", "api"]);
         assert_eq!(out.code, code, "{path}: {}", out.stdout);
@@ -156,7 +163,7 @@ fn probe_answers_map_to_accepted_rejected_or_unknown() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let home = TestHome::new();
-    home.write_config(api_config(&format!("http://127.0.0.1:{port}/"), ""));
+    home.write_config(api_config(&format!("http://127.0.0.1:{port}/")));
     api_token(&home);
     let out = home.run(&["verify", "api"]);
     assert_eq!(out.code, 0);
@@ -172,17 +179,10 @@ fn probe_answers_map_to_accepted_rejected_or_unknown() {
 fn a_command_probe_reads_exit_codes_and_output() {
     let home = TestHome::new();
     let probe = script(&home, "whoami", "echo 'error: token revoked' >&2; exit 4");
-    home.write_config(format!(
-        r#"
-[[credential]]
-name = "api"
-file = "~/.config/my-api/token.json"
-format = "json"
-secret = "/access_token"
-probe = {{ command = ["{}"], rejected_output = "token revoked" }}
-"#,
+    home.write_config(api_config_with(&format!(
+        r#"command = ["{}"], rejected_output = "token revoked""#,
         probe.display()
-    ));
+    )));
     api_token(&home);
     let out = home.run(&["verify", "api"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
@@ -194,7 +194,7 @@ probe = {{ command = ["{}"], rejected_output = "token revoked" }}
 fn the_daemon_probes_publishes_and_journals_and_never_leaks_the_token() {
     let home = TestHome::new();
     let server = Server::start();
-    home.write_config(api_config(&server.url("/401"), ""));
+    home.write_config(api_config(&server.url("/401")));
     api_token(&home);
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("api", "rejected");
@@ -305,17 +305,10 @@ fn a_command_probe_that_hangs_with_helpers_is_cut_at_its_timeout() {
     let home = TestHome::new();
     // The helper keeps the output pipe open: killing only the direct child would not end it.
     let probe = script(&home, "hangs", "sleep 30 &\nsleep 30");
-    home.write_config(format!(
-        r#"
-[[credential]]
-name = "api"
-file = "~/.config/my-api/token.json"
-format = "json"
-secret = "/access_token"
-probe = {{ command = ["{}"], timeout = "1s" }}
-"#,
+    home.write_config(api_config_with(&format!(
+        r#"command = ["{}"], timeout = "1s""#,
         probe.display()
-    ));
+    )));
     api_token(&home);
     let started = std::time::Instant::now();
     let out = home.run(&["verify", "api"]);
