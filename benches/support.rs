@@ -60,7 +60,7 @@ impl PublishWatch {
     /// Whether the published prompt line names `name` as broken.
     pub fn prompt_names(&self, name: &str) -> Option<bool> {
         let line = std::fs::read_to_string(self.status.with_file_name("prompt")).ok()?;
-        let message = line.splitn(3, ' ').nth(2)?.trim_end();
+        let message = line.splitn(4, ' ').nth(3)?.trim_end();
         Some(message.split([',', ' ']).any(|n| n == name))
     }
 

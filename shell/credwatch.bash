@@ -2,9 +2,11 @@
 # credwatch prompt hook for bash, printed by `credwatch init bash`.
 # Use: eval "$(credwatch init bash)" in ~/.bashrc.
 #
-# Per prompt it starts no process: it reads the daemon's one-line state file with `read` and
-# compares times with $EPOCHSECONDS. It shows broken logins in $CREDWATCH_PROMPT (for your PS1
-# or prompt framework; it never rewrites PS1) and prints one line on stderr when that changes.
+# Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
+# it stats the marker of the state it last read and the daemon's /proc entry, and compares
+# $EPOCHSECONDS with the state's deadline. It reads the daemon's state file (with `read`) only
+# when that changed. It shows broken logins in $CREDWATCH_PROMPT (for your PS1 or prompt
+# framework; it never rewrites PS1) and prints one line on stderr when that changes.
 # Before a command mapped to a broken credential it prints what is wrong and the fix.
 # CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
 # checks made while no daemon runs; CREDWATCH_AUTOSTART=0/1 controls starting the daemon
@@ -19,29 +21,52 @@ _credwatch_texts=()
 _credwatch_shown=
 _credwatch_next_check=0
 _credwatch_daemon_seen=
-_credwatch_last_line=
-_credwatch_last_until=0
+# The state last read: its stamp (the marker $_credwatch_dir/prompt.STAMP exists while it is
+# current; empty: read again at the next prompt), the daemon's pid and the deadline.
+_credwatch_stamp=
+_credwatch_pid=0
+_credwatch_until=0
+
+# Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
+# into the arrays. Digits only are accepted (checked without a regex, which would clobber the
+# user's BASH_REMATCH).
+_credwatch_read() {
+  local cmd text
+  pid='' until='' stamp='' message=''
+  _credwatch_cmds=()
+  _credwatch_texts=()
+  {
+    IFS=' ' read -r pid until stamp message
+    # Warning lines exist only when something is broken, that is when the message is not empty.
+    if [[ -n $message ]]; then
+      while IFS=$'\t' read -r cmd text; do
+        _credwatch_cmds+=("$cmd")
+        _credwatch_texts+=("$text")
+      done
+    fi
+  } 2>&- <"$1"
+  # (10#: a leading zero is not octal.)
+  [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$((10#$pid)) || pid=0
+  [[ -n $until && -z ${until//[0-9]/} ]] && until=$((10#$until)) || until=0
+  [[ -n $stamp && -z ${stamp//[0-9.]/} ]] || stamp=
+}
 
 # Reads the state; sets CREDWATCH_PROMPT, CREDWATCH_DAEMON and the pre-command warnings.
-# Steady state (daemon alive, all well): one `read` of a one-line file and one stat of /proc.
 _credwatch_refresh() {
-  local now=${EPOCHSECONDS-} line=${1-} pid='' until='' message='' cmd text file=$_credwatch_dir/prompt
-  _credwatch_last_line=$line
-  pid=${line%% *} until=${line#* } message=
-  [[ $until == *' '* ]] && message=${until#* }
-  until=${until%% *}
-  _credwatch_last_until=${until:-0}
-  [[ -z ${until//[0-9]/} ]] || _credwatch_last_until=0
-  # Digits only (checked without a regex, which would clobber the user's BASH_REMATCH).
-  if [[ -n $pid && -z ${pid//[0-9]/} && $pid != 0 && -n $until && -z ${until//[0-9]/} && -d /proc/$pid ]] &&
-    { ((until == 0)) || { [[ -n $now ]] || printf -v now '%(%s)T' -1; ((now < until)); }; }; then
+  local now=${EPOCHSECONDS-} pid until stamp message
+  [[ -n $now ]] || printf -v now '%(%s)T' -1
+  # (2>&- closes stderr for the read: a missing file fails silently.)
+  _credwatch_read "$_credwatch_dir/prompt"
+  if ((pid != 0)) && [[ -d /proc/$pid ]] && ((until == 0 || now < until)); then
     # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
+    _credwatch_stamp=$stamp _credwatch_pid=$pid _credwatch_until=$until
+    ((until)) || _credwatch_until=99999999999
   else
     # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_DAEMON=0
-    [[ -n $now ]] || printf -v now '%(%s)T' -1
+    _credwatch_stamp=
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=
       printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' "${CREDWATCH_INTERVAL:-30}" >&2
@@ -50,24 +75,7 @@ _credwatch_refresh() {
       _credwatch_next_check=$((now + ${CREDWATCH_INTERVAL:-30}))
       _credwatch_check_detached
     fi
-    _credwatch_last_line=
-    file=$_credwatch_dir/prompt.direct
-    message=
-    { IFS=' ' read -r pid until message; } 2>/dev/null <"$file"
-  fi
-  # Warning lines exist only when something is broken, that is when the message is not empty.
-  if ((${#_credwatch_cmds[@]})); then
-    _credwatch_cmds=()
-    _credwatch_texts=()
-  fi
-  if [[ -n $message ]]; then
-    {
-      read -r _
-      while IFS=$'\t' read -r cmd text; do
-        _credwatch_cmds+=("$cmd")
-        _credwatch_texts+=("$text")
-      done
-    } 2>/dev/null <"$file"
+    _credwatch_read "$_credwatch_dir/prompt.direct"
   fi
   # shellcheck disable=SC2034 # read by the user's prompt
   CREDWATCH_PROMPT=$message
@@ -75,6 +83,7 @@ _credwatch_refresh() {
     _credwatch_shown=$message
     [[ -n $message ]] && printf 'credwatch: %s — run: credwatch status\n' "$message" >&2
   fi
+  return 0
 }
 
 # One direct check, fully detached (no job lines); starts the daemon instead when asked to.
@@ -91,29 +100,30 @@ _credwatch_check_detached() {
 }
 
 _credwatch_precmd() {
-  local status=$? line=
-  if [[ ${CREDWATCH_DISABLE-} != 1 ]]; then
-    # Fast path, every prompt: one read, one comparison, one stat. The rest runs on a change.
-    # (2>&- closes stderr for the read: a missing file fails silently, and no file is opened.)
-    { read -r line; } 2>&- <"$_credwatch_dir/prompt"
-    if [[ -z $line || $line != "$_credwatch_last_line" || ! -d /proc/${line%% *} ]] ||
-      ((_credwatch_last_until && ${EPOCHSECONDS:-0} >= _credwatch_last_until)); then
-      _credwatch_on_change "$line"
-    fi
-  fi
+  local status=$?
+  # Every prompt: one test (two stats, one comparison). The rest runs when the state changed.
+  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
+    -d /proc/$_credwatch_pid && ${EPOCHSECONDS:-0} -lt _credwatch_until ]] || _credwatch_on_change
   # Returning non-zero would end a `set -e` shell.
-  [[ $- == *e* ]] && return 0
-  return "$status"
+  [[ $- == *e* ]] || return "$status"
 }
 
 _credwatch_on_change() {
-  _credwatch_refresh "$1"
+  if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
+    # shellcheck disable=SC2034 # read by the user's prompt
+    CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown='' _credwatch_stamp=''
+    _credwatch_cmds=()
+    _credwatch_texts=()
+  else
+    _credwatch_refresh
+  fi
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     # bash-preexec loaded after this hook: join its preexec functions.
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
   elif ((${#_credwatch_cmds[@]})) || [[ -n $_credwatch_trap_installed ]]; then
     _credwatch_arm_debug_trap
   fi
+  return 0
 }
 
 # Prints the warning for a command line about to run, if it uses a broken credential.

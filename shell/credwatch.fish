@@ -1,11 +1,11 @@
 # credwatch prompt hook for fish, printed by `credwatch init fish`.
 # Use: credwatch init fish | source   (in ~/.config/fish/config.fish)
 #
-# Per prompt it starts no process: it reads the daemon's one-line state file with `read`, and
-# tells the time from builtins (fish has no $EPOCHSECONDS: a path's mtime plus its age, from
-# `path mtime`, fish ≥ 3.5). Broken logins show in $CREDWATCH_PROMPT (fish_prompt is never
-# redefined), with one line on stderr when that changes, and a warning before a command that
-# uses a broken login. CREDWATCH_DISABLE=1 turns it off.
+# Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
+# one `test` stats the marker of the state it last read and the daemon's /proc entry; the
+# daemon's state file is read (with `read`) only when that changed. Broken logins show in
+# $CREDWATCH_PROMPT (fish_prompt is never redefined), with one line on stderr when that changes,
+# and a warning before a command that uses a broken login. CREDWATCH_DISABLE=1 turns it off.
 
 status is-interactive; or return 0
 
@@ -16,68 +16,74 @@ set -g _credwatch_texts
 set -g _credwatch_shown ''
 set -g _credwatch_next_check 0
 set -g _credwatch_daemon_seen ''
-set -g _credwatch_last_line ''
-set -g _credwatch_last_pid 0
+# The deadline of the state last read (0: none), and the commands run since it was read.
+set -g _credwatch_until 0
 set -g _credwatch_ticks
+# What the prompt checks: paths that all exist while nothing changed: the marker of the state
+# last read ($_credwatch_dir/prompt.STAMP exists while that state is current) and the daemon's
+# /proc entry; `/` while disabled; a path that never exists: read again at the next prompt.
+set -g _credwatch_watch $_credwatch_dir/prompt.
 
-# Steady state (daemon alive, nothing changed): one `read`, one `test`, no command substitution
-# (each costs about 90 µs in fish). valid_until needs the time, which fish tells only through
-# `path mtime` substitutions: it is checked every 20th prompt and whenever the line changes; a
-# dead daemon is caught at every prompt through /proc.
-function _credwatch_refresh --argument-names line
-    set -l file $_credwatch_dir/prompt
-    set -g _credwatch_ticks
-    set -g _credwatch_last_line "$line"
-    set -l fields (string split -m 2 ' ' -- $line)
-    set -l pid $fields[1]
-    set -l until $fields[2]
-    set -l message $fields[3]
-    set -g _credwatch_last_pid $pid
-    set -l fresh 0
-    if test "$pid" -gt 0 2>/dev/null; and test -d /proc/$pid
-        set fresh 1
-        if test "$until" != 0
-            set -l now (math (path mtime /) + (path mtime --relative /))
-            test "$now" -lt "$until" 2>/dev/null; or set fresh 0
-        end
-    end
-    if test $fresh = 1
-        set -g CREDWATCH_DAEMON 1
-        set -g _credwatch_daemon_seen 1
-    else
-        set -g CREDWATCH_DAEMON 0
-        set -g _credwatch_last_line ''
-        if test -n "$_credwatch_daemon_seen"
-            set -g _credwatch_daemon_seen ''
-            printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' (set -q CREDWATCH_INTERVAL; and echo $CREDWATCH_INTERVAL; or echo 30) >&2
-        end
-        set -l now (math (path mtime /) + (path mtime --relative /))
-        if test $now -ge $_credwatch_next_check; and test -x $_credwatch_bin
-            set -l interval 30
-            set -q CREDWATCH_INTERVAL; and set interval $CREDWATCH_INTERVAL
-            set -g _credwatch_next_check (math $now + $interval)
-            _credwatch_check_detached
-        end
-        set file $_credwatch_dir/prompt.direct
-        set message ''
-        if test -r $file
-            read -l direct <$file
-            set message (string split -m 2 ' ' -- $direct)[3]
-        end
-    end
+# The time, from builtins: fish has no $EPOCHSECONDS, but `path mtime` (fish >= 3.5) tells a
+# path's mtime and its age. Costs a command substitution (~90 µs), so it runs only on a change.
+function _credwatch_now
+    math (path mtime /) + (path mtime --relative /)
+end
+
+# Reads one prompt file: prints pid, until, stamp and message (one per line, in that order) and
+# sets the warning lists.
+function _credwatch_read --argument-names file
     set -g _credwatch_cmds
     set -g _credwatch_texts
-    if test -n "$message"; and test -r $file
+    set -l fields 0 0 '' ''
+    if test -r $file
         set -l first 1
         while read -l entry
             if test $first = 1
                 set first 0
+                set -l split (string split -m 3 ' ' -- $entry)
+                set fields[1..(count $split)] $split
+                test -n "$fields[4]"; or break
                 continue
             end
             set -l pair (string split -m 1 \t -- $entry)
             set -a _credwatch_cmds $pair[1]
             set -a _credwatch_texts "$pair[2]"
         end <$file
+    end
+    string match -qr '^[0-9]+$' -- $fields[1]; or set fields[1] 0
+    string match -qr '^[0-9]+$' -- $fields[2]; or set fields[2] 0
+    string match -qr '^[0-9.]+$' -- $fields[3]; or set fields[3] ''
+    printf '%s\n' $fields
+end
+
+function _credwatch_refresh
+    set -g _credwatch_ticks
+    set -l fields (_credwatch_read $_credwatch_dir/prompt)
+    set -l message $fields[4]
+    set -l now (_credwatch_now)
+    if test "$fields[1]" -gt 0; and test -d /proc/$fields[1]
+        and test "$fields[2]" = 0 -o "$now" -lt "$fields[2]"
+        set -g CREDWATCH_DAEMON 1
+        set -g _credwatch_daemon_seen 1
+        set -g _credwatch_until $fields[2]
+        set -g _credwatch_watch $_credwatch_dir/prompt.$fields[3] /proc/$fields[1]
+    else
+        set -g CREDWATCH_DAEMON 0
+        set -g _credwatch_until 0
+        set -g _credwatch_watch $_credwatch_dir/prompt.
+        if test -n "$_credwatch_daemon_seen"
+            set -g _credwatch_daemon_seen ''
+            printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' (set -q CREDWATCH_INTERVAL; and echo $CREDWATCH_INTERVAL; or echo 30) >&2
+        end
+        if test $now -ge $_credwatch_next_check; and test -x $_credwatch_bin
+            set -l interval 30
+            set -q CREDWATCH_INTERVAL; and set interval $CREDWATCH_INTERVAL
+            set -g _credwatch_next_check (math $now + $interval)
+            _credwatch_check_detached
+        end
+        set fields (_credwatch_read $_credwatch_dir/prompt.direct)
+        set message $fields[4]
     end
     set -g CREDWATCH_PROMPT "$message"
     if test "$message" != "$_credwatch_shown"
@@ -100,19 +106,35 @@ function _credwatch_check_detached
     command sh -c '"$0" prompt --cache >/dev/null 2>&1 </dev/null &' $_credwatch_bin
 end
 
+# Every prompt: one builtin, two stats (`path is -v`: true when a path is missing). The rest
+# runs when the state changed.
 function _credwatch_prompt --on-event fish_prompt
-    test "$CREDWATCH_DISABLE" = 1; and return
-    set -l line ''
-    test -r $_credwatch_dir/prompt; and read -l line <$_credwatch_dir/prompt
-    set -a _credwatch_ticks 1
-    if test -n "$line" -a "$line" = "$_credwatch_last_line" -a -d /proc/$_credwatch_last_pid
-        set -q _credwatch_ticks[20]; or return
-    end
-    _credwatch_refresh $line
+    path is -vq $_credwatch_watch; and _credwatch_refresh
 end
+
+# CREDWATCH_DISABLE is watched, so the prompt need not test it.
+function _credwatch_disable --on-variable CREDWATCH_DISABLE
+    if test "$CREDWATCH_DISABLE" = 1
+        set -g _credwatch_watch /
+        set -g CREDWATCH_PROMPT ''
+        set -g CREDWATCH_DAEMON ''
+        set -g _credwatch_shown ''
+        set -g _credwatch_cmds
+        set -g _credwatch_texts
+    else
+        set -g _credwatch_watch $_credwatch_dir/prompt.
+    end
+end
+_credwatch_disable
 
 function _credwatch_preexec --on-event fish_preexec
     test "$CREDWATCH_DISABLE" = 1; and return
+    # The prompt cannot tell the time cheaply: every 20th command, while the state has a
+    # deadline, makes the next prompt read the state again and compare the time.
+    if test "$_credwatch_until" != 0
+        set -a _credwatch_ticks 1
+        set -q _credwatch_ticks[20]; and set -g _credwatch_watch $_credwatch_dir/prompt.
+    end
     set -l line (string trim -l -- $argv[1])
     set -l i 0
     for cmd in $_credwatch_cmds

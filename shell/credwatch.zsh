@@ -1,35 +1,65 @@
 # credwatch prompt hook for zsh, printed by `credwatch init zsh`.
 # Use: eval "$(credwatch init zsh)" in ~/.zshrc.
 #
-# Per prompt it starts no process: it reads the daemon's one-line state file with `read` and
-# compares times with $EPOCHSECONDS (zsh/datetime). Broken logins show in $CREDWATCH_PROMPT (for
-# your prompt; PROMPT is never rewritten), with one line on stderr when that changes, and a
-# warning before a command that uses a broken login. CREDWATCH_DISABLE=1 turns it off;
-# CREDWATCH_INTERVAL and CREDWATCH_AUTOSTART work as in the bash hook.
+# Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
+# it stats the marker of the state it last read and the daemon's /proc entry, and compares
+# $EPOCHSECONDS (zsh/datetime) with the state's deadline; it reads the daemon's state file only
+# when that changed. Broken logins show in $CREDWATCH_PROMPT (for your prompt; PROMPT is never
+# rewritten), with one line on stderr when that changes, and a warning before a command that
+# uses a broken login. CREDWATCH_DISABLE=1 turns it off; CREDWATCH_INTERVAL and
+# CREDWATCH_AUTOSTART work as in the bash hook.
 
 typeset -g _credwatch_bin=@CREDWATCH_BIN@
 typeset -g _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
 typeset -ga _credwatch_cmds _credwatch_texts
-typeset -g _credwatch_shown='' _credwatch_daemon_seen='' _credwatch_last_line=''
-typeset -gi _credwatch_next_check=0 _credwatch_last_until=0
+typeset -g _credwatch_shown='' _credwatch_daemon_seen=''
+typeset -gi _credwatch_next_check=0
+# The state last read: its stamp (the marker $_credwatch_dir/prompt.STAMP exists while it is
+# current; empty: read again at the next prompt), the daemon's pid and the deadline.
+typeset -g _credwatch_stamp=''
+typeset -gi _credwatch_pid=0 _credwatch_until=0
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+
+# Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
+# into the arrays.
+_credwatch_read() {
+  local cmd text
+  pid='' until='' stamp='' message=''
+  _credwatch_cmds=() _credwatch_texts=()
+  if [[ -r $1 ]]; then
+    {
+      IFS=' ' read -r pid until stamp message
+      # Warning lines exist only when something is broken, that is when the message is not empty.
+      if [[ -n $message ]]; then
+        while IFS=$'\t' read -r cmd text; do
+          _credwatch_cmds+=("$cmd")
+          _credwatch_texts+=("$text")
+        done
+      fi
+    } <$1
+  fi
+  [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$(( 10#$pid )) || pid=0
+  [[ -n $until && -z ${until//[0-9]/} ]] && until=$(( 10#$until )) || until=0
+  [[ -n $stamp && -z ${stamp//[0-9.]/} ]] || stamp=''
+}
 
 _credwatch_refresh() {
   emulate -L zsh
-  local now=${EPOCHSECONDS:-0} line=${1-} pid='' until='' message='' cmd text file=$_credwatch_dir/prompt
-  _credwatch_last_line=$line
-  pid=${line%% *} until=${line#* } message=''
-  [[ $until == *' '* ]] && message=${until#* }
-  until=${until%% *}
-  _credwatch_last_until=0
-  [[ -n $until && -z ${until//[0-9]/} ]] && _credwatch_last_until=$until
-  if [[ -n $pid && -z ${pid//[0-9]/} && $pid != 0 && -d /proc/$pid ]] &&
-    (( _credwatch_last_until == 0 || now < _credwatch_last_until )); then
+  if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
+    typeset -g CREDWATCH_PROMPT='' CREDWATCH_DAEMON=''
+    _credwatch_shown='' _credwatch_stamp='' _credwatch_cmds=() _credwatch_texts=()
+    return 0
+  fi
+  local now=${EPOCHSECONDS:-0} pid until stamp message
+  _credwatch_read $_credwatch_dir/prompt
+  if (( pid != 0 )) && [[ -d /proc/$pid ]] && (( until == 0 || now < until )); then
     typeset -g CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
+    _credwatch_stamp=$stamp _credwatch_pid=$pid _credwatch_until=$until
+    (( until )) || _credwatch_until=99999999999
   else
     typeset -g CREDWATCH_DAEMON=0
-    _credwatch_last_line=''
+    _credwatch_stamp=''
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=''
       print -ru2 -- "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
@@ -38,20 +68,7 @@ _credwatch_refresh() {
       _credwatch_next_check=$(( now + ${CREDWATCH_INTERVAL:-30} ))
       _credwatch_check_detached
     fi
-    file=$_credwatch_dir/prompt.direct
-    message=''
-    [[ -r $file ]] && { IFS=' ' read -r pid until message } <$file
-  fi
-  # Warning lines exist only when something is broken, that is when the message is not empty.
-  (( ${#_credwatch_cmds} )) && { _credwatch_cmds=(); _credwatch_texts=() }
-  if [[ -n $message && -r $file ]]; then
-    {
-      read -r _
-      while IFS=$'\t' read -r cmd text; do
-        _credwatch_cmds+=("$cmd")
-        _credwatch_texts+=("$text")
-      done
-    } <$file
+    _credwatch_read $_credwatch_dir/prompt.direct
   fi
   typeset -g CREDWATCH_PROMPT=$message
   if [[ $message != "$_credwatch_shown" ]]; then
@@ -74,17 +91,11 @@ _credwatch_check_detached() {
   ( "$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null & )
 }
 
-# Fast path, every prompt: one read, one comparison, one stat (written to be safe under any
-# user options, so no `emulate` is needed here). The rest runs when the line changes.
+# Every prompt: one test (two stats, one comparison), written to be safe under any user
+# options (no `emulate`, which costs more than the test). The rest runs when the state changed.
 _credwatch_precmd() {
-  local line=''
-  if [[ ${CREDWATCH_DISABLE-} != 1 ]]; then
-    [[ -r $_credwatch_dir/prompt ]] && { read -r line } <$_credwatch_dir/prompt
-    if [[ -z $line || $line != "$_credwatch_last_line" || ! -d /proc/${line%% *} ]] ||
-      (( _credwatch_last_until && ${EPOCHSECONDS:-0} >= _credwatch_last_until )); then
-      _credwatch_refresh "$line"
-    fi
-  fi
+  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
+    -d /proc/$_credwatch_pid && ${EPOCHSECONDS:-0} -lt _credwatch_until ]] || _credwatch_refresh
   return 0
 }
 

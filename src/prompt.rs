@@ -1,13 +1,21 @@
-//! The prompt file: what shells read, with builtins only, at every prompt.
+//! The prompt file: what shells read, with builtins only, when the state changes.
 //!
-//! Format (one credential state per file, UTF-8, newline-terminated lines):
-//! - line 1: `PID VALID_UNTIL MESSAGE`: the writer's pid (0 for a one-off direct check), the
-//!   epoch second until which the content holds with nothing changing (0: no deadline), and the
-//!   prompt segment, empty when every credential is usable;
+//! Format (UTF-8, newline-terminated lines):
+//! - line 1: `PID VALID_UNTIL STAMP MESSAGE`: the writer's pid (0 for a one-off direct check), the
+//!   epoch second until which the content holds with nothing changing (0: no deadline), the
+//!   content's stamp (0 for a direct check), and the prompt segment, empty when every credential
+//!   is usable;
 //! - then one line per command mapped to a broken credential: `COMMAND<TAB>WARNING`.
 //!
-//! Guarantees: no field holds a tab or newline (they are replaced), and the steady state (all
-//! well) is a single short line, so a hook's read costs microseconds.
+//! The daemon also keeps an empty marker file, `prompt.STAMP`, for exactly as long as the content
+//! with that stamp is the published one ([`Publisher`]). A hook that has read the content
+//! therefore knows, from one `stat` of the marker, that nothing changed: the steady state opens
+//! no file at all. A content that changes gets a new stamp, unique across daemon restarts.
+//!
+//! Guarantees: no field holds a tab or newline (they are replaced); a stamp is digits and dots;
+//! the marker appears before the content that names it and goes after its successor is in place.
+
+use std::path::{Path, PathBuf};
 
 use crate::report::CredentialReport;
 use crate::state::Group;
@@ -72,26 +80,122 @@ pub fn warning(report: &CredentialReport) -> String {
     ))
 }
 
-/// The whole file content.
-pub fn file_content(
-    format: &str,
-    items: &[PromptItem<'_>],
+/// What the prompt file says, before it is stamped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PromptFile {
     pid: u32,
-    valid_until: Option<Timestamp>,
-) -> String {
-    let mut out = format!(
-        "{pid} {} {}\n",
-        valid_until.map_or(0, |t| t.millis().div_euclid(1000).max(1)),
-        segment(format, items)
-    );
-    for item in items
-        .iter()
-        .filter(|i| i.report.state.group() == Group::Broken)
-    {
-        let text = warning(item.report);
-        for command in item.commands {
-            out.push_str(&format!("{}\t{text}\n", clean(command)));
+    valid_until: i64,
+    message: String,
+    warnings: String,
+}
+
+impl PromptFile {
+    pub fn new(
+        format: &str,
+        items: &[PromptItem<'_>],
+        pid: u32,
+        valid_until: Option<Timestamp>,
+    ) -> PromptFile {
+        let mut warnings = String::new();
+        for item in items
+            .iter()
+            .filter(|i| i.report.state.group() == Group::Broken)
+        {
+            let text = warning(item.report);
+            for command in item.commands {
+                warnings.push_str(&format!("{}\t{text}\n", clean(command)));
+            }
+        }
+        PromptFile {
+            pid,
+            valid_until: valid_until.map_or(0, |t| t.millis().div_euclid(1000).max(1)),
+            message: segment(format, items),
+            warnings,
         }
     }
-    out
+
+    /// The whole file, with `stamp` (digits and dots) on its first line.
+    pub fn render(&self, stamp: &str) -> String {
+        format!(
+            "{} {} {stamp} {}\n{}",
+            self.pid, self.valid_until, self.message, self.warnings
+        )
+    }
+}
+
+/// The daemon's side: writes the prompt file only when its content changes, each time with a
+/// new stamp and its marker.
+pub struct Publisher {
+    dir: PathBuf,
+    pid: u32,
+    /// Starts at the daemon's start time in ms, so a restarted daemon that gets the same pid
+    /// never repeats a stamp a shell may still hold.
+    serial: u64,
+    published: Option<(PromptFile, PathBuf)>,
+}
+
+impl Publisher {
+    /// Removes markers that a daemon which did not stop cleanly left in `dir` (the caller holds
+    /// the per-user lock, so none of them is live).
+    pub fn new(dir: &Path, pid: u32) -> Publisher {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|name| name.strip_prefix("prompt."))
+                    .is_some_and(is_stamp)
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Publisher {
+            dir: dir.to_path_buf(),
+            pid,
+            serial: Timestamp::now().millis().max(0) as u64,
+            published: None,
+        }
+    }
+
+    /// Publishes `file` unless it is what is published already.
+    pub fn publish(&mut self, file: PromptFile) -> std::io::Result<()> {
+        if self.published.as_ref().is_some_and(|(old, _)| *old == file) {
+            return Ok(());
+        }
+        self.serial += 1;
+        let stamp = format!("{}.{}", self.pid, self.serial);
+        let marker = self.dir.join(format!("prompt.{stamp}"));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&marker)?;
+        if let Err(error) = crate::runtime::write_atomically(
+            &self.dir.join(DAEMON_FILE),
+            file.render(&stamp).as_bytes(),
+        ) {
+            let _ = std::fs::remove_file(&marker);
+            return Err(error);
+        }
+        if let Some((_, old_marker)) = self.published.replace((file, marker)) {
+            let _ = std::fs::remove_file(old_marker);
+        }
+        Ok(())
+    }
+
+    /// Removes the prompt file and its marker (the daemon stops).
+    pub fn withdraw(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join(DAEMON_FILE));
+        if let Some((_, marker)) = self.published.take() {
+            let _ = std::fs::remove_file(marker);
+        }
+    }
+}
+
+use std::os::unix::fs::OpenOptionsExt;
+
+fn is_stamp(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }

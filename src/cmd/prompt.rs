@@ -44,8 +44,11 @@ pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
             .iter()
             .filter_map(|c| c.verdict.next_change_at)
             .min();
-        let content = prompt::file_content(&config.prompt_format, &items, 0, valid_until);
-        crate::runtime::write_atomically(&dir.join(prompt::DIRECT_FILE), content.as_bytes())?;
+        let content = prompt::PromptFile::new(&config.prompt_format, &items, 0, valid_until);
+        crate::runtime::write_atomically(
+            &dir.join(prompt::DIRECT_FILE),
+            content.render("0").as_bytes(),
+        )?;
     }
     print_segment(&prompt::segment(&config.prompt_format, &items));
     Ok(0)

@@ -23,7 +23,6 @@ use crate::prompt::{self, PromptItem};
 use crate::report::{credential_report, CredentialReport, DaemonInfo, SCHEMA_VERSION};
 use crate::runtime::{self, LOCK_FILE, STATUS_FILE};
 
-const PROMPT_FILE: &str = prompt::DAEMON_FILE;
 use crate::state::{Group, State};
 use crate::timefmt::{describe_span, Timestamp};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
@@ -82,6 +81,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         watcher,
         watched: BTreeSet::new(),
         index: watch::TargetIndex::default(),
+        prompt: prompt::Publisher::new(&runtime_dir, std::process::id()),
         runtime_dir,
         journal: Journal::new(&state_dir),
         memory: Memory::load(Some(&state_dir)),
@@ -201,6 +201,8 @@ struct Daemon {
     watched: BTreeSet<PathBuf>,
     index: watch::TargetIndex,
     runtime_dir: PathBuf,
+    /// The prompt file and its marker.
+    prompt: prompt::Publisher,
     state_dir: PathBuf,
     journal: Journal,
     memory: Memory,
@@ -654,7 +656,7 @@ impl Daemon {
                 })
             })
             .collect();
-        let prompt = prompt::file_content(
+        let prompt = prompt::PromptFile::new(
             &self.config.prompt_format,
             &items,
             self.pid,
@@ -668,9 +670,7 @@ impl Daemon {
             }
         };
         let written = runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json)
-            .and_then(|()| {
-                runtime::write_atomically(&self.runtime_dir.join(PROMPT_FILE), prompt.as_bytes())
-            });
+            .and_then(|()| self.prompt.publish(prompt));
         if let Err(error) = written {
             self.dirty = true;
             tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
@@ -701,9 +701,8 @@ impl Daemon {
     }
 
     fn shutdown(&mut self) {
-        for file in [STATUS_FILE, PROMPT_FILE] {
-            let _ = std::fs::remove_file(self.runtime_dir.join(file));
-        }
+        let _ = std::fs::remove_file(self.runtime_dir.join(STATUS_FILE));
+        self.prompt.withdraw();
         // Metrics must not go on saying "ok" for a watchdog that stopped.
         let stopped = DaemonInfo {
             running: false,
