@@ -199,3 +199,81 @@ use std::os::unix::fs::OpenOptionsExt;
 fn is_stamp(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(message: &str) -> PromptFile {
+        PromptFile {
+            pid: 42,
+            valid_until: 0,
+            message: message.into(),
+            warnings: String::new(),
+        }
+    }
+
+    fn markers(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("prompt.") && !n.starts_with("prompt.direct"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_unchanged_content_is_not_rewritten_and_keeps_its_marker() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("prompt.7.7"), "").unwrap();
+        std::fs::write(dir.path().join("prompt.direct"), "0 0 0 \n").unwrap();
+        let mut publisher = Publisher::new(dir.path(), 42);
+        assert!(markers(dir.path()).is_empty(), "stale markers are removed");
+        assert!(dir.path().join("prompt.direct").exists(), "not a marker");
+
+        publisher.publish(file("")).unwrap();
+        let content = std::fs::read_to_string(dir.path().join(DAEMON_FILE)).unwrap();
+        let stamp = content.split(' ').nth(2).unwrap().to_string();
+        assert!(is_stamp(&stamp) && stamp.starts_with("42."), "{content:?}");
+        assert_eq!(markers(dir.path()), vec![format!("prompt.{stamp}")]);
+        let inode = std::fs::metadata(dir.path().join(DAEMON_FILE))
+            .unwrap()
+            .ino();
+
+        publisher.publish(file("")).unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.path().join(DAEMON_FILE))
+                .unwrap()
+                .ino(),
+            inode,
+            "not rewritten"
+        );
+        assert_eq!(markers(dir.path()), vec![format!("prompt.{stamp}")]);
+
+        publisher.publish(file("⚠ claude")).unwrap();
+        let content = std::fs::read_to_string(dir.path().join(DAEMON_FILE)).unwrap();
+        let new_stamp = content.split(' ').nth(2).unwrap().to_string();
+        assert_ne!(new_stamp, stamp);
+        assert!(content.ends_with(" ⚠ claude\n"), "{content:?}");
+        assert_eq!(markers(dir.path()), vec![format!("prompt.{new_stamp}")]);
+
+        publisher.withdraw();
+        assert!(markers(dir.path()).is_empty());
+        assert!(!dir.path().join(DAEMON_FILE).exists());
+    }
+
+    #[test]
+    fn a_restarted_daemon_with_the_same_pid_never_repeats_a_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = Publisher::new(dir.path(), 42);
+        first.publish(file("")).unwrap();
+        let content = std::fs::read_to_string(dir.path().join(DAEMON_FILE)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut second = Publisher::new(dir.path(), 42);
+        second.publish(file("")).unwrap();
+        let again = std::fs::read_to_string(dir.path().join(DAEMON_FILE)).unwrap();
+        assert_ne!(content, again);
+    }
+}

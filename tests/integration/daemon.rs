@@ -550,3 +550,59 @@ fn after_a_change_the_daemon_sleeps_again() {
         "{switches} context switches in 1 s of idling"
     );
 }
+
+/// The markers in the runtime dir (`prompt.STAMP`), by name.
+fn prompt_markers(home: &TestHome) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(home.credwatch_runtime())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| {
+            n.strip_prefix("prompt.")
+                .is_some_and(|s| s.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The stamp on the prompt file's first line (`PID VALID_UNTIL STAMP MESSAGE`).
+fn prompt_stamp(home: &TestHome) -> String {
+    let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
+    prompt.split(' ').nth(2).unwrap().to_string()
+}
+
+/// Hooks stat `prompt.STAMP` instead of reading the prompt file: the marker of the published
+/// content must exist exactly while that content is current, and a new content must get a new
+/// stamp. (That an unchanged content keeps its stamp is a unit test in src/prompt.rs.)
+#[test]
+fn the_prompt_marker_exists_exactly_while_its_content_is_current() {
+    let home = home_with_claude();
+    // A stale marker from a daemon that was killed goes at start.
+    std::fs::create_dir_all(home.credwatch_runtime()).unwrap();
+    std::fs::write(home.credwatch_runtime().join("prompt.1.2"), "").unwrap();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let first = prompt_stamp(&home);
+    assert!(
+        first.starts_with(&format!("{}.", daemon.child.id())),
+        "{first}"
+    );
+    assert_eq!(prompt_markers(&home), vec![format!("prompt.{first}")]);
+
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    wait_until("the broken login in the prompt file", || {
+        std::fs::read_to_string(home.credwatch_runtime().join("prompt"))
+            .is_ok_and(|p| p.lines().next().unwrap_or("").ends_with("claude"))
+    });
+    let broken = prompt_stamp(&home);
+    assert_ne!(broken, first);
+    assert_eq!(
+        prompt_markers(&home),
+        vec![format!("prompt.{broken}")],
+        "the old marker is gone, the new one is there"
+    );
+
+    assert_eq!(daemon.stop(), Some(0));
+    assert!(prompt_markers(&home).is_empty(), "no marker after a stop");
+}

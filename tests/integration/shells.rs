@@ -423,23 +423,35 @@ fn coexists_with_direnv_in_either_order() {
 
 /// Processes (fork, vfork, execve, non-thread clone) in an strace log written after `from` lines.
 fn processes_started(log: &std::path::Path, from: usize) -> Vec<String> {
+    strace_lines(log, from, |l| {
+        (l.contains("fork(") || l.contains("execve(") || l.contains("clone"))
+            && !l.contains("CLONE_THREAD")
+    })
+}
+
+/// Files opened (open, openat) in an strace log written after `from` lines.
+fn files_opened(log: &std::path::Path, from: usize) -> Vec<String> {
+    strace_lines(log, from, |l| l.contains("open("))
+        .into_iter()
+        .chain(strace_lines(log, from, |l| l.contains("openat(")))
+        .collect()
+}
+
+fn strace_lines(log: &std::path::Path, from: usize, wanted: impl Fn(&str) -> bool) -> Vec<String> {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
         .skip(from)
-        .filter(|l| {
-            (l.contains("fork(") || l.contains("execve(") || l.contains("clone"))
-                && !l.contains("CLONE_THREAD")
-                && !l.contains("resumed>")
-        })
+        .filter(|l| wanted(l) && !l.contains("resumed>"))
         .map(str::to_string)
         .collect()
 }
 
-/// 200 prompts in the steady state start no process: the hook reads a file with builtins.
-/// The same shell without the hook is the baseline (a shell may fork on its own).
+/// 200 prompts in the steady state start no process and open no file: the hook stats the
+/// marker of the state it read. The same shell without the hook is the baseline (a shell may
+/// fork or open files on its own).
 #[test]
-fn steady_state_starts_no_process_per_prompt() {
+fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
     if std::process::Command::new("strace")
         .arg("-V")
         .output()
@@ -460,7 +472,7 @@ fn steady_state_starts_no_process_per_prompt() {
                 "-f",
                 "-qq",
                 "-e",
-                "trace=fork,vfork,clone,clone3,execve",
+                "trace=fork,vfork,clone,clone3,execve,open,openat",
                 "-o",
             ];
             let log_arg = log.to_str().unwrap().to_string();
@@ -490,22 +502,29 @@ fn steady_state_starts_no_process_per_prompt() {
             session.expect_within("DONE-42", 30);
             session.expect(if with_hook { "[[P0::1]]" } else { "[[P0::]]" });
             let started = processes_started(&log, before);
-            counts.push(started.len());
+            let opened = files_opened(&log, before);
+            counts.push((started.len(), opened.len()));
             if with_hook {
                 assert_eq!(
                     started.len(),
-                    counts[0],
+                    counts[0].0,
                     "{shell:?}: the hook started processes over 200 prompts:\n{}",
                     started.join("\n")
+                );
+                assert_eq!(
+                    opened.len(),
+                    counts[0].1,
+                    "{shell:?}: the hook opened files over 200 prompts:\n{}",
+                    opened.join("\n")
                 );
             }
         }
         eprintln!(
-            "{shell:?}: processes over 200 prompts: without hook {}, with hook {}",
+            "{shell:?}: (processes, opened files) over 200 prompts: without hook {:?}, with hook {:?}",
             counts[0], counts[1]
         );
         assert_eq!(
-            counts[1], 0,
+            counts[1].0, 0,
             "{shell:?}: processes started in the steady state"
         );
     });
