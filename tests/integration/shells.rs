@@ -529,3 +529,88 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
         );
     });
 }
+
+/// The watchdog dies (SIGKILL: its marker stays behind): the next prompt says so, and says
+/// again when it runs again, so "not running" never looks like "all good".
+#[test]
+fn a_killed_watchdog_shows_at_the_next_prompt() {
+    each_shell(|shell| {
+        let (mut home, daemon) = home_with_daemon();
+        home.set_env("CREDWATCH_AUTOSTART", "0");
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        daemon.signal(nix::sys::signal::Signal::SIGKILL);
+        drop(daemon);
+        let seen = session.enter_until("[[P0::0]]");
+        assert!(
+            seen.contains("credwatch: the watchdog stopped"),
+            "{shell:?}: {seen}"
+        );
+        let _again = home.start_daemon(&[]);
+        session.enter_until("[[P0::1]]");
+    });
+}
+
+/// Variables a hook might carelessly use keep the user's values, and every variable the hook
+/// adds is its own (`_credwatch_*`, `CREDWATCH_*`; bash: also the PROMPT_COMMAND and PS0 it
+/// hooks into; zsh: the hook arrays and zsh/datetime's EPOCHSECONDS), through a change, a
+/// warning and a command.
+#[test]
+fn no_user_variable_is_clobbered_and_no_global_leaks() {
+    const NAMES: [&str; 14] = [
+        "line", "pid", "until", "stamp", "message", "cmd", "text", "file", "now", "i", "entry",
+        "fields", "first", "pair",
+    ];
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        let mut before: Vec<String> = NAMES
+            .iter()
+            .map(|n| match shell {
+                Shell::Fish => format!("set -g {n} user-{n}"),
+                _ => format!("{n}=user-{n}"),
+            })
+            .collect();
+        before.push(
+            match shell {
+                Shell::Bash => "_before=$(compgen -v | sort)",
+                Shell::Zsh => "_before=(${(k)parameters})",
+                Shell::Fish => "set -g _before (set -n)",
+            }
+            .to_string(),
+        );
+        let before: Vec<&str> = before.iter().map(String::as_str).collect();
+        let mut session = Session::start(&home, shell, &before);
+        session.enter_until("[[P0::1]]");
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        session.enter_until("[[P0:⚠ claude:1]]");
+        session.line("claude --version");
+        session.expect("stub claude ran");
+        let show_values = NAMES
+            .iter()
+            .map(|n| format!("{n}=${n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // The end marker is computed, so the echo of the typed line never matches it.
+        let end = match shell {
+            Shell::Fish => "END-(math 6 '*' 7)",
+            _ => "END-$((6*7))",
+        };
+        session.line(&format!("echo VALUES {show_values} {end}"));
+        let values = session.expect(" END-42");
+        for n in NAMES {
+            assert!(
+                values.contains(&format!(" {n}=user-{n}")),
+                "{shell:?}: {n} was clobbered: {values}"
+            );
+        }
+        session.line(match shell {
+            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((6*7))",
+            Shell::Zsh => "echo NEW ${${(k)parameters:|_before}:#(_credwatch_*|CREDWATCH_*|_before|precmd_functions|preexec_functions|EPOCHSECONDS)} END-$((6*7))",
+            Shell::Fish => "echo NEW (for v in (set -n); contains -- $v $_before; or string match -qr '^(_credwatch_|CREDWATCH_|_before$)' -- $v; or echo $v; end) END-(math 6 '*' 7)",
+        });
+        let new = session.expect(" END-42");
+        let new = new.rsplit("NEW").next().unwrap_or("").trim();
+        assert!(new.is_empty(), "{shell:?}: the hook leaked globals: {new}");
+    });
+}
