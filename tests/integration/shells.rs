@@ -614,3 +614,66 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
         assert!(new.is_empty(), "{shell:?}: the hook leaked globals: {new}");
     });
 }
+
+/// bash-preexec 0.7.0, which `scripts/test` fetches into target/tools/ (never committed).
+fn bash_preexec() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bash-preexec.sh");
+    path.exists().then_some(path)
+}
+
+/// With bash-preexec loaded before or after the hook: one warning before a mapped command (not
+/// two: the hook's own DEBUG trap gives way), the user's precmd and preexec functions still run,
+/// `$?` reaches the prompt, and the prompt follows the login.
+#[test]
+fn coexists_with_bash_preexec_in_either_order() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let Some(preexec) = bash_preexec() else {
+        eprintln!("skipped: target/tools/bash-preexec.sh is missing (scripts/test fetches it)");
+        return;
+    };
+    let load = format!("source {}", preexec.display());
+    let user = "_user_pre() { echo USER-PREEXEC; }; _user_cmd() { echo USER-PRECMD; }; preexec_functions+=(_user_pre); precmd_functions+=(_user_cmd)";
+    for preexec_first in [true, false] {
+        let (home, _daemon) = home_with_daemon();
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let mut session = if preexec_first {
+            Session::start(&home, Shell::Bash, &[&load, user])
+        } else {
+            let mut s = Session::start(&home, Shell::Bash, &[]);
+            s.enter_until("[[P0:⚠ claude:1]]");
+            s.line(&load);
+            s.line(user);
+            s
+        };
+        let order = if preexec_first {
+            "bash-preexec first"
+        } else {
+            "credwatch first"
+        };
+        session.line("echo SYNC-$((40+2))");
+        session.expect("SYNC-42");
+        let seen = session.enter_until("[[P0:⚠ claude:1]]");
+        assert!(seen.contains("USER-PRECMD"), "{order}: {seen}");
+        session.line("claude --version");
+        let before = session.expect("stub claude ran");
+        assert_eq!(
+            before.matches("credwatch: Claude Code: logged out").count(),
+            1,
+            "{order}: one warning: {before}"
+        );
+        assert!(before.contains("USER-PREEXEC"), "{order}: {before}");
+        session.expect("[[P0:⚠ claude:1]]");
+        session.line("false");
+        session.expect("[[P1:⚠ claude:1]]");
+        replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+        home.wait_for_state("claude", "ok");
+        session.line("true");
+        session.enter_until("[[P0::1]]");
+        session.line("claude --version");
+        let after = session.expect("stub claude ran");
+        assert!(!after.contains("credwatch:"), "{order}: {after}");
+    }
+}
