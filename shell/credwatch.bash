@@ -7,8 +7,8 @@
 # $EPOCHSECONDS with the state's deadline. It reads the daemon's state file (with `read`) only
 # when that changed. It shows broken logins in $CREDWATCH_PROMPT (for your PS1 or prompt
 # framework; it never rewrites PS1) and prints one line on stderr when that changes.
-# Before a command mapped to a broken credential it prints what is wrong and the fix.
-# CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
+# Before a command mapped to a broken credential it prints what is wrong and the fix, and with
+# CREDWATCH_CONFIRM=1 asks whether to run it. CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
 # checks made while no daemon runs; CREDWATCH_AUTOSTART=0/1 controls starting the daemon
 # (default: start it when no systemd user manager runs).
 
@@ -126,7 +126,9 @@ _credwatch_on_change() {
   return 0
 }
 
-# Prints the warning for a command line about to run, if it uses a broken credential.
+# Prints the warning for a command line about to run, if it uses a broken credential. With
+# CREDWATCH_CONFIRM=1 it then asks whether to run it; "no" cancels the line as Ctrl-C would
+# (status 130; the line stays in the history).
 _credwatch_preexec() {
   local line=${1-} i
   [[ ${CREDWATCH_DISABLE-} == 1 || ${#_credwatch_cmds[@]} == 0 ]] && return 0
@@ -134,10 +136,23 @@ _credwatch_preexec() {
   for i in "${!_credwatch_cmds[@]}"; do
     if [[ $line == "${_credwatch_cmds[i]}" || $line == "${_credwatch_cmds[i]} "* ]]; then
       printf '%s\n' "${_credwatch_texts[i]}" >&2
+      if [[ ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
+        kill -INT $$
+      fi
       return 0
     fi
   done
   return 0
+}
+
+# Asks on the terminal; true for y or Y. Without a terminal to ask, the command runs.
+_credwatch_confirm() {
+  local reply=''
+  [[ -t 0 ]] || return 0
+  printf 'credwatch: run it anyway? [y/N] ' >&2
+  read -r -n 1 reply || reply=''
+  [[ -z $reply ]] || printf '\n' >&2
+  [[ $reply == [yY] ]]
 }
 
 # Without bash-preexec: a DEBUG trap, installed only while there is a warning to give (so the

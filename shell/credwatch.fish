@@ -5,7 +5,8 @@
 # one `test` stats the marker of the state it last read and the daemon's /proc entry; the
 # daemon's state file is read (with `read`) only when that changed. Broken logins show in
 # $CREDWATCH_PROMPT (fish_prompt is never redefined), with one line on stderr when that changes,
-# and a warning before a command that uses a broken login. CREDWATCH_DISABLE=1 turns it off.
+# and a warning before a command that uses a broken login (with CREDWATCH_CONFIRM=1 set before
+# the hook is sourced, a question whether to run it). CREDWATCH_DISABLE=1 turns it off.
 
 status is-interactive; or return 0
 
@@ -127,6 +128,19 @@ function _credwatch_disable --on-variable CREDWATCH_DISABLE
 end
 _credwatch_disable
 
+# The warning for a command line, if it uses a broken credential.
+function _credwatch_warning_for --argument-names line
+    set line (string trim -l -- $line)
+    set -l i 0
+    for cmd in $_credwatch_cmds
+        set i (math $i + 1)
+        if test "$line" = "$cmd"; or string match -q -- "$cmd *" "$line"
+            printf '%s\n' $_credwatch_texts[$i]
+            return
+        end
+    end
+end
+
 function _credwatch_preexec --on-event fish_preexec
     test "$CREDWATCH_DISABLE" = 1; and return
     # The prompt cannot tell the time cheaply: every 20th command, while the state has a
@@ -135,13 +149,38 @@ function _credwatch_preexec --on-event fish_preexec
         set -a _credwatch_ticks 1
         set -q _credwatch_ticks[20]; and set -g _credwatch_watch $_credwatch_dir/prompt.
     end
-    set -l line (string trim -l -- $argv[1])
-    set -l i 0
-    for cmd in $_credwatch_cmds
-        set i (math $i + 1)
-        if test "$line" = "$cmd"; or string match -q -- "$cmd *" "$line"
-            printf '%s\n' $_credwatch_texts[$i] >&2
-            return
+    if set -q _credwatch_asked
+        # Asked already, before the line ran (CREDWATCH_CONFIRM=1).
+        set -e _credwatch_asked
+        return
+    end
+    set -l text (_credwatch_warning_for "$argv[1]")
+    test -n "$text"; and printf '%s\n' $text >&2
+end
+
+# CREDWATCH_CONFIRM=1 (when the hook is sourced): Enter on a line that uses a broken credential
+# shows the warning and asks whether to run it; "no" keeps the line for editing. fish cannot
+# cancel a command from fish_preexec, so this binds Enter (default and vi insert modes) unless
+# the user bound it already; the function ends in `execute`, as fish's own binding does.
+function _credwatch_execute
+    if test "$CREDWATCH_CONFIRM" = 1 -a "$CREDWATCH_DISABLE" != 1
+        set -l text (_credwatch_warning_for (string join ' ' -- (commandline)))
+        if test -n "$text"
+            printf '\n%s\n' $text >&2
+            read -n 1 -P 'credwatch: run it anyway? [y/N] ' -l reply
+            if not string match -qi y -- "$reply"
+                commandline -f repaint
+                return
+            end
+            set -g _credwatch_asked 1
+        end
+    end
+    commandline -f execute
+end
+if test "$CREDWATCH_CONFIRM" = 1
+    for mode in default insert
+        for key in \r \n
+            bind --user -M $mode $key >/dev/null 2>&1; or bind -M $mode $key _credwatch_execute
         end
     end
 end

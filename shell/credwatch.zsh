@@ -6,8 +6,9 @@
 # $EPOCHSECONDS (zsh/datetime) with the state's deadline; it reads the daemon's state file only
 # when that changed. Broken logins show in $CREDWATCH_PROMPT (for your prompt; PROMPT is never
 # rewritten), with one line on stderr when that changes, and a warning before a command that
-# uses a broken login. CREDWATCH_DISABLE=1 turns it off; CREDWATCH_INTERVAL and
-# CREDWATCH_AUTOSTART work as in the bash hook.
+# uses a broken login (with CREDWATCH_CONFIRM=1, a question whether to run it).
+# CREDWATCH_DISABLE=1 turns it off; CREDWATCH_INTERVAL and CREDWATCH_AUTOSTART work as in the
+# bash hook.
 
 typeset -g _credwatch_bin=@CREDWATCH_BIN@
 typeset -g _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
@@ -99,6 +100,8 @@ _credwatch_precmd() {
   return 0
 }
 
+# Prints the warning for a command line about to run, if it uses a broken credential. With
+# CREDWATCH_CONFIRM=1 it then asks whether to run it; "no" cancels the line as Ctrl-C would.
 _credwatch_preexec() {
   emulate -L zsh
   local line=${1-} i
@@ -107,10 +110,24 @@ _credwatch_preexec() {
   for (( i = 1; i <= ${#_credwatch_cmds}; i++ )); do
     if [[ $line == "${_credwatch_cmds[i]}" || $line == "${_credwatch_cmds[i]} "* ]]; then
       print -ru2 -- "${_credwatch_texts[i]}"
+      if [[ ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
+        kill -INT $$
+      fi
       return 0
     fi
   done
   return 0
+}
+
+# Asks on the terminal; true for y or Y. Without a terminal to ask, the command runs.
+_credwatch_confirm() {
+  emulate -L zsh
+  local reply=''
+  [[ -t 0 ]] || return 0
+  print -nu2 -- 'credwatch: run it anyway? [y/N] '
+  read -k 1 -r reply || reply=''
+  [[ $reply == $'\n' ]] || print -u2
+  [[ $reply == [yY] ]]
 }
 
 if [[ -o interactive ]]; then

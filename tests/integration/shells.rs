@@ -82,6 +82,12 @@ impl Session {
         self.pty.send_line(text).unwrap();
     }
 
+    /// Types `text` without Enter.
+    fn keys(&mut self, text: &str) {
+        self.pty.send(text).unwrap();
+        self.pty.flush().unwrap();
+    }
+
     /// Waits (10 s at most) for `needle` and returns everything printed before it.
     fn expect(&mut self, needle: &str) -> String {
         self.expect_within(needle, 10)
@@ -205,7 +211,8 @@ fn warning_before_a_command_that_uses_the_broken_login() {
         let before = session.expect("stub claude ran");
         assert!(
             before.contains("credwatch: Claude Code: logged out:")
-                && before.contains("— run: claude /login"),
+                && before.contains("— run: claude /login")
+                && !before.contains("run it anyway"),
             "{shell:?}: {before}"
         );
         session.expect("[[P0:⚠ claude:1]]");
@@ -676,4 +683,48 @@ fn coexists_with_bash_preexec_in_either_order() {
         let after = session.expect("stub claude ran");
         assert!(!after.contains("credwatch:"), "{order}: {after}");
     }
+}
+
+/// CREDWATCH_CONFIRM=1: before a command that uses a broken login the hook asks; "n" runs
+/// nothing of the line, "y" runs it. (Without it, nothing is asked: the warning test.)
+#[test]
+fn confirmation_when_opted_in_cancels_or_runs_the_command() {
+    each_shell(|shell| {
+        let (mut home, _daemon) = home_with_daemon();
+        home.set_env("CREDWATCH_CONFIRM", "1");
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0:⚠ claude:1]]");
+        let (second, mark) = match shell {
+            Shell::Fish => ("echo SECOND-(math 1 + 1)", "echo MARK-(math 2 + 2)"),
+            _ => ("echo SECOND-$((1+1))", "echo MARK-$((2+2))"),
+        };
+        session.line(&format!("claude --version; {second}"));
+        let asked = session.expect("run it anyway? [y/N]");
+        assert!(
+            asked.contains("credwatch: Claude Code: logged out:"),
+            "{shell:?}: {asked}"
+        );
+        session.keys("n");
+        if matches!(shell, Shell::Fish) {
+            // fish keeps the declined line for editing: clear it.
+            session.pty.send_control('u').unwrap();
+        }
+        session.line(mark);
+        let declined = session.expect("MARK-4");
+        assert!(
+            !declined.contains("stub claude ran") && !declined.contains("SECOND-2"),
+            "{shell:?}: the declined line ran: {declined}"
+        );
+        session.expect("[[P0:⚠ claude:1]]");
+        session.line("claude --version");
+        session.expect("run it anyway? [y/N]");
+        session.keys("y");
+        let ran = session.expect("stub claude ran");
+        assert!(
+            !ran.contains("credwatch: Claude Code"),
+            "{shell:?}: warned twice: {ran}"
+        );
+    });
 }
