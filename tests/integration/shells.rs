@@ -125,6 +125,46 @@ impl Session {
     }
 }
 
+/// The lines a user would read in `text`: terminal control sequences, carriage returns and the
+/// end-of-line marks zsh and fish print for output without a final newline (`#`, `%`, `⏎`)
+/// removed, blank lines dropped.
+fn visible_lines(text: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() || c == '~' {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    for c in chars.by_ref() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                    }
+                }
+                Some('(') => {
+                    chars.next();
+                }
+                _ => {}
+            },
+            '\r' | '\u{7}' | '\u{8}' => {}
+            c => plain.push(c),
+        }
+    }
+    plain
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || matches!(c, '#' | '%' | '⏎')))
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// rexpect reads the pty byte by byte as Latin-1: a UTF-8 needle must be spelled that way...
 fn latin1(text: &str) -> String {
     text.bytes().map(char::from).collect()
@@ -725,6 +765,63 @@ fn confirmation_when_opted_in_cancels_or_runs_the_command() {
         assert!(
             !ran.contains("credwatch: Claude Code"),
             "{shell:?}: warned twice: {ran}"
+        );
+    });
+}
+
+/// Sourced twice (a re-read rc file), each hook is installed once: one change line, one
+/// pre-command warning, and between prompts nothing else is printed.
+#[test]
+fn sourced_twice_warns_once_and_prints_nothing_else() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        let mut session = Session::start(&home, shell, &[]);
+        let hook = home.home.join(format!("hook.{}", shell.name()));
+        session.line(&shell.source(&hook));
+        session.line(
+            "echo SYNC-$((40+2))"
+                .replace(
+                    "$((40+2))",
+                    match shell {
+                        Shell::Fish => "(math 40 + 2)",
+                        _ => "$((40+2))",
+                    },
+                )
+                .as_str(),
+        );
+        session.expect("SYNC-42");
+        session.enter_until("[[P0::1]]");
+        let quiet = visible_lines(&session.enter_until("[[P0::1]]"));
+        assert!(
+            quiet.is_empty(),
+            "{shell:?}: printed in the steady state: {quiet:?}"
+        );
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let change = session.enter_until("[[P0:⚠ claude:1]]");
+        assert_eq!(
+            change
+                .matches("credwatch: ⚠ claude — run: credwatch status")
+                .count(),
+            1,
+            "{shell:?}: {change:?}"
+        );
+        let other: Vec<String> = visible_lines(&change)
+            .into_iter()
+            .filter(|l| {
+                !l.is_empty() && !l.starts_with("[[P0::1]]") && !l.contains("credwatch: ⚠ claude")
+            })
+            .collect();
+        assert!(
+            other.is_empty(),
+            "{shell:?}: printed besides the warning: {other:?}"
+        );
+        session.line("claude --version");
+        let before = session.expect("stub claude ran");
+        assert_eq!(
+            before.matches("credwatch: Claude Code: logged out").count(),
+            1,
+            "{shell:?}: {before}"
         );
     });
 }
