@@ -443,12 +443,12 @@ fn coexists_with_direnv_in_either_order() {
         return;
     }
     each_shell(|shell| {
-        if matches!(shell, Shell::Fish) {
-            return; // direnv's fish hook needs a config dir; bash and zsh cover the chaining rules
-        }
         for direnv_first in [true, false] {
             let (home, _daemon) = home_with_daemon();
-            let direnv = format!("eval \"$(direnv hook {})\"", shell.name());
+            let direnv = match shell {
+                Shell::Fish => "direnv hook fish | source".to_string(),
+                _ => format!("eval \"$(direnv hook {})\"", shell.name()),
+            };
             let mut session = if direnv_first {
                 Session::start(&home, shell, &[&direnv])
             } else {
