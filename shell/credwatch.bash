@@ -3,12 +3,13 @@
 # Use: eval "$(credwatch init bash)" in ~/.bashrc.
 #
 # Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
-# it stats the marker of the state it last read and the daemon's /proc entry, and compares
-# $EPOCHSECONDS with the state's deadline. It reads the daemon's state file (with `read`) only
-# when that changed. It shows broken logins in $CREDWATCH_PROMPT (for your PS1 or prompt
-# framework; it never rewrites PS1) and prints one line on stderr when that changes.
-# Before a command mapped to a broken credential it prints what is wrong and the fix, and with
-# CREDWATCH_CONFIRM=1 asks whether to run it. CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
+# it stats the marker of the state it last read and the daemon's /proc entry. It reads the
+# daemon's state file (with `read`) only when that changed, and compares $EPOCHSECONDS with the
+# state's deadline once per command line run (from PS0). It shows broken logins in
+# $CREDWATCH_PROMPT (for your PS1 or prompt framework; it never rewrites PS1) and prints one
+# line on stderr when that changes. Before a command mapped to a broken credential it prints
+# what is wrong and the fix, and with CREDWATCH_CONFIRM=1 asks whether to run it.
+# CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
 # checks made while no daemon runs; CREDWATCH_AUTOSTART=0/1 controls starting the daemon
 # (default: start it when no systemd user manager runs).
 
@@ -99,14 +100,19 @@ _credwatch_check_detached() {
   ("$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null &)
 }
 
-_credwatch_status=0
+# Every prompt: one test (two stats). The rest runs when the state changed. Its status is not
+# handed on: in an array PROMPT_COMMAND (bash >= 5.1) bash gives each element the command's own
+# $?, and bash-preexec does the same for each precmd function.
 _credwatch_precmd() {
-  # The command's status, handed on to later PROMPT_COMMAND entries. (A global, not a local:
-  # `local` costs 2 µs per prompt.)
-  _credwatch_status=$?
-  # Every prompt: one test (two stats, one comparison). The rest runs when the state changed.
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid && ${EPOCHSECONDS:-0} -lt _credwatch_until ]] || _credwatch_on_change
+    -d /proc/$_credwatch_pid ]] || _credwatch_on_change
+}
+
+# bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
+_credwatch_status=0
+_credwatch_precmd_keep_status() {
+  _credwatch_status=$?
+  _credwatch_precmd
   # Returning non-zero would end a `set -e` shell.
   [[ $- == *e* ]] || return "$_credwatch_status"
 }
@@ -126,6 +132,7 @@ _credwatch_on_change() {
   elif ((${#_credwatch_cmds[@]})) || [[ -n $_credwatch_trap_installed ]]; then
     _credwatch_arm_debug_trap
   fi
+  _credwatch_armed=
   return 0
 }
 
@@ -159,7 +166,8 @@ _credwatch_confirm() {
 }
 
 # Without bash-preexec: a DEBUG trap, installed only while there is a warning to give (so the
-# steady state costs nothing), chained after the user's own trap, armed by PS0 for the first
+# steady state costs nothing), chained after the user's own trap, armed by PS0 (see
+# _credwatch_ps0) for the first
 # command of each line.
 _credwatch_user_debug_trap=
 _credwatch_trap_installed=
@@ -173,9 +181,6 @@ _credwatch_arm_debug_trap() {
       _credwatch_user_debug_trap=${_credwatch_user_debug_trap%"' DEBUG"}
       trap '_credwatch_debug; '"$_credwatch_user_debug_trap" DEBUG
       _credwatch_trap_installed=1
-      # shellcheck disable=SC2016 # expanded by bash when it shows PS0, with no subshell
-      # (The parameter must be set: bash skips the offset of an unset one.)
-      [[ ${PS0-} == *_credwatch_armed* ]] || PS0=${PS0-}'${_credwatch_bin:$((_credwatch_armed=1)):0}'
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
     if [[ -n $_credwatch_user_debug_trap ]]; then
@@ -193,26 +198,40 @@ _credwatch_debug() {
   _credwatch_preexec "$BASH_COMMAND"
 }
 
+# What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
+# not for an empty line: it arms the DEBUG trap for the line's first command, and once the
+# state's deadline has passed it makes the next prompt read the state again (pid 0 never
+# runs). So the clock is read per command, not per prompt.
+# shellcheck disable=SC2016 # expanded by bash when it shows PS0
+_credwatch_ps0='${_credwatch_bin:$((_credwatch_armed = 1, ${EPOCHSECONDS:-0} >= _credwatch_until ? (_credwatch_pid = 0) : 0)):0}'
+
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array).
 _credwatch_install() {
   # Tells `credwatch doctor` that this shell runs the hook.
   export CREDWATCH_HOOK="bash $$"
+  [[ ${PS0-} == *"$_credwatch_ps0"* ]] || PS0=${PS0-}$_credwatch_ps0
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${precmd_functions[*]-} " == *" _credwatch_precmd "* ]] || precmd_functions+=(_credwatch_precmd)
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
     return 0
   fi
-  # First in line, so it sees the command's real $? and hands it on unchanged.
   local entry
   for entry in "${PROMPT_COMMAND[@]-}"; do
     [[ $entry == *_credwatch_precmd* ]] && return 0
   done
-  if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
-    PROMPT_COMMAND=(_credwatch_precmd "${PROMPT_COMMAND[@]}")
+  if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
+    # An element of its own, last. A string PROMPT_COMMAND (or none) becomes element 0, so
+    # what other tools add to "$PROMPT_COMMAND" later lands there, not in the hook's element.
+    if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
+      PROMPT_COMMAND+=(_credwatch_precmd)
+    else
+      PROMPT_COMMAND=("${PROMPT_COMMAND-}" _credwatch_precmd)
+    fi
   elif [[ -n ${PROMPT_COMMAND-} ]]; then
-    PROMPT_COMMAND=$'_credwatch_precmd\n'$PROMPT_COMMAND
+    # First in line, handing the command's $? on unchanged.
+    PROMPT_COMMAND=$'_credwatch_precmd_keep_status\n'$PROMPT_COMMAND
   else
-    PROMPT_COMMAND=_credwatch_precmd
+    PROMPT_COMMAND=_credwatch_precmd_keep_status
   fi
 }
 

@@ -154,6 +154,9 @@ function _credwatch_preexec --on-event fish_preexec
         set -e _credwatch_asked
         return
     end
+    # A change while the prompt waited (it may have been drawn hours ago): the warning below is
+    # about the state now.
+    path is -vq $_credwatch_watch; and _credwatch_refresh
     set -l text (_credwatch_warning_for "$argv[1]")
     test -n "$text"; and printf '%s\n' $text >&2
 end
@@ -164,6 +167,7 @@ end
 # the user bound it already; the function ends in `execute`, as fish's own binding does.
 function _credwatch_execute
     if test "$CREDWATCH_CONFIRM" = 1 -a "$CREDWATCH_DISABLE" != 1
+        path is -vq $_credwatch_watch; and _credwatch_refresh
         set -l text (_credwatch_warning_for (string join ' ' -- (commandline)))
         if test -n "$text"
             printf '\n%s\n' $text >&2

@@ -2,9 +2,9 @@
 # Use: eval "$(credwatch init zsh)" in ~/.zshrc.
 #
 # Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
-# it stats the marker of the state it last read and the daemon's /proc entry, and compares
-# $EPOCHSECONDS (zsh/datetime) with the state's deadline; it reads the daemon's state file only
-# when that changed. Broken logins show in $CREDWATCH_PROMPT (for your prompt; PROMPT is never
+# it stats the marker of the state it last read and the daemon's /proc entry; it reads the
+# daemon's state file only when that changed. Before each command it compares $EPOCHSECONDS
+# (zsh/datetime) with the state's deadline and checks the marker again. Broken logins show in $CREDWATCH_PROMPT (for your prompt; PROMPT is never
 # rewritten), with one line on stderr when that changes, and a warning before a command that
 # uses a broken login (with CREDWATCH_CONFIRM=1, a question whether to run it).
 # CREDWATCH_DISABLE=1 turns it off; CREDWATCH_INTERVAL and CREDWATCH_AUTOSTART work as in the
@@ -92,11 +92,11 @@ _credwatch_check_detached() {
   ( "$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null & )
 }
 
-# Every prompt: one test (two stats, one comparison), written to be safe under any user
-# options (no `emulate`, which costs more than the test). The rest runs when the state changed.
+# Every prompt: one test (two stats), written to be safe under any user options (no `emulate`,
+# which costs more than the test). The rest runs when the state changed.
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid && ${EPOCHSECONDS:-0} -lt _credwatch_until ]] || _credwatch_refresh
+    -d /proc/$_credwatch_pid ]] || _credwatch_refresh
   return 0
 }
 
@@ -106,6 +106,12 @@ _credwatch_preexec() {
   emulate -L zsh
   local line=${1-} i
   [[ ${CREDWATCH_DISABLE-} == 1 ]] && return 0
+  # Per command, not per prompt: the clock, and a change while the prompt waited (it may have
+  # been drawn hours ago), so the warning below is about the state now.
+  if (( ${EPOCHSECONDS:-0} >= _credwatch_until )) ||
+    [[ ! -e $_credwatch_dir/prompt.$_credwatch_stamp || ! -d /proc/$_credwatch_pid ]]; then
+    _credwatch_refresh
+  fi
   line=${line##[[:space:]]#}
   for (( i = 1; i <= ${#_credwatch_cmds}; i++ )); do
     if [[ $line == "${_credwatch_cmds[i]}" || $line == "${_credwatch_cmds[i]} "* ]]; then

@@ -825,3 +825,67 @@ fn sourced_twice_warns_once_and_prints_nothing_else() {
         );
     });
 }
+
+/// A daemon that stalls (SIGSTOP here; a suspended laptop's timers do the same) is not trusted
+/// past its state's deadline: the hook checks directly and shows the expired login, with
+/// CREDWATCH_DAEMON=0. bash and zsh compare the time before each command; fish, which cannot
+/// tell the time without a command substitution, every 20th command.
+#[test]
+fn a_stalled_daemon_is_not_trusted_past_its_deadline() {
+    each_shell(|shell| {
+        let mut home = TestHome::new();
+        home.set_env("CREDWATCH_AUTOSTART", "0");
+        home.set_env("CREDWATCH_INTERVAL", "1");
+        home.write_config(
+            "presets = \"none\"\n[[credential]]\nname = \"short\"\nfile = \"~/short.json\"\nformat = \"json\"\nsecret = \"/t\"\nexpires = \"/e\"\nwarn_before = \"1h\"\n",
+        );
+        let deadline = crate::harness::now_secs() + 4;
+        home.write("short.json", format!(r#"{{"t": "x", "e": {deadline}}}"#));
+        let daemon = home.start_daemon(&[]);
+        home.wait_for_state("short", "expiring");
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        daemon.signal(nix::sys::signal::Signal::SIGSTOP);
+        while crate::harness::now_secs() <= deadline {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        // The clock is read per command (fish: every 20th), not per prompt.
+        let commands = if matches!(shell, Shell::Fish) { 20 } else { 1 };
+        for _ in 0..commands {
+            session.line("true");
+        }
+        session.enter_until("[[P0:⚠ short:0]]");
+        daemon.signal(nix::sys::signal::Signal::SIGCONT);
+    });
+}
+
+/// Hooks installed after credwatch see the command's own status, however they are added.
+#[test]
+fn later_hooks_see_the_commands_status() {
+    each_shell(|shell| {
+        let adds: &[&str] = match shell {
+            Shell::Bash => &[
+                "PROMPT_COMMAND+=('echo LATER-A-$?')",
+                "PROMPT_COMMAND=\"${PROMPT_COMMAND:+$PROMPT_COMMAND;}echo LATER-B-\\$?\"",
+                "PROMPT_COMMAND=\"echo LATER-C-\\$?;$PROMPT_COMMAND\"",
+            ],
+            Shell::Zsh => &["_later() { echo LATER-A-$? }; precmd_functions+=(_later)"],
+            Shell::Fish => &["function _later --on-event fish_prompt; echo LATER-A-$status; end"],
+        };
+        for (i, add) in adds.iter().enumerate() {
+            let tag = ["A", "B", "C"][i];
+            let (home, _daemon) = home_with_daemon();
+            let mut session = Session::start(&home, shell, &[]);
+            session.enter_until("[[P0::1]]");
+            session.line(add);
+            session.line("true");
+            session.enter_until(&format!("LATER-{tag}-0"));
+            session.line("false");
+            let seen = session.expect("[[P1::1]]");
+            assert!(
+                seen.contains(&format!("LATER-{tag}-1")),
+                "{shell:?}: {add}: the later hook did not see status 1: {seen}"
+            );
+        }
+    });
+}
