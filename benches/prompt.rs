@@ -45,27 +45,36 @@ fn per_call(home: &TestHome, shell: &str, setup: &str, call: &str, n: u32) -> f6
     run(home, shell, &script)
 }
 
-/// Seconds for an interactive shell to read `lines` empty lines from a pipe (a prompt each).
-fn interactive_run(home: &TestHome, shell: &str, rc: &std::path::Path, lines: usize) -> f64 {
+/// An interactive shell reading `lines` empty lines from a pipe (a prompt each), optionally
+/// under another program (`wrapper`, e.g. valgrind); returns the elapsed seconds and stderr.
+fn interactive_run_with(
+    home: &TestHome,
+    wrapper: &[&str],
+    shell: &str,
+    rc: &std::path::Path,
+    lines: usize,
+) -> (f64, String) {
     use std::io::Write;
-    let args: Vec<String> = match shell {
-        "bash" => vec![
+    let mut args: Vec<String> = wrapper.iter().map(|a| a.to_string()).collect();
+    args.push(shell.into());
+    match shell {
+        "bash" => args.extend([
             "--noprofile".into(),
             "--rcfile".into(),
             rc.display().to_string(),
             "-i".into(),
-        ],
-        _ => vec!["-f".into(), "-i".into()],
-    };
+        ]),
+        _ => args.extend(["-f".into(), "-i".into()]),
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut command = home.program(shell, &args);
+    let mut command = home.program(args[0], &args[1..]);
     if shell == "zsh" {
         command.env("ZDOTDIR", rc.parent().unwrap());
     }
     let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut input = String::new();
@@ -75,30 +84,60 @@ fn interactive_run(home: &TestHome, shell: &str, rc: &std::path::Path, lines: us
     input.push_str(&"\n".repeat(lines));
     input.push_str("exit\n");
     let started = std::time::Instant::now();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait().unwrap();
-    started.elapsed().as_secs_f64()
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    writer.join().unwrap();
+    (
+        elapsed,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn interactive_run(home: &TestHome, shell: &str, rc: &std::path::Path, lines: usize) -> f64 {
+    interactive_run_with(home, &[], shell, rc, lines).0
+}
+
+/// Instructions the shell runs (user space, counted by callgrind: the same for the same
+/// binary and input whatever else the machine does) for `lines` prompts.
+fn instructions(home: &TestHome, shell: &str, rc: &std::path::Path, lines: usize) -> Option<f64> {
+    let wrapper = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+    ];
+    let (_, stderr) = interactive_run_with(home, &wrapper, shell, rc, lines);
+    let count = stderr.split("Collected : ").nth(1)?;
+    count.split_whitespace().next()?.parse().ok()
+}
+
+/// The empty-hook rc (installed the way the credwatch hook installs itself) and the rc with
+/// the credwatch hook.
+fn rc_files(
+    home: &TestHome,
+    shell: &str,
+    hook: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = home.home.join(format!("rc-{shell}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = dir.join("plain.rc");
+    let hooked = dir.join("hooked.rc");
+    let empty_hook = match shell {
+        "bash" => "_empty() { :; }\nPROMPT_COMMAND=('' _empty)\n",
+        _ => "_empty() { : }\nprecmd_functions+=(_empty)\n",
+    };
+    std::fs::write(&plain, format!("PS1='$ '\n{empty_hook}")).unwrap();
+    std::fs::write(&hooked, format!("PS1='$ '\nsource {}\n", hook.display())).unwrap();
+    (plain, hooked)
 }
 
 /// µs per prompt added by the hook in whole interactive shells (shell-hooks.md's method): the
 /// median of 5 runs of 5,000 prompts with the hook, minus the same with an empty hook.
 fn interactive_delta(home: &TestHome, shell: &str, hook: &std::path::Path) -> (f64, f64) {
-    let dir = home.home.join(format!("rc-{shell}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let plain = dir.join("plain.rc");
-    let hooked = dir.join("hooked.rc");
-    // The baseline is an empty hook, installed the way the credwatch hook installs itself.
-    let empty_hook = match shell {
-        "bash" => "_empty() { :; }\nPROMPT_COMMAND=_empty\n",
-        _ => "_empty() { : }\nprecmd_functions+=(_empty)\n",
-    };
-    std::fs::write(&plain, format!("PS1='$ '\n{empty_hook}")).unwrap();
-    std::fs::write(&hooked, format!("PS1='$ '\nsource {}\n", hook.display())).unwrap();
+    let (plain, hooked) = rc_files(home, shell, hook);
     let lines = 5000;
     let median = |rc: &std::path::Path| {
         median(
@@ -224,5 +263,39 @@ fn main() {
         let hook = home.home.join(format!("hook.{shell}"));
         let (base, added) = interactive_delta(&home, shell, &hook);
         println!("| {shell} | {base:.1} | {added:.1} | {goal} |");
+    }
+
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("\n(valgrind is not installed: no instruction counts)");
+        return;
+    }
+    println!(
+        "\nThe same interactive shells under callgrind, 2,000 prompts: instructions the shell"
+    );
+    println!(
+        "runs per prompt (user space only: the hook's two stat calls run in the kernel and are"
+    );
+    println!("not counted). Repeatable whatever else the machine does:\n");
+    println!("| shell | instructions per prompt, empty hook | added by the credwatch hook |");
+    println!("|---|---:|---:|");
+    for shell in ["bash", "zsh"] {
+        let hook = home.home.join(format!("hook.{shell}"));
+        let (plain, hooked) = rc_files(&home, shell, &hook);
+        let lines = 2000;
+        match (
+            instructions(&home, shell, &plain, lines),
+            instructions(&home, shell, &hooked, lines),
+        ) {
+            (Some(base), Some(with)) => println!(
+                "| {shell} | {:.0} | {:.0} |",
+                base / lines as f64,
+                (with - base) / lines as f64
+            ),
+            _ => println!("| {shell} | (callgrind gave no count) | |"),
+        }
     }
 }
