@@ -30,7 +30,7 @@ _credwatch_until=0
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
 # into the arrays. Digits only are accepted (checked without a regex, which would clobber the
-# user's BASH_REMATCH).
+# user's BASH_REMATCH). 2>&- closes stderr for the read: a missing file fails silently.
 _credwatch_read() {
   local cmd text
   pid='' until='' stamp='' message=''
@@ -56,7 +56,6 @@ _credwatch_read() {
 _credwatch_refresh() {
   local now=${EPOCHSECONDS-} pid until stamp message
   [[ -n $now ]] || printf -v now '%(%s)T' -1
-  # (2>&- closes stderr for the read: a missing file fails silently.)
   _credwatch_read "$_credwatch_dir/prompt"
   if ((pid != 0)) && [[ -d /proc/$pid ]] && ((until == 0 || now < until)); then
     # shellcheck disable=SC2034 # read by the user's prompt
