@@ -12,6 +12,7 @@
 
 mod keyring;
 mod probes;
+mod wallclock;
 mod watch;
 
 use crate::checks::{self, Candidate, Checked, Context};
@@ -36,7 +37,8 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 pub const EXIT_CANNOT_RUN: i32 = 1;
 /// After a credential is written, check again this much later that it stayed.
 pub const DEFAULT_GRACE_MS: i64 = 2_000;
-/// The longest single sleep: a wall-clock deadline is re-aimed at least this often (suspend).
+/// The longest single sleep. Deadlines wait on a wall-clock timer that counts suspended time and
+/// wakes on clock changes (`wallclock`); this only bounds what a missed wake-up could cost.
 const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
 
 pub struct Options {
@@ -241,15 +243,14 @@ impl Daemon {
             credentials = self.active_count(),
             "daemon started"
         );
+        let clock = wallclock::WallClock::new();
         loop {
-            let sleep_ms = self
+            let wake_at = self
                 .next_wake()
-                .map(|at| (at.millis() - Timestamp::now().millis()).clamp(0, MAX_SLEEP_MS));
+                .map(|at| at.min(Timestamp::now().saturating_add_millis(MAX_SLEEP_MS)));
             let sleep = async {
-                match sleep_ms {
-                    Some(ms) => {
-                        tokio::time::sleep(std::time::Duration::from_millis(ms as u64)).await
-                    }
+                match wake_at {
+                    Some(at) => clock.sleep_until(at).await,
                     None => std::future::pending().await,
                 }
             };
