@@ -889,3 +889,40 @@ fn later_hooks_see_the_commands_status() {
         }
     });
 }
+
+/// The confirmation also works when bash-preexec runs the hook's preexec function.
+#[test]
+fn confirmation_under_bash_preexec_cancels_the_line() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let Some(preexec) = bash_preexec() else {
+        eprintln!("skipped: target/tools/bash-preexec.sh is missing (scripts/test fetches it)");
+        return;
+    };
+    let (mut home, _daemon) = home_with_daemon();
+    home.set_env("CREDWATCH_CONFIRM", "1");
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let load = format!("source {}", preexec.display());
+    let mut session = Session::start(&home, Shell::Bash, &[&load]);
+    session.enter_until("[[P0:⚠ claude:1]]");
+    session.line("claude --version; echo SECOND-$((1+1))");
+    let asked = session.expect("run it anyway? [y/N]");
+    assert_eq!(
+        asked.matches("credwatch: Claude Code: logged out").count(),
+        1,
+        "{asked}"
+    );
+    session.keys("n");
+    session.line("echo MARK-$((2+2))");
+    let declined = session.expect("MARK-4");
+    assert!(
+        !declined.contains("stub claude ran") && !declined.contains("SECOND-2"),
+        "the declined line ran: {declined}"
+    );
+    session.line("claude --version");
+    session.expect("run it anyway? [y/N]");
+    session.keys("y");
+    session.expect("stub claude ran");
+}
