@@ -11,35 +11,12 @@ mod harness;
 #[allow(dead_code)]
 mod support;
 
-use harness::{claude_login, replace_atomically, TestHome, Times};
+use harness::{claude_login, context_switches, replace_atomically, TestHome, Times};
 use notify::Watcher;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::{memory_kib, ms, percentile, PublishWatch};
-
-fn context_switches(pid: u32) -> u64 {
-    let mut total = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .flatten()
-    {
-        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        for line in status.lines() {
-            if line.starts_with("voluntary_ctxt_switches")
-                || line.starts_with("nonvoluntary_ctxt_switches")
-            {
-                total += line
-                    .split_whitespace()
-                    .last()
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap();
-            }
-        }
-    }
-    total
-}
 
 fn bench_home() -> TestHome {
     let mut home = TestHome::new();

@@ -17,7 +17,7 @@ mod bus;
 #[allow(dead_code)]
 mod support;
 
-use harness::{claude_login, TestHome};
+use harness::{claude_login, context_switches_by_thread, TestHome};
 use std::time::{Duration, Instant};
 use support::{memory_kib, ms, percentile, PublishWatch};
 
@@ -36,27 +36,6 @@ fn cpu_ms(pid: u32) -> f64 {
     // After the command name: utime and stime are fields 14 and 15 of proc(5).
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     ticks as f64 * 10.0
-}
-
-/// Context switches per live thread.
-fn switches(pid: u32) -> std::collections::BTreeMap<String, u64> {
-    let mut out = std::collections::BTreeMap::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .flatten()
-    {
-        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        let total: u64 = status
-            .lines()
-            .filter(|l| {
-                l.starts_with("voluntary_ctxt_switches")
-                    || l.starts_with("nonvoluntary_ctxt_switches")
-            })
-            .map(|l| l.split_whitespace().last().unwrap().parse::<u64>().unwrap())
-            .sum();
-        out.insert(task.file_name().to_string_lossy().into_owned(), total);
-    }
-    out
 }
 
 /// Context switches between two samples: growth of threads seen twice, plus all of new threads
@@ -148,11 +127,15 @@ fn main() {
     std::thread::sleep(Duration::from_secs(2));
     let pid = daemon.child.id();
     let file_pid = file_daemon.child.id();
-    let (cpu0, sw0, threads0) = (cpu_ms(pid), switches(pid), switches(pid).len());
-    let (fcpu0, fsw0) = (cpu_ms(file_pid), switches(file_pid));
+    let (cpu0, sw0, threads0) = (
+        cpu_ms(pid),
+        context_switches_by_thread(pid),
+        context_switches_by_thread(pid).len(),
+    );
+    let (fcpu0, fsw0) = (cpu_ms(file_pid), context_switches_by_thread(file_pid));
     std::thread::sleep(Duration::from_secs(60));
-    let (cpu1, sw1) = (cpu_ms(pid), switches(pid));
-    let (fcpu1, fsw1) = (cpu_ms(file_pid), switches(file_pid));
+    let (cpu1, sw1) = (cpu_ms(pid), context_switches_by_thread(pid));
+    let (fcpu1, fsw1) = (cpu_ms(file_pid), context_switches_by_thread(file_pid));
     println!("| idle 60 s | CPU ms | wake-ups (context switches) | threads | RSS KiB (anonymous + file-backed) |");
     println!("|---|---:|---:|---:|---:|");
     println!(

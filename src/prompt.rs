@@ -15,6 +15,7 @@
 //! Guarantees: no field holds a tab or newline (they are replaced); a stamp is digits and dots;
 //! the marker appears before the content that names it and goes after its successor is in place.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::report::CredentialReport;
@@ -193,8 +194,6 @@ impl Publisher {
         }
     }
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 fn is_stamp(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')

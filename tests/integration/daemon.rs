@@ -513,23 +513,6 @@ fn sigint_exits_cleanly_too() {
     assert!(!home.credwatch_runtime().join("status.json").exists());
 }
 
-/// Context switches of a process so far, summed over its threads.
-fn context_switches(pid: u32) -> u64 {
-    let mut total = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .flatten()
-    {
-        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        total += status
-            .lines()
-            .filter(|l| l.contains("ctxt_switches"))
-            .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
-            .sum::<u64>();
-    }
-    total
-}
-
 /// After a change, the daemon goes back to sleep: a due time left behind (a probe that no
 /// definition configures) once kept its timer firing in a loop. A sleeping daemon switches a
 /// handful of times in a second; that loop switched thousands of times.
@@ -542,9 +525,9 @@ fn after_a_change_the_daemon_sleeps_again() {
     home.wait_for_state("claude", "logged-out");
     std::thread::sleep(Duration::from_millis(300));
     let pid = daemon.child.id();
-    let before = context_switches(pid);
+    let before = crate::harness::context_switches(pid);
     std::thread::sleep(Duration::from_secs(1));
-    let switches = context_switches(pid) - before;
+    let switches = crate::harness::context_switches(pid) - before;
     assert!(
         switches < 50,
         "{switches} context switches in 1 s of idling"

@@ -479,6 +479,32 @@ impl Drop for Daemon {
     }
 }
 
+/// Context switches (voluntary and not) of each live thread of a process, by thread id.
+pub fn context_switches_by_thread(pid: u32) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let total = status
+            .lines()
+            .filter(|l| {
+                l.starts_with("voluntary_ctxt_switches")
+                    || l.starts_with("nonvoluntary_ctxt_switches")
+            })
+            .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+            .sum();
+        out.insert(task.file_name().to_string_lossy().into_owned(), total);
+    }
+    out
+}
+
+/// Context switches of a process so far, summed over its live threads.
+pub fn context_switches(pid: u32) -> u64 {
+    context_switches_by_thread(pid).values().sum()
+}
+
 pub fn wait_for_exit(child: &mut std::process::Child) -> Option<i32> {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {

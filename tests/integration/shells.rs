@@ -51,6 +51,14 @@ impl Shell {
         }
     }
 
+    /// `a + b` computed by the shell: output that the echo of the typed line never matches.
+    fn sum(self, a: u32, b: u32) -> String {
+        match self {
+            Shell::Fish => format!("(math {a} + {b})"),
+            _ => format!("$(({a}+{b}))"),
+        }
+    }
+
     fn source(self, file: &std::path::Path) -> String {
         format!("source {}", file.display())
     }
@@ -542,10 +550,7 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
             for _ in 0..200 {
                 session.line("");
             }
-            session.line(match shell {
-                Shell::Fish => "echo DONE-(math 40 + 2)",
-                _ => "echo DONE-$((40+2))",
-            });
+            session.line(&format!("echo DONE-{}", shell.sum(40, 2)));
             session.expect_within("DONE-42", 30);
             session.expect(if with_hook { "[[P0::1]]" } else { "[[P0::]]" });
             let started = processes_started(&log, before);
@@ -638,11 +643,7 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
             .map(|n| format!("{n}=${n}"))
             .collect::<Vec<_>>()
             .join(" ");
-        // The end marker is computed, so the echo of the typed line never matches it.
-        let end = match shell {
-            Shell::Fish => "END-(math 6 '*' 7)",
-            _ => "END-$((6*7))",
-        };
+        let end = format!("END-{}", shell.sum(40, 2));
         session.line(&format!("echo VALUES {show_values} {end}"));
         let values = session.expect(" END-42");
         for n in NAMES {
@@ -652,9 +653,9 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
             );
         }
         session.line(match shell {
-            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((6*7))",
-            Shell::Zsh => "echo NEW ${${(k)parameters:|_before}:#(_credwatch_*|CREDWATCH_*|_before|precmd_functions|preexec_functions|EPOCHSECONDS)} END-$((6*7))",
-            Shell::Fish => "echo NEW (for v in (set -n); contains -- $v $_before; or string match -qr '^(_credwatch_|CREDWATCH_|_before$)' -- $v; or echo $v; end) END-(math 6 '*' 7)",
+            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((40+2))",
+            Shell::Zsh => "echo NEW ${${(k)parameters:|_before}:#(_credwatch_*|CREDWATCH_*|_before|precmd_functions|preexec_functions|EPOCHSECONDS)} END-$((40+2))",
+            Shell::Fish => "echo NEW (for v in (set -n); contains -- $v $_before; or string match -qr '^(_credwatch_|CREDWATCH_|_before$)' -- $v; or echo $v; end) END-(math 40 + 2)",
         });
         let new = session.expect(" END-42");
         let new = new.rsplit("NEW").next().unwrap_or("").trim();
@@ -736,10 +737,8 @@ fn confirmation_when_opted_in_cancels_or_runs_the_command() {
         home.wait_for_state("claude", "logged-out");
         let mut session = Session::start(&home, shell, &[]);
         session.enter_until("[[P0:⚠ claude:1]]");
-        let (second, mark) = match shell {
-            Shell::Fish => ("echo SECOND-(math 1 + 1)", "echo MARK-(math 2 + 2)"),
-            _ => ("echo SECOND-$((1+1))", "echo MARK-$((2+2))"),
-        };
+        let second = format!("echo SECOND-{}", shell.sum(1, 1));
+        let mark = format!("echo MARK-{}", shell.sum(2, 2));
         session.line(&format!("claude --version; {second}"));
         let asked = session.expect("run it anyway? [y/N]");
         assert!(
@@ -751,7 +750,7 @@ fn confirmation_when_opted_in_cancels_or_runs_the_command() {
             // fish keeps the declined line for editing: clear it.
             session.pty.send_control('u').unwrap();
         }
-        session.line(mark);
+        session.line(&mark);
         let declined = session.expect("MARK-4");
         assert!(
             !declined.contains("stub claude ran") && !declined.contains("SECOND-2"),
@@ -778,17 +777,7 @@ fn sourced_twice_warns_once_and_prints_nothing_else() {
         let mut session = Session::start(&home, shell, &[]);
         let hook = home.home.join(format!("hook.{}", shell.name()));
         session.line(&shell.source(&hook));
-        session.line(
-            "echo SYNC-$((40+2))"
-                .replace(
-                    "$((40+2))",
-                    match shell {
-                        Shell::Fish => "(math 40 + 2)",
-                        _ => "$((40+2))",
-                    },
-                )
-                .as_str(),
-        );
+        session.line(&format!("echo SYNC-{}", shell.sum(40, 2)));
         session.expect("SYNC-42");
         session.enter_until("[[P0::1]]");
         let quiet = visible_lines(&session.enter_until("[[P0::1]]"));
