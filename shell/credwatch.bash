@@ -6,9 +6,13 @@
 # it stats the marker of the state it last read and the daemon's /proc entry. It reads the
 # daemon's state file (with `read`) only when that changed, and compares $EPOCHSECONDS with the
 # state's deadline once per command line run (from PS0). It shows broken logins in
-# $CREDWATCH_PROMPT (for your PS1 or prompt framework; it never rewrites PS1) and prints one
-# line on stderr when that changes. Before a command mapped to a broken credential it prints
-# what is wrong and the fix, and with CREDWATCH_CONFIRM=1 asks whether to run it.
+# $CREDWATCH_PROMPT (exported, for your PS1 or a prompt framework, even one that renders in a
+# child process; it never rewrites PS1) and prints one line on stderr when that changes. Before
+# each command of a line that uses a broken login it prints what is wrong and the fix, and with
+# CREDWATCH_CONFIRM=1 asks whether to run it.
+# It runs before the prompt frameworks that render in PROMPT_COMMAND or in bash-preexec's
+# precmd_functions, whatever the load order, so a prompt shows the state at that prompt.
+# No state of credwatch can end the shell: every function survives `set -euo pipefail`.
 # CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
 # checks made while no daemon runs; CREDWATCH_AUTOSTART=0/1 controls starting the daemon
 # (default: start it when no systemd user manager runs).
@@ -27,6 +31,10 @@ _credwatch_daemon_seen=
 _credwatch_stamp=
 _credwatch_pid=0
 _credwatch_until=0
+# PROMPT_COMMAND and precmd_functions as the hook last placed itself in them: any change is
+# looked at (is the hook still before every prompt renderer?).
+_credwatch_order=
+export CREDWATCH_PROMPT CREDWATCH_DAEMON
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
 # into the arrays. Digits only are accepted (checked without a regex, which would clobber the
@@ -37,7 +45,7 @@ _credwatch_read() {
   _credwatch_cmds=()
   _credwatch_texts=()
   {
-    IFS=' ' read -r pid until stamp message
+    IFS=' ' read -r pid until stamp message || :
     # Warning lines exist only when something is broken, that is when the message is not empty.
     if [[ -n $message ]]; then
       while IFS=$'\t' read -r cmd text; do
@@ -45,7 +53,7 @@ _credwatch_read() {
         _credwatch_texts+=("$text")
       done
     fi
-  } 2>&- <"$1"
+  } 2>&- <"$1" || :
   # (10#: a leading zero is not octal.)
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$((10#$pid)) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$((10#$until)) || until=0
@@ -58,13 +66,11 @@ _credwatch_refresh() {
   [[ -n $now ]] || printf -v now '%(%s)T' -1
   _credwatch_read "$_credwatch_dir/prompt"
   if ((pid != 0)) && [[ -d /proc/$pid ]] && ((until == 0 || now < until)); then
-    # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
     _credwatch_stamp=$stamp _credwatch_pid=$pid _credwatch_until=$until
     ((until)) || _credwatch_until=99999999999
   else
-    # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_DAEMON=0
     _credwatch_stamp=
     if [[ -n $_credwatch_daemon_seen ]]; then
@@ -77,11 +83,10 @@ _credwatch_refresh() {
     fi
     _credwatch_read "$_credwatch_dir/prompt.direct"
   fi
-  # shellcheck disable=SC2034 # read by the user's prompt
   CREDWATCH_PROMPT=$message
   if [[ $message != "$_credwatch_shown" ]]; then
     _credwatch_shown=$message
-    [[ -n $message ]] && printf 'credwatch: %s — run: credwatch status\n' "$message" >&2
+    [[ -z $message ]] || printf 'credwatch: %s — run: credwatch status\n' "$message" >&2
   fi
   return 0
 }
@@ -91,7 +96,7 @@ _credwatch_check_detached() {
   local autostart=${CREDWATCH_AUTOSTART-}
   if [[ -z $autostart ]]; then
     autostart=1
-    [[ -S ${XDG_RUNTIME_DIR-}/systemd/private ]] && autostart=0
+    [[ ! -S ${XDG_RUNTIME_DIR-}/systemd/private ]] || autostart=0
   fi
   if [[ $autostart == 1 ]]; then
     ("$_credwatch_bin" daemon >/dev/null 2>&1 </dev/null &)
@@ -99,58 +104,166 @@ _credwatch_check_detached() {
   ("$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null &)
 }
 
-# Every prompt: one test (two stats). The rest runs when the state changed. Its status is not
-# handed on: in an array PROMPT_COMMAND (bash >= 5.1) bash gives each element the command's own
-# $?, and bash-preexec does the same for each precmd function.
+# What the hook puts in PROMPT_COMMAND (bash >= 5.1: an element of its own, and a guard at the
+# end; older bash: at the start of the string, handing $? on). A function sees the user's DEBUG
+# trap only when every caller up to the top level is traced, so the trap is armed or removed by
+# the element itself, at top level, when _credwatch_precmd returns 1.
+_credwatch_element='_credwatch_precmd || _credwatch_arm_debug_trap || :'
+_credwatch_guard_element='_credwatch_guard || _credwatch_arm_debug_trap || :'
+# shellcheck disable=SC2016 # expanded when PROMPT_COMMAND runs
+_credwatch_old_element='_credwatch_status=$?; _credwatch_precmd || _credwatch_arm_debug_trap || :; _credwatch_give_status && :'
+
+# Every prompt: one test (two stats and a comparison). The rest runs when the state or the
+# order of the prompt hooks changed (where `set -e` is off for all it runs). Returns 1 when the
+# DEBUG trap is to be armed or removed; else 0. Its status is no one else's: bash >= 5.1 gives
+# each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and
+# bash-preexec does the same for each precmd function.
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid ]] || _credwatch_on_change
+    -d /proc/$_credwatch_pid && ${PROMPT_COMMAND[*]-}/${precmd_functions[*]-} == "$_credwatch_order" ]] &&
+    return 0
+  _credwatch_on_change || :
+  ((_credwatch_rearm == 0)) || return 1
 }
 
-# bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
+# bash >= 5.1: the last element of PROMPT_COMMAND. A later plain `PROMPT_COMMAND=...` replaces
+# element 0, the hook's: this puts it back first for the next prompt.
+_credwatch_guard() {
+  [[ ${PROMPT_COMMAND[*]-}/${precmd_functions[*]-} == "$_credwatch_order" ]] && return 0
+  _credwatch_on_change || :
+  ((_credwatch_rearm == 0)) || return 1
+}
+
+# bash < 5.1: gives the command's status back, after the hook, to what follows in the string.
 _credwatch_status=0
-_credwatch_precmd_keep_status() {
-  _credwatch_status=$?
-  _credwatch_precmd
-  # Returning non-zero would end a `set -e` shell.
-  [[ $- == *e* ]] || return "$_credwatch_status"
+_credwatch_give_status() {
+  return "$_credwatch_status"
 }
 
+_credwatch_rearm=0
 _credwatch_on_change() {
+  [[ ${PROMPT_COMMAND[*]-}/${precmd_functions[*]-} == "$_credwatch_order" ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
-    # shellcheck disable=SC2034 # read by the user's prompt
     CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown='' _credwatch_stamp=''
     _credwatch_cmds=()
     _credwatch_texts=()
-  else
+  elif [[ ! -e $_credwatch_dir/prompt.$_credwatch_stamp || ! -d /proc/$_credwatch_pid ]]; then
     _credwatch_refresh
   fi
+  _credwatch_rearm=0
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     # bash-preexec loaded after this hook: join its preexec functions.
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
-  elif ((${#_credwatch_cmds[@]})) || [[ -n $_credwatch_trap_installed ]]; then
-    _credwatch_arm_debug_trap
+  elif ((${#_credwatch_cmds[@]})); then
+    [[ -n $_credwatch_trap_installed ]] || _credwatch_rearm=1
+  else
+    [[ -z $_credwatch_trap_installed ]] || _credwatch_rearm=1
   fi
-  _credwatch_armed=
+  _credwatch_armed=0
   return 0
 }
 
-# Prints the warning for a command line about to run, if it uses a broken credential. With
-# CREDWATCH_CONFIRM=1 it then asks whether to run it; "no" cancels the line as Ctrl-C would
-# (status 130; the line stays in the history).
-_credwatch_preexec() {
-  local line=${1-} i
-  [[ ${CREDWATCH_DISABLE-} == 1 || ${#_credwatch_cmds[@]} == 0 ]] && return 0
-  line=${line#"${line%%[![:space:]]*}"}
-  for i in "${!_credwatch_cmds[@]}"; do
-    if [[ $line == "${_credwatch_cmds[i]}" || $line == "${_credwatch_cmds[i]} "* ]]; then
-      printf '%s\n' "${_credwatch_texts[i]}" >&2
-      if [[ ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
-        kill -INT $$
-      fi
-      return 0
-    fi
+# Puts the hook before every prompt renderer, so that a framework which builds its prompt from
+# $CREDWATCH_PROMPT in PROMPT_COMMAND or in a precmd function sees this prompt's state:
+# - with bash-preexec (which keeps its own function first in PROMPT_COMMAND and runs
+#   precmd_functions in order): first in precmd_functions, and out of PROMPT_COMMAND;
+# - bash >= 5.1: an element of its own at the start of an array PROMPT_COMMAND (after direnv's,
+#   which changes the environment first); a string PROMPT_COMMAND becomes the next element, and
+#   anything later added to the hook's element by string is moved out of it; a guard at the
+#   end puts the hook back when a plain `PROMPT_COMMAND=...` replaced its element;
+# - older bash: first in the string PROMPT_COMMAND, handing $? on.
+_credwatch_place() {
+  local entry kept=() rest
+  if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *r* ]]; then
+    _credwatch_order=${PROMPT_COMMAND[*]-}/${precmd_functions[*]-}
+    return 0
+  fi
+  # The hook's elements out of every element (with the separator that joined them), and the
+  # names an older version of the hook used.
+  for entry in "${PROMPT_COMMAND[@]-}"; do
+    for rest in "$_credwatch_old_element" "$_credwatch_element" "$_credwatch_guard_element" \
+      _credwatch_precmd_keep_status _credwatch_precmd _credwatch_guard; do
+      entry=${entry//$'\n'"$rest"/}
+      entry=${entry//";$rest"/}
+      entry=${entry//"$rest"$'\n'/}
+      entry=${entry//"$rest;"/}
+      entry=${entry//"$rest"/}
+    done
+    [[ -z ${entry//[[:space:];]/} ]] || kept+=("$entry")
   done
+  if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    # shellcheck disable=SC2128,SC2178 # a string in bash < 5.1
+    if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
+      PROMPT_COMMAND=("${kept[@]}")
+    else
+      PROMPT_COMMAND=${kept[*]-}
+    fi
+    kept=(_credwatch_precmd)
+    for entry in "${precmd_functions[@]-}"; do
+      [[ -z $entry || $entry == _credwatch_precmd ]] || kept+=("$entry")
+    done
+    precmd_functions=("${kept[@]}")
+  elif ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
+    if [[ ${kept[0]-} == _direnv_hook ]]; then
+      PROMPT_COMMAND=(_direnv_hook "$_credwatch_element" "${kept[@]:1}" "$_credwatch_guard_element")
+    else
+      PROMPT_COMMAND=("$_credwatch_element" "${kept[@]}" "$_credwatch_guard_element")
+    fi
+  else
+    # shellcheck disable=SC2128,SC2178 # a string in bash < 5.1
+    PROMPT_COMMAND=$_credwatch_old_element${kept[0]:+$'\n'${kept[0]}}
+  fi
+  _credwatch_order=${PROMPT_COMMAND[*]-}/${precmd_functions[*]-}
+}
+
+# Gives the command that a part of a command line runs, in the caller's `part`: without
+# leading blanks, assignments (NAME=value), the words that run what follows them (command,
+# env, exec, nohup, nice, time, their options, and keywords) and a directory (/usr/bin/gh).
+# sudo is not one of them: what it runs uses root's logins, not the user's.
+_credwatch_command_part() {
+  local word
+  while :; do
+    part=${part#"${part%%[![:space:]]*}"}
+    word=${part%%[[:space:]]*}
+    case $word in
+      command | builtin | env | exec | nohup | nice | time | then | do | else | elif | if | while | until | '!' | -*) ;;
+      [A-Za-z_]*=*) [[ ${word%%=*} != *[!A-Za-z0-9_]* ]] || break ;;
+      *) break ;;
+    esac
+    part=${part#"$word"}
+  done
+  [[ $word != */* ]] || part=${part#"${word%/*}/"}
+}
+
+# Prints the warning for each command of a command line ($1) that uses a broken login, once
+# per warning (with $2 = line: not again for one given earlier in the same line, kept in
+# _credwatch_warned). With CREDWATCH_CONFIRM=1 it then asks whether to run the line; "no"
+# cancels it as Ctrl-C would (status 130; the line stays in the history).
+_credwatch_preexec() {
+  local rest part i warned='' earlier=''
+  [[ ${2-} != line ]] || earlier=$_credwatch_warned
+  [[ ${CREDWATCH_DISABLE-} == 1 || ${#_credwatch_cmds[@]} == 0 ]] && return 0
+  # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
+  # only adds a part).
+  rest=${1-}
+  rest=${rest//[;&|(){\}\`]/$'\n'}$'\n'
+  while [[ -n $rest ]]; do
+    part=${rest%%$'\n'*}
+    rest=${rest#*$'\n'}
+    _credwatch_command_part
+    [[ -n $part ]] || continue
+    for i in "${!_credwatch_cmds[@]}"; do
+      if [[ ($part == "${_credwatch_cmds[i]}" || $part == "${_credwatch_cmds[i]}"[[:space:]]*) &&
+        $earlier$warned != *$'\n'"${_credwatch_texts[i]}"$'\n'* ]]; then
+        printf '%s\n' "${_credwatch_texts[i]}" >&2
+        warned+=$'\n'${_credwatch_texts[i]}$'\n'
+      fi
+    done
+  done
+  [[ ${2-} != line ]] || _credwatch_warned+=$warned
+  if [[ -n $warned && ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
+    kill -INT $$
+  fi
   return 0
 }
 
@@ -165,73 +278,90 @@ _credwatch_confirm() {
 }
 
 # Without bash-preexec: a DEBUG trap, installed only while there is a warning to give (so the
-# steady state costs nothing), chained after the user's own trap, armed by PS0 (see
-# _credwatch_ps0) for the first
-# command of each line.
+# steady state costs nothing), chained before the user's own trap, which it gives back after. PS0 arms it for a command
+# line (see _credwatch_ps0); it then looks at each simple command of the line (the first 100),
+# until the hook's element in PROMPT_COMMAND runs. It leaves $_ and $? as it found them for what follows:
+# the command, and the user's trap (which also keeps deciding the trap's status).
 _credwatch_user_debug_trap=
 _credwatch_trap_installed=
-_credwatch_armed=
+_credwatch_armed=0
+_credwatch_warned=
+_credwatch_last_arg=
+_credwatch_last_status=0
 _credwatch_arm_debug_trap() {
-  [[ -n ${bash_preexec_imported-}${__bp_imported-} ]] && return 0
+  _credwatch_rearm=0
+  [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  local current
+  current=$(trap -p DEBUG)
   if ((${#_credwatch_cmds[@]})); then
     if [[ -z $_credwatch_trap_installed ]]; then
-      _credwatch_user_debug_trap=$(trap -p DEBUG)
-      _credwatch_user_debug_trap=${_credwatch_user_debug_trap#"trap -- '"}
+      _credwatch_user_debug_trap=${current#"trap -- '"}
       _credwatch_user_debug_trap=${_credwatch_user_debug_trap%"' DEBUG"}
-      trap '_credwatch_debug; '"$_credwatch_user_debug_trap" DEBUG
-      _credwatch_trap_installed=1
+      # trap -p quotes a ' in the trap as '\''; `trap --` below takes it back as one string.
+      _credwatch_user_debug_trap=${_credwatch_user_debug_trap//"'\''"/"'"}
+      # shellcheck disable=SC2016 # expanded when the trap runs
+      if [[ -n $_credwatch_user_debug_trap ]]; then
+        trap -- '_credwatch_debug "$_" "$?"; _credwatch_return_last_status "$_credwatch_last_arg" && : "$_credwatch_last_arg"; '"$_credwatch_user_debug_trap" DEBUG
+      else
+        trap -- '_credwatch_debug "$_" "$?"; : "$_credwatch_last_arg"' DEBUG
+      fi
+      _credwatch_trap_installed=$(trap -p DEBUG)
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
-    if [[ -n $_credwatch_user_debug_trap ]]; then
-      trap -- "$_credwatch_user_debug_trap" DEBUG
-    else
-      trap - DEBUG
+    # Give the user's trap back, unless something replaced the hook's in the meantime.
+    if [[ $current == "$_credwatch_trap_installed" ]]; then
+      if [[ -n $_credwatch_user_debug_trap ]]; then
+        trap -- "$_credwatch_user_debug_trap" DEBUG
+      else
+        trap - DEBUG
+      fi
     fi
     _credwatch_trap_installed=
   fi
 }
+# Traced, so that `trap -p DEBUG` in it shows the trap in force (a function without the trace
+# attribute sees none, and would drop the user's).
+declare -ft _credwatch_arm_debug_trap
+
+_credwatch_return_last_status() {
+  return "$_credwatch_last_status"
+}
 
 _credwatch_debug() {
-  [[ -n $_credwatch_armed ]] || return 0
-  _credwatch_armed=
-  _credwatch_preexec "$BASH_COMMAND"
+  _credwatch_last_arg=${1-} _credwatch_last_status=${2-0}
+  # bash-preexec loaded after the trap was set keeps it as one of its preexec functions, beside
+  # _credwatch_preexec: warn once.
+  ((_credwatch_armed)) && [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  if [[ $BASH_COMMAND == _credwatch_* ]]; then
+    _credwatch_armed=0
+  elif ((_credwatch_armed++ > 100)); then
+    _credwatch_armed=0
+  else
+    ((_credwatch_armed > 2)) || _credwatch_warned=
+    _credwatch_preexec "$BASH_COMMAND" line || :
+  fi
+  return 0
 }
 
 # What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
-# not for an empty line: it arms the DEBUG trap for the line's first command, and once the
-# state's deadline has passed it makes the next prompt read the state again (pid 0 never
-# runs). So the clock is read per command, not per prompt.
+# not for an empty line: it arms the DEBUG trap for the line's commands, and once the state's
+# deadline has passed it makes the next prompt read the state again (pid 0 never runs). So the
+# clock is read per command, not per prompt.
 # shellcheck disable=SC2016 # expanded by bash when it shows PS0
 _credwatch_ps0='${_credwatch_bin:$((_credwatch_armed = 1, ${EPOCHSECONDS:-0} >= _credwatch_until ? (_credwatch_pid = 0) : 0)):0}'
 
-# Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array).
+# Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array). Prints
+# nothing: what there is to say is said at the first prompt.
 _credwatch_install() {
   # Tells `credwatch doctor` that this shell runs the hook.
   export CREDWATCH_HOOK="bash $$"
   [[ ${PS0-} == *"$_credwatch_ps0"* ]] || PS0=${PS0-}$_credwatch_ps0
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
-    [[ " ${precmd_functions[*]-} " == *" _credwatch_precmd "* ]] || precmd_functions+=(_credwatch_precmd)
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
-    return 0
   fi
-  local entry
-  for entry in "${PROMPT_COMMAND[@]-}"; do
-    [[ $entry == *_credwatch_precmd* ]] && return 0
-  done
-  if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
-    # An element of its own, last. A string PROMPT_COMMAND (or none) becomes element 0, so
-    # what other tools add to "$PROMPT_COMMAND" later lands there, not in the hook's element.
-    if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
-      PROMPT_COMMAND+=(_credwatch_precmd)
-    else
-      PROMPT_COMMAND=("${PROMPT_COMMAND-}" _credwatch_precmd)
-    fi
-  elif [[ -n ${PROMPT_COMMAND-} ]]; then
-    # First in line, handing the command's $? on unchanged.
-    PROMPT_COMMAND=$'_credwatch_precmd_keep_status\n'$PROMPT_COMMAND
-  else
-    PROMPT_COMMAND=_credwatch_precmd_keep_status
-  fi
+  _credwatch_place
 }
 
-[[ $- == *i* ]] && _credwatch_install
+if [[ $- == *i* ]]; then
+  _credwatch_install || :
+fi

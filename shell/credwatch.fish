@@ -4,9 +4,12 @@
 # Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
 # one `test` stats the marker of the state it last read and the daemon's /proc entry; the
 # daemon's state file is read (with `read`) only when that changed. Broken logins show in
-# $CREDWATCH_PROMPT (fish_prompt is never redefined), with one line on stderr when that changes,
-# and a warning before a command that uses a broken login (with CREDWATCH_CONFIRM=1 set before
+# $CREDWATCH_PROMPT (exported, for a prompt that renders in a child process such as starship;
+# fish_prompt is never redefined), with one line on stderr when that changes, and a warning
+# before each command of a line that uses a broken login (with CREDWATCH_CONFIRM=1 set before
 # the hook is sourced, a question whether to run it). CREDWATCH_DISABLE=1 turns it off.
+# In a non-interactive fish (`fish -c`, as prompt frameworks such as tide start in the
+# background) it does nothing.
 
 status is-interactive; or return 0
 
@@ -65,12 +68,12 @@ function _credwatch_refresh
     set -l now (_credwatch_now)
     if test "$fields[1]" -gt 0; and test -d /proc/$fields[1]
         and test "$fields[2]" = 0 -o "$now" -lt "$fields[2]"
-        set -g CREDWATCH_DAEMON 1
+        set -gx CREDWATCH_DAEMON 1
         set -g _credwatch_daemon_seen 1
         set -g _credwatch_until $fields[2]
         set -g _credwatch_watch $_credwatch_dir/prompt.$fields[3] /proc/$fields[1]
     else
-        set -g CREDWATCH_DAEMON 0
+        set -gx CREDWATCH_DAEMON 0
         set -g _credwatch_until 0
         set -g _credwatch_watch $_credwatch_dir/prompt.
         if test -n "$_credwatch_daemon_seen"
@@ -86,7 +89,7 @@ function _credwatch_refresh
         set fields (_credwatch_read $_credwatch_dir/prompt.direct)
         set message $fields[4]
     end
-    set -g CREDWATCH_PROMPT "$message"
+    set -gx CREDWATCH_PROMPT "$message"
     if test "$message" != "$_credwatch_shown"
         set -g _credwatch_shown "$message"
         test -n "$message"; and printf 'credwatch: %s — run: credwatch status\n' "$message" >&2
@@ -117,8 +120,8 @@ end
 function _credwatch_disable --on-variable CREDWATCH_DISABLE
     if test "$CREDWATCH_DISABLE" = 1
         set -g _credwatch_watch /
-        set -g CREDWATCH_PROMPT ''
-        set -g CREDWATCH_DAEMON ''
+        set -gx CREDWATCH_PROMPT ''
+        set -gx CREDWATCH_DAEMON ''
         set -g _credwatch_shown ''
         set -g _credwatch_cmds
         set -g _credwatch_texts
@@ -128,17 +131,26 @@ function _credwatch_disable --on-variable CREDWATCH_DISABLE
 end
 _credwatch_disable
 
-# The warning for a command line, if it uses a broken credential.
+# The warnings for a command line: one per broken login that a command of the line uses. The
+# line is split at ; & | ( ) { } ` and newlines (a separator inside quotes only adds a part);
+# each part loses its leading assignments (NAME=value), the words that run what follows them
+# (command, env, exec, nohup, nice, time, their options, and keywords) and a directory
+# (/usr/bin/gh). sudo is not one of them: what it runs uses root's logins, not the user's.
 function _credwatch_warning_for --argument-names line
-    set line (string trim -l -- $line)
-    set -l i 0
-    for cmd in $_credwatch_cmds
-        set i (math $i + 1)
-        if test "$line" = "$cmd"; or string match -q -- "$cmd *" "$line"
-            printf '%s\n' $_credwatch_texts[$i]
-            return
+    set -l shown
+    for part in (string replace -ra '[;&|(){}`\n]' \n -- $line | string split \n)
+        set part (string replace -r '^\s*((command|builtin|env|exec|nohup|nice|time|and|or|not|begin|if|else|while|!|-\S*|[A-Za-z_][A-Za-z0-9_]*=\S*)\s+)*' '' -- $part)
+        set part (string replace -r '^\S*/' '' -- $part)
+        test -n "$part"; or continue
+        set -l i 0
+        for cmd in $_credwatch_cmds
+            set i (math $i + 1)
+            if test "$part" = "$cmd"; or string match -q -- "$cmd *" "$part"; or string match -q -- "$cmd"\t"*" "$part"
+                contains -- $_credwatch_texts[$i] $shown; or set -a shown $_credwatch_texts[$i]
+            end
         end
     end
+    test -n "$shown[1]"; and printf '%s\n' $shown
 end
 
 function _credwatch_preexec --on-event fish_preexec
@@ -158,7 +170,7 @@ function _credwatch_preexec --on-event fish_preexec
     # about the state now.
     path is -vq $_credwatch_watch; and _credwatch_refresh
     set -l text (_credwatch_warning_for "$argv[1]")
-    test -n "$text"; and printf '%s\n' $text >&2
+    set -q text[1]; and printf '%s\n' $text >&2
 end
 
 # CREDWATCH_CONFIRM=1 (when the hook is sourced): Enter on a line that uses a broken credential
@@ -168,8 +180,8 @@ end
 function _credwatch_execute
     if test "$CREDWATCH_CONFIRM" = 1 -a "$CREDWATCH_DISABLE" != 1
         path is -vq $_credwatch_watch; and _credwatch_refresh
-        set -l text (_credwatch_warning_for (string join ' ' -- (commandline)))
-        if test -n "$text"
+        set -l text (_credwatch_warning_for (string join \n -- (commandline)))
+        if set -q text[1]
             printf '\n%s\n' $text >&2
             read -n 1 -P 'credwatch: run it anyway? [y/N] ' -l reply
             if not string match -qi y -- "$reply"

@@ -4,9 +4,14 @@
 # Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
 # it stats the marker of the state it last read and the daemon's /proc entry; it reads the
 # daemon's state file only when that changed. Before each command it compares $EPOCHSECONDS
-# (zsh/datetime) with the state's deadline and checks the marker again. Broken logins show in $CREDWATCH_PROMPT (for your prompt; PROMPT is never
-# rewritten), with one line on stderr when that changes, and a warning before a command that
-# uses a broken login (with CREDWATCH_CONFIRM=1, a question whether to run it).
+# (zsh/datetime) with the state's deadline and checks the marker again. Broken logins show in
+# $CREDWATCH_PROMPT (exported, for your prompt or a framework that renders in a child process;
+# PROMPT is never rewritten), with one line on stderr when that changes, and a warning before
+# each command of a line that uses a broken login (with CREDWATCH_CONFIRM=1, a question whether
+# to run it). Its precmd function runs before the prompt frameworks' (after direnv's, which
+# changes the environment), whatever the load order, so a prompt shows the state at that
+# prompt; what it has to say is printed after every precmd function ran, just before the
+# prompt (so nothing is printed while .zshrc runs, nor inside powerlevel10k's instant prompt).
 # CREDWATCH_DISABLE=1 turns it off; CREDWATCH_INTERVAL and CREDWATCH_AUTOSTART work as in the
 # bash hook.
 
@@ -19,7 +24,14 @@ typeset -gi _credwatch_next_check=0
 # current; empty: read again at the next prompt), the daemon's pid and the deadline.
 typeset -g _credwatch_stamp=''
 typeset -gi _credwatch_pid=0 _credwatch_until=0
+# precmd_functions as the hook last placed itself in it: any change is looked at.
+typeset -g _credwatch_order=''
+# Lines to print just before the prompt.
+typeset -ga _credwatch_pending
+typeset -gx CREDWATCH_PROMPT CREDWATCH_DAEMON
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+typeset -g _credwatch_sched=''
+zmodload zsh/sched 2>/dev/null && _credwatch_sched=1
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
 # into the arrays.
@@ -47,23 +59,23 @@ _credwatch_read() {
 _credwatch_refresh() {
   emulate -L zsh
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
-    typeset -g CREDWATCH_PROMPT='' CREDWATCH_DAEMON=''
+    CREDWATCH_PROMPT='' CREDWATCH_DAEMON=''
     _credwatch_shown='' _credwatch_stamp='' _credwatch_cmds=() _credwatch_texts=()
     return 0
   fi
   local now=${EPOCHSECONDS:-0} pid until stamp message
   _credwatch_read $_credwatch_dir/prompt
   if (( pid != 0 )) && [[ -d /proc/$pid ]] && (( until == 0 || now < until )); then
-    typeset -g CREDWATCH_DAEMON=1
+    CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
     _credwatch_stamp=$stamp _credwatch_pid=$pid _credwatch_until=$until
     (( until )) || _credwatch_until=99999999999
   else
-    typeset -g CREDWATCH_DAEMON=0
+    CREDWATCH_DAEMON=0
     _credwatch_stamp=''
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=''
-      print -ru2 -- "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
+      _credwatch_say "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
     fi
     if (( now >= _credwatch_next_check )) && [[ -x $_credwatch_bin ]]; then
       _credwatch_next_check=$(( now + ${CREDWATCH_INTERVAL:-30} ))
@@ -71,12 +83,32 @@ _credwatch_refresh() {
     fi
     _credwatch_read $_credwatch_dir/prompt.direct
   fi
-  typeset -g CREDWATCH_PROMPT=$message
+  CREDWATCH_PROMPT=$message
   if [[ $message != "$_credwatch_shown" ]]; then
     _credwatch_shown=$message
-    [[ -n $message ]] && print -ru2 -- "credwatch: $message — run: credwatch status"
+    [[ -z $message ]] || _credwatch_say "credwatch: $message — run: credwatch status"
   fi
   return 0
+}
+
+# Prints a line just before the prompt, after every precmd function (sched +0 runs then), or at
+# once where zsh/sched is missing.
+_credwatch_say() {
+  if [[ -n $_credwatch_sched ]]; then
+    (( $#_credwatch_pending )) || sched +0 _credwatch_say_pending
+    _credwatch_pending+=("$1")
+  else
+    print -ru2 -- "$1"
+  fi
+}
+
+_credwatch_say_pending() {
+  emulate -L zsh
+  local text
+  for text in $_credwatch_pending; do
+    print -ru2 -- "$text"
+  done
+  _credwatch_pending=()
 }
 
 _credwatch_check_detached() {
@@ -84,7 +116,7 @@ _credwatch_check_detached() {
   local autostart=${CREDWATCH_AUTOSTART-}
   if [[ -z $autostart ]]; then
     autostart=1
-    [[ -S ${XDG_RUNTIME_DIR-}/systemd/private ]] && autostart=0
+    [[ ! -S ${XDG_RUNTIME_DIR-}/systemd/private ]] || autostart=0
   fi
   if [[ $autostart == 1 ]]; then
     ( "$_credwatch_bin" daemon >/dev/null 2>&1 </dev/null & )
@@ -92,36 +124,92 @@ _credwatch_check_detached() {
   ( "$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null & )
 }
 
-# Every prompt: one test (two stats), written to be safe under any user options (no `emulate`,
-# which costs more than the test). The rest runs when the state changed.
+# Every prompt: one test (two stats and a comparison), written to be safe under any user
+# options (no `emulate`, which costs more than the test). The rest runs when the state or the
+# order of the precmd functions changed.
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid ]] || _credwatch_refresh
+    -d /proc/$_credwatch_pid && "${precmd_functions[*]}" == "$_credwatch_order" ]] ||
+    _credwatch_on_change || :
   return 0
 }
 
-# Prints the warning for a command line about to run, if it uses a broken credential. With
-# CREDWATCH_CONFIRM=1 it then asks whether to run it; "no" cancels the line as Ctrl-C would.
+_credwatch_on_change() {
+  [[ "${precmd_functions[*]}" == "$_credwatch_order" ]] || _credwatch_place
+  if [[ ${CREDWATCH_DISABLE-} == 1 || ! -e $_credwatch_dir/prompt.$_credwatch_stamp ||
+    ! -d /proc/$_credwatch_pid ]]; then
+    _credwatch_refresh
+  fi
+  return 0
+}
+
+# Puts the hook first in precmd_functions, after the functions that must run before it:
+# direnv's (it changes the environment) and powerlevel10k's no-op and instant-prompt ones (it
+# keeps them first). So a framework that builds its prompt in a precmd function sees this
+# prompt's state.
+_credwatch_place() {
+  emulate -L zsh
+  local -a rest=(${precmd_functions:#_credwatch_precmd}) first=()
+  while (( $#rest )) && [[ $rest[1] == (_direnv_hook|_p9k_do_nothing|_p9k_instant_prompt_precmd_first) ]]; do
+    first+=($rest[1])
+    shift rest
+  done
+  precmd_functions=($first _credwatch_precmd $rest)
+  _credwatch_order="${precmd_functions[*]}"
+}
+
+# Gives the command that a part of a command line runs, in the caller's `part`: without
+# leading blanks, assignments (NAME=value), the words that run what follows them (command,
+# env, exec, nohup, nice, time, their options, and keywords) and a directory (/usr/bin/gh).
+# sudo is not one of them: what it runs uses root's logins, not the user's.
+_credwatch_command_part() {
+  emulate -L zsh
+  setopt extended_glob
+  local word
+  while :; do
+    part=${part##[[:space:]]#}
+    word=${part%%[[:space:]]*}
+    case $word in
+      (command|builtin|env|exec|nohup|nice|time|noglob|nocorrect|then|do|else|elif|if|while|until|'!'|-*) ;;
+      ([A-Za-z_]*=*) [[ ${word%%=*} != *[^A-Za-z0-9_]* ]] || break ;;
+      (*) break ;;
+    esac
+    part=${part:$#word}
+  done
+  [[ $word != */* ]] || part=${part:$(( ${#word%/*} + 1 ))}
+}
+
+# Prints the warning for each command of a command line that uses a broken login, once per
+# warning. With CREDWATCH_CONFIRM=1 it then asks whether to run the line; "no" cancels it as
+# Ctrl-C would.
 _credwatch_preexec() {
   emulate -L zsh
-  local line=${1-} i
+  local line=${3:-${1-}} part i warned='' nl=$'\n'
   [[ ${CREDWATCH_DISABLE-} == 1 ]] && return 0
   # Per command, not per prompt: the clock, and a change while the prompt waited (it may have
   # been drawn hours ago), so the warning below is about the state now.
   if (( ${EPOCHSECONDS:-0} >= _credwatch_until )) ||
     [[ ! -e $_credwatch_dir/prompt.$_credwatch_stamp || ! -d /proc/$_credwatch_pid ]]; then
     _credwatch_refresh
+    _credwatch_say_pending
   fi
-  line=${line##[[:space:]]#}
-  for (( i = 1; i <= ${#_credwatch_cmds}; i++ )); do
-    if [[ $line == "${_credwatch_cmds[i]}" || $line == "${_credwatch_cmds[i]} "* ]]; then
-      print -ru2 -- "${_credwatch_texts[i]}"
-      if [[ ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
-        kill -INT $$
+  (( $#_credwatch_cmds )) || return 0
+  # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
+  # only adds a part).
+  for part in "${(@f)${line//[;&|(){\}\`]/$nl}}"; do
+    _credwatch_command_part
+    [[ -n $part ]] || continue
+    for (( i = 1; i <= $#_credwatch_cmds; i++ )); do
+      if [[ ( $part == "$_credwatch_cmds[i]" || $part == "$_credwatch_cmds[i]"[[:space:]]* ) &&
+        $warned != *$'\n'"$_credwatch_texts[i]"$'\n'* ]]; then
+        print -ru2 -- "$_credwatch_texts[i]"
+        warned+=$'\n'$_credwatch_texts[i]$'\n'
       fi
-      return 0
-    fi
+    done
   done
+  if [[ -n $warned && ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
+    kill -INT $$
+  fi
   return 0
 }
 
@@ -141,4 +229,5 @@ if [[ -o interactive ]]; then
   autoload -Uz add-zsh-hook
   add-zsh-hook precmd _credwatch_precmd
   add-zsh-hook preexec _credwatch_preexec
+  _credwatch_place
 fi

@@ -1,7 +1,8 @@
 //! `credwatch prompt [--cache]`: the compact prompt segment, for starship's `custom` module, tmux
 //! status lines and other prompts. Empty when all is well. Reads the daemon's fresh state when
 //! there is one; otherwise checks directly, and with `--cache` keeps the result (the prompt
-//! file format) for the shell hooks to read while no daemon runs.
+//! file format) for the shell hooks to read while no daemon runs. `CREDWATCH_DISABLE=1` turns it
+//! off, as it does the shell hooks: it prints nothing and checks nothing.
 
 use crate::checks;
 use crate::config::Config;
@@ -11,6 +12,9 @@ use crate::report::{credential_report, read_daemon_document};
 use crate::timefmt::Timestamp;
 
 pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
+    if std::env::var_os("CREDWATCH_DISABLE").is_some_and(|v| v == "1") {
+        return Ok(0);
+    }
     let now = Timestamp::now();
     let candidates = checks::candidates(config)?;
     if !cache {

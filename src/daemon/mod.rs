@@ -91,6 +91,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         grace_ms: options.grace_ms,
         pid: std::process::id(),
         dirty: true,
+        published_until: None,
         pending_journal: Vec::new(),
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
@@ -212,6 +213,9 @@ struct Daemon {
     pid: u32,
     /// Something visible changed since the last publication.
     dirty: bool,
+    /// The validity (`next_state_change`) last published; `None` before the first publication.
+    /// A new validity alone is published too: readers judge the state stale after it.
+    published_until: Option<Option<Timestamp>>,
     /// Journal lines and memory changes waiting for the end of the batch.
     pending_journal: Vec<journal::Entry>,
     memory_dirty: bool,
@@ -447,16 +451,14 @@ impl Daemon {
         }
     }
 
-    /// Until when the published state holds with nothing happening (a due probe does not end
-    /// it: a probe's answer is published when it comes).
+    /// Until when the published state holds with nothing happening: the next moment a state
+    /// changes by itself (a warning window opens, a deadline passes). Neither a post-write
+    /// re-check nor a due probe ends it: each may find a change, and a change is published when
+    /// it is found.
     fn next_state_change(&self) -> Option<Timestamp> {
         self.entries
             .iter()
-            .flat_map(|e| {
-                let deadline = e.checked.as_ref().and_then(|c| c.verdict.next_change_at);
-                [deadline, e.recheck_at]
-            })
-            .flatten()
+            .filter_map(|e| e.checked.as_ref().and_then(|c| c.verdict.next_change_at))
             .min()
     }
 
@@ -631,11 +633,14 @@ impl Daemon {
         }
     }
 
-    /// Writes status.json and the prompt line, when something visible changed.
+    /// Writes status.json and the prompt line, when something visible or the state's validity
+    /// changed.
     fn publish(&mut self) {
-        if !std::mem::take(&mut self.dirty) {
+        let valid_until = self.next_state_change();
+        if !std::mem::take(&mut self.dirty) && self.published_until == Some(valid_until) {
             return;
         }
+        self.published_until = Some(valid_until);
         let document = PublishedDocument {
             schema: SCHEMA_VERSION,
             generated_at: Timestamp::now().rfc3339(),
@@ -657,12 +662,8 @@ impl Daemon {
                 })
             })
             .collect();
-        let prompt = prompt::PromptFile::new(
-            &self.config.prompt_format,
-            &items,
-            self.pid,
-            self.next_state_change(),
-        );
+        let prompt =
+            prompt::PromptFile::new(&self.config.prompt_format, &items, self.pid, valid_until);
         let json = match serde_json::to_vec(&document) {
             Ok(json) => json,
             Err(error) => {
@@ -674,6 +675,7 @@ impl Daemon {
             .and_then(|()| self.prompt.publish(prompt));
         if let Err(error) = written {
             self.dirty = true;
+            self.published_until = None;
             tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
         }
         if let Some(path) = self.textfile() {

@@ -2,7 +2,8 @@
 //! shell hook, and `status`) sees while credentials change under it.
 
 use crate::harness::{
-    claude_login, replace_atomically, run_command, wait_until, TestHome, Times, CANARY, DAY,
+    claude_login, claude_login_for_days, replace_atomically, run_command, wait_until, TestHome,
+    Times, CANARY, DAY,
 };
 use nix::sys::signal::Signal;
 use std::time::Duration;
@@ -588,4 +589,51 @@ fn the_prompt_marker_exists_exactly_while_its_content_is_current() {
 
     assert_eq!(daemon.stop(), Some(0));
     assert!(prompt_markers(&home).is_empty(), "no marker after a stop");
+}
+
+/// Regression: after any credential write (a login fixed, or refreshed as Claude Code does at
+/// each token refresh) the daemon published a validity of the write time + 2 s (its post-write
+/// re-check) and never a new one when the re-check changed nothing. Two seconds later every
+/// reader took the watchdog for stopped: `status` checked directly and the shells said "the
+/// watchdog stopped". The published validity is the next moment a state changes by itself.
+#[test]
+fn after_a_credential_write_the_published_state_stays_current() {
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let before = home.published()["daemon"]["valid_until"].clone();
+    replace_atomically(&home.path(CREDS), claude_login_for_days(25).as_bytes());
+    wait_until("the write to be journaled", || {
+        home.journal()
+            .iter()
+            .any(|e| e["event"] == "modified" || e["event"] == "created")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(3_000));
+    let now = crate::harness::now_secs();
+    let until = |value: &serde_json::Value| {
+        value.as_str().map(|t| {
+            credwatch::timefmt::Timestamp::parse_datetime(t)
+                .unwrap()
+                .millis()
+                / 1000
+        })
+    };
+    let published = home.published()["daemon"]["valid_until"].clone();
+    assert!(
+        until(&published).is_none_or(|t| t > now + 60),
+        "3 s after the write the published state says it holds only until {published} (before the write: {before})"
+    );
+    let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
+    let valid_until: i64 = prompt.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(
+        valid_until == 0 || valid_until > now + 60,
+        "the prompt file holds only until {valid_until} (now {now})"
+    );
+    let status = home.status(&["claude"]);
+    assert_eq!(
+        status.json()["source"],
+        "daemon",
+        "status fell back to a direct check: {}",
+        status.stdout
+    );
 }

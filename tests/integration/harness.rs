@@ -539,6 +539,15 @@ pub fn replace_atomically(path: &Path, content: &[u8]) {
     std::fs::rename(&temp, path).unwrap();
 }
 
+/// Claude credentials JSON as Claude Code writes it after a token refresh: a live login whose
+/// deadline is `days` from now.
+pub fn claude_login_for_days(days: i64) -> String {
+    let deadline = (now_secs() + days * DAY) * 1000;
+    format!(
+        r#"{{"claudeAiOauth":{{"accessToken":"{CANARY}","refreshToken":"r-{CANARY}","expiresAt":1,"refreshTokenExpiresAt":{deadline}}}}}"#
+    )
+}
+
 /// Claude credentials JSON: a live login (deadline in 20 days) or a blanked one.
 pub fn claude_login(valid: bool) -> String {
     if valid {

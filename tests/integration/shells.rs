@@ -1,220 +1,11 @@
 //! The shell hooks in real interactive bash, zsh and fish, driven through a pseudo-terminal: what
 //! a user sees at the prompt and before a command, and what the hook must never disturb.
 
-use crate::harness::{claude_login, replace_atomically, TestHome};
-use rexpect::session::PtySession;
+use crate::harness::{claude_login, claude_login_for_days, replace_atomically, TestHome};
+use crate::pty::{
+    each_shell, home_with_daemon, visible_lines, Session, Shell, CREDS, SHELLS, TIMEOUT_MS,
+};
 use std::path::PathBuf;
-
-const CREDS: &str = ".claude/.credentials.json";
-/// One attempt to match; attempts repeat for up to 10 s.
-const TIMEOUT_MS: u64 = 500;
-
-#[derive(Clone, Copy, Debug)]
-enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-const SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
-
-impl Shell {
-    fn name(self) -> &'static str {
-        match self {
-            Shell::Bash => "bash",
-            Shell::Zsh => "zsh",
-            Shell::Fish => "fish",
-        }
-    }
-
-    fn available(self) -> bool {
-        std::process::Command::new(self.name())
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
-    fn argv(self) -> &'static [&'static str] {
-        match self {
-            Shell::Bash => &["--norc", "--noprofile", "-i"],
-            Shell::Zsh => &["-f", "-i"],
-            Shell::Fish => &["--no-config", "-i"],
-        }
-    }
-
-    /// A prompt that shows `$?`, `$CREDWATCH_PROMPT` and `$CREDWATCH_DAEMON` as `[[P1:⚠ claude:1]]`.
-    fn prompt_setup(self) -> &'static str {
-        match self {
-            Shell::Bash => "PS1='[[P$?:${CREDWATCH_PROMPT-}:${CREDWATCH_DAEMON-}]]'",
-            Shell::Zsh => "setopt prompt_subst; PROMPT='[[P%?:${CREDWATCH_PROMPT-}:${CREDWATCH_DAEMON-}]]'",
-            Shell::Fish => "function fish_prompt; printf '[[P%s:%s:%s]]' $status \"$CREDWATCH_PROMPT\" \"$CREDWATCH_DAEMON\"; end",
-        }
-    }
-
-    /// `a + b` computed by the shell: output that the echo of the typed line never matches.
-    fn sum(self, a: u32, b: u32) -> String {
-        match self {
-            Shell::Fish => format!("(math {a} + {b})"),
-            _ => format!("$(({a}+{b}))"),
-        }
-    }
-
-    fn source(self, file: &std::path::Path) -> String {
-        format!("source {}", file.display())
-    }
-}
-
-/// An interactive shell in a pty, with the credwatch hook sourced.
-struct Session {
-    pty: PtySession,
-}
-
-impl Session {
-    fn start(home: &TestHome, shell: Shell, before_hook: &[&str]) -> Session {
-        let hook = home.home.join(format!("hook.{}", shell.name()));
-        let init = crate::harness::run_command(home.command(&["init", shell.name()]));
-        std::fs::write(&hook, init.stdout).unwrap();
-        let mut command = home.program(shell.name(), shell.argv());
-        command.env("TERM", "dumb").env("PATH", stub_path(home));
-        let pty = rexpect::session::spawn_command(command, Some(TIMEOUT_MS)).expect("spawn shell");
-        let mut session = Session { pty };
-        session.line(shell.prompt_setup());
-        for line in before_hook {
-            session.line(line);
-        }
-        session.line(&shell.source(&hook));
-        session
-    }
-
-    fn line(&mut self, text: &str) {
-        self.pty.send_line(text).unwrap();
-    }
-
-    /// Types `text` without Enter.
-    fn keys(&mut self, text: &str) {
-        self.pty.send(text).unwrap();
-        self.pty.flush().unwrap();
-    }
-
-    /// Waits (10 s at most) for `needle` and returns everything printed before it.
-    fn expect(&mut self, needle: &str) -> String {
-        self.expect_within(needle, 10)
-    }
-
-    fn expect_within(&mut self, needle: &str, seconds: u64) -> String {
-        let started = std::time::Instant::now();
-        loop {
-            match self.pty.exp_string(&latin1(needle)) {
-                Ok(text) => return utf8(&text),
-                Err(e) if e.to_string().contains("EOF") => panic!("the shell exited: {e}"),
-                Err(_) if started.elapsed().as_secs() < seconds => {}
-                Err(e) => panic!("waiting for {needle:?}: {e}"),
-            }
-        }
-    }
-
-    /// Presses Enter (again every half second) until a prompt shows `prompt`; returns the
-    /// output before it.
-    fn enter_until(&mut self, prompt: &str) -> String {
-        let started = std::time::Instant::now();
-        let mut seen = String::new();
-        loop {
-            self.line("");
-            match self.pty.exp_string(&latin1(prompt)) {
-                Ok(before) => return seen + &utf8(&before),
-                Err(e) if e.to_string().contains("EOF") => {
-                    panic!("the shell exited: {e}\nseen: {seen}")
-                }
-                Err(_) if started.elapsed().as_secs() < 10 => {}
-                Err(e) => panic!("no prompt {prompt:?} after 10 s: {e}\nseen: {seen}"),
-            }
-            seen.push('\n');
-        }
-    }
-}
-
-/// The lines a user would read in `text`: terminal control sequences, carriage returns and the
-/// end-of-line marks zsh and fish print for output without a final newline (`#`, `%`, `⏎`)
-/// removed, blank lines dropped.
-fn visible_lines(text: &str) -> Vec<String> {
-    let mut plain = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if c.is_ascii_alphabetic() || c == '~' {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    for c in chars.by_ref() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                    }
-                }
-                Some('(') => {
-                    chars.next();
-                }
-                _ => {}
-            },
-            '\r' | '\u{7}' | '\u{8}' => {}
-            c => plain.push(c),
-        }
-    }
-    plain
-        .lines()
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || matches!(c, '#' | '%' | '⏎')))
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// rexpect reads the pty byte by byte as Latin-1: a UTF-8 needle must be spelled that way...
-fn latin1(text: &str) -> String {
-    text.bytes().map(char::from).collect()
-}
-
-/// ...and what it returns decoded back.
-fn utf8(text: &str) -> String {
-    let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// PATH with a stub `claude` first, so a mapped command can run.
-fn stub_path(home: &TestHome) -> String {
-    let bin = home.home.join("stub-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let claude = bin.join("claude");
-    std::fs::write(&claude, "#!/bin/sh\necho stub claude ran\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).unwrap();
-    format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display())
-}
-
-fn home_with_daemon() -> (TestHome, crate::harness::Daemon) {
-    let home = TestHome::new();
-    home.write(CREDS, claude_login(true));
-    let daemon = home.start_daemon(&[]);
-    home.wait_for_state("claude", "ok");
-    (home, daemon)
-}
-
-fn each_shell(test: impl Fn(Shell)) {
-    for shell in SHELLS {
-        if !shell.available() {
-            eprintln!(
-                "skipped {}: not installed (scripts/test installs it)",
-                shell.name()
-            );
-            continue;
-        }
-        test(shell);
-    }
-}
 
 #[test]
 fn prompt_shows_a_broken_login_once_and_clears_when_fixed() {
@@ -555,6 +346,9 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
             session.expect(if with_hook { "[[P0::1]]" } else { "[[P0::]]" });
             let started = processes_started(&log, before);
             let opened = files_opened(&log, before);
+            let runtime = home.credwatch_runtime().display().to_string();
+            let credwatch_files: Vec<&String> =
+                opened.iter().filter(|l| l.contains(&runtime)).collect();
             counts.push((started.len(), opened.len()));
             if with_hook {
                 assert_eq!(
@@ -563,12 +357,20 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
                     "{shell:?}: the hook started processes over 200 prompts:\n{}",
                     started.join("\n")
                 );
-                assert_eq!(
-                    opened.len(),
-                    counts[0].1,
-                    "{shell:?}: the hook opened files over 200 prompts:\n{}",
-                    opened.join("\n")
+                assert!(
+                    credwatch_files.is_empty(),
+                    "{shell:?}: the hook opened its state files in the steady state:\n{credwatch_files:?}"
                 );
+                // fish opens its working directory now and then on its own (seen: 1 to 4
+                // times in 200 prompts, with or without the hook); bash and zsh open nothing.
+                if !matches!(shell, Shell::Fish) {
+                    assert_eq!(
+                        opened.len(),
+                        counts[0].1,
+                        "{shell:?}: the hook opened files over 200 prompts:\n{}",
+                        opened.join("\n")
+                    );
+                }
             }
         }
         eprintln!(
@@ -914,4 +716,257 @@ fn confirmation_under_bash_preexec_cancels_the_line() {
     session.expect("run it anyway? [y/N]");
     session.keys("y");
     session.expect("stub claude ran");
+}
+
+/// Regression: after any credential write the daemon published a validity 2 s ahead (its
+/// post-write re-check) and never a new one, so the next command 2 s later made every shell say
+/// "credwatch: the watchdog stopped" while it ran, and fall back to direct checks.
+#[test]
+fn after_a_credential_write_no_shell_decides_the_watchdog_stopped() {
+    let (home, _daemon) = home_with_daemon();
+    let mut sessions: Vec<(Shell, Session)> = SHELLS
+        .iter()
+        .filter(|s| s.available())
+        .map(|&shell| (shell, Session::start(&home, shell, &[])))
+        .collect();
+    for (_, session) in &mut sessions {
+        session.enter_until("[[P0::1]]");
+    }
+    // Still ok, rewritten with a later deadline: as Claude Code writes at a token refresh.
+    replace_atomically(&home.path(CREDS), claude_login_for_days(25).as_bytes());
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    for (shell, session) in &mut sessions {
+        // bash and zsh read the clock per command; fish every 20th command.
+        let commands = if *shell == Shell::Fish { 20 } else { 1 };
+        let mut seen = String::new();
+        for _ in 0..commands {
+            session.line("true");
+            seen += &session.expect("]]");
+        }
+        seen += &session.enter_until("[[P0::1]]");
+        assert!(
+            !seen.contains("watchdog stopped"),
+            "{shell:?}: the shell took the running watchdog for stopped: {seen}"
+        );
+    }
+}
+
+/// Regression: with `set -euo pipefail` in .bashrc, stopping the watchdog and pressing Enter
+/// ended the shell (a failed read of the withdrawn prompt file). No state of credwatch may end
+/// the user's shell: stopped, broken login with a warning pending, a mapped command run.
+#[test]
+fn set_euo_pipefail_in_bashrc_survives_a_stopped_watchdog() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let (home, daemon) = home_with_daemon();
+    let hook = crate::pty::hook_file(&home, Shell::Bash);
+    let rc = format!(
+        "set -euo pipefail\nPS1='[[P$?:${{CREDWATCH_PROMPT-}}:${{CREDWATCH_DAEMON-}}]]'\nsource {}\n",
+        hook.display()
+    );
+    let mut session = Session::with_rc(&home, Shell::Bash, &rc, &[("CREDWATCH_AUTOSTART", "0")]);
+    session.enter_until("[[P0::1]]");
+    assert_eq!(daemon.stop(), Some(0));
+    let seen = session.enter_until("[[P0::0]]");
+    assert!(seen.contains("the watchdog stopped"), "{seen}");
+    session.line("echo still-$((40+2))");
+    session.expect("still-42");
+    let _again = home.start_daemon(&[]);
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    session.enter_until("[[P0:⚠ claude:1]]");
+    session.line("claude --version");
+    let before = session.expect("stub claude ran");
+    assert!(before.contains("credwatch: Claude Code"), "{before}");
+    session.line("echo alive-$((40+2))");
+    session.expect("alive-42");
+}
+
+/// Regression: while a warning was pending (the hook's DEBUG trap installed), `$_` became
+/// `_credwatch_debug`: `mkdir -p x && cd $_` failed. The trap leaves `$_` and `$?` as it found
+/// them, for the command and for the user's own DEBUG trap, which it chains (it used to drop it:
+/// a function does not see the DEBUG trap in force unless traced).
+#[test]
+fn bash_keeps_dollar_underscore_and_status_while_a_warning_is_pending() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let (home, _daemon) = home_with_daemon();
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let mut session = Session::start(&home, Shell::Bash, &[]);
+    session.enter_until("[[P0:⚠ claude:1]]");
+    session.line("mkdir -p dir-x && cd $_ && echo \"IN-${PWD##*/}-$((1+1))\"");
+    session.expect("IN-dir-x-2");
+    session.line("claude --version");
+    let before = session.expect("stub claude ran");
+    assert!(before.contains("credwatch: Claude Code"), "{before}");
+
+    // The user's DEBUG trap (an assignment: it resets $_ itself, credwatch or not) runs after
+    // the hook's and sees the command's $? and $_.
+    let mut session = Session::start(&home, Shell::Bash, &["trap '_ut=\"$?:$_\"' DEBUG"]);
+    session.enter_until("[[P0:⚠ claude:1]]");
+    session.line("false");
+    session.expect("[[P1:⚠ claude:1]]");
+    session.line("echo \"UT=$_ut=$((40+2))\"");
+    session.expect("UT=1:false=42");
+    session.line("claude --version");
+    let before = session.expect("stub claude ran");
+    assert!(before.contains("credwatch: Claude Code"), "{before}");
+}
+
+/// Regression: `claude; echo x` was warned in plain bash only, and `echo x; claude` nowhere:
+/// the hooks matched the start of the line. Each command of a line counts, once per broken
+/// login per line, whatever runs it (assignments, `command`, `time`, a pipe, `&&`); a word that
+/// only names it (`echo claude`) does not.
+#[test]
+fn each_command_of_a_compound_line_is_warned() {
+    let preexec = bash_preexec();
+    let mut variants: Vec<(Shell, Vec<String>)> = SHELLS
+        .iter()
+        .filter(|s| s.available())
+        .map(|&s| (s, vec![]))
+        .collect();
+    if let (Some(preexec), true) = (&preexec, Shell::Bash.available()) {
+        variants.push((Shell::Bash, vec![format!("source {}", preexec.display())]));
+    }
+    for (shell, before) in variants {
+        let before: Vec<&str> = before.iter().map(String::as_str).collect();
+        let label = format!(
+            "{shell:?}{}",
+            if before.is_empty() {
+                ""
+            } else {
+                " + bash-preexec"
+            }
+        );
+        let (home, _daemon) = home_with_daemon();
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let mut session = Session::start(&home, shell, &before);
+        session.enter_until("[[P0:⚠ claude:1]]");
+        for (n, line, warnings) in [
+            (1, "echo first; claude --version", 1),
+            (2, "true && FOO=1 command time claude --version | cat", 1),
+            (3, "claude --version; claude --version", 1),
+            (4, "echo claude", 0),
+        ] {
+            let end = format!("END-{}", shell.sum(n, 100));
+            session.line(&format!("{line}; echo {end}"));
+            let seen = session.expect(&format!("END-{}", n + 100));
+            assert_eq!(
+                seen.matches("credwatch: Claude Code: logged out").count(),
+                warnings,
+                "{label}: {line:?}: {seen}"
+            );
+            session.expect("[[P");
+        }
+    }
+}
+
+/// Nothing is printed while the rc file runs (powerlevel10k's instant prompt reports any such
+/// output), and zsh prints the hook's line after every precmd function (powerlevel10k's own,
+/// last, ends its instant prompt): the change line comes just before the first prompt.
+#[test]
+fn nothing_is_printed_while_the_rc_file_runs_and_zsh_speaks_after_every_precmd() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_daemon();
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let hook = crate::pty::hook_file(&home, shell);
+        let rc = match shell {
+            Shell::Bash => format!("PS1='<P> '\nsource {}\necho RC-END\n", hook.display()),
+            Shell::Zsh => format!(
+                "PROMPT='<P> '\nsource {}\n_last() {{ print -r -- LAST-PRECMD }}\nprecmd_functions+=(_last)\nprint -r -- RC-END\n",
+                hook.display()
+            ),
+            Shell::Fish => format!(
+                "function fish_prompt; printf '<P> '; end\nsource {}\necho RC-END\n",
+                hook.display()
+            ),
+        };
+        let mut session = Session::with_rc(&home, shell, &rc, &[]);
+        let during = session.expect("RC-END");
+        assert!(
+            !during.contains("credwatch"),
+            "{shell:?}: printed while the rc file ran: {during}"
+        );
+        let first = session.expect("<P>");
+        assert!(
+            first.contains("credwatch: ⚠ claude"),
+            "{shell:?}: nothing said at the first prompt: {first}"
+        );
+        if shell == Shell::Zsh {
+            let last = first.find("LAST-PRECMD").expect("the other precmd ran");
+            assert!(
+                last < first.find("credwatch: ⚠ claude").unwrap(),
+                "zsh: the hook spoke before the last precmd function: {first}"
+            );
+        }
+    });
+}
+
+/// Regression: tide starts a background `fish -c` at every prompt, which reads config.fish:
+/// README's line must start nothing there, and the hook does nothing in a non-interactive fish.
+#[test]
+fn a_non_interactive_fish_runs_nothing_of_credwatch() {
+    if !Shell::Fish.available()
+        || std::process::Command::new("strace")
+            .arg("-V")
+            .output()
+            .is_err()
+    {
+        return;
+    }
+    let home = TestHome::new();
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.contains("credwatch init fish | source") && l.contains("config.fish"))
+        .expect("README's fish line");
+    let line = line.split('#').next().unwrap().trim();
+    let bin = home.home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_credwatch"), bin.join("credwatch")).unwrap();
+    let config = home.config_home.join("fish/config.fish");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, format!("{line}\n")).unwrap();
+    let log = home.home.join("strace.log");
+    let mut command = home.program(
+        "strace",
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=execve",
+            "-o",
+            log.to_str().unwrap(),
+            "fish",
+            "-c",
+            "echo NONINTERACTIVE; set -q CREDWATCH_HOOK; and echo HOOKED",
+        ],
+    );
+    command.env(
+        "PATH",
+        format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+    );
+    let outcome = crate::harness::run_command(command);
+    assert_eq!(outcome.stdout, "NONINTERACTIVE\n", "{}", outcome.stderr);
+    let execs = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !execs.lines().any(|l| l.contains("credwatch")),
+        "credwatch ran in a non-interactive fish:\n{execs}"
+    );
+    // And the same line in an interactive fish does install the hook.
+    let path = format!("{}:{}", bin.display(), crate::pty::stub_path(&home));
+    let mut session =
+        Session::with_rc(&home, Shell::Fish, &format!("{line}\n"), &[("PATH", &path)]);
+    session.line(&format!(
+        "set -q CREDWATCH_HOOK; and echo HOOKED-{}",
+        Shell::Fish.sum(40, 2)
+    ));
+    session.expect("HOOKED-42");
 }

@@ -202,3 +202,17 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         "{plain:?}"
     );
 }
+
+/// Regression: `credwatch prompt` ignored CREDWATCH_DISABLE=1, so a starship module built on it
+/// kept the flag while the hooks had turned it off.
+#[test]
+fn prompt_prints_the_flag_and_nothing_when_disabled() {
+    let mut home = TestHome::new();
+    home.install_fixture("claude", Times::expired_since(1));
+    let shown = home.run(&["prompt"]);
+    assert_eq!(shown.stdout, "⚠ claude\n", "{}", shown.stderr);
+    home.set_env("CREDWATCH_DISABLE", "1");
+    let disabled = home.run(&["prompt"]);
+    assert_eq!(disabled.code, 0);
+    assert_eq!(disabled.stdout, "", "{}", disabled.stderr);
+}
