@@ -31,9 +31,6 @@ _credwatch_daemon_seen=
 _credwatch_stamp=
 _credwatch_pid=0
 _credwatch_until=0
-# PROMPT_COMMAND and precmd_functions as the hook last placed itself in them: any change is
-# looked at (is the hook still before every prompt renderer?).
-_credwatch_order=
 export CREDWATCH_PROMPT CREDWATCH_DAEMON
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
@@ -104,45 +101,49 @@ _credwatch_check_detached() {
   ("$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null &)
 }
 
-# What the hook puts in PROMPT_COMMAND (bash >= 5.1: an element of its own, and a guard at the
-# end; older bash: at the start of the string, handing $? on). A function sees the user's DEBUG
-# trap only when every caller up to the top level is traced, so the trap is armed or removed by
-# the element itself, at top level, when _credwatch_precmd returns 1.
-_credwatch_element='_credwatch_precmd || _credwatch_arm_debug_trap || :'
-_credwatch_guard_element='_credwatch_guard || _credwatch_arm_debug_trap || :'
-# shellcheck disable=SC2016 # expanded when PROMPT_COMMAND runs
-_credwatch_old_element='_credwatch_status=$?; _credwatch_precmd || _credwatch_arm_debug_trap || :; _credwatch_give_status && :'
-
-# Every prompt: one test (two stats and a comparison). The rest runs when the state or the
-# order of the prompt hooks changed (where `set -e` is off for all it runs). Returns 1 when the
-# DEBUG trap is to be armed or removed; else 0. Its status is no one else's: bash >= 5.1 gives
-# each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and
-# bash-preexec does the same for each precmd function.
+# Every prompt: one test (two stats). The rest runs when the state changed, and at the first
+# prompts (where `set -e` is off for all it runs): it also checks the hook's place, which only
+# matters at a prompt where the state changes, and which prompt frameworks change while the rc
+# file runs or at the first prompt (bash-preexec). Its status is no one else's: bash >= 5.1 gives
+# each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
+# does the same for each precmd function. (bash copies a function's body each time it runs it:
+# this one stays this small.)
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid && ${PROMPT_COMMAND[*]-}/${precmd_functions[*]-} == "$_credwatch_order" ]] &&
-    return 0
-  _credwatch_on_change || :
-  ((_credwatch_rearm == 0)) || return 1
+    -d /proc/$_credwatch_pid ]] || _credwatch_slow
 }
 
-# bash >= 5.1: the last element of PROMPT_COMMAND. A later plain `PROMPT_COMMAND=...` replaces
-# element 0, the hook's: this puts it back first for the next prompt.
-_credwatch_guard() {
-  [[ ${PROMPT_COMMAND[*]-}/${precmd_functions[*]-} == "$_credwatch_order" ]] && return 0
+# Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
+# the shell.
+_credwatch_slow() {
   _credwatch_on_change || :
-  ((_credwatch_rearm == 0)) || return 1
+  ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
 
-# bash < 5.1: gives the command's status back, after the hook, to what follows in the string.
+# bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
 _credwatch_status=0
-_credwatch_give_status() {
-  return "$_credwatch_status"
+_credwatch_precmd_keep_status() {
+  _credwatch_status=$?
+  _credwatch_precmd
+  # Returning non-zero would end a `set -e` shell.
+  [[ $- == *e* ]] || return "$_credwatch_status"
 }
 
+# Traced: a function sees the DEBUG trap in force (to chain the user's, see
+# _credwatch_arm_debug_trap) only when every caller up to the top level is traced. With no
+# DEBUG trap set, tracing costs nothing.
+declare -ft _credwatch_precmd _credwatch_slow _credwatch_precmd_keep_status
+
+# Where the hook must be: an indirect reference to one array element, and what it must hold.
+_credwatch_head='PROMPT_COMMAND[0]'
+_credwatch_head_pattern=_credwatch_precmd
+
+# Prompts left at which the hook checks its place whatever happens.
+_credwatch_settle=3
 _credwatch_rearm=0
+# shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
 _credwatch_on_change() {
-  [[ ${PROMPT_COMMAND[*]-}/${precmd_functions[*]-} == "$_credwatch_order" ]] || _credwatch_place
+  [[ ${!_credwatch_head-} == $_credwatch_head_pattern ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
     CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown='' _credwatch_stamp=''
     _credwatch_cmds=()
@@ -160,6 +161,10 @@ _credwatch_on_change() {
     [[ -z $_credwatch_trap_installed ]] || _credwatch_rearm=1
   fi
   _credwatch_armed=0
+  if ((_credwatch_settle > 0)); then
+    # The next prompt comes this way again (pid 0 never runs).
+    _credwatch_settle=$((_credwatch_settle - 1)) _credwatch_pid=0
+  fi
   return 0
 }
 
@@ -169,25 +174,27 @@ _credwatch_on_change() {
 #   precmd_functions in order): first in precmd_functions, and out of PROMPT_COMMAND;
 # - bash >= 5.1: an element of its own at the start of an array PROMPT_COMMAND (after direnv's,
 #   which changes the environment first); a string PROMPT_COMMAND becomes the next element, and
-#   anything later added to the hook's element by string is moved out of it; a guard at the
-#   end puts the hook back when a plain `PROMPT_COMMAND=...` replaced its element;
+#   anything later added to the hook's element by string is moved out of it (only the first
+#   prompt after such an addition gives it the hook's status);
 # - older bash: first in the string PROMPT_COMMAND, handing $? on.
+# Nothing of the hook's comes after another tool's element: liquidprompt's DEBUG trap, for one,
+# would start timing the next command at it.
 _credwatch_place() {
   local entry kept=() rest
   if [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *r* ]]; then
-    _credwatch_order=${PROMPT_COMMAND[*]-}/${precmd_functions[*]-}
+    # Read-only: nothing can be placed. The head then names the pattern itself, which always
+    # matches, so the prompt does not try again each time.
+    _credwatch_head=_credwatch_head_pattern
     return 0
   fi
-  # The hook's elements out of every element (with the separator that joined them), and the
-  # names an older version of the hook used.
+  # The hook's names out of every element (with the separator that joined them).
   for entry in "${PROMPT_COMMAND[@]-}"; do
-    for rest in "$_credwatch_old_element" "$_credwatch_element" "$_credwatch_guard_element" \
-      _credwatch_precmd_keep_status _credwatch_precmd _credwatch_guard; do
-      entry=${entry//$'\n'"$rest"/}
-      entry=${entry//";$rest"/}
-      entry=${entry//"$rest"$'\n'/}
-      entry=${entry//"$rest;"/}
-      entry=${entry//"$rest"/}
+    for rest in _credwatch_precmd_keep_status _credwatch_precmd; do
+      entry=${entry//$'\n'$rest/}
+      entry=${entry//;$rest/}
+      entry=${entry//$rest$'\n'/}
+      entry=${entry//$rest;/}
+      entry=${entry//$rest/}
     done
     [[ -z ${entry//[[:space:];]/} ]] || kept+=("$entry")
   done
@@ -203,17 +210,21 @@ _credwatch_place() {
       [[ -z $entry || $entry == _credwatch_precmd ]] || kept+=("$entry")
     done
     precmd_functions=("${kept[@]}")
+    _credwatch_head='precmd_functions[0]' _credwatch_head_pattern=_credwatch_precmd
   elif ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
     if [[ ${kept[0]-} == _direnv_hook ]]; then
-      PROMPT_COMMAND=(_direnv_hook "$_credwatch_element" "${kept[@]:1}" "$_credwatch_guard_element")
+      PROMPT_COMMAND=(_direnv_hook _credwatch_precmd "${kept[@]:1}")
+      _credwatch_head='PROMPT_COMMAND[1]'
     else
-      PROMPT_COMMAND=("$_credwatch_element" "${kept[@]}" "$_credwatch_guard_element")
+      PROMPT_COMMAND=(_credwatch_precmd "${kept[@]}")
+      _credwatch_head='PROMPT_COMMAND[0]'
     fi
+    _credwatch_head_pattern=_credwatch_precmd
   else
     # shellcheck disable=SC2128,SC2178 # a string in bash < 5.1
-    PROMPT_COMMAND=$_credwatch_old_element${kept[0]:+$'\n'${kept[0]}}
+    PROMPT_COMMAND=_credwatch_precmd_keep_status${kept[0]:+$'\n'${kept[0]}}
+    _credwatch_head=PROMPT_COMMAND _credwatch_head_pattern='_credwatch_precmd_keep_status*'
   fi
-  _credwatch_order=${PROMPT_COMMAND[*]-}/${precmd_functions[*]-}
 }
 
 # Gives the command that a part of a command line runs, in the caller's `part`: without
@@ -319,8 +330,8 @@ _credwatch_arm_debug_trap() {
     _credwatch_trap_installed=
   fi
 }
-# Traced, so that `trap -p DEBUG` in it shows the trap in force (a function without the trace
-# attribute sees none, and would drop the user's).
+# Traced, and called from the traced _credwatch_precmd, so that `trap -p DEBUG` in it shows the
+# trap in force (a function without the trace attribute sees none, and would drop the user's).
 declare -ft _credwatch_arm_debug_trap
 
 _credwatch_return_last_status() {

@@ -124,21 +124,28 @@ _credwatch_check_detached() {
   ( "$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null & )
 }
 
-# Every prompt: one test (two stats and a comparison), written to be safe under any user
-# options (no `emulate`, which costs more than the test). The rest runs when the state or the
-# order of the precmd functions changed.
+# Every prompt: one test (two stats), written to be safe under any user options (no `emulate`,
+# which costs more than the test). The rest runs when the state changed, and at the first
+# prompts: it also checks the hook's place in precmd_functions, which only matters at a prompt
+# where the state changes, and which prompt frameworks change while .zshrc runs or at the first
+# prompt.
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid && "${precmd_functions[*]}" == "$_credwatch_order" ]] ||
-    _credwatch_on_change || :
+    -d /proc/$_credwatch_pid ]] || _credwatch_on_change || :
   return 0
 }
 
+# Prompts left at which the hook checks its place whatever happens.
+typeset -gi _credwatch_settle=3
 _credwatch_on_change() {
   [[ "${precmd_functions[*]}" == "$_credwatch_order" ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 || ! -e $_credwatch_dir/prompt.$_credwatch_stamp ||
     ! -d /proc/$_credwatch_pid ]]; then
     _credwatch_refresh
+  fi
+  if (( _credwatch_settle > 0 )); then
+    # The next prompt comes this way again (pid 0 never runs).
+    (( _credwatch_settle-- , _credwatch_pid = 0 ))
   fi
   return 0
 }

@@ -245,8 +245,9 @@ fn starship_with_atuin_shows_the_flag_at_the_prompt_where_the_login_broke() {
     });
 }
 
-/// A prompt built by value in PROMPT_COMMAND (bash) or in a precmd function (zsh) set up
-/// before the hook, as grml and powerlevel10k do: it reads $CREDWATCH_PROMPT when it runs.
+/// A prompt built by value in PROMPT_COMMAND (bash, prepended to it as powerline and direnv add
+/// themselves) or in a precmd function (zsh, as grml and powerlevel10k do), whether set up
+/// before or after the hook: it reads $CREDWATCH_PROMPT when it runs.
 #[test]
 fn a_prompt_built_before_the_hook_runs_shows_the_flag_at_the_prompt_where_the_login_broke() {
     for shell in [Shell::Bash, Shell::Zsh] {
@@ -259,7 +260,8 @@ fn a_prompt_built_before_the_hook_runs_shows_the_flag_at_the_prompt_where_the_lo
             shell,
             rc: match shell {
                 Shell::Bash => {
-                    "PROMPT_COMMAND='PS1=\"[$CREDWATCH_PROMPT]<V> \"'\n".to_string()
+                    "PROMPT_COMMAND='PS1=\"[$CREDWATCH_PROMPT]<V> \"'\"${PROMPT_COMMAND:+;$PROMPT_COMMAND}\"\n"
+                        .to_string()
                 }
                 _ => "_by_value() { PROMPT=\"[$CREDWATCH_PROMPT]<V> \" }\nprecmd_functions+=(_by_value)\n"
                     .to_string(),
@@ -302,4 +304,54 @@ fn zsh_autosuggestions_and_syntax_highlighting_leave_the_hook_working() {
         1,
         "{before}"
     );
+}
+
+/// bash-completion (which turns extglob on) and fzf's key bindings (`bind -x`, which runs the
+/// DEBUG trap) beside the hook, in bash and zsh: one warning before a mapped command, the flag
+/// at the prompt where the login broke, `$?` unchanged.
+#[test]
+fn bash_completion_and_fzf_leave_the_hook_working() {
+    let files = [
+        "/usr/share/bash-completion/bash_completion",
+        "/usr/share/doc/fzf/examples/key-bindings.bash",
+        "/usr/share/doc/fzf/examples/key-bindings.zsh",
+    ];
+    if !installed(&files) {
+        return;
+    }
+    for shell in [Shell::Bash, Shell::Zsh] {
+        if !shell.available() {
+            continue;
+        }
+        let (home, _daemon) = home_with_daemon();
+        let hook = hook_file(&home, shell);
+        let rc = match shell {
+            Shell::Bash => format!(
+                "PS1='[$?:${{CREDWATCH_PROMPT}}]<F> '\nsource {}\nsource {}\nsource {}\n",
+                files[0],
+                hook.display(),
+                files[1]
+            ),
+            _ => format!(
+                "setopt prompt_subst\nPROMPT='[%?:${{CREDWATCH_PROMPT}}]<F> '\nsource {}\nsource {}\n",
+                hook.display(),
+                files[2]
+            ),
+        };
+        let mut session = Session::with_rc(&home, shell, &rc, &[]);
+        session.expect("<F>");
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
+        let broken = prompt_text(&session.next_prompt(shell, 1, "<F>"));
+        assert!(broken.contains(FLAG), "{shell:?}: {broken:?}");
+        session.line("false");
+        session.expect(&format!("[1:{FLAG}]<F>"));
+        session.line("echo first; claude --version");
+        let before = session.expect("stub claude ran");
+        assert_eq!(
+            before.matches("credwatch: Claude Code: logged out").count(),
+            1,
+            "{shell:?}: {before}"
+        );
+    }
 }

@@ -333,6 +333,11 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
             if with_hook {
                 session.line(&shell.source(&hook));
                 session.enter_until("[[P0::1]]");
+                // The first prompts check the hook's place (and read the state): not the
+                // steady state.
+                for _ in 0..4 {
+                    session.enter_until("[[P0::1]]");
+                }
             } else {
                 session.enter_until("[[P0::]]");
             }
