@@ -836,16 +836,20 @@ fn each_command_of_a_compound_line_is_warned() {
     if let (Some(preexec), true) = (&preexec, Shell::Bash.available()) {
         variants.push((Shell::Bash, vec![format!("source {}", preexec.display())]));
     }
+    // atuin loads its own copy of bash-preexec.
+    let atuin = crate::pty::tools_dir().join("bin/atuin");
+    if atuin.exists() && Shell::Bash.available() {
+        variants.push((
+            Shell::Bash,
+            vec![format!(
+                "eval \"$({} init bash --disable-up-arrow --disable-ctrl-r)\"",
+                atuin.display()
+            )],
+        ));
+    }
     for (shell, before) in variants {
         let before: Vec<&str> = before.iter().map(String::as_str).collect();
-        let label = format!(
-            "{shell:?}{}",
-            if before.is_empty() {
-                ""
-            } else {
-                " + bash-preexec"
-            }
-        );
+        let label = format!("{shell:?} {before:?}");
         let (home, _daemon) = home_with_daemon();
         replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
         home.wait_for_state("claude", "logged-out");
