@@ -1,5 +1,6 @@
 //! The command line, declared once with clap (completions and the man page derive from it).
 
+pub use crate::shell::Shell;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -28,80 +29,110 @@ pub enum Command {
     /// Every watched credential, its state, why, and the fix (the default command)
     Status(StatusArgs),
     /// The built-in credential definitions, or one of them as TOML
-    Presets {
-        /// Print this preset's definition, ready to copy into config.toml
-        name: Option<String>,
-    },
+    Presets(PresetsArgs),
     /// Print the shell hook: eval "$(credwatch init bash)", or `credwatch init fish | source`
-    Init {
-        #[arg(value_enum)]
-        shell: Shell,
-    },
+    Init(InitArgs),
     /// The compact prompt segment (empty when all is well), for starship, tmux and other prompts
-    Prompt {
-        /// Also keep the result for the shell hooks while no daemon runs
-        #[arg(long)]
-        cache: bool,
-    },
+    Prompt(PromptArgs),
     /// Watch credentials and publish their state (foreground; the systemd user service runs this)
-    Daemon {
-        /// After a credential is written, check again this long after that it stayed
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
-        grace: i64,
-        /// Keep this Prometheus textfile up to date (overrides `export.prometheus_textfile`)
-        #[arg(long, value_name = "FILE")]
-        prometheus_textfile: Option<PathBuf>,
-    },
+    Daemon(DaemonArgs),
     /// What happened to each credential: created, modified, blanked, deleted, state changes
-    Journal {
-        /// Only this credential
-        name: Option<String>,
-        /// JSON lines, one event per line
-        #[arg(long)]
-        json: bool,
-    },
+    Journal(JournalArgs),
     /// Run a login command on this terminal, then prove the new login persisted (step by step)
     #[command(arg_required_else_help = true)]
-    Login {
-        /// The credential it logs in to [default: the one whose `commands` match CMD]
-        name: Option<String>,
-        /// After the command, check again this long later that the login stayed
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
-        grace: i64,
-        /// The login command and its arguments, after `--`
-        #[arg(last = true, required = true, value_name = "CMD")]
-        command: Vec<String>,
-    },
+    Login(LoginArgs),
     /// Check, step by step, that logins are stored, valid, private, persistent and accepted
-    Verify {
-        /// Only these credentials [default: every one found here]
-        names: Vec<String>,
-    },
+    Verify(VerifyArgs),
     /// The environment: D-Bus, keyring, runtime dir, daemon, shell hook, shadowing env vars, clock
-    Doctor {
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
-    },
+    Doctor(DoctorArgs),
     /// Metrics in Prometheus text format, for node_exporter's textfile collector
     Export(ExportArgs),
     /// Shell completions: credwatch completions bash > /usr/share/bash-completion/completions/credwatch
-    Completions {
-        #[arg(value_enum)]
-        shell: CompletionShell,
-    },
+    Completions(CompletionsArgs),
     /// Validate the config, print its path, or show the definitions in effect
-    Config {
-        #[command(subcommand)]
-        action: ConfigAction,
-    },
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PresetsArgs {
+    /// Print this preset's definition, ready to copy into config.toml
+    pub name: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PromptArgs {
+    /// Also keep the result for the shell hooks while no daemon runs
+    #[arg(long)]
+    pub cache: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DaemonArgs {
+    /// After a credential is written, check again this long after that it stayed
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
+    pub grace: i64,
+    /// Keep this Prometheus textfile up to date (overrides `export.prometheus_textfile`)
+    #[arg(long, value_name = "FILE")]
+    pub prometheus_textfile: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct JournalArgs {
+    /// Only this credential
+    pub name: Option<String>,
+    /// JSON lines, one event per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// The credential it logs in to [default: the one whose `commands` match CMD]
+    pub name: Option<String>,
+    /// After the command, check again this long later that the login stayed
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
+    pub grace: i64,
+    /// The login command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Only these credentials [default: every one found here]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
 }
 
 #[derive(Debug, Default, clap::Args)]
 pub struct StatusArgs {
     /// Only these credentials (any preset may be named, found on this machine or not)
     pub names: Vec<String>,
-    /// Machine-readable output (schema in contract.md)
+    /// Machine-readable output (schema in docs/contract.md)
     #[arg(long)]
     pub json: bool,
     /// Evaluate now rather than reading a daemon's published state
@@ -131,13 +162,6 @@ pub enum CompletionShell {
     Powershell,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Parse and validate the config; errors name file:line:column (exit 2)
@@ -149,5 +173,5 @@ pub enum ConfigAction {
 }
 
 fn parse_duration_arg(text: &str) -> Result<i64, String> {
-    crate::timefmt::parse_duration(text)
+    crate::support::timefmt::parse_duration(text)
 }

@@ -1,29 +1,29 @@
 //! credwatch: a shell-integrated credential watchdog for Linux.
 //!
-//! The crate reads as its architecture: `config` and `presets` define credentials; `observe`
-//! does all the I/O and reduces stores to facts; `evaluate` turns facts and the time into a state
-//! (a pure function); `report` and `cmd` present it. It only ever reads other tools' credentials.
+//! The crate reads as its architecture, in layers; a module uses only the layers above it in
+//! this list (`tests::architecture` checks it, and that no modules form a cycle):
+//! - `support`: helpers with no credential knowledge (paths, time, bounded reads, formats);
+//! - `define`: what a credential is (states, config, definitions, presets);
+//! - `store`: where logins are kept, one module per kind of store, each reducing its store to
+//!   facts with the secret dropped, and saying what to watch and which policies apply;
+//! - `probe`: live checks that a server still accepts a login;
+//! - `evaluate`: facts and the time to a verdict, a pure function;
+//! - `engine`: which credentials apply, checking them, and what is remembered of them;
+//! - `publish`: the state as others read it (status JSON, the prompt file, metrics);
+//! - `daemon`: watching and publishing, event-driven;
+//! - `shell`: the shell hooks;
+//! - `cli` and `cmd`: the command line.
+//!
+//! It only ever reads other tools' credentials.
 
-pub mod checks;
 pub mod cli;
 pub mod cmd;
-pub mod config;
 pub mod daemon;
-pub mod docpath;
+pub mod define;
+pub mod engine;
 pub mod evaluate;
-pub mod formats;
-pub mod fsread;
-pub mod journal;
-pub mod keyring;
-pub mod metrics;
-pub mod observe;
-pub mod output;
-pub mod paths;
-pub mod presets;
 pub mod probe;
-pub mod prompt;
-pub mod report;
-pub mod runtime;
-pub mod secret;
-pub mod state;
-pub mod timefmt;
+pub mod publish;
+pub mod shell;
+pub mod store;
+pub mod support;

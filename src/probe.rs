@@ -7,11 +7,11 @@
 //! a timeout; anything but a clear answer (timeouts, 5xx, network errors, unexpected exit codes)
 //! is `unknown`, never "rejected" or "logged out". Nothing here logs the token or the response.
 
-use crate::config::{Definition, ProbeKind, ProbeSpec};
-use crate::docpath::DocPath;
-use crate::fsread::{read_bounded, ReadOutcome};
-use crate::secret::{Document, Secret};
-use crate::timefmt::Timestamp;
+use crate::define::config::{Definition, ProbeKind, ProbeSpec};
+use crate::support::docpath::DocPath;
+use crate::support::fsread::{read_bounded, ReadOutcome};
+use crate::support::secret::{Document, Secret};
+use crate::support::timefmt::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -72,15 +72,20 @@ fn bearer_token(
     let file = definition
         .files
         .iter()
-        .filter_map(|spec| crate::paths::expand(spec).ok())
+        .filter_map(|spec| crate::support::paths::expand(spec).ok())
         .flatten()
         .find(|p| p.exists())
         .ok_or("no credential file to take the bearer token from")?;
-    let bytes = match read_bounded(&file, crate::observe::FILE_SIZE_LIMIT) {
+    let bytes = match read_bounded(&file, crate::store::FILE_SIZE_LIMIT) {
         ReadOutcome::Read { bytes, .. } => bytes,
-        _ => return Err(format!("cannot read {}", crate::paths::display(&file))),
+        _ => {
+            return Err(format!(
+                "cannot read {}",
+                crate::support::paths::display(&file)
+            ))
+        }
     };
-    let document: Document = crate::formats::parse(definition.format, &bytes)
+    let document: Document = crate::support::formats::parse(definition.format, &bytes)
         .map_err(|e| format!("cannot parse the credential file: {e}"))?;
     drop(bytes);
     let token = path
@@ -120,7 +125,7 @@ fn http_get(url: &str, token: Option<&Secret>, timeout: Duration) -> ProbeReport
             ProbeResult::Unknown,
             format!(
                 "no answer within {}",
-                crate::timefmt::describe_span(timeout.as_millis() as i64)
+                crate::support::timefmt::describe_span(timeout.as_millis() as i64)
             ),
         ),
         Err(error) => ProbeReport::new(
@@ -212,7 +217,7 @@ fn run_command(
             format!(
                 "{} did not finish within {}",
                 argv[0],
-                crate::timefmt::describe_span(timeout.as_millis() as i64)
+                crate::support::timefmt::describe_span(timeout.as_millis() as i64)
             ),
         );
     };

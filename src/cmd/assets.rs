@@ -1,7 +1,8 @@
 //! Shell completions and the man page, generated from the clap definitions (`cli.rs`), so they
 //! never drift from the real command line.
 
-use crate::cli::{Cli, CompletionShell};
+use super::{Context, Run};
+use crate::cli::{Cli, CompletionShell, CompletionsArgs};
 use clap::CommandFactory;
 use std::path::Path;
 
@@ -16,12 +17,14 @@ fn generator(shell: CompletionShell) -> clap_complete::Shell {
 }
 
 /// `credwatch completions SHELL`: the completion script on stdout.
-pub fn completions(shell: CompletionShell) -> anyhow::Result<i32> {
-    let mut command = Cli::command();
-    let mut out = Vec::new();
-    clap_complete::generate(generator(shell), &mut command, "credwatch", &mut out);
-    crate::output::print(&String::from_utf8_lossy(&out));
-    Ok(0)
+impl Run for CompletionsArgs {
+    fn run(self, _: &Context) -> anyhow::Result<i32> {
+        let mut command = Cli::command();
+        let mut out = Vec::new();
+        clap_complete::generate(generator(self.shell), &mut command, "credwatch", &mut out);
+        crate::support::output::print(&String::from_utf8_lossy(&out));
+        Ok(0)
+    }
 }
 
 /// Writes `completions/{credwatch.bash,_credwatch,credwatch.fish}` and `man/credwatch*.1` under

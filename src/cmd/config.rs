@@ -1,12 +1,24 @@
 //! `credwatch config check|path|show`.
 
-use crate::checks;
-use crate::config::{Config, RawConfig};
-use crate::output::print;
-use crate::paths::display;
+use super::{Context, Run};
+use crate::cli::{ConfigAction, ConfigArgs};
+use crate::define::config::{Config, RawConfig};
+use crate::engine;
+use crate::support::output::print;
+use crate::support::paths::display;
 use std::path::Path;
 
-pub fn check(config: &Config, path: Option<&Path>) -> anyhow::Result<i32> {
+impl Run for ConfigArgs {
+    fn run(self, context: &Context) -> anyhow::Result<i32> {
+        match self.action {
+            ConfigAction::Path => path(context.config_path()),
+            ConfigAction::Check => check(&context.config()?, context.config_path()),
+            ConfigAction::Show => show(&context.config()?),
+        }
+    }
+}
+
+fn check(config: &Config, path: Option<&Path>) -> anyhow::Result<i32> {
     let text = match (&config.path, path) {
         (Some(read), _) => format!(
             "config OK: {} ({} credential{} defined)\n",
@@ -30,7 +42,7 @@ pub fn check(config: &Config, path: Option<&Path>) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub fn path(path: Option<&Path>) -> anyhow::Result<i32> {
+fn path(path: Option<&Path>) -> anyhow::Result<i32> {
     let Some(path) = path else {
         anyhow::bail!("cannot tell where the config lives: $HOME is not set\n  fix: set HOME or CREDWATCH_CONFIG");
     };
@@ -39,8 +51,8 @@ pub fn path(path: Option<&Path>) -> anyhow::Result<i32> {
 }
 
 /// The definitions in effect (the user's, and the presets selected or detected), as TOML.
-pub fn show(config: &Config) -> anyhow::Result<i32> {
-    let checked = checks::found_here(config)?;
+fn show(config: &Config) -> anyhow::Result<i32> {
+    let checked = engine::found_here(config)?;
     let shown = RawConfig {
         warn_before: config.raw.warn_before.clone(),
         presets: config.raw.presets.clone(),

@@ -6,11 +6,13 @@
 //! Guarantees: read-only (it creates nothing, not even the runtime dir); exit 1 when a check is
 //! an error, else 0; never prints a secret: variables that shadow logins are named, not shown.
 
-use crate::checks;
-use crate::config::Config;
-use crate::keyring::{KeyringObservation, KeyringPlan, Reach};
-use crate::output::{paint, print, use_color};
-use crate::paths::display;
+use super::{Context, Run};
+use crate::cli::DoctorArgs;
+use crate::define::config::Config;
+use crate::engine;
+use crate::store::keyring::{KeyringObservation, KeyringPlan, Reach};
+use crate::support::output::{paint, print, use_color};
+use crate::support::paths::display;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,8 +45,14 @@ fn check(
     }
 }
 
-pub fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
-    let watched = checks::found_here(config)?;
+impl Run for DoctorArgs {
+    fn run(self, context: &Context) -> anyhow::Result<i32> {
+        doctor(&context.config()?, self.json)
+    }
+}
+
+fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
+    let watched = engine::found_here(config)?;
     let keyring_users: Vec<&str> = watched
         .iter()
         .filter(|c| c.observation.keyring_plan.is_some())
@@ -58,7 +66,7 @@ pub fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
     };
     let mut checks = Vec::new();
 
-    match crate::keyring::session_bus_address() {
+    match crate::store::keyring::session_bus_address() {
         Ok(address) => checks.push(check("session-bus", Level::Ok, address, None)),
         Err(why) => checks.push(check(
             "session-bus",
@@ -73,7 +81,7 @@ pub fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
         flag_plaintext: false,
         expires: None,
     };
-    let seen: KeyringObservation = crate::keyring::fetch_blocking(&empty);
+    let seen: KeyringObservation = crate::store::keyring::fetch_blocking(&empty);
     if matches!(seen.reach, Reach::BusFailed { .. }) {
         // The address exists but nothing answers there: that replaces the "ok" above.
         checks.retain(|c| c.check != "session-bus");
@@ -177,7 +185,7 @@ fn keyring_checks(reach: &Reach, level: Level) -> Vec<Check> {
 
 fn runtime_check() -> Check {
     use std::os::unix::fs::MetadataExt;
-    let dir = crate::runtime::runtime_dir();
+    let dir = crate::support::runtime::runtime_dir();
     let shown = display(&dir);
     let base = if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
         ""
@@ -208,7 +216,7 @@ fn runtime_check() -> Check {
 }
 
 fn daemon_check() -> Check {
-    let seen = crate::report::daemon_seen();
+    let seen = crate::publish::report::daemon_seen();
     let Some(pid) = seen.pid else {
         return check(
             "daemon",
@@ -217,7 +225,8 @@ fn daemon_check() -> Check {
             Some("systemctl --user enable --now credwatch (without systemd: credwatch daemon & from a session script)"),
         );
     };
-    let published = crate::report::read_daemon_document(crate::timefmt::Timestamp::now());
+    let published =
+        crate::publish::report::read_daemon_document(crate::support::timefmt::Timestamp::now());
     let version = published
         .as_ref()
         .and_then(|d| d.daemon.version.clone())
@@ -274,8 +283,8 @@ fn hook_check() -> Check {
     }
 }
 
-fn clock_check(watched: &[checks::Checked]) -> Check {
-    let now = crate::timefmt::Timestamp::now();
+fn clock_check(watched: &[engine::Checked]) -> Check {
+    let now = crate::support::timefmt::Timestamp::now();
     // 2024-01-01: a clock before this is certainly wrong (no RTC, no NTP yet).
     if now.millis() < 1_704_067_200_000 {
         return check(
@@ -292,7 +301,7 @@ fn clock_check(watched: &[checks::Checked]) -> Check {
         .iter()
         .filter_map(|c| c.observation.primary_file())
         .filter_map(|f| match &f.status {
-            crate::observe::FileStatus::Read(facts) => facts.meta.modified.map(|m| (f, m)),
+            crate::store::FileStatus::Read(facts) => facts.meta.modified.map(|m| (f, m)),
             _ => None,
         })
         .find(|(_, modified)| modified.millis() > now.millis() + 5 * 60_000);
@@ -313,7 +322,7 @@ fn clock_check(watched: &[checks::Checked]) -> Check {
 }
 
 fn home_check() -> Check {
-    let Some(home) = crate::paths::home_dir() else {
+    let Some(home) = crate::support::paths::home_dir() else {
         return check("home", Level::Error, "HOME is not set", Some("set HOME"));
     };
     let shown = display(&home);
@@ -325,7 +334,7 @@ fn home_check() -> Check {
             Some("check HOME"),
         ),
         Ok(dir) => {
-            let (fs, persistent) = crate::observe::filesystem_of(&dir);
+            let (fs, persistent) = crate::store::filesystem_of(&dir);
             if persistent {
                 check("home", Level::Ok, format!("{shown} on {fs}"), None)
             } else {

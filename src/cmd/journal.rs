@@ -1,11 +1,19 @@
 //! `credwatch journal [NAME]`: what happened to each credential, oldest first.
 
-use crate::journal::Journal;
-use crate::output::print;
-use crate::timefmt::Timestamp;
+use super::{Context, Run};
+use crate::cli::JournalArgs;
+use crate::engine::journal::Journal;
+use crate::support::output::print;
+use crate::support::timefmt::Timestamp;
 
-pub fn run(name: Option<&str>, json: bool) -> anyhow::Result<i32> {
-    let Some(dir) = crate::runtime::state_dir() else {
+impl Run for JournalArgs {
+    fn run(self, _: &Context) -> anyhow::Result<i32> {
+        show(self.name.as_deref(), self.json)
+    }
+}
+
+fn show(name: Option<&str>, json: bool) -> anyhow::Result<i32> {
+    let Some(dir) = crate::support::runtime::state_dir() else {
         anyhow::bail!("cannot tell where the journal is: $HOME and $XDG_STATE_HOME are unset\n  fix: set HOME");
     };
     let entries: Vec<_> = Journal::read(&dir)

@@ -1,10 +1,18 @@
 //! `credwatch presets [NAME]`: the built-in definitions and whether each finds a store here.
 
-use crate::observe::observe;
-use crate::output::print;
-use crate::presets;
+use super::{Context, Run};
+use crate::cli::PresetsArgs;
+use crate::define::presets;
+use crate::store::observe;
+use crate::support::output::print;
 
-pub fn run(name: Option<&str>) -> anyhow::Result<i32> {
+impl Run for PresetsArgs {
+    fn run(self, _: &Context) -> anyhow::Result<i32> {
+        list(self.name.as_deref())
+    }
+}
+
+fn list(name: Option<&str>) -> anyhow::Result<i32> {
     if let Some(name) = name {
         let Some(source) = presets::source(name) else {
             anyhow::bail!(

@@ -4,19 +4,27 @@
 //! file format) for the shell hooks to read while no daemon runs. `CREDWATCH_DISABLE=1` turns it
 //! off, as it does the shell hooks: it prints nothing and checks nothing.
 
-use crate::checks;
-use crate::config::Config;
-use crate::output::print;
-use crate::prompt::{self, PromptItem};
-use crate::report::{credential_report, read_daemon_document};
-use crate::timefmt::Timestamp;
+use super::{Context, Run};
+use crate::cli::PromptArgs;
+use crate::define::config::Config;
+use crate::engine;
+use crate::publish::prompt::{self, PromptItem};
+use crate::publish::report::{credential_report, read_daemon_document};
+use crate::support::output::print;
+use crate::support::timefmt::Timestamp;
 
-pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
-    if std::env::var_os("CREDWATCH_DISABLE").is_some_and(|v| v == "1") {
-        return Ok(0);
+impl Run for PromptArgs {
+    fn run(self, context: &Context) -> anyhow::Result<i32> {
+        if std::env::var_os("CREDWATCH_DISABLE").is_some_and(|v| v == "1") {
+            return Ok(0);
+        }
+        prompt(&context.config()?, self.cache)
     }
+}
+
+fn prompt(config: &Config, cache: bool) -> anyhow::Result<i32> {
     let now = Timestamp::now();
-    let candidates = checks::candidates(config)?;
+    let candidates = engine::candidates(config)?;
     if !cache {
         if let Some(document) = read_daemon_document(now) {
             let items: Vec<PromptItem<'_>> = document
@@ -31,7 +39,7 @@ pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
-    let checked = checks::check_for_user(config, candidates);
+    let checked = engine::check_for_user(config, candidates);
     let reports: Vec<_> = checked.iter().map(credential_report).collect();
     let items: Vec<PromptItem<'_>> = checked
         .iter()
@@ -42,14 +50,14 @@ pub fn run(config: &Config, cache: bool) -> anyhow::Result<i32> {
         })
         .collect();
     if cache {
-        let dir = crate::runtime::runtime_dir();
-        crate::runtime::ensure_private_dir(&dir)?;
+        let dir = crate::support::runtime::runtime_dir();
+        crate::support::runtime::ensure_private_dir(&dir)?;
         let valid_until = checked
             .iter()
             .filter_map(|c| c.verdict.next_change_at)
             .min();
         let content = prompt::PromptFile::new(&config.prompt_format, &items, 0, valid_until);
-        crate::runtime::write_atomically(
+        crate::support::runtime::write_atomically(
             &dir.join(prompt::DIRECT_FILE),
             content.render("0").as_bytes(),
         )?;

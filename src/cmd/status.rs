@@ -4,16 +4,25 @@
 //! so); otherwise, or with `--live`, evaluates directly. Environment shadowing is always judged
 //! from the caller's environment, never the daemon's.
 
-use crate::checks::{self, Candidate};
+use super::{Context, Run};
 use crate::cli::StatusArgs;
-use crate::config::Config;
+use crate::define::config::Config;
+use crate::define::state::{exit_code, Group, State};
+use crate::engine::{self, Candidate};
 use crate::evaluate::shadow_note;
-use crate::output::{paint, print, use_color};
-use crate::report::{read_daemon_document, status_document, CredentialReport, StatusDocument};
-use crate::state::{exit_code, Group, State};
-use crate::timefmt::Timestamp;
+use crate::publish::report::{
+    read_daemon_document, status_document, CredentialReport, StatusDocument,
+};
+use crate::support::output::{paint, print, use_color};
+use crate::support::timefmt::Timestamp;
 
-pub fn run(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
+impl Run for StatusArgs {
+    fn run(self, context: &Context) -> anyhow::Result<i32> {
+        status(&context.config()?, &self)
+    }
+}
+
+fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     let document = current_document(config, &args.names, args.live)?;
     if let Some(error) = &document.daemon.config_error {
         eprintln!("credwatch: the daemon could not reload the config and keeps the last good one:\n{error}");
@@ -44,9 +53,9 @@ pub fn current_document(
     live: bool,
 ) -> anyhow::Result<StatusDocument> {
     let candidates = if names.is_empty() {
-        checks::candidates(config)?
+        engine::candidates(config)?
     } else {
-        checks::named(config, names)?
+        engine::named(config, names)?
     };
     let now = Timestamp::now();
     let from_daemon = if live {
@@ -56,7 +65,7 @@ pub fn current_document(
     };
     Ok(match from_daemon {
         Some(document) => document,
-        None => status_document(&checks::check_for_user(config, candidates), now),
+        None => status_document(&engine::check_for_user(config, candidates), now),
     })
 }
 
@@ -83,7 +92,7 @@ fn from_daemon(
         else {
             continue;
         };
-        credential.shadowed_by = crate::observe::shadowing_env(&candidate.definition);
+        credential.shadowed_by = crate::store::shadowing_env(&candidate.definition);
         if let Some(note) = shadow_note(&credential.shadowed_by) {
             credential.reason.push_str(&note);
         }
@@ -95,8 +104,10 @@ fn nothing_found(config: &Config) -> String {
     let config_path = config
         .path
         .as_deref()
-        .map(crate::paths::display)
-        .or_else(|| crate::paths::config_file().map(|p| crate::paths::display(&p)))
+        .map(crate::support::paths::display)
+        .or_else(|| {
+            crate::support::paths::config_file().map(|p| crate::support::paths::display(&p))
+        })
         .unwrap_or_else(|| "config.toml".into());
     format!(
         "No credentials to watch: no built-in preset found a login on this machine \

@@ -8,10 +8,10 @@
 //! replacements are journaled like file events.
 
 use super::Daemon;
-use crate::journal;
-use crate::keyring::watch::{watch, KeyringEvent};
-use crate::keyring::{KeyringObservation, KeyringPlan, Reach};
-use crate::timefmt::Timestamp;
+use crate::engine::journal;
+use crate::store::keyring::watch::{watch, KeyringEvent};
+use crate::store::keyring::{KeyringObservation, KeyringPlan, Reach};
+use crate::support::timefmt::Timestamp;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// A finished lookup.
@@ -100,7 +100,7 @@ impl Daemon {
         let connection = self.keyring.connection.clone();
         let results = self.keyring.results.clone();
         tokio::spawn(async move {
-            let seen = crate::keyring::fetch(connection.as_ref(), &plan).await;
+            let seen = crate::store::keyring::fetch(connection.as_ref(), &plan).await;
             let _ = results.send(LookedAt { name, plan, seen });
         });
     }
@@ -162,7 +162,7 @@ impl Daemon {
         let events = self.keyring.events.clone();
         tokio::spawn(async move {
             for observation in &seen {
-                if crate::keyring::modified_changed(&connection, observation).await {
+                if crate::store::keyring::modified_changed(&connection, observation).await {
                     let _ = events.send(KeyringEvent::Changed("modified"));
                     return;
                 }

@@ -15,17 +15,17 @@ mod probes;
 mod wallclock;
 mod watch;
 
-use crate::checks::{self, Candidate, Checked, Context};
-use crate::config::{self, Config};
-use crate::journal::{self, Journal, Memory};
-use crate::observe::{Content, FileFacts, FileStatus, Presence};
-use crate::paths;
-use crate::prompt::{self, PromptItem};
-use crate::report::{credential_report, CredentialReport, DaemonInfo, SCHEMA_VERSION};
-use crate::runtime::{self, LOCK_FILE, STATUS_FILE};
+use crate::define::config::{self, Config};
+use crate::engine::journal::{self, Journal, Memory};
+use crate::engine::{self, Candidate, Checked, Context};
+use crate::publish::prompt::{self, PromptItem};
+use crate::publish::report::{credential_report, CredentialReport, DaemonInfo, SCHEMA_VERSION};
+use crate::store::{Content, FileFacts, FileStatus, Presence};
+use crate::support::paths;
+use crate::support::runtime::{self, LOCK_FILE, STATUS_FILE};
 
-use crate::state::{Group, State};
-use crate::timefmt::{describe_span, Timestamp};
+use crate::define::state::{Group, State};
+use crate::support::timefmt::{describe_span, Timestamp};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 use serde_json::value::RawValue;
 use std::collections::BTreeSet;
@@ -158,7 +158,7 @@ struct Entry {
     recheck_at: Option<Timestamp>,
     loss: Option<Loss>,
     /// The last keyring lookup for it, and whether one is under way (or wanted again after it).
-    keyring: Option<crate::keyring::KeyringObservation>,
+    keyring: Option<crate::store::keyring::KeyringObservation>,
     keyring_fetching: bool,
     keyring_again: bool,
     probe: probes::ProbeState,
@@ -302,7 +302,7 @@ impl Daemon {
 
     /// (Re)creates entries from the config, keeping what was known of credentials by name.
     fn rebuild_entries(&mut self) {
-        let candidates = match checks::candidates(&self.config) {
+        let candidates = match engine::candidates(&self.config) {
             Ok(c) => c,
             Err(error) => {
                 self.config_error = Some(format!("{error:#}"));
@@ -536,10 +536,10 @@ impl Daemon {
         let context = Context {
             memory: &self.memory,
             env_is_users_shell: false,
-            keyring: checks::KeyringSource::Known(self.entries[index].keyring.as_ref()),
+            keyring: engine::KeyringSource::Known(self.entries[index].keyring.as_ref()),
             probe: self.entries[index].probe.report.as_ref(),
         };
-        let mut checked = checks::check_one(&self.config, &self.entries[index].candidate, &context);
+        let mut checked = engine::check_one(&self.config, &self.entries[index].candidate, &context);
         let entry = &mut self.entries[index];
         let name = entry.candidate.definition.name.clone();
         let mut log = Vec::new();
@@ -567,7 +567,7 @@ impl Daemon {
             if let Some(checked) = checked.as_mut().filter(|_| had_answer) {
                 // The probe answered for the login that was there before: judge the new one
                 // alone (evaluation only, the store was just read).
-                checks::with_probe(&self.config, checked, None);
+                engine::with_probe(&self.config, checked, None);
             }
         }
         if let (Some(checked), Some(print)) = (&mut checked, &fingerprint) {
@@ -745,8 +745,8 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
 }
 
 fn write_textfile(path: &Path, reports: &[&CredentialReport], daemon: &DaemonInfo) {
-    let text = crate::metrics::render(reports, daemon);
-    if let Err(error) = crate::cmd::export::write_textfile(path, &text) {
+    let text = crate::publish::metrics::render(reports, daemon);
+    if let Err(error) = crate::publish::metrics::write_textfile(path, &text) {
         tracing::warn!(error = %format!("{error:#}"), "cannot update the Prometheus textfile");
     }
 }

@@ -7,9 +7,9 @@
 //! at once instead); the prompt never waits for a probe.
 
 use super::Daemon;
-use crate::journal;
+use crate::engine::journal;
 use crate::probe::ProbeReport;
-use crate::timefmt::Timestamp;
+use crate::support::timefmt::Timestamp;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// The shortest time between two probes of one credential, whatever changes.
@@ -76,7 +76,7 @@ impl Daemon {
             return;
         };
         let locally_usable = entry.checked.as_ref().is_some_and(|c| {
-            c.verdict.state.is_usable() || c.verdict.state == crate::state::State::Rejected
+            c.verdict.state.is_usable() || c.verdict.state == crate::define::state::State::Rejected
         });
         let probe = &mut entry.probe;
         if probe.running {

@@ -7,7 +7,7 @@
 //! clock is set (an NTP step, a manual change), so the caller re-aims. Without a timerfd (it
 //! could not be created or armed) it falls back to tokio's timer and says so in the log.
 
-use crate::timefmt::Timestamp;
+use crate::support::timefmt::Timestamp;
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use tokio::io::unix::AsyncFd;

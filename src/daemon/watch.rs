@@ -28,7 +28,7 @@ impl TargetIndex {
     ) -> Self {
         let mut index = TargetIndex::default();
         for (i, target) in targets {
-            let glob = crate::paths::has_glob(&target.to_string_lossy());
+            let glob = crate::support::paths::has_glob(&target.to_string_lossy());
             if let Some(parent) = target.parent() {
                 index
                     .by_parent
@@ -97,7 +97,7 @@ pub fn directories_for(targets: &[PathBuf]) -> BTreeSet<PathBuf> {
 /// (An atomic rename reports the target path itself as the rename's destination.)
 pub fn touches(event_path: &Path, target: &Path) -> bool {
     target.starts_with(event_path)
-        || (crate::paths::has_glob(&target.to_string_lossy())
+        || (crate::support::paths::has_glob(&target.to_string_lossy())
             && event_path.parent() == target.parent())
 }
 

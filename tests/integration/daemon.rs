@@ -162,7 +162,8 @@ fn glob_store_picks_up_new_files() {
     std::fs::create_dir_all(home.path(".aws/sso/cache")).unwrap();
     let _daemon = home.start_daemon(&[]);
     let expires =
-        credwatch::timefmt::Timestamp::from_secs(crate::harness::now_secs() + 6 * 3600).rfc3339();
+        credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() + 6 * 3600)
+            .rfc3339();
     replace_atomically(
         &home.path(".aws/sso/cache/new.json"),
         format!(r#"{{"accessToken":"a","expiresAt":"{expires}"}}"#).as_bytes(),
@@ -205,7 +206,7 @@ fn expiry_deadline_is_published_without_any_file_event() {
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("short", "expiring");
     home.wait_for_state("short", "expired");
-    let lag = credwatch::timefmt::Timestamp::now().millis() - deadline * 1000;
+    let lag = credwatch::support::timefmt::Timestamp::now().millis() - deadline * 1000;
     assert!(lag < 3000, "published {lag} ms after the deadline");
 }
 
@@ -612,7 +613,7 @@ fn after_a_credential_write_the_published_state_stays_current() {
     let now = crate::harness::now_secs();
     let until = |value: &serde_json::Value| {
         value.as_str().map(|t| {
-            credwatch::timefmt::Timestamp::parse_datetime(t)
+            credwatch::support::timefmt::Timestamp::parse_datetime(t)
                 .unwrap()
                 .millis()
                 / 1000

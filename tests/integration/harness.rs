@@ -2,7 +2,7 @@
 //! (a persistent file system, so "on tmpfs" is only ever what a test sets up on purpose), and the
 //! real `credwatch` binary run with a cleared environment.
 
-use credwatch::timefmt::Timestamp;
+use credwatch::support::timefmt::Timestamp;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -63,7 +63,7 @@ fn claude_expired_access_token_with_refresh_token_is_ok() {
     let deadline = times.expires;
     assert_eq!(
         claude["expires_at"],
-        credwatch::timefmt::Timestamp::from_secs(deadline).rfc3339()
+        credwatch::support::timefmt::Timestamp::from_secs(deadline).rfc3339()
     );
     assert!(claude["access_expires_at"].is_string());
 }
@@ -304,8 +304,9 @@ fn aws_sso_picks_the_session_file_over_newer_registrations() {
 #[test]
 fn aws_sso_with_refresh_token_outlives_its_access_token() {
     let home = TestHome::new();
-    let expired = credwatch::timefmt::Timestamp::from_secs(now_secs() - 3600).rfc3339();
-    let registration = credwatch::timefmt::Timestamp::from_secs(now_secs() + 60 * DAY).rfc3339();
+    let expired = credwatch::support::timefmt::Timestamp::from_secs(now_secs() - 3600).rfc3339();
+    let registration =
+        credwatch::support::timefmt::Timestamp::from_secs(now_secs() + 60 * DAY).rfc3339();
     home.write(
         ".aws/sso/cache/abc.json",
         format!(r#"{{"accessToken":"a","expiresAt":"{expired}","refreshToken":"r","registrationExpiresAt":"{registration}"}}"#),
@@ -343,7 +344,7 @@ fn aws_sso_after_logout_is_not_invalid() {
 #[test]
 fn short_lived_sso_token_warns_only_in_its_last_hour() {
     let home = TestHome::new();
-    let at = |secs: i64| credwatch::timefmt::Timestamp::from_secs(secs).rfc3339();
+    let at = |secs: i64| credwatch::support::timefmt::Timestamp::from_secs(secs).rfc3339();
     home.write(
         ".aws/sso/cache/a.json",
         format!(
@@ -403,7 +404,7 @@ fn aws_cli_cache_reads_utc_suffix_and_is_not_a_deadline() {
     assert_eq!(cache["state"], "ok", "{cache}");
     assert_eq!(
         cache["access_expires_at"],
-        credwatch::timefmt::Timestamp::from_secs(times.expires).rfc3339()
+        credwatch::support::timefmt::Timestamp::from_secs(times.expires).rfc3339()
     );
 }
 

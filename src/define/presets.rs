@@ -3,27 +3,27 @@
 //! Guarantees: each preset is TOML in the very form a user writes in config.toml (the files in
 //! `presets/`), parsed by the same validation; a test proves every one loads.
 
-use crate::config::{parse, ConfigError, Definition, Origin, Source};
+use crate::define::config::{parse, ConfigError, Definition, Origin, Source};
 
 /// (name, TOML source), in the order `presets` lists them.
 pub const PRESETS: &[(&str, &str)] = &[
-    ("claude", include_str!("../presets/claude.toml")),
-    ("gh", include_str!("../presets/gh.toml")),
-    ("aws-sso", include_str!("../presets/aws-sso.toml")),
+    ("claude", include_str!("../../presets/claude.toml")),
+    ("gh", include_str!("../../presets/gh.toml")),
+    ("aws-sso", include_str!("../../presets/aws-sso.toml")),
     (
         "aws-cli-cache",
-        include_str!("../presets/aws-cli-cache.toml"),
+        include_str!("../../presets/aws-cli-cache.toml"),
     ),
-    ("azure", include_str!("../presets/azure.toml")),
-    ("kube", include_str!("../presets/kube.toml")),
-    ("docker", include_str!("../presets/docker.toml")),
-    ("npm", include_str!("../presets/npm.toml")),
-    ("git", include_str!("../presets/git.toml")),
+    ("azure", include_str!("../../presets/azure.toml")),
+    ("kube", include_str!("../../presets/kube.toml")),
+    ("docker", include_str!("../../presets/docker.toml")),
+    ("npm", include_str!("../../presets/npm.toml")),
+    ("git", include_str!("../../presets/git.toml")),
     (
         "git-libsecret",
-        include_str!("../presets/git-libsecret.toml"),
+        include_str!("../../presets/git-libsecret.toml"),
     ),
-    ("vault", include_str!("../presets/vault.toml")),
+    ("vault", include_str!("../../presets/vault.toml")),
 ];
 
 pub fn names() -> impl Iterator<Item = &'static str> {

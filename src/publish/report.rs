@@ -3,12 +3,12 @@
 //! Guarantees: field names and shapes follow the contract; it is built only from observations and
 //! verdicts, which hold no secret, so no secret can reach it.
 
-use crate::checks::Checked;
-use crate::keyring::{KeyringObservation, KeyringPlan, Reach};
-use crate::observe::FileStatus;
-use crate::paths::display;
-use crate::state::State;
-use crate::timefmt::Timestamp;
+use crate::define::state::State;
+use crate::engine::Checked;
+use crate::store::keyring::{KeyringObservation, KeyringPlan, Reach};
+use crate::store::FileStatus;
+use crate::support::paths::display;
+use crate::support::timefmt::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -169,11 +169,11 @@ fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<
 
 /// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.
 pub fn daemon_seen() -> DaemonInfo {
-    let lock = crate::runtime::runtime_dir().join(crate::runtime::LOCK_FILE);
+    let lock = crate::support::runtime::runtime_dir().join(crate::support::runtime::LOCK_FILE);
     let pid = std::fs::read_to_string(lock)
         .ok()
         .and_then(|text| text.split_whitespace().next()?.parse::<u32>().ok())
-        .filter(|pid| crate::runtime::credwatch_process_alive(*pid));
+        .filter(|pid| crate::support::runtime::credwatch_process_alive(*pid));
     DaemonInfo {
         running: pid.is_some(),
         pid,
@@ -185,14 +185,14 @@ pub fn daemon_seen() -> DaemonInfo {
 
 /// The daemon's published state, when a live daemon wrote it and it still holds.
 pub fn read_daemon_document(now: Timestamp) -> Option<StatusDocument> {
-    let path = crate::runtime::runtime_dir().join(crate::runtime::STATUS_FILE);
-    let bytes = match crate::fsread::read_bounded(&path, 64 << 20) {
-        crate::fsread::ReadOutcome::Read { bytes, .. } => bytes,
+    let path = crate::support::runtime::runtime_dir().join(crate::support::runtime::STATUS_FILE);
+    let bytes = match crate::support::fsread::read_bounded(&path, 64 << 20) {
+        crate::support::fsread::ReadOutcome::Read { bytes, .. } => bytes,
         _ => return None,
     };
     let document: StatusDocument = serde_json::from_slice(&bytes).ok()?;
     let pid = document.daemon.pid?;
-    if document.schema != SCHEMA_VERSION || !crate::runtime::credwatch_process_alive(pid) {
+    if document.schema != SCHEMA_VERSION || !crate::support::runtime::credwatch_process_alive(pid) {
         return None;
     }
     let holds = match &document.daemon.valid_until {

@@ -18,9 +18,9 @@
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::report::CredentialReport;
-use crate::state::Group;
-use crate::timefmt::Timestamp;
+use crate::define::state::Group;
+use crate::publish::report::CredentialReport;
+use crate::support::timefmt::Timestamp;
 
 /// The file the daemon keeps; `credwatch prompt --cache` writes [`DIRECT_FILE`] instead.
 pub const DAEMON_FILE: &str = "prompt";
@@ -173,7 +173,7 @@ impl Publisher {
             .truncate(true)
             .mode(0o600)
             .open(&marker)?;
-        if let Err(error) = crate::runtime::write_atomically(
+        if let Err(error) = crate::support::runtime::write_atomically(
             &self.dir.join(DAEMON_FILE),
             file.render(&stamp).as_bytes(),
         ) {

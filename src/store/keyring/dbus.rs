@@ -9,7 +9,7 @@ use super::{
     collection_of, secret_deadline, session_bus_address, FoundItem, ItemLookup, KeyringObservation,
     KeyringPlan, Reach, WantedItem, SECRET_SERVICE,
 };
-use crate::timefmt::Timestamp;
+use crate::support::timefmt::Timestamp;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -257,7 +257,7 @@ async fn describe_item(
     {
         Ok(builder) => match bounded(builder.build()).await {
             Ok(item) => bounded(item.modified()).await.ok().and_then(|s| {
-                Timestamp::from_epoch_number(s as f64, crate::timefmt::EpochUnit::Seconds)
+                Timestamp::from_epoch_number(s as f64, crate::support::timefmt::EpochUnit::Seconds)
             }),
             Err(_) => None,
         },
@@ -300,7 +300,7 @@ type Lookup = Vec<(String, Option<Result<Timestamp, String>>)>;
 /// secret when `expires` asks for one. Runs on the blocking pool with a timeout.
 async fn store_lookup(
     attributes: std::collections::BTreeMap<String, String>,
-    expires: Option<crate::config::SecretExpiry>,
+    expires: Option<crate::define::config::SecretExpiry>,
 ) -> Result<Lookup, Reach> {
     let task = tokio::task::spawn_blocking(move || -> Result<Lookup, String> {
         let store = store()?;
@@ -325,7 +325,8 @@ async fn store_lookup(
                     .get_secret()
                     .map_err(|e| format!("cannot read the secret: {e}"))
                     .and_then(|bytes| {
-                        let secret = crate::secret::Secret::new(String::from_utf8_lossy(&bytes));
+                        let secret =
+                            crate::support::secret::Secret::new(String::from_utf8_lossy(&bytes));
                         drop(bytes);
                         secret_deadline(secret, how)
                     })
@@ -397,7 +398,7 @@ pub async fn modified_changed(connection: &zbus::Connection, seen: &KeyringObser
             Err(_) => None,
         };
         let now = now.and_then(|s| {
-            Timestamp::from_epoch_number(s as f64, crate::timefmt::EpochUnit::Seconds)
+            Timestamp::from_epoch_number(s as f64, crate::support::timefmt::EpochUnit::Seconds)
         });
         if now.is_none() || now != item.modified {
             return true;

@@ -12,8 +12,8 @@ pub mod watch;
 
 pub use dbus::{connect, fetch, fetch_blocking, modified_changed};
 
-use crate::config::{Keyring, SecretExpiry};
-use crate::timefmt::Timestamp;
+use crate::define::config::{Keyring, SecretExpiry};
+use crate::support::timefmt::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -221,7 +221,7 @@ pub fn session_bus_address() -> Result<String, String> {
             } else {
                 Err(format!(
                     "DBUS_SESSION_BUS_ADDRESS is not set and {} does not exist",
-                    crate::paths::display(&socket)
+                    crate::support::paths::display(&socket)
                 ))
             }
         }
@@ -241,11 +241,11 @@ pub fn collection_of(item_path: &str) -> String {
 /// without `password_expiry_utc`); the secret is dropped before this returns. Errors never quote
 /// the secret.
 pub fn secret_deadline(
-    secret: crate::secret::Secret,
+    secret: crate::support::secret::Secret,
     how: &SecretExpiry,
 ) -> Result<Option<Timestamp>, String> {
     match how {
-        SecretExpiry::Jwt => crate::observe::jwt_expiry(&secret)
+        SecretExpiry::Jwt => crate::store::jwt_expiry(&secret)
             .map(Some)
             .map_err(|why| format!("the secret {why}")),
         SecretExpiry::Key(key) => {
@@ -257,10 +257,10 @@ pub fn secret_deadline(
             else {
                 return Ok(None);
             };
-            crate::observe::read_expiry(
+            crate::store::read_expiry(
                 &Value::String(value.trim().to_string()),
                 false,
-                crate::timefmt::EpochUnit::Seconds,
+                crate::support::timefmt::EpochUnit::Seconds,
             )
             .map_err(|why| format!("{key} in the secret {why}"))
         }
@@ -270,10 +270,10 @@ pub fn secret_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::support::secret::Secret;
 
     fn gh() -> Keyring {
-        crate::presets::load("gh")
+        crate::define::presets::load("gh")
             .unwrap()
             .unwrap()
             .keyring
@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn a_failed_when_test_means_the_keyring_is_not_used() {
-        let docker = crate::presets::load("docker")
+        let docker = crate::define::presets::load("docker")
             .unwrap()
             .unwrap()
             .keyring

@@ -3,12 +3,14 @@
 //! Guarantees: user definitions replace presets of the same name; `presets = "auto"` keeps only
 //! presets whose store was found; naming a credential checks it whether or not it was detected.
 
-use crate::config::{Config, Definition, PresetSelection};
+pub mod journal;
+
+use crate::define::config::{Config, Definition, PresetSelection};
+use crate::engine::journal::Memory;
 use crate::evaluate::{evaluate, Verdict};
-use crate::journal::Memory;
-use crate::keyring::KeyringObservation;
-use crate::observe::{observe, Observation};
-use crate::timefmt::Timestamp;
+use crate::store::keyring::KeyringObservation;
+use crate::store::{observe, Observation};
+use crate::support::timefmt::Timestamp;
 
 pub struct Checked {
     pub definition: Definition,
@@ -26,7 +28,7 @@ pub struct Candidate {
 /// Every definition in play, in display order: presets first (in their order), then the user's.
 pub fn candidates(config: &Config) -> anyhow::Result<Vec<Candidate>> {
     let mut out = Vec::new();
-    for name in crate::presets::names() {
+    for name in crate::define::presets::names() {
         let only_if_detected = match &config.presets {
             PresetSelection::Auto => true,
             PresetSelection::None => continue,
@@ -57,7 +59,7 @@ pub fn candidates(config: &Config) -> anyhow::Result<Vec<Candidate>> {
 }
 
 fn load_preset(name: &str) -> anyhow::Result<Definition> {
-    crate::presets::load(name)
+    crate::define::presets::load(name)
         .expect("names() lists only known presets")
         .map_err(anyhow::Error::from)
 }
@@ -68,9 +70,10 @@ pub fn named(config: &Config, names: &[String]) -> anyhow::Result<Vec<Candidate>
     for name in names {
         let definition = match config.definitions.iter().find(|d| &d.name == name) {
             Some(own) => own.clone(),
-            None if crate::presets::source(name).is_some() => load_preset(name)?,
+            None if crate::define::presets::source(name).is_some() => load_preset(name)?,
             None => {
-                let mut known: Vec<String> = crate::presets::names().map(String::from).collect();
+                let mut known: Vec<String> =
+                    crate::define::presets::names().map(String::from).collect();
                 known.extend(config.definitions.iter().map(|d| d.name.clone()));
                 known.sort();
                 known.dedup();
@@ -121,7 +124,7 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
     observation.probe = context.probe.cloned();
     if let Some(plan) = &observation.keyring_plan {
         observation.keyring = match &context.keyring {
-            KeyringSource::LookNow => Some(crate::keyring::fetch_blocking(plan)),
+            KeyringSource::LookNow => Some(crate::store::keyring::fetch_blocking(plan)),
             KeyringSource::Known(seen) => seen.cloned(),
         };
     }
@@ -161,7 +164,7 @@ pub fn with_probe(
 /// keyring or a server: for commands that only need to know what is in play (`config show`,
 /// `doctor`, `verify` with no name).
 pub fn found_here(config: &Config) -> anyhow::Result<Vec<Checked>> {
-    let memory = Memory::load(crate::runtime::state_dir().as_deref());
+    let memory = Memory::load(crate::support::runtime::state_dir().as_deref());
     let context = Context {
         memory: &memory,
         env_is_users_shell: true,
@@ -191,10 +194,10 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
     if !changed {
         return;
     }
-    let Some(dir) = crate::runtime::state_dir() else {
+    let Some(dir) = crate::support::runtime::state_dir() else {
         return;
     };
-    let saved = crate::runtime::ensure_private_dir(&dir)
+    let saved = crate::support::runtime::ensure_private_dir(&dir)
         .map_err(|e| e.to_string())
         .and_then(|()| memory.save(&dir).map_err(|e| e.to_string()));
     if let Err(error) = saved {
@@ -205,7 +208,7 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
 /// What `status` and `prompt` do without a daemon: check in the user's own shell, with the
 /// memory of credentials seen, and remember what was found.
 pub fn check_for_user(config: &Config, candidates: Vec<Candidate>) -> Vec<Checked> {
-    let mut memory = Memory::load(crate::runtime::state_dir().as_deref());
+    let mut memory = Memory::load(crate::support::runtime::state_dir().as_deref());
     let context = Context {
         memory: &memory,
         env_is_users_shell: true,

@@ -4,7 +4,7 @@
 //! that says what is wrong and where (line, column) **without quoting the content**: these files
 //! hold secrets, so no parser message that could echo a value reaches the user.
 
-use crate::secret::Document;
+use crate::support::secret::Document;
 use serde_json::{Map, Value};
 use std::fmt;
 

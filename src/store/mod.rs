@@ -4,14 +4,16 @@
 //! reduced to facts (is the secret there, when does it expire) and dropped before this returns, so
 //! an [`Observation`] holds no secret. Failures become facts too: nothing here panics or errors.
 
-use crate::config::{Definition, ExpirySpec};
-use crate::docpath::DocPath;
-use crate::formats::{self, ParseProblem};
-use crate::fsread::{read_bounded, ReadOutcome};
-use crate::keyring::{KeyringObservation, KeyringPlan};
-use crate::paths::{self, Unexpanded};
-use crate::secret::{Document, Secret};
-use crate::timefmt::{EpochUnit, Timestamp};
+pub mod keyring;
+
+use crate::define::config::{Definition, ExpirySpec};
+use crate::store::keyring::{KeyringObservation, KeyringPlan};
+use crate::support::docpath::DocPath;
+use crate::support::formats::{self, ParseProblem};
+use crate::support::fsread::{read_bounded, ReadOutcome};
+use crate::support::paths::{self, Unexpanded};
+use crate::support::secret::{Document, Secret};
+use crate::support::timefmt::{EpochUnit, Timestamp};
 use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -143,11 +145,11 @@ impl Observation {
             return true;
         }
         match definition.detect {
-            crate::config::Detect::Store => self.primary.is_some(),
-            crate::config::Detect::Login => self
+            crate::define::config::Detect::Store => self.primary.is_some(),
+            crate::define::config::Detect::Login => self
                 .login_facts()
                 .is_some_and(|f| f.entry_present && f.secret == Presence::Present),
-            crate::config::Detect::Keyring => self.keyring_plan.is_some(),
+            crate::define::config::Detect::Keyring => self.keyring_plan.is_some(),
         }
     }
 }
@@ -199,7 +201,7 @@ pub fn observe(definition: &Definition) -> Observation {
     let keyring_plan = definition.keyring.as_ref().and_then(|keyring| {
         match primary.map(|i| &files[i].status) {
             // No file (or none configured): only a plan that needs nothing from a file.
-            None => crate::keyring::plan(keyring, None),
+            None => crate::store::keyring::plan(keyring, None),
             Some(FileStatus::Read(FileFacts {
                 content: Content::Parsed(facts),
                 ..
@@ -359,7 +361,7 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
             // A plain keyring entry is the other place the secret may be: looked at only when
             // the file does not hold it. With `each` or `when`, the file says what to expect.
             .filter(|k| k.each.is_some() || k.when.is_some() || secret != Presence::Present)
-            .and_then(|keyring| crate::keyring::plan(keyring, Some(document.root()))),
+            .and_then(|keyring| crate::store::keyring::plan(keyring, Some(document.root()))),
     }
 }
 

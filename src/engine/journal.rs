@@ -9,8 +9,8 @@
 //! Guarantees: entries carry names, paths, states and reasons only, never a secret; a damaged or
 //! unreadable file is skipped line by line, never fatal.
 
-use crate::runtime::write_atomically;
-use crate::timefmt::Timestamp;
+use crate::support::runtime::write_atomically;
+use crate::support::timefmt::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;

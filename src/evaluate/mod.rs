@@ -5,14 +5,14 @@
 //! next change by itself (so a watcher can sleep until then instead of polling). A check that could
 //! not finish is `unknown`, never "logged out".
 
-use crate::config::{BlankMeans, Definition};
-use crate::keyring::{ItemLookup, KeyringPlan, Reach};
-use crate::observe::{Content, FileFacts, FileMeta, FileStatus, LoginFacts, Observation, Presence};
-use crate::paths::display_short;
+use crate::define::config::{BlankMeans, Definition};
+use crate::define::state::Group;
+use crate::define::state::State;
 use crate::probe::{ProbeReport, ProbeResult};
-use crate::state::Group;
-use crate::state::State;
-use crate::timefmt::{describe_span, Timestamp};
+use crate::store::keyring::{ItemLookup, KeyringPlan, Reach};
+use crate::store::{Content, FileFacts, FileMeta, FileStatus, LoginFacts, Observation, Presence};
+use crate::support::paths::display_short;
+use crate::support::timefmt::{describe_span, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -178,7 +178,7 @@ fn no_store(definition: &Definition, observation: &Observation) -> Verdict {
     )
 }
 
-fn keyring_unchecked(keyring: &crate::config::Keyring) -> Verdict {
+fn keyring_unchecked(keyring: &crate::define::config::Keyring) -> Verdict {
     Verdict::new(
         State::Unknown,
         format!(
@@ -688,14 +688,14 @@ fn with_file_meta(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{FileObservation, MarkerObservation};
+    use crate::store::{FileObservation, MarkerObservation};
     use std::path::PathBuf;
 
     const DAY_MS: i64 = 86_400_000;
     const WARN: i64 = 3 * DAY_MS;
 
     fn claude() -> Definition {
-        crate::presets::load("claude").unwrap().unwrap()
+        crate::define::presets::load("claude").unwrap().unwrap()
     }
 
     fn meta(mode: u32, persistent: bool) -> FileMeta {

@@ -7,9 +7,9 @@
 //! can match a state without knowing which states exist. Names and tools only: no secret, no
 //! path, nothing derived from a secret.
 
-use crate::report::{CredentialReport, DaemonInfo};
-use crate::state::State;
-use crate::timefmt::Timestamp;
+use crate::define::state::State;
+use crate::publish::report::{CredentialReport, DaemonInfo};
+use crate::support::timefmt::Timestamp;
 use std::fmt::Write;
 
 /// The metrics for these credentials, as the daemon (or a direct check) saw them.
@@ -110,6 +110,18 @@ fn escape(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// Replaces `path` with `text` atomically, readable by a node_exporter running as another user
+/// (metrics hold no secret).
+pub fn write_textfile(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let shown = crate::support::paths::display(path);
+    crate::support::runtime::write_atomically_with_mode(path, text.as_bytes(), 0o644).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write {shown}: {e}\n  fix: create its directory and make it writable for you (node_exporter's --collector.textfile.directory)"
+        )
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

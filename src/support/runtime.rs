@@ -31,13 +31,13 @@ pub fn runtime_dir() -> PathBuf {
 pub fn state_dir() -> Option<PathBuf> {
     match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => Some(dir.join("credwatch")),
-        _ => crate::paths::home_dir().map(|home| home.join(".local/state/credwatch")),
+        _ => crate::support::paths::home_dir().map(|home| home.join(".local/state/credwatch")),
     }
 }
 
 /// Creates `dir` (0700) if needed and checks it is a real directory owned by us, not a symlink.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), DirError> {
-    let shown = crate::paths::display(dir);
+    let shown = crate::support::paths::display(dir);
     if let Err(e) = std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

@@ -4,10 +4,10 @@
 //! duration is valid, each credential has a store); anything else is a [`ConfigError`] naming the
 //! file, line and column and saying what to change. Built-in presets go through the same code.
 
-use crate::docpath::DocPath;
-use crate::formats::{line_column, Format};
-use crate::fsread::{read_bounded, ReadOutcome};
-use crate::timefmt::{parse_duration, EpochUnit};
+use crate::support::docpath::DocPath;
+use crate::support::formats::{line_column, Format};
+use crate::support::fsread::{read_bounded, ReadOutcome};
+use crate::support::timefmt::{parse_duration, EpochUnit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -548,7 +548,7 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
     let Some(path) = path else {
         return Ok(Config::default());
     };
-    let shown = crate::paths::display(path);
+    let shown = crate::support::paths::display(path);
     let unreadable = |problem: String, fix: &str| ConfigError::Unreadable {
         path: shown.clone(),
         problem,
@@ -624,13 +624,15 @@ pub fn parse(source: &Source<'_>, origin: Origin) -> Result<Config, ConfigError>
             )),
             RawPresetSelection::List(names) => {
                 for name in names {
-                    if !crate::presets::names().any(|known| known == name) {
+                    if !crate::define::presets::names().any(|known| known == name) {
                         return Err(source.error_at(
                             selection.span(),
                             format!("unknown preset \"{name}\""),
                             &format!(
                                 "use one of: {}",
-                                crate::presets::names().collect::<Vec<_>>().join(", ")
+                                crate::define::presets::names()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         ));
                     }
@@ -740,7 +742,9 @@ fn validate_credential(
     }
     if let Some(file) = &raw.file {
         for spec in file.get_ref().to_vec() {
-            if let Err(crate::paths::Unexpanded::Malformed(why)) = crate::paths::expand(&spec) {
+            if let Err(crate::support::paths::Unexpanded::Malformed(why)) =
+                crate::support::paths::expand(&spec)
+            {
                 return Err(source.error_at(
                     file.span(),
                     why,
