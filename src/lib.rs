@@ -16,6 +16,8 @@
 //!
 //! It only ever reads other tools' credentials.
 
+#[cfg(test)]
+mod architecture;
 pub mod cli;
 pub mod cmd;
 pub mod daemon;

@@ -76,7 +76,7 @@ fn bearer_token(
         .flatten()
         .find(|p| p.exists())
         .ok_or("no credential file to take the bearer token from")?;
-    let bytes = match read_bounded(&file, crate::store::FILE_SIZE_LIMIT) {
+    let bytes = match read_bounded(&file, crate::store::file::FILE_SIZE_LIMIT) {
         ReadOutcome::Read { bytes, .. } => bytes,
         _ => {
             return Err(format!(

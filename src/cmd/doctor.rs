@@ -334,7 +334,7 @@ fn home_check() -> Check {
             Some("check HOME"),
         ),
         Ok(dir) => {
-            let (fs, persistent) = crate::store::filesystem_of(&dir);
+            let (fs, persistent) = crate::store::file::filesystem_of(&dir);
             if persistent {
                 check("home", Level::Ok, format!("{shown} on {fs}"), None)
             } else {

@@ -30,7 +30,7 @@ fn list(name: Option<&str>) -> anyhow::Result<i32> {
         "STORE".into(),
     ]];
     for name in presets::names() {
-        let definition = presets::load(name).expect("known preset")?;
+        let definition = crate::define::config::preset(name).expect("known preset")?;
         let found = observe(&definition).detected(&definition);
         let store = definition
             .files

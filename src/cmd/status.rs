@@ -92,7 +92,7 @@ fn from_daemon(
         else {
             continue;
         };
-        credential.shadowed_by = crate::store::shadowing_env(&candidate.definition);
+        credential.shadowed_by = crate::store::env::shadowing_env(&candidate.definition);
         if let Some(note) = shadow_note(&credential.shadowed_by) {
             credential.reason.push_str(&note);
         }

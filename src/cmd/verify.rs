@@ -84,7 +84,8 @@ pub(super) fn check_with_probe(
         return (checked, None);
     }
     let report = crate::probe::run(&candidate.definition, spec);
-    engine::with_probe(config, &mut checked, Some(report.clone()));
+    checked.history.probe = Some(report.clone());
+    engine::rejudge(config, &mut checked);
     (checked, Some(report))
 }
 

@@ -18,14 +18,15 @@ mod watch;
 use crate::define::config::{self, Config};
 use crate::engine::journal::{self, Journal, Memory};
 use crate::engine::{self, Candidate, Checked, Context};
+use crate::evaluate;
 use crate::publish::prompt::{self, PromptItem};
 use crate::publish::report::{credential_report, CredentialReport, DaemonInfo, SCHEMA_VERSION};
 use crate::store::{Content, FileFacts, FileStatus, Presence};
 use crate::support::paths;
 use crate::support::runtime::{self, LOCK_FILE, STATUS_FILE};
 
-use crate::define::state::{Group, State};
-use crate::support::timefmt::{describe_span, Timestamp};
+use crate::define::state::Group;
+use crate::support::timefmt::Timestamp;
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 use serde_json::value::RawValue;
 use std::collections::BTreeSet;
@@ -156,7 +157,7 @@ struct Entry {
     fingerprint: Option<Fingerprint>,
     last_write: Option<Timestamp>,
     recheck_at: Option<Timestamp>,
-    loss: Option<Loss>,
+    loss: Option<evaluate::Loss>,
     /// The last keyring lookup for it, and whether one is under way (or wanted again after it).
     keyring: Option<crate::store::keyring::KeyringObservation>,
     keyring_fetching: bool,
@@ -186,13 +187,6 @@ impl Fingerprint {
             mode: None,
         }
     }
-}
-
-#[derive(Clone, Copy)]
-struct Loss {
-    written_at: Timestamp,
-    lost_at: Timestamp,
-    blanked: bool,
 }
 
 struct Daemon {
@@ -567,11 +561,23 @@ impl Daemon {
             if let Some(checked) = checked.as_mut().filter(|_| had_answer) {
                 // The probe answered for the login that was there before: judge the new one
                 // alone (evaluation only, the store was just read).
-                engine::with_probe(&self.config, checked, None);
+                checked.history.probe = None;
+                engine::rejudge(&self.config, checked);
             }
         }
         if let (Some(checked), Some(print)) = (&mut checked, &fingerprint) {
-            apply_loss(entry, checked, print, now, self.grace_ms);
+            entry.loss = evaluate::detect_loss(
+                entry.loss,
+                print.holds_login,
+                print.present,
+                entry.last_write,
+                now,
+                self.grace_ms,
+            );
+            if entry.loss.is_some() {
+                checked.history.loss = entry.loss;
+                engine::rejudge(&self.config, checked);
+            }
         }
         let old_state = entry.checked.as_ref().map(|c| c.verdict.state);
         let new_state = checked.as_ref().map(|c| c.verdict.state);
@@ -826,58 +832,4 @@ fn store_events(old: &Fingerprint, new: &Fingerprint) -> Vec<&'static str> {
             events
         }
     }
-}
-
-/// A login written and then lost within the grace delay did not persist: say so, with both times,
-/// for as long as it stays lost.
-fn apply_loss(
-    entry: &mut Entry,
-    checked: &mut Checked,
-    print: &Fingerprint,
-    now: Timestamp,
-    grace_ms: i64,
-) {
-    if print.holds_login {
-        entry.loss = None;
-        return;
-    }
-    if entry.loss.is_none() {
-        if let Some(written_at) = entry
-            .last_write
-            .filter(|w| now.millis() - w.millis() <= grace_ms)
-        {
-            entry.loss = Some(Loss {
-                written_at,
-                lost_at: now,
-                blanked: print.present,
-            });
-        }
-    }
-    let Some(loss) = entry.loss else {
-        return;
-    };
-    let definition = &checked.definition;
-    let after = describe_span(loss.lost_at.millis() - loss.written_at.millis());
-    let verdict = &mut checked.verdict;
-    if loss.blanked {
-        verdict.state = State::LoggedOut;
-        verdict.reason = format!(
-            "logged out: a login was written at {} and blanked {after} later ({}); {}",
-            loss.written_at.human(),
-            loss.lost_at.human(),
-            verdict.reason
-        );
-    } else {
-        verdict.state = State::Unpersisted;
-        verdict.reason = format!(
-            "a login was written at {} and was gone {after} later ({}): the login did not persist",
-            loss.written_at.human(),
-            loss.lost_at.human()
-        );
-    }
-    verdict.fix = Some(format!(
-        "{}; if it is lost again, `credwatch journal {}` shows what happened",
-        definition.fix, definition.name
-    ));
-    verdict.next_change_at = None;
 }

@@ -3,8 +3,6 @@
 //! Guarantees: each preset is TOML in the very form a user writes in config.toml (the files in
 //! `presets/`), parsed by the same validation; a test proves every one loads.
 
-use crate::define::config::{parse, ConfigError, Definition, Origin, Source};
-
 /// (name, TOML source), in the order `presets` lists them.
 pub const PRESETS: &[(&str, &str)] = &[
     ("claude", include_str!("../../presets/claude.toml")),
@@ -34,16 +32,6 @@ pub fn source(name: &str) -> Option<&'static str> {
     PRESETS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
-/// The preset named `name`, parsed.
-pub fn load(name: &str) -> Option<Result<Definition, ConfigError>> {
-    let text = source(name)?;
-    let source = Source {
-        label: format!("<built-in preset {name}>"),
-        text,
-    };
-    Some(parse(&source, Origin::Preset).map(|mut config| config.definitions.remove(0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,7 +39,7 @@ mod tests {
     #[test]
     fn every_preset_loads_and_names_itself() {
         for name in names() {
-            let definition = load(name)
+            let definition = crate::define::config::preset(name)
                 .unwrap()
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(definition.name, name);

@@ -7,7 +7,7 @@ pub mod journal;
 
 use crate::define::config::{Config, Definition, PresetSelection};
 use crate::engine::journal::Memory;
-use crate::evaluate::{evaluate, Verdict};
+use crate::evaluate::{evaluate, History, Verdict};
 use crate::store::keyring::KeyringObservation;
 use crate::store::{observe, Observation};
 use crate::support::timefmt::Timestamp;
@@ -15,6 +15,8 @@ use crate::support::timefmt::Timestamp;
 pub struct Checked {
     pub definition: Definition,
     pub observation: Observation,
+    /// What was known beyond the stores when it was judged.
+    pub history: History,
     pub verdict: Verdict,
     pub checked_at: Timestamp,
 }
@@ -59,7 +61,7 @@ pub fn candidates(config: &Config) -> anyhow::Result<Vec<Candidate>> {
 }
 
 fn load_preset(name: &str) -> anyhow::Result<Definition> {
-    crate::define::presets::load(name)
+    crate::define::config::preset(name)
         .expect("names() lists only known presets")
         .map_err(anyhow::Error::from)
 }
@@ -121,40 +123,48 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
     if !context.env_is_users_shell {
         observation.shadowed_by.clear();
     }
-    observation.probe = context.probe.cloned();
     if let Some(plan) = &observation.keyring_plan {
         observation.keyring = match &context.keyring {
             KeyringSource::LookNow => Some(crate::store::keyring::fetch_blocking(plan)),
             KeyringSource::Known(seen) => seen.cloned(),
         };
     }
-    if observation.primary.is_none() {
-        observation.gone_since = context
-            .memory
-            .vanished_at(&definition.name)
-            .and_then(Timestamp::parse_datetime);
-    }
+    let history = History {
+        gone_since: if observation.primary.is_none() {
+            context
+                .memory
+                .vanished_at(&definition.name)
+                .and_then(Timestamp::parse_datetime)
+        } else {
+            None
+        },
+        probe: context.probe.cloned(),
+        loss: None,
+    };
     let now = Timestamp::now();
-    let verdict = evaluate(definition, &observation, now, config.warn_before_ms);
+    let verdict = evaluate(
+        definition,
+        &observation,
+        &history,
+        now,
+        config.warn_before_ms,
+    );
     Some(Checked {
         definition: definition.clone(),
         observation,
+        history,
         verdict,
         checked_at: now,
     })
 }
 
-/// Replaces (or drops) a probe's answer in a check and evaluates again (no I/O: the
-/// observation is kept).
-pub fn with_probe(
-    config: &Config,
-    checked: &mut Checked,
-    probe: Option<crate::probe::ProbeReport>,
-) {
-    checked.observation.probe = probe;
+/// Evaluates a check again after its history changed (a probe answered, the daemon saw a loss):
+/// no I/O, the observation is kept.
+pub fn rejudge(config: &Config, checked: &mut Checked) {
     checked.verdict = evaluate(
         &checked.definition,
         &checked.observation,
+        &checked.history,
         checked.checked_at,
         config.warn_before_ms,
     );

@@ -127,7 +127,7 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         changed_at: changed_at.map(Timestamp::rfc3339),
         stores,
         shadowed_by: observation.shadowed_by.clone(),
-        probe: observation.probe.clone(),
+        probe: checked.history.probe.clone(),
     }
 }
 

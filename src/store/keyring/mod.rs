@@ -12,13 +12,29 @@ pub mod watch;
 
 pub use dbus::{connect, fetch, fetch_blocking, modified_changed};
 
-use crate::define::config::{Keyring, SecretExpiry};
+use super::{Policies, WatchTarget};
+use crate::define::config::{Definition, Keyring, SecretExpiry};
 use crate::support::timefmt::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The Secret Service's well-known bus name.
 pub const SECRET_SERVICE: &str = "org.freedesktop.secrets";
+
+/// What a login kept in the keyring must be: the Secret Service guards who reads it (no mode
+/// to check), but its in-memory `session` collection is lost at logout.
+pub const POLICIES: Policies = Policies {
+    private: false,
+    volatile_is_lost: true,
+};
+
+/// What the daemon watches for a definition's keyring items: the Secret Service.
+pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
+    match definition.keyring {
+        Some(_) => vec![WatchTarget::SecretService],
+        None => Vec::new(),
+    }
+}
 
 /// What a definition expects to find in the keyring, given its credential file (if any).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,7 +261,7 @@ pub fn secret_deadline(
     how: &SecretExpiry,
 ) -> Result<Option<Timestamp>, String> {
     match how {
-        SecretExpiry::Jwt => crate::store::jwt_expiry(&secret)
+        SecretExpiry::Jwt => super::expiry::jwt_expiry(&secret)
             .map(Some)
             .map_err(|why| format!("the secret {why}")),
         SecretExpiry::Key(key) => {
@@ -257,7 +273,7 @@ pub fn secret_deadline(
             else {
                 return Ok(None);
             };
-            crate::store::read_expiry(
+            super::expiry::read_expiry(
                 &Value::String(value.trim().to_string()),
                 false,
                 crate::support::timefmt::EpochUnit::Seconds,
@@ -273,7 +289,7 @@ mod tests {
     use crate::support::secret::Secret;
 
     fn gh() -> Keyring {
-        crate::define::presets::load("gh")
+        crate::define::config::preset("gh")
             .unwrap()
             .unwrap()
             .keyring
@@ -306,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_failed_when_test_means_the_keyring_is_not_used() {
-        let docker = crate::define::presets::load("docker")
+        let docker = crate::define::config::preset("docker")
             .unwrap()
             .unwrap()
             .keyring

@@ -1,0 +1,74 @@
+//! Reading the config file (bounded, any kind of bad file answered with its path and the fix),
+//! and the built-in presets, which go through the same validation.
+
+use super::model::{Config, Definition, Origin};
+use super::validate::{parse, ConfigError, Source};
+use crate::support::fsread::{read_bounded, ReadOutcome};
+use std::path::Path;
+
+const CONFIG_SIZE_LIMIT: u64 = 1 << 20;
+
+/// Loads the config at `path`; an absent file gives the defaults (`presets = "auto"`).
+pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let shown = crate::support::paths::display(path);
+    let unreadable = |problem: String, fix: &str| ConfigError::Unreadable {
+        path: shown.clone(),
+        problem,
+        fix: fix.to_string(),
+    };
+    let bytes = match read_bounded(path, CONFIG_SIZE_LIMIT) {
+        ReadOutcome::Absent => return Ok(Config::default()),
+        ReadOutcome::Read { bytes, .. } => bytes,
+        ReadOutcome::NotAFile(kind) => {
+            return Err(unreadable(
+                format!("it is {kind}"),
+                "make it a regular TOML file, or point $CREDWATCH_CONFIG elsewhere",
+            ))
+        }
+        ReadOutcome::SymlinkLoop => {
+            return Err(unreadable(
+                "it is a symlink loop".into(),
+                "remove the broken link",
+            ))
+        }
+        ReadOutcome::PermissionDenied => {
+            return Err(unreadable(
+                "permission denied".into(),
+                "make it readable by your user (chmod 600)",
+            ))
+        }
+        ReadOutcome::TooLarge { size, .. } => {
+            return Err(unreadable(
+                format!("it is {size} bytes, more than the 1 MiB a config may have"),
+                "check what wrote to it",
+            ))
+        }
+        ReadOutcome::Failed(e) => return Err(unreadable(e.to_string(), "check the file system")),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        unreadable(
+            format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
+            "save it as UTF-8",
+        )
+    })?;
+    let source = Source {
+        label: shown.clone(),
+        text: &text,
+    };
+    let mut config = parse(&source, Origin::Config(path.to_path_buf()))?;
+    config.path = Some(path.to_path_buf());
+    Ok(config)
+}
+
+/// The built-in preset named `name`, parsed and validated.
+pub fn preset(name: &str) -> Option<Result<Definition, ConfigError>> {
+    let text = crate::define::presets::source(name)?;
+    let source = Source {
+        label: format!("<built-in preset {name}>"),
+        text,
+    };
+    Some(parse(&source, Origin::Preset).map(|mut config| config.definitions.remove(0)))
+}

@@ -1,0 +1,202 @@
+//! Validated definitions and settings: what the rest of credwatch works from. Everything here
+//! is complete and consistent (see `validate`).
+
+use super::raw::{BlankMeans, Detect, KeyringSpec, RawConfig, RawCredential};
+use crate::support::docpath::DocPath;
+use crate::support::formats::Format;
+use crate::support::timefmt::EpochUnit;
+use std::path::PathBuf;
+
+pub const DEFAULT_WARN_BEFORE_MS: i64 = 3 * 86_400_000;
+pub const DEFAULT_PROMPT_FORMAT: &str = "⚠ {names}";
+
+/// A validated [`KeyringSpec`].
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    pub spec: KeyringSpec,
+    pub each: Option<DocPath>,
+    pub in_file: Option<String>,
+    pub when: Option<(DocPath, ValueTest)>,
+    pub expires: Option<SecretExpiry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueTest {
+    Equals(String),
+    Contains(String),
+}
+
+impl ValueTest {
+    pub fn holds_for(&self, text: &str) -> bool {
+        match self {
+            ValueTest::Equals(want) => text.trim() == want,
+            ValueTest::Contains(want) => text.contains(want.as_str()),
+        }
+    }
+}
+
+/// Where a deadline sits inside a keyring secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretExpiry {
+    Jwt,
+    Key(String),
+}
+
+impl Keyring {
+    /// A short description for listings: `keyring gh:{1}` or `keyring docker_cli=1`.
+    pub fn describe(&self) -> String {
+        match &self.spec.service {
+            Some(service) => format!("keyring {service}"),
+            None => {
+                let attrs: Vec<String> = self
+                    .spec
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!("keyring {}", attrs.join(","))
+            }
+        }
+    }
+}
+
+/// Where a definition came from, for error messages and `presets`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Preset,
+    Config(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpirySpec {
+    pub path: DocPath,
+    /// `jwt:/path`: the field holds a JWT whose `exp` claim is the expiry.
+    pub jwt: bool,
+}
+
+impl ExpirySpec {
+    pub(super) fn parse(text: &str) -> Result<Self, String> {
+        match text.strip_prefix("jwt:") {
+            Some(path) => Ok(ExpirySpec {
+                path: DocPath::parse(path)?,
+                jwt: true,
+            }),
+            None => Ok(ExpirySpec {
+                path: DocPath::parse(text)?,
+                jwt: false,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for ExpirySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.jwt {
+            write!(f, "the JWT in {}", self.path)
+        } else {
+            write!(f, "{}", self.path)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountMarker {
+    pub file: String,
+    pub format: Format,
+    pub path: DocPath,
+}
+
+/// A validated probe: what to ask, how often, how long to wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSpec {
+    pub kind: ProbeKind,
+    pub every_ms: i64,
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// Exit 0: accepted; one of `rejected_exit_codes` or output containing `rejected_output`:
+    /// rejected; anything else: unknown.
+    Command {
+        argv: Vec<String>,
+        rejected_exit_codes: Vec<i32>,
+        rejected_output: Option<String>,
+    },
+    /// GET, with `Authorization: Bearer <the field at bearer>` when one is named.
+    Http {
+        url: String,
+        bearer: Option<DocPath>,
+    },
+}
+
+pub const DEFAULT_PROBE_EVERY_MS: i64 = 15 * 60 * 1000;
+pub const DEFAULT_PROBE_TIMEOUT_MS: i64 = 5_000;
+
+/// A validated credential definition: everything needed to observe and evaluate it.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub name: String,
+    pub tool: String,
+    pub origin: Origin,
+    pub files: Vec<String>,
+    pub format: Format,
+    pub secret: Vec<DocPath>,
+    pub blank: BlankMeans,
+    pub login_entry: Option<DocPath>,
+    pub expires: Vec<ExpirySpec>,
+    pub expires_unit: EpochUnit,
+    pub refresh_token: Option<DocPath>,
+    pub refresh_expires: Option<ExpirySpec>,
+    pub renews_itself: bool,
+    pub detect: Detect,
+    pub account_marker: Option<AccountMarker>,
+    pub keyring: Option<Box<Keyring>>,
+    pub env: Vec<String>,
+    pub commands: Vec<String>,
+    pub fix: String,
+    pub warn_before_ms: Option<i64>,
+    pub probe: Option<Box<ProbeSpec>>,
+    pub raw: RawCredential,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresetSelection {
+    Auto,
+    None,
+    List(Vec<String>),
+}
+
+/// The loaded configuration: global settings and the user's own definitions.
+#[derive(Debug)]
+pub struct Config {
+    /// The config file, when one was read.
+    pub path: Option<PathBuf>,
+    pub warn_before_ms: i64,
+    pub presets: PresetSelection,
+    pub prompt_format: String,
+    /// How often the daemon polls keyring items' `Modified` time (gnome-keyring sends no signal
+    /// when a secret is replaced).
+    pub keyring_poll_ms: i64,
+    /// The Prometheus textfile the daemon keeps up to date, as written (unexpanded).
+    pub prometheus_textfile: Option<String>,
+    pub definitions: Vec<Definition>,
+    pub raw: RawConfig,
+}
+
+pub const DEFAULT_KEYRING_POLL_MS: i64 = 30_000;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            warn_before_ms: DEFAULT_WARN_BEFORE_MS,
+            presets: PresetSelection::Auto,
+            prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
+            keyring_poll_ms: DEFAULT_KEYRING_POLL_MS,
+            prometheus_textfile: None,
+            definitions: Vec::new(),
+            raw: RawConfig::default(),
+        }
+    }
+}

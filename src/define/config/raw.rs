@@ -1,0 +1,211 @@
+//! The config file's shapes as written (serde), kept whole so `config show` can print them back.
+//! Unknown keys are refused, with their line and column.
+
+use crate::support::formats::Format;
+use crate::support::timefmt::EpochUnit;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// The file as written, kept so `config show` can print it back.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_before: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presets: Option<Spanned<RawPresetSelection>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<RawPrompt>,
+    /// How often the daemon polls the `Modified` time of watched keyring items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyring_poll: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<RawExport>,
+    #[serde(default, rename = "credential", skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<RawCredential>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RawPresetSelection {
+    Mode(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExport {
+    /// A Prometheus textfile the daemon keeps up to date (`~` and `$VAR` expand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_textfile: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrompt {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub(super) fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// What an absent or empty secret means for this tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlankMeans {
+    /// The tool blanks the file on logout (Claude Code, gh, az): `logged-out`.
+    LoggedOut,
+    /// A required field is absent or empty: `invalid`.
+    #[default]
+    Invalid,
+}
+
+/// When `presets = "auto"` turns a preset on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detect {
+    /// The store file (or the account marker) exists.
+    #[default]
+    Store,
+    /// The store holds a login (for files that exist without one, like `~/.npmrc`).
+    Login,
+    /// The file says the keyring is in use (`keyring.when` holds), e.g. a git credential helper.
+    Keyring,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredential {
+    pub name: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Spanned<OneOrMany>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Spanned<OneOrMany>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank: Option<BlankMeans>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_entry: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Spanned<OneOrMany>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_unit: Option<EpochUnit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renews_itself: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect: Option<Detect>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_marker: Option<RawAccountMarker>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyring: Option<Box<KeyringSpec>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_before: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Box<Spanned<RawProbe>>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccountMarker {
+    pub file: String,
+    #[serde(default = "default_marker_format")]
+    pub format: Format,
+    pub path: Spanned<String>,
+}
+
+fn default_marker_format() -> Format {
+    Format::Json
+}
+
+/// Secret Service items that hold the credential, as written in a definition.
+///
+/// `service`/`account` are the `service`/`username` attributes the `keyring` crate, gh and most
+/// tools use; `attributes` adds (or replaces them with) other attribute matches. With `each`, one
+/// item is expected per match of that field path in the credential file, and `{1}`, `{2}`… in the
+/// strings above stand for the keys the path's `*`s matched.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyringSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// A field path with `*` into the credential file: one item per match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<String>,
+    /// A field under each match that, when filled, holds the token in the file itself (plain text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_file: Option<String>,
+    /// The keyring is used only when this field of the file says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<KeyringWhen>,
+    /// The secret carries its own deadline: `"jwt"` (its `exp`) or `"key:NAME"` (a `NAME=` line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyringWhen {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProbe {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_exit_codes: Vec<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_output: Option<String>,
+}
+
+impl PartialEq for RawProbe {
+    fn eq(&self, other: &Self) -> bool {
+        self.command == other.command && self.http == other.http && self.bearer == other.bearer
+    }
+}
+impl Eq for RawProbe {}

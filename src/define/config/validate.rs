@@ -1,0 +1,612 @@
+//! From the file's shapes to validated definitions, with every problem located (`file:line:column`)
+//! and a fix.
+
+use super::model::*;
+use super::raw::*;
+use crate::support::docpath::DocPath;
+use crate::support::formats::{line_column, Format};
+use crate::support::timefmt::parse_duration;
+use toml::Spanned;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {problem}\n  fix: {fix}")]
+    Unreadable {
+        path: String,
+        problem: String,
+        fix: String,
+    },
+    #[error("{location}: {message}\n  fix: {fix}")]
+    Invalid {
+        location: String,
+        message: String,
+        fix: String,
+    },
+}
+
+/// Where a piece of TOML text came from, to turn byte spans into `file:line:column`.
+pub struct Source<'a> {
+    pub label: String,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub(super) fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        message: String,
+        fix: &str,
+    ) -> ConfigError {
+        let (line, column) = line_column(self.text, span.start);
+        ConfigError::Invalid {
+            location: format!("{}:{line}:{column}", self.label),
+            message,
+            fix: fix.to_string(),
+        }
+    }
+}
+
+/// Parses and validates config text.
+pub fn parse(source: &Source<'_>, origin: Origin) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(source.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        source.error_at(
+            span,
+            e.message().trim().to_string(),
+            "correct this key or value (see `credwatch presets claude` for a complete example)",
+        )
+    })?;
+    let warn_before_ms = match &raw.warn_before {
+        Some(text) => duration_at(source, text)?,
+        None => DEFAULT_WARN_BEFORE_MS,
+    };
+    let presets = match &raw.presets {
+        None => PresetSelection::Auto,
+        Some(selection) => match selection.get_ref() {
+            RawPresetSelection::Mode(mode) if mode == "auto" => PresetSelection::Auto,
+            RawPresetSelection::Mode(mode) if mode == "none" => PresetSelection::None,
+            RawPresetSelection::Mode(other) => return Err(source.error_at(
+                selection.span(),
+                format!("presets = \"{other}\" is not a choice"),
+                "write presets = \"auto\", presets = \"none\", or a list like [\"claude\", \"gh\"]",
+            )),
+            RawPresetSelection::List(names) => {
+                for name in names {
+                    if !crate::define::presets::names().any(|known| known == name) {
+                        return Err(source.error_at(
+                            selection.span(),
+                            format!("unknown preset \"{name}\""),
+                            &format!(
+                                "use one of: {}",
+                                crate::define::presets::names()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                }
+                PresetSelection::List(names.clone())
+            }
+        },
+    };
+    let prompt_format = raw
+        .prompt
+        .as_ref()
+        .and_then(|p| p.format.clone())
+        .unwrap_or_else(|| DEFAULT_PROMPT_FORMAT.to_string());
+    let mut definitions: Vec<Definition> = Vec::new();
+    for credential in &raw.credentials {
+        let definition = validate_credential(source, credential, origin.clone())?;
+        if definitions.iter().any(|d| d.name == definition.name) {
+            return Err(source.error_at(
+                credential.name.span(),
+                format!(
+                    "a credential named \"{}\" is defined twice",
+                    definition.name
+                ),
+                "give each [[credential]] its own name",
+            ));
+        }
+        definitions.push(definition);
+    }
+    let keyring_poll_ms = match &raw.keyring_poll {
+        Some(text) => {
+            let ms = duration_at(source, text)?;
+            if ms < 1000 {
+                return Err(source.error_at(
+                    text.span(),
+                    "keyring_poll is shorter than 1 s".into(),
+                    "write keyring_poll = \"30s\" (the default) or longer",
+                ));
+            }
+            ms
+        }
+        None => DEFAULT_KEYRING_POLL_MS,
+    };
+    Ok(Config {
+        path: None,
+        warn_before_ms,
+        presets,
+        prompt_format,
+        keyring_poll_ms,
+        prometheus_textfile: raw
+            .export
+            .as_ref()
+            .and_then(|e| e.prometheus_textfile.clone()),
+        definitions,
+        raw,
+    })
+}
+
+fn duration_at(source: &Source<'_>, text: &Spanned<String>) -> Result<i64, ConfigError> {
+    parse_duration(text.get_ref()).map_err(|why| {
+        source.error_at(
+            text.span(),
+            why,
+            "write a duration like \"3d\", \"12h\", \"30m\"",
+        )
+    })
+}
+
+fn path_at(source: &Source<'_>, text: &Spanned<String>) -> Result<DocPath, ConfigError> {
+    DocPath::parse(text.get_ref()).map_err(|why| {
+        source.error_at(
+            text.span(),
+            why,
+            "write a field path like \"/claudeAiOauth/accessToken\"",
+        )
+    })
+}
+
+fn validate_credential(
+    source: &Source<'_>,
+    raw: &RawCredential,
+    origin: Origin,
+) -> Result<Definition, ConfigError> {
+    let name = raw.name.get_ref().clone();
+    let name_ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !name_ok {
+        return Err(source.error_at(
+            raw.name.span(),
+            format!("credential name \"{name}\" is not usable"),
+            "use 1 to 64 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    let files = raw
+        .file
+        .as_ref()
+        .map(|f| f.get_ref().to_vec())
+        .unwrap_or_default();
+    if files.is_empty() && raw.keyring.is_none() {
+        return Err(source.error_at(
+            raw.name.span(),
+            format!("credential \"{name}\" has no store"),
+            "add file = \"~/path/to/credential\" or keyring = { service = \"…\", account = \"…\" }",
+        ));
+    }
+    if let Some(file) = &raw.file {
+        for spec in file.get_ref().to_vec() {
+            if let Err(crate::support::paths::Unexpanded::Malformed(why)) =
+                crate::support::paths::expand(&spec)
+            {
+                return Err(source.error_at(
+                    file.span(),
+                    why,
+                    "write paths like \"~/.tool/token.json\" or \"${TOOL_DIR:-~/.tool}/token.json\"",
+                ));
+            }
+        }
+    }
+    let spanned_list =
+        |field: &Option<Spanned<OneOrMany>>| -> Vec<(String, std::ops::Range<usize>)> {
+            field
+                .as_ref()
+                .map(|f| {
+                    f.get_ref()
+                        .to_vec()
+                        .into_iter()
+                        .map(|s| (s, f.span()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+    let mut secret = Vec::new();
+    for (text, span) in spanned_list(&raw.secret) {
+        secret.push(path_at(source, &Spanned::new(span, text))?);
+    }
+    let format = raw.format.unwrap_or(Format::Text);
+    if secret.is_empty() && !files.is_empty() {
+        if format == Format::Text {
+            secret.push(DocPath::parse("").expect("the empty path is valid"));
+        } else {
+            return Err(source.error_at(
+                raw.name.span(),
+                format!("credential \"{name}\" reads a {format} file but names no secret field"),
+                "add secret = \"/path/to/token\" (the field that must be present and non-empty)",
+            ));
+        }
+    }
+    let mut expires = Vec::new();
+    for (text, span) in spanned_list(&raw.expires) {
+        expires.push(ExpirySpec::parse(&text).map_err(|why| {
+            source.error_at(
+                span,
+                why,
+                "write expires = \"/expires_at\" or \"jwt:/access_token\"",
+            )
+        })?);
+    }
+    let refresh_expires = match &raw.refresh_expires {
+        Some(text) => Some(ExpirySpec::parse(text.get_ref()).map_err(|why| {
+            source.error_at(
+                text.span(),
+                why,
+                "write refresh_expires = \"/refresh_expires_at\"",
+            )
+        })?),
+        None => None,
+    };
+    let account_marker = match &raw.account_marker {
+        Some(marker) => Some(AccountMarker {
+            file: marker.file.clone(),
+            format: marker.format,
+            path: path_at(source, &marker.path)?,
+        }),
+        None => None,
+    };
+    let probe = match &raw.probe {
+        Some(probe) => Some(validate_probe(source, probe)?),
+        None => None,
+    };
+    let keyring = match &raw.keyring {
+        Some(spec) => Some(validate_keyring(source, raw.name.span(), &name, spec)?),
+        None => None,
+    };
+    Ok(Definition {
+        tool: raw.tool.clone().unwrap_or_else(|| name.clone()),
+        fix: raw
+            .fix
+            .clone()
+            .unwrap_or_else(|| format!("log in to {} again", raw.tool.as_deref().unwrap_or(&name))),
+        name,
+        origin,
+        files,
+        format,
+        secret,
+        blank: raw.blank.unwrap_or_default(),
+        login_entry: raw
+            .login_entry
+            .as_ref()
+            .map(|p| path_at(source, p))
+            .transpose()?,
+        expires,
+        expires_unit: raw.expires_unit.unwrap_or_default(),
+        refresh_token: raw
+            .refresh_token
+            .as_ref()
+            .map(|p| path_at(source, p))
+            .transpose()?,
+        refresh_expires,
+        renews_itself: raw.renews_itself.unwrap_or(false),
+        detect: raw.detect.unwrap_or_default(),
+        account_marker,
+        keyring: keyring.map(Box::new),
+        env: raw.env.clone(),
+        commands: raw.commands.clone(),
+        warn_before_ms: raw
+            .warn_before
+            .as_ref()
+            .map(|d| duration_at(source, d))
+            .transpose()?,
+        probe: probe.map(Box::new),
+        raw: raw.clone(),
+    })
+}
+
+fn validate_probe(
+    source: &Source<'_>,
+    probe: &Spanned<RawProbe>,
+) -> Result<ProbeSpec, ConfigError> {
+    let raw = probe.get_ref();
+    let fail = |message: String, fix: &str| source.error_at(probe.span(), message, fix);
+    match (&raw.command, &raw.http) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(fail(
+                "a probe needs exactly one of `command` or `http`".into(),
+                "write probe = { command = [\"tool\", \"whoami\"] } or probe = { http = \"https://…\", bearer = \"/access_token\" }",
+            ))
+        }
+        (Some(argv), None) if argv.is_empty() => {
+            return Err(fail("probe command is empty".into(), "name the program to run"))
+        }
+        (None, Some(url)) if !url.starts_with("https://") && !is_loopback_http(url) => {
+            return Err(fail(
+                format!("probe URL \"{url}\" is not HTTPS: the token would travel in clear"),
+                "use an https:// URL (plain http is allowed only to 127.0.0.0/8, localhost or [::1])",
+            ))
+        }
+        _ => {}
+    }
+    let duration = |text: &Option<String>, default: i64| -> Result<i64, ConfigError> {
+        match text {
+            Some(text) => parse_duration(text)
+                .map_err(|why| fail(why, "write a duration like \"15m\" or \"5s\"")),
+            None => Ok(default),
+        }
+    };
+    let every_ms = duration(&raw.every, DEFAULT_PROBE_EVERY_MS)?;
+    let timeout_ms = duration(&raw.timeout, DEFAULT_PROBE_TIMEOUT_MS)?;
+    if every_ms < 10_000 {
+        return Err(fail(
+            "probe every is shorter than 10 s".into(),
+            "probe at most every 10 s (every = \"15m\" is the default)",
+        ));
+    }
+    let kind = match (&raw.command, &raw.http) {
+        (Some(argv), _) => ProbeKind::Command {
+            argv: argv.clone(),
+            rejected_exit_codes: raw.rejected_exit_codes.clone(),
+            rejected_output: raw.rejected_output.clone(),
+        },
+        (None, Some(url)) => ProbeKind::Http {
+            url: url.clone(),
+            bearer: match &raw.bearer {
+                Some(path) => Some(DocPath::parse(path).map_err(|why| {
+                    fail(
+                        why,
+                        "write bearer = \"/access_token\" (the field that holds the token)",
+                    )
+                })?),
+                None => None,
+            },
+        },
+        (None, None) => unreachable!("checked above"),
+    };
+    Ok(ProbeSpec {
+        kind,
+        every_ms,
+        timeout: std::time::Duration::from_millis(timeout_ms.max(1) as u64),
+    })
+}
+
+/// A plain-http URL whose host is this machine: 127.0.0.0/8, `[::1]` or exactly `localhost`.
+/// User info (`http://127.0.0.1@evil.example`) is refused: it hides the real host.
+pub fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        match bracketed.split_once(']') {
+            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
+            _ => return false,
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            Some(_) => return false,
+            None => authority,
+        }
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn validate_keyring(
+    source: &Source<'_>,
+    span: std::ops::Range<usize>,
+    name: &str,
+    spec: &KeyringSpec,
+) -> Result<Keyring, ConfigError> {
+    let bad = |message: String, fix: &str| source.error_at(span.clone(), message, fix);
+    if spec.service.is_none() && spec.attributes.is_empty() {
+        return Err(bad(
+            format!("credential \"{name}\": keyring names no item"),
+            "add service = \"…\" (and account = \"…\"), or attributes = { key = \"value\" }",
+        ));
+    }
+    let each = match &spec.each {
+        Some(text) => Some(DocPath::parse(text).map_err(|why| {
+            bad(
+                format!("credential \"{name}\": keyring.each: {why}"),
+                "write a field path with * like \"/*/users/*\"",
+            )
+        })?),
+        None => None,
+    };
+    let when = match &spec.when {
+        Some(when) => {
+            let path = DocPath::parse(&when.path).map_err(|why| {
+                bad(
+                    format!("credential \"{name}\": keyring.when.path: {why}"),
+                    "write a field path like \"/credsStore\"",
+                )
+            })?;
+            let test = match (&when.equals, &when.contains) {
+                (Some(value), None) => ValueTest::Equals(value.clone()),
+                (None, Some(value)) => ValueTest::Contains(value.clone()),
+                _ => {
+                    return Err(bad(
+                        format!("credential \"{name}\": keyring.when needs exactly one test"),
+                        "write when = { path = \"/field\", equals = \"value\" } (or contains = \"part\")",
+                    ))
+                }
+            };
+            Some((path, test))
+        }
+        None => None,
+    };
+    let expires = match spec.expires.as_deref() {
+        None => None,
+        Some("jwt") => Some(SecretExpiry::Jwt),
+        Some(text) => match text.strip_prefix("key:") {
+            Some(key) if !key.is_empty() => Some(SecretExpiry::Key(key.to_string())),
+            _ => {
+                return Err(bad(
+                    format!("credential \"{name}\": keyring.expires \"{text}\" is not understood"),
+                    "write expires = \"jwt\" (the secret is a JWT) or \"key:NAME\" (a NAME=epoch line in the secret)",
+                ))
+            }
+        },
+    };
+    let captures = each.as_ref().map_or(0, DocPath::wildcards);
+    let mut templates: Vec<&str> = spec.attributes.values().map(String::as_str).collect();
+    templates.extend(spec.service.as_deref());
+    templates.extend(spec.account.as_deref());
+    for template in templates {
+        for n in placeholders(template) {
+            if n == 0 || n > captures {
+                return Err(bad(
+                    format!("credential \"{name}\": keyring \"{template}\" uses {{{n}}}, but keyring.each has {captures} `*`"),
+                    "number the placeholders from {1} up to the count of `*` in keyring.each",
+                ));
+            }
+        }
+    }
+    Ok(Keyring {
+        spec: spec.clone(),
+        each,
+        in_file: spec.in_file.clone(),
+        when,
+        expires,
+    })
+}
+
+/// The numbers of the `{N}` placeholders in a keyring template.
+pub fn placeholders(template: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                if let Ok(n) = after[..close].parse::<usize>() {
+                    out.push(n);
+                }
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_real_loopback_hosts_may_use_plain_http() {
+        for ok in [
+            "http://127.0.0.1:8080/me",
+            "http://localhost/x",
+            "http://[::1]:9/",
+            "http://127.5.5.5",
+        ] {
+            assert!(is_loopback_http(ok), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.com/",
+            "http://127.0.0.1@evil.com/",
+            "http://127.1.2.3.nip.io/",
+            "http://[::1].evil.com/",
+            "http://example.com/",
+            "https://127.0.0.1/",
+            "http://127.0.0.1:80x/",
+        ] {
+            assert!(!is_loopback_http(bad), "{bad}");
+        }
+    }
+
+    fn parse_text(text: &str) -> Result<Config, String> {
+        let source = Source {
+            label: "config.toml".into(),
+            text,
+        };
+        parse(&source, Origin::Config("config.toml".into())).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn contract_example_parses() {
+        let config = parse_text(
+            r#"
+warn_before = "3d"
+presets = "auto"
+
+[prompt]
+format = "⚠ {names}"
+
+[[credential]]
+name = "my-api"
+file = "~/.config/my-api/token.json"
+format = "json"
+secret = "/access_token"
+expires = "/expires_at"
+keyring = { service = "my-api", account = "me" }
+commands = ["my-api"]
+fix = "my-api login"
+probe = { command = ["my-api", "whoami"], every = "15m", timeout = "5s" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.warn_before_ms, DEFAULT_WARN_BEFORE_MS);
+        let def = &config.definitions[0];
+        assert_eq!(def.secret[0].as_str(), "/access_token");
+        assert_eq!(
+            def.keyring.as_ref().unwrap().spec.account.as_deref(),
+            Some("me")
+        );
+    }
+
+    #[test]
+    fn typo_names_line_and_column() {
+        let err = parse_text("[[credential]]\nname = \"x\"\nfiel = \"~/x\"\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:3:1: unknown field `fiel`"),
+            "{err}"
+        );
+        let err = parse_text("warn_before = 3\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:1:15: invalid type: integer"),
+            "{err}"
+        );
+        let err = parse_text("warn_before = \"3 days\"\n").unwrap_err();
+        assert!(err.starts_with("config.toml:1:15:"), "{err}");
+        let err = parse_text("[[credential]]\nname = \"x\"\nfile = \"~/x\"\nformat = \"jsn\"\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with("config.toml:4:10: unknown variant `jsn`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_are_located() {
+        let err = parse_text(
+            "[[credential]]\nname = \"x\"\nfile = \"~/x\"\nformat = \"json\"\nsecret = \"token\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("config.toml:5:10: field path \"token\" must start with"),
+            "{err}"
+        );
+        let err = parse_text("[[credential]]\nname = \"x\"\n").unwrap_err();
+        assert!(err.contains("has no store"), "{err}");
+        let err = parse_text("presets = [\"cluade\"]\n").unwrap_err();
+        assert!(err.contains("unknown preset \"cluade\""), "{err}");
+        let err = parse_text(
+            "[[credential]]\nname = \"x\"\nfile = \"~/x\"\nprobe = { http = \"http://api.example.com\" }\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("not HTTPS"), "{err}");
+    }
+}

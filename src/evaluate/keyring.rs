@@ -1,0 +1,260 @@
+//! Verdicts for logins kept in Secret Service items: whether the keyring can be asked at all
+//! (no bus, no provider, locked), then each expected item (missing, locked, its deadline, the
+//! in-memory collection), the worst of them counting; and the flag for a token kept in plain text
+//! while a keyring works.
+
+use super::deadline;
+use super::policy::{self, Storage};
+use super::Verdict;
+use crate::define::config::{Definition, Keyring};
+use crate::define::state::{Group, State};
+use crate::store::keyring::{self, ItemLookup, KeyringPlan, Reach};
+use crate::store::Observation;
+use crate::support::paths::display_short;
+use crate::support::timefmt::Timestamp;
+
+pub(super) fn keyring_unchecked(keyring: &Keyring) -> Verdict {
+    Verdict::new(
+        State::Unknown,
+        format!(
+            "the token is not in the file and the file names no {} item to look for",
+            keyring.describe()
+        ),
+        None,
+    )
+}
+
+/// The verdict from the keyring items a plan expects: the worst of theirs.
+pub(super) fn verdict(
+    definition: &Definition,
+    plan: &KeyringPlan,
+    observation: &Observation,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    let seen = observation
+        .keyring
+        .as_ref()
+        .filter(|seen| seen.answers(plan));
+    let Some(seen) = seen else {
+        return Verdict::new(
+            State::Unknown,
+            "the keyring has not been looked at yet".into(),
+            None,
+        );
+    };
+    if let Some(verdict) = unreachable_keyring(definition, &seen.reach) {
+        return verdict;
+    }
+    let listed_in = observation
+        .primary_file()
+        .map(|f| display_short(&f.path, observation.home.as_deref()));
+    let mut worst: Option<Verdict> = None;
+    let mut collections: Vec<&str> = Vec::new();
+    for lookup in &seen.items {
+        let verdict = keyring_item(
+            definition,
+            lookup,
+            listed_in.as_deref(),
+            seen.items.len() == 1,
+            now,
+            warn_ms,
+        );
+        collections.extend(lookup.found.iter().map(|f| f.collection.as_str()));
+        if worst
+            .as_ref()
+            .is_none_or(|w| severity(&verdict) > severity(w))
+        {
+            worst = Some(verdict);
+        }
+    }
+    collections.sort_unstable();
+    collections.dedup();
+    let mut verdict = worst.expect("a plan with items");
+    if verdict.state.is_usable() {
+        let count = seen.items.len();
+        let what = if count == 1 {
+            "the token is".to_string()
+        } else {
+            format!("all {count} tokens are")
+        };
+        verdict.reason = format!(
+            "{what} in the keyring (collection {}); {}",
+            collections.join(", "),
+            verdict.reason
+        );
+    }
+    verdict
+}
+
+/// Broken first, then undetermined, then expiring, then fine.
+fn severity(verdict: &Verdict) -> u8 {
+    match (verdict.state.group(), verdict.state) {
+        (Group::Broken, _) => 3,
+        (Group::Undetermined, _) => 2,
+        (_, State::Expiring) => 1,
+        _ => 0,
+    }
+}
+
+fn keyring_item(
+    definition: &Definition,
+    lookup: &ItemLookup,
+    listed_in: Option<&str>,
+    single: bool,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    let wanted = &lookup.wanted;
+    if lookup.found.is_empty() {
+        let reason = match listed_in {
+            Some(file) if wanted.label != wanted.describe() => format!(
+                "{file} lists {}, but neither the keyring ({}) nor {file} holds its token",
+                wanted.label,
+                wanted.describe()
+            ),
+            _ => format!("no keyring item with {}", wanted.describe()),
+        };
+        return Verdict::new(State::Missing, reason, Some(definition.fix.clone()));
+    }
+    if let Some(locked) = lookup.found.iter().find(|f| f.locked) {
+        return locked_collection(definition, &locked.collection);
+    }
+    let deadlines: Vec<&Result<Timestamp, String>> = lookup
+        .found
+        .iter()
+        .filter_map(|f| f.expires.as_ref())
+        .collect();
+    let earliest = deadlines
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .min()
+        .copied();
+    let unreadable = deadlines.iter().find_map(|r| r.as_ref().err());
+    let subject = if single {
+        "login".to_string()
+    } else {
+        format!("the login for {}", wanted.label)
+    };
+    let verdict = match (earliest, unreadable) {
+        (None, Some(why)) => Verdict::new(
+            State::Unknown,
+            format!(
+                "cannot read the deadline in the keyring item for {}: {why}",
+                wanted.label
+            ),
+            Some(format!(
+                "if {} still works, the secret's format changed: drop keyring.expires for {}",
+                definition.tool, definition.name
+            )),
+        ),
+        (None, None) => Verdict::new(State::Ok, "no deadline is stored".into(), None),
+        (Some(at), _) => deadline::walk(&subject, at, now, warn_ms, &definition.fix, ""),
+    };
+    let collection = &lookup.found[0].collection;
+    policy::apply(
+        verdict,
+        &Storage {
+            place: &format!("the token for {}", wanted.label),
+            medium: &format!("in the keyring's \"{collection}\" collection"),
+            persistent: lookup.found.iter().any(|f| f.persistent),
+            lost_at: "logout",
+            keep_it: "unlock the login keyring and log in again so the token is stored there"
+                .into(),
+            access: None,
+        },
+        keyring::POLICIES,
+        &definition.fix,
+    )
+}
+
+fn locked_collection(definition: &Definition, collection: &str) -> Verdict {
+    Verdict::new(
+        State::Unavailable,
+        format!(
+            "the keyring collection \"{collection}\" is locked: {} cannot read its token until it is unlocked",
+            definition.tool
+        ),
+        Some(
+            "unlock it: log in to the desktop session, or run `gnome-keyring-daemon --replace --unlock --components=secrets`, type the keyring password, then Ctrl-D"
+                .into(),
+        ),
+    )
+}
+
+/// Why the keyring cannot be asked, as a verdict; `None` when it can.
+fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict> {
+    let (state, reason, fix) = match reach {
+        Reach::Reachable { .. } => return None,
+        Reach::Locked { collection } => return Some(locked_collection(definition, collection)),
+        Reach::NoBus { detail } => (
+            State::Unavailable,
+            format!(
+                "the token is kept in the keyring, but there is no D-Bus session bus ({detail}): the keyring cannot be reached, as usual in an SSH session"
+            ),
+            format!(
+                "run it from the desktop session, or give this shell a session bus and keyring: `exec dbus-run-session -- $SHELL`, then `gnome-keyring-daemon --unlock --components=secrets` (type the keyring password, then Ctrl-D); or log in again without the keyring: {}",
+                definition.fix
+            ),
+        ),
+        Reach::BusFailed { address, error } => (
+            State::Unavailable,
+            format!("cannot connect to the D-Bus session bus at {address}: {error}"),
+            "DBUS_SESSION_BUS_ADDRESS may be left over from another session: unset it, or start a new login session".into(),
+        ),
+        Reach::NoProvider => (
+            State::Unavailable,
+            "the session bus has no Secret Service (nothing provides org.freedesktop.secrets): the keyring cannot be read".into(),
+            "start a keyring daemon: `gnome-keyring-daemon --start --components=secrets` (package gnome-keyring), or enable KeePassXC's Secret Service integration".into(),
+        ),
+        Reach::NoDefaultCollection => (
+            State::Unavailable,
+            "the Secret Service has no default keyring (no \"default\" collection)".into(),
+            "create one: `gnome-keyring-daemon --replace --unlock --components=secrets`, type a password, then Ctrl-D (or use Seahorse)".into(),
+        ),
+        Reach::TimedOut { step } => (
+            State::Unknown,
+            format!("the keyring did not answer within 2 s ({step})"),
+            "the keyring daemon may be waiting for an unlock prompt on another screen; check it with `busctl --user status org.freedesktop.secrets`".into(),
+        ),
+        Reach::Failed { step, error } => (
+            State::Unknown,
+            format!("the keyring could not be asked ({step}): {error}"),
+            "check the keyring daemon: `busctl --user status org.freedesktop.secrets`".into(),
+        ),
+    };
+    Some(Verdict::new(state, reason, Some(fix)))
+}
+
+/// A token kept in plain text while a keyring is there to hold it: usable, but flagged.
+pub(super) fn with_plaintext_flag(
+    definition: &Definition,
+    mut verdict: Verdict,
+    plan: &KeyringPlan,
+    observation: &Observation,
+    path: Option<&str>,
+) -> Verdict {
+    let keyring_works = observation
+        .keyring
+        .as_ref()
+        .is_some_and(|k| matches!(k.reach, Reach::Reachable { .. }));
+    if !plan.flag_plaintext || plan.plaintext.is_empty() || !keyring_works {
+        return verdict;
+    }
+    let file = path.unwrap_or("the file");
+    let note = format!(
+        "the token for {} is stored in plain text in {file}, while a keyring is available",
+        plan.plaintext.join(", ")
+    );
+    if verdict.state == State::Ok {
+        verdict.state = State::Insecure;
+        verdict.reason = format!("{note}; {}", verdict.reason);
+        verdict.fix = Some(format!(
+            "log in again so that {} stores the token in the keyring: {}",
+            definition.tool, definition.fix
+        ));
+    } else {
+        verdict.reason = format!("{}; also, {note}", verdict.reason);
+    }
+    verdict
+}

@@ -1,0 +1,148 @@
+//! Reading a deadline from a value a tool wrote: epoch seconds or milliseconds (as numbers or
+//! text), dates in the forms tools write, or a JWT's `exp` claim (decoded, never verified: only
+//! the date is read). Used by every kind of store.
+//!
+//! Guarantees: an error names the field, never its value; a token is dropped after its date is
+//! read.
+
+use crate::define::config::ExpirySpec;
+use crate::support::secret::{Document, Secret};
+use crate::support::timefmt::{EpochUnit, Timestamp};
+use serde_json::Value;
+
+pub(crate) struct Expiries {
+    /// The earliest readable value, or the first problem when none is readable.
+    pub(crate) earliest: Option<Result<Timestamp, String>>,
+    pub(crate) latest: Option<Timestamp>,
+}
+
+/// The expiries among all fields the specs reach. Unreadable values count only when nothing
+/// readable is found (then the error names the field, never its value).
+pub(crate) fn read_expiries(
+    document: &Document,
+    specs: &[ExpirySpec],
+    unit: EpochUnit,
+) -> Expiries {
+    let mut found: Vec<Timestamp> = Vec::new();
+    let mut problem: Option<String> = None;
+    for spec in specs {
+        for value in spec.path.resolve(document.root()) {
+            match read_expiry(value, spec.jwt, unit) {
+                Ok(Some(at)) => found.push(at),
+                Ok(None) => {}
+                Err(why) => {
+                    problem.get_or_insert(format!("{} {why}", spec.path));
+                }
+            }
+        }
+    }
+    let earliest = match (found.iter().min(), problem) {
+        (Some(at), _) => Some(Ok(*at)),
+        (None, Some(why)) => Some(Err(why)),
+        (None, None) => None,
+    };
+    Expiries {
+        earliest,
+        latest: found.iter().max().copied(),
+    }
+}
+
+pub(crate) fn read_expiry(
+    value: &Value,
+    jwt: bool,
+    unit: EpochUnit,
+) -> Result<Option<Timestamp>, String> {
+    if jwt {
+        return match value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(token) => jwt_expiry(&Secret::new(token.as_str())).map(Some),
+            _ => Err("is not a JWT".into()),
+        };
+    }
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(|n| Timestamp::from_epoch_number(n, unit))
+            .map(Some)
+            .ok_or_else(|| "is not a usable epoch number".into()),
+        Value::String(s) => {
+            let text = s.trim();
+            if text.is_empty() {
+                Ok(None)
+            } else if let Ok(number) = text.parse::<f64>() {
+                Timestamp::from_epoch_number(number, unit)
+                    .map(Some)
+                    .ok_or_else(|| "is not a usable epoch number".into())
+            } else {
+                Timestamp::parse_datetime(text)
+                    .map(Some)
+                    .ok_or_else(|| "is not a date and time this tool knows".into())
+            }
+        }
+        _ => Err("is not a timestamp".into()),
+    }
+}
+
+/// The `exp` claim of a JWT (payload decoded without verifying the signature: only the date is read).
+pub(crate) fn jwt_expiry(token: &Secret) -> Result<Timestamp, String> {
+    use base64::Engine;
+    let payload = token
+        .expose()
+        .split('.')
+        .nth(1)
+        .ok_or("is not a JWT (no payload)")?;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| "is not a JWT (payload is not base64url)")?;
+    let claims: Value =
+        serde_json::from_slice(&decoded).map_err(|_| "is not a JWT (payload is not JSON)")?;
+    claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .and_then(|exp| Timestamp::from_epoch_number(exp, EpochUnit::Seconds))
+        .ok_or_else(|| "is a JWT without an exp claim".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> Secret {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        Secret::new(format!("{}.{}.sig", b64("{\"alg\":\"none\"}"), b64(claims)))
+    }
+
+    #[test]
+    fn jwt_exp_is_read() {
+        assert_eq!(
+            jwt_expiry(&jwt("{\"exp\":1764057600}")).unwrap().rfc3339(),
+            "2025-11-25T08:00:00Z"
+        );
+        assert!(jwt_expiry(&jwt("{\"sub\":\"x\"}"))
+            .unwrap_err()
+            .contains("without an exp"));
+        assert!(jwt_expiry(&Secret::new("opaque-token"))
+            .unwrap_err()
+            .contains("not a JWT"));
+        assert!(jwt_expiry(&Secret::new("a.%%%.c"))
+            .unwrap_err()
+            .contains("base64url"));
+    }
+
+    #[test]
+    fn expiry_values_in_every_form() {
+        let read = |v: Value| read_expiry(&v, false, EpochUnit::Auto);
+        let at = Some(Timestamp::from_secs(1_764_057_600));
+        assert_eq!(read(serde_json::json!(1_764_057_600)), Ok(at));
+        assert_eq!(read(serde_json::json!(1_764_057_600_000i64)), Ok(at));
+        assert_eq!(read(serde_json::json!("1764057600")), Ok(at));
+        assert_eq!(read(serde_json::json!("2025-11-25T08:00:00UTC")), Ok(at));
+        assert_eq!(read(serde_json::json!(null)), Ok(None));
+        assert_eq!(read(serde_json::json!("")), Ok(None));
+        assert!(read(serde_json::json!("soon")).is_err());
+        assert!(read(serde_json::json!({"a": 1})).is_err());
+    }
+}

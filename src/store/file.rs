@@ -1,0 +1,340 @@
+//! File stores: a credential file (text formats; a glob of files; an account marker), read
+//! bounded and never blocking, parsed, reduced to facts, and dropped.
+//!
+//! Policies: a login in a file must be private to the user (mode and owner), and a file on
+//! volatile storage (tmpfs, ramfs) is lost at the next reboot. The daemon watches each file's
+//! directory (see `watch`).
+
+use super::expiry::read_expiries;
+use super::keyring::KeyringPlan;
+use super::{Policies, WatchTarget};
+use crate::define::config::Definition;
+use crate::support::docpath::DocPath;
+use crate::support::formats::{self, ParseProblem};
+use crate::support::fsread::{read_bounded, ReadOutcome};
+use crate::support::paths::{self, Unexpanded};
+use crate::support::secret::Document;
+use crate::support::timefmt::Timestamp;
+use serde_json::Value;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// No credential file is this large; a bigger one is `invalid` without being read.
+pub const FILE_SIZE_LIMIT: u64 = 8 << 20;
+/// Account markers (`~/.claude.json`) hold a tool's whole state and grow large.
+const MARKER_SIZE_LIMIT: u64 = 64 << 20;
+/// A glob store looks at most at this many of its newest files.
+const GLOB_CANDIDATES: usize = 32;
+
+/// What a login kept in a file must be.
+pub const POLICIES: Policies = Policies {
+    private: true,
+    volatile_is_lost: true,
+};
+
+#[derive(Debug)]
+pub struct FileObservation {
+    pub path: PathBuf,
+    pub status: FileStatus,
+}
+
+#[derive(Debug)]
+pub enum FileStatus {
+    Absent,
+    NotAFile(&'static str),
+    SymlinkLoop,
+    PermissionDenied,
+    TooLarge { size: u64, limit: u64 },
+    Failed(String),
+    Read(FileFacts),
+}
+
+#[derive(Debug)]
+pub struct FileFacts {
+    pub meta: FileMeta,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileMeta {
+    pub mode: u32,
+    pub uid: u32,
+    pub size: u64,
+    pub fs: String,
+    pub persistent: bool,
+    pub modified: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+pub enum Content {
+    /// Zero bytes, or only white space.
+    Empty,
+    Unparseable(ParseProblem),
+    Parsed(LoginFacts),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Present,
+    Blank,
+    Absent,
+}
+
+#[derive(Debug)]
+pub struct LoginFacts {
+    /// The `login_entry` field exists (always true when none is configured).
+    pub entry_present: bool,
+    pub secret: Presence,
+    pub refresh: Presence,
+    /// The earliest `expires` value: `None` when no such field is there.
+    pub expires: Option<Result<Timestamp, String>>,
+    /// The latest readable `expires` value (for renewed access tokens: the one in use).
+    pub latest_expires: Option<Timestamp>,
+    pub refresh_expires: Option<Result<Timestamp, String>>,
+    /// The keyring items this file says to expect (with a keyring in the definition).
+    pub keyring_plan: Option<KeyringPlan>,
+}
+
+#[derive(Debug)]
+pub struct MarkerObservation {
+    pub path: PathBuf,
+    pub present: bool,
+}
+
+/// What the files of a definition hold, in order of preference.
+pub(crate) struct Files {
+    pub files: Vec<FileObservation>,
+    pub unresolved: Vec<(String, Unexpanded)>,
+}
+
+/// Observes every file spec of `definition` (expanded; globs among their newest matches).
+pub(crate) fn observe_files(definition: &Definition) -> Files {
+    let mut files = Vec::new();
+    let mut unresolved = Vec::new();
+    for spec in &definition.files {
+        let glob = paths::has_glob(spec);
+        match paths::expand_for_glob(spec, glob) {
+            Ok(expanded) => {
+                for path in expanded {
+                    files.push(if glob {
+                        observe_glob(&path, definition)
+                    } else {
+                        FileObservation {
+                            status: observe_file(&path, definition),
+                            path,
+                        }
+                    });
+                }
+            }
+            Err(why) => unresolved.push((spec.clone(), why)),
+        }
+    }
+    Files { files, unresolved }
+}
+
+/// Whether the account marker names a logged-in account.
+pub(crate) fn observe_marker(definition: &Definition) -> Option<MarkerObservation> {
+    let marker = definition.account_marker.as_ref()?;
+    let path = paths::expand(&marker.file).ok()?.into_iter().next()?;
+    let present = match read_bounded(&path, MARKER_SIZE_LIMIT) {
+        ReadOutcome::Read { bytes, .. } => formats::parse(marker.format, &bytes)
+            .map(|doc| presence(&doc, std::slice::from_ref(&marker.path)) == Presence::Present)
+            .unwrap_or(false),
+        _ => false,
+    };
+    Some(MarkerObservation { path, present })
+}
+
+/// The paths the daemon watches for a definition's files: each spec (a glob as a pattern) and
+/// the account marker.
+pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
+    let mut paths: Vec<PathBuf> = definition
+        .files
+        .iter()
+        .filter_map(|spec| paths::expand(spec).ok())
+        .flatten()
+        .collect();
+    if let Some(marker) = &definition.account_marker {
+        paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
+    }
+    paths.into_iter().map(WatchTarget::Path).collect()
+}
+
+pub(crate) fn holds_login(status: &FileStatus) -> bool {
+    matches!(status, FileStatus::Read(FileFacts { content: Content::Parsed(f), .. })
+        if f.entry_present && f.secret == Presence::Present)
+}
+
+/// A parsed file without the secret field at all is not this tool's login (the AWS SSO cache
+/// also holds client registrations): a glob passes over it.
+fn lacks_secret_field(status: &FileStatus) -> bool {
+    matches!(status, FileStatus::Read(FileFacts { content: Content::Parsed(f), .. })
+        if f.secret == Presence::Absent)
+}
+
+/// Among a glob's newest matches, the first that holds a login; when none does, the newest that
+/// is not plainly something else (or, with none, the pattern itself as absent).
+fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation {
+    let pattern = pattern_path.to_str().unwrap_or_default();
+    let mut matches: Vec<(Option<std::time::SystemTime>, PathBuf)> = glob::glob(pattern)
+        .map(|paths| {
+            paths
+                .filter_map(Result::ok)
+                .take(4096)
+                .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).ok(), p))
+                .collect()
+        })
+        .unwrap_or_default();
+    matches.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut newest: Option<FileObservation> = None;
+    for (_, candidate) in matches.into_iter().take(GLOB_CANDIDATES) {
+        let status = observe_file(&candidate, definition);
+        if holds_login(&status) {
+            return FileObservation {
+                path: candidate,
+                status,
+            };
+        }
+        if newest.is_none() && !lacks_secret_field(&status) {
+            newest = Some(FileObservation {
+                path: candidate,
+                status,
+            });
+        }
+    }
+    newest.unwrap_or(FileObservation {
+        path: pattern_path.to_path_buf(),
+        status: FileStatus::Absent,
+    })
+}
+
+fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
+    let (bytes, file, metadata) = match read_bounded(path, FILE_SIZE_LIMIT) {
+        ReadOutcome::Absent => return FileStatus::Absent,
+        ReadOutcome::NotAFile(kind) => return FileStatus::NotAFile(kind),
+        ReadOutcome::SymlinkLoop => return FileStatus::SymlinkLoop,
+        ReadOutcome::PermissionDenied => return FileStatus::PermissionDenied,
+        ReadOutcome::TooLarge { size, limit } => return FileStatus::TooLarge { size, limit },
+        ReadOutcome::Failed(e) => return FileStatus::Failed(e.to_string()),
+        ReadOutcome::Read {
+            bytes,
+            file,
+            metadata,
+        } => (bytes, file, metadata),
+    };
+    let (fs, persistent) = filesystem_of(&file);
+    let meta = FileMeta {
+        mode: metadata.mode() & 0o7777,
+        uid: metadata.uid(),
+        size: metadata.len(),
+        fs,
+        persistent,
+        modified: metadata.modified().ok().map(Timestamp::from_system_time),
+    };
+    let content = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Content::Empty
+    } else {
+        match formats::parse(definition.format, &bytes) {
+            Ok(document) => Content::Parsed(login_facts(&document, definition)),
+            Err(problem) => Content::Unparseable(problem),
+        }
+    };
+    drop(bytes);
+    FileStatus::Read(FileFacts { meta, content })
+}
+
+fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
+    let entry_present = definition
+        .login_entry
+        .as_ref()
+        .is_none_or(|entry| !entry.resolve(document.root()).is_empty());
+    let expiries = read_expiries(document, &definition.expires, definition.expires_unit);
+    let secret = presence(document, &definition.secret);
+    LoginFacts {
+        entry_present,
+        secret,
+        refresh: definition
+            .refresh_token
+            .as_ref()
+            .map_or(Presence::Absent, |p| {
+                presence(document, std::slice::from_ref(p))
+            }),
+        expires: expiries.earliest,
+        latest_expires: expiries.latest,
+        refresh_expires: definition.refresh_expires.as_ref().and_then(|spec| {
+            read_expiries(
+                document,
+                std::slice::from_ref(spec),
+                definition.expires_unit,
+            )
+            .earliest
+        }),
+        keyring_plan: definition
+            .keyring
+            .as_ref()
+            // A plain keyring entry is the other place the secret may be: looked at only when
+            // the file does not hold it. With `each` or `when`, the file says what to expect.
+            .filter(|k| k.each.is_some() || k.when.is_some() || secret != Presence::Present)
+            .and_then(|keyring| super::keyring::plan(keyring, Some(document.root()))),
+    }
+}
+
+fn presence(document: &Document, paths: &[DocPath]) -> Presence {
+    let mut found_blank = false;
+    for path in paths {
+        for value in path.resolve(document.root()) {
+            if is_filled(value) {
+                return Presence::Present;
+            }
+            found_blank = true;
+        }
+    }
+    if found_blank {
+        Presence::Blank
+    } else {
+        Presence::Absent
+    }
+}
+
+fn is_filled(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(_) => true,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
+}
+
+/// The file system a file lives on, and whether it survives a reboot.
+pub(crate) fn filesystem_of(file: &std::fs::File) -> (String, bool) {
+    const TMPFS: i64 = 0x0102_1994;
+    const RAMFS: i64 = 0x8584_58f6;
+    let Ok(stat) = nix::sys::statfs::fstatfs(file) else {
+        return ("unknown".to_string(), true);
+    };
+    // The magic's integer type differs between architectures.
+    // Through u32: on 32-bit targets the ramfs magic would otherwise be sign-extended.
+    #[allow(clippy::unnecessary_cast)]
+    let magic = i64::from(stat.filesystem_type().0 as u32);
+    let name = match magic {
+        0xEF53 => "ext4",
+        TMPFS => "tmpfs",
+        RAMFS => "ramfs",
+        0x9123_683E => "btrfs",
+        0x5846_5342 => "xfs",
+        0x794c_7630 => "overlay",
+        0x2fc1_2fc1 => "zfs",
+        0xF2F5_2010 => "f2fs",
+        0x6969 => "nfs",
+        0xFF53_4D42 | 0xFE53_4D42 => "cifs",
+        0x0102_1997 => "9p",
+        0x6573_5546 => "fuse",
+        0x4d44 => "vfat",
+        0x7366_746e | 0x5346_544e => "ntfs",
+        0x7371_7368 => "squashfs",
+        _ => return (format!("0x{magic:x}"), true),
+    };
+    (name.to_string(), magic != TMPFS && magic != RAMFS)
+}
