@@ -9,7 +9,7 @@
 
 use super::Daemon;
 use crate::engine::journal;
-use crate::store::keyring::watch::{watch, KeyringEvent};
+use crate::store::keyring::signals::{watch, KeyringEvent};
 use crate::store::keyring::{KeyringObservation, KeyringPlan, Reach};
 use crate::support::timefmt::Timestamp;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -187,7 +187,7 @@ fn item_events(
     old: Option<&KeyringObservation>,
     new: &KeyringObservation,
     now: Timestamp,
-) -> Vec<journal::Entry> {
+) -> Vec<journal::Record> {
     let Some(old) = old.filter(|o| matches!(o.reach, Reach::Reachable { .. })) else {
         return Vec::new();
     };
@@ -204,7 +204,7 @@ fn item_events(
             (Some(a), Some(b)) if a.path != b.path || a.modified != b.modified => "modified",
             _ => continue,
         };
-        let mut line = journal::Entry::new(now, name, event);
+        let mut line = journal::Record::new(now, name, event);
         line.path = Some(format!("keyring: {}", lookup.wanted.describe()));
         out.push(line);
     }

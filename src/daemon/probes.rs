@@ -143,7 +143,7 @@ impl Daemon {
             self.plan_probe(index, now);
             return;
         }
-        let mut line = journal::Entry::new(now, &done.name, "probe");
+        let mut line = journal::Record::new(now, &done.name, "probe");
         line.to = Some(
             serde_json::to_value(done.report.result)
                 .ok()

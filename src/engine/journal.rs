@@ -21,7 +21,7 @@ pub const MEMORY_FILE: &str = "seen.json";
 pub const JOURNAL_LIMIT: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub struct Record {
     pub at: String,
     pub name: String,
     /// `created`, `modified`, `blanked`, `deleted`, `mode-changed`, `state`, `config-error`.
@@ -36,9 +36,9 @@ pub struct Entry {
     pub detail: Option<String>,
 }
 
-impl Entry {
+impl Record {
     pub fn new(at: Timestamp, name: &str, event: &str) -> Self {
-        Entry {
+        Record {
             at: at.rfc3339(),
             name: name.to_string(),
             event: event.to_string(),
@@ -62,7 +62,7 @@ impl Journal {
     }
 
     /// Appends entries; rotates first when the file has grown past the limit.
-    pub fn append(&self, entries: &[Entry]) -> std::io::Result<()> {
+    pub fn append(&self, entries: &[Record]) -> std::io::Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -84,7 +84,7 @@ impl Journal {
     }
 
     /// All readable entries, oldest first (the rotated file, then the current one).
-    pub fn read(dir: &Path) -> Vec<Entry> {
+    pub fn read(dir: &Path) -> Vec<Record> {
         let current = dir.join(JOURNAL_FILE);
         let mut entries = Vec::new();
         for path in [current.with_extension("jsonl.1"), current] {
@@ -175,13 +175,13 @@ mod tests {
         while std::fs::metadata(dir.path().join(JOURNAL_FILE)).map_or(0, |m| m.len())
             <= JOURNAL_LIMIT
         {
-            let mut entry = Entry::new(Timestamp::from_secs(written), "a", "modified");
+            let mut entry = Record::new(Timestamp::from_secs(written), "a", "modified");
             entry.detail = Some(big.clone());
             journal.append(&[entry]).unwrap();
             written += 1;
         }
         journal
-            .append(&[Entry::new(Timestamp::from_secs(written), "a", "deleted")])
+            .append(&[Record::new(Timestamp::from_secs(written), "a", "deleted")])
             .unwrap();
         assert!(dir.path().join("journal.jsonl.1").exists());
         let entries = Journal::read(dir.path());

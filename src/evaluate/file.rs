@@ -201,14 +201,16 @@ fn by_deadline(
         facts.expires.as_ref()
     };
     let deadline = match deadline {
-        Some(Err(why)) => return Verdict::new(
-            State::Unknown,
-            format!("cannot read the expiry in {path}: {why}"),
-            Some(format!(
+        Some(Err(why)) => {
+            return Verdict::new(
+                State::Unknown,
+                format!("cannot read the expiry in {path}: {why}"),
+                Some(format!(
                 "if {} still works, its file format changed: set `expires` in the config for {}",
                 definition.tool, definition.name
             )),
-        ),
+            )
+        }
         Some(Ok(at)) => Some(*at),
         None => None,
     };

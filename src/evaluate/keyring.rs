@@ -258,3 +258,213 @@ pub(super) fn with_plaintext_flag(
     }
     verdict
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{evaluate, History, Verdict};
+    use crate::define::config::{parse, Definition, Origin, Source};
+    use crate::define::state::State;
+    use crate::store::keyring::{
+        plan, FoundItem, ItemLookup, KeyringObservation, KeyringPlan, Reach,
+    };
+    use crate::store::Observation;
+    use crate::support::timefmt::Timestamp;
+    use std::path::PathBuf;
+
+    const DAY: i64 = 86_400_000;
+    const WARN: i64 = 3 * DAY;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    /// A login kept only in the keyring, with its deadline inside the secret (as git's libsecret
+    /// helper keeps OAuth logins).
+    fn keyring_login() -> Definition {
+        let text = r#"
+[[credential]]
+name = "k"
+tool = "K"
+keyring = { service = "svc", account = "me", expires = "key:password_expiry_utc" }
+fix = "k login"
+"#;
+        let source = Source {
+            label: "test".into(),
+            text,
+        };
+        parse(&source, Origin::Preset)
+            .unwrap()
+            .definitions
+            .remove(0)
+    }
+
+    fn item(
+        collection: &str,
+        locked: bool,
+        expires: Option<Result<Timestamp, String>>,
+    ) -> FoundItem {
+        FoundItem {
+            path: format!("/org/freedesktop/secrets/collection/{collection}/1"),
+            collection: collection.into(),
+            persistent: collection != "session",
+            locked,
+            modified: None,
+            expires,
+        }
+    }
+
+    fn observed(definition: &Definition, reach: Reach, found: Vec<FoundItem>) -> Observation {
+        let plan: KeyringPlan = plan(definition.keyring.as_ref().unwrap(), None).unwrap();
+        let items = match reach {
+            Reach::Reachable { .. } => vec![ItemLookup {
+                wanted: plan.items[0].clone(),
+                found,
+            }],
+            _ => vec![],
+        };
+        Observation {
+            files: vec![],
+            primary: None,
+            unresolved: vec![],
+            marker: None,
+            shadowed_by: vec![],
+            uid: 1000,
+            home: Some(PathBuf::from("/home/u")),
+            keyring_plan: Some(plan),
+            keyring: Some(KeyringObservation { reach, items }),
+        }
+    }
+
+    fn reachable() -> Reach {
+        Reach::Reachable {
+            default_collection: "login".into(),
+        }
+    }
+
+    fn judge(observation: &Observation, now: Timestamp) -> Verdict {
+        evaluate(
+            &keyring_login(),
+            observation,
+            &History::default(),
+            now,
+            WARN,
+        )
+    }
+
+    #[test]
+    fn a_keyring_held_login_walks_ok_expiring_expired_like_a_file() {
+        let deadline = at(100 * DAY);
+        let definition = keyring_login();
+        let obs = observed(
+            &definition,
+            reachable(),
+            vec![item("login", false, Some(Ok(deadline)))],
+        );
+        let ok = judge(&obs, at(10 * DAY));
+        assert_eq!(ok.state, State::Ok);
+        assert_eq!(ok.next_change_at, Some(at(97 * DAY)));
+        assert!(
+            ok.reason
+                .starts_with("the token is in the keyring (collection login); login valid until"),
+            "{}",
+            ok.reason
+        );
+        let expiring = judge(&obs, at(98 * DAY));
+        assert_eq!(expiring.state, State::Expiring);
+        assert_eq!(expiring.next_change_at, Some(deadline));
+        let expired = judge(&obs, deadline);
+        assert_eq!(expired.state, State::Expired);
+        assert_eq!(expired.fix.as_deref(), Some("k login"));
+        assert_eq!(expired.expires_at, Some(deadline));
+    }
+
+    #[test]
+    fn a_keyring_that_cannot_be_asked_is_undetermined_never_missing() {
+        let definition = keyring_login();
+        let no_bus = judge(
+            &observed(
+                &definition,
+                Reach::NoBus {
+                    detail: "DBUS_SESSION_BUS_ADDRESS is not set".into(),
+                },
+                vec![],
+            ),
+            at(0),
+        );
+        assert_eq!(no_bus.state, State::Unavailable);
+        assert!(no_bus.fix.unwrap().contains("dbus-run-session"));
+        let locked = judge(
+            &observed(
+                &definition,
+                Reach::Locked {
+                    collection: "login".into(),
+                },
+                vec![],
+            ),
+            at(0),
+        );
+        assert_eq!(locked.state, State::Unavailable);
+        let timed_out = judge(
+            &observed(&definition, Reach::TimedOut { step: "search" }, vec![]),
+            at(0),
+        );
+        assert_eq!(timed_out.state, State::Unknown);
+        let mut not_asked = observed(&definition, reachable(), vec![]);
+        not_asked.keyring = None;
+        assert_eq!(judge(&not_asked, at(0)).state, State::Unknown);
+    }
+
+    #[test]
+    fn an_item_missing_locked_in_memory_or_unreadable() {
+        let definition = keyring_login();
+        let missing = judge(&observed(&definition, reachable(), vec![]), at(0));
+        assert_eq!(missing.state, State::Missing);
+        let locked = judge(
+            &observed(&definition, reachable(), vec![item("login", true, None)]),
+            at(0),
+        );
+        assert_eq!(locked.state, State::Unavailable);
+        let in_memory = judge(
+            &observed(
+                &definition,
+                reachable(),
+                vec![item("session", false, Some(Ok(at(100 * DAY))))],
+            ),
+            at(0),
+        );
+        assert_eq!(in_memory.state, State::Unpersisted);
+        assert!(
+            in_memory.reason.contains("lost at logout"),
+            "{}",
+            in_memory.reason
+        );
+        let expired_in_memory = judge(
+            &observed(
+                &definition,
+                reachable(),
+                vec![item("session", false, Some(Ok(at(1))))],
+            ),
+            at(DAY),
+        );
+        assert_eq!(
+            expired_in_memory.state,
+            State::Expired,
+            "volatile storage never hides a worse state"
+        );
+        let unreadable = judge(
+            &observed(
+                &definition,
+                reachable(),
+                vec![item("login", false, Some(Err("is not a date".into())))],
+            ),
+            at(0),
+        );
+        assert_eq!(unreadable.state, State::Unknown);
+        let no_deadline = judge(
+            &observed(&definition, reachable(), vec![item("login", false, None)]),
+            at(0),
+        );
+        assert_eq!(no_deadline.state, State::Ok);
+        assert_eq!(no_deadline.next_change_at, None);
+    }
+}

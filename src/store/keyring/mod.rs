@@ -8,7 +8,7 @@
 //! tried: the answer is [`Reach::NoBus`] at once.
 
 mod dbus;
-pub mod watch;
+pub mod signals;
 
 pub use dbus::{connect, fetch, fetch_blocking, modified_changed};
 

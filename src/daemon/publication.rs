@@ -1,0 +1,128 @@
+//! Publication: `status.json`, the prompt file and its marker, and the Prometheus textfile,
+//! written when something visible (or the state's validity) changed; and what a stopping daemon
+//! leaves behind: nothing that says "ok".
+
+use super::Daemon;
+use crate::publish::prompt::{self, PromptItem};
+use crate::publish::report::{CredentialReport, DaemonInfo, SCHEMA_VERSION};
+use crate::support::paths;
+use crate::support::runtime::{self, STATUS_FILE};
+use crate::support::timefmt::Timestamp;
+use serde_json::value::RawValue;
+use std::path::{Path, PathBuf};
+
+impl Daemon {
+    fn daemon_info(&self) -> DaemonInfo {
+        DaemonInfo {
+            running: true,
+            pid: Some(self.pid),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            valid_until: self.next_state_change().map(Timestamp::rfc3339),
+            config_error: self.config_error.clone(),
+        }
+    }
+
+    /// Writes status.json and the prompt line, when something visible or the state's validity
+    /// changed.
+    pub(super) fn publish(&mut self) {
+        let valid_until = self.next_state_change();
+        if !std::mem::take(&mut self.dirty) && self.published_until == Some(valid_until) {
+            return;
+        }
+        self.published_until = Some(valid_until);
+        let document = PublishedDocument {
+            schema: SCHEMA_VERSION,
+            generated_at: Timestamp::now().rfc3339(),
+            source: "daemon",
+            daemon: self.daemon_info(),
+            credentials: self
+                .entries
+                .iter()
+                .filter_map(|e| e.report.as_ref().map(|(_, json)| &**json))
+                .collect(),
+        };
+        let items: Vec<PromptItem<'_>> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                e.report.as_ref().map(|(report, _)| PromptItem {
+                    report,
+                    commands: &e.candidate.definition.commands,
+                })
+            })
+            .collect();
+        let prompt =
+            prompt::PromptFile::new(&self.config.prompt_format, &items, self.pid, valid_until);
+        let json = match serde_json::to_vec(&document) {
+            Ok(json) => json,
+            Err(error) => {
+                tracing::error!(%error, "cannot serialise the state");
+                return;
+            }
+        };
+        let written = runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json)
+            .and_then(|()| self.prompt.publish(prompt));
+        if let Err(error) = written {
+            self.dirty = true;
+            self.published_until = None;
+            tracing::error!(%error, dir = %self.runtime_dir.display(), "cannot publish the state");
+        }
+        if let Some(path) = self.textfile() {
+            let reports: Vec<&CredentialReport> = self
+                .entries
+                .iter()
+                .filter_map(|e| e.report.as_ref().map(|(r, _)| r))
+                .collect();
+            write_textfile(&path, &reports, &document.daemon);
+        }
+    }
+
+    /// Where the Prometheus textfile goes, if anywhere: the flag, else the config.
+    fn textfile(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.textfile_override {
+            return Some(path.clone());
+        }
+        let spec = self.config.prometheus_textfile.as_deref()?;
+        match paths::expand(spec) {
+            Ok(paths) => paths.into_iter().next(),
+            Err(why) => {
+                tracing::warn!(spec, ?why, "export.prometheus_textfile cannot be expanded");
+                None
+            }
+        }
+    }
+
+    pub(super) fn shutdown(&mut self) {
+        let _ = std::fs::remove_file(self.runtime_dir.join(STATUS_FILE));
+        self.prompt.withdraw();
+        // Metrics must not go on saying "ok" for a watchdog that stopped.
+        let stopped = DaemonInfo {
+            running: false,
+            pid: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            valid_until: None,
+            config_error: None,
+        };
+        if let Some(path) = self.textfile() {
+            write_textfile(&path, &[], &stopped);
+        }
+        tracing::info!("daemon stopped");
+    }
+}
+
+/// status.json as published: the contract's document, borrowing the cached reports.
+#[derive(serde::Serialize)]
+struct PublishedDocument<'a> {
+    schema: u32,
+    generated_at: String,
+    source: &'static str,
+    daemon: DaemonInfo,
+    credentials: Vec<&'a RawValue>,
+}
+
+fn write_textfile(path: &Path, reports: &[&CredentialReport], daemon: &DaemonInfo) {
+    let text = crate::publish::metrics::render(reports, daemon);
+    if let Err(error) = crate::publish::metrics::write_textfile(path, &text) {
+        tracing::warn!(error = %format!("{error:#}"), "cannot update the Prometheus textfile");
+    }
+}

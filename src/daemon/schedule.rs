@@ -1,0 +1,113 @@
+//! The one schedule: when each tracked credential needs the daemon by itself ([`Due`]), from
+//! which the timer's next wake-up, the published state's validity and the work due at a wake-up
+//! are all read.
+//!
+//! Guarantees: with nothing due, the daemon sleeps (no timer is set); a post-write re-check, a
+//! probe or a poll never shortens the published validity (each may find a change, published
+//! when found), only a moment where a state changes by itself does.
+
+use super::tracked::Tracked;
+use super::Daemon;
+use crate::support::timefmt::Timestamp;
+
+/// When one tracked credential needs the daemon.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Due {
+    /// Its state changes by itself: a warning window opens, a deadline passes.
+    pub state_change: Option<Timestamp>,
+    /// A post-write re-check that the login stayed.
+    pub recheck: Option<Timestamp>,
+    /// Its kind of store must be looked at again (nothing tells when it changes).
+    pub poll: Option<Timestamp>,
+    /// A live probe is due.
+    pub probe: Option<Timestamp>,
+}
+
+impl Due {
+    /// The earliest moment anything is due.
+    pub fn next(&self) -> Option<Timestamp> {
+        [self.state_change, self.recheck, self.poll, self.probe]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether the credential must be observed and evaluated again at `now`.
+    pub fn refresh_at(&self, now: Timestamp) -> bool {
+        [self.state_change, self.recheck, self.poll]
+            .into_iter()
+            .flatten()
+            .any(|at| at <= now)
+    }
+}
+
+impl Tracked {
+    pub(super) fn due(&self) -> Due {
+        Due {
+            state_change: self.checked.as_ref().and_then(|c| c.verdict.next_change_at),
+            recheck: self.recheck_at,
+            poll: self.poll_every().map(|every| {
+                self.polled_at
+                    .map_or_else(Timestamp::now, |at| at.saturating_add_millis(every))
+            }),
+            probe: self.probe.pending_due(),
+        }
+    }
+}
+
+impl Daemon {
+    /// Until when the published state holds with nothing happening.
+    pub(super) fn next_state_change(&self) -> Option<Timestamp> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.due().state_change)
+            .min()
+    }
+
+    /// When the timer must wake the daemon next.
+    pub(super) fn next_wake(&self) -> Option<Timestamp> {
+        self.entries.iter().filter_map(|e| e.due().next()).min()
+    }
+
+    /// The timer fired: refresh what is due, start the probes that are due.
+    pub(super) fn on_timer(&mut self) {
+        let now = Timestamp::now();
+        let due: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| self.entries[i].due().refresh_at(now))
+            .collect();
+        for i in due {
+            self.entries[i].recheck_at = None;
+            self.refresh_entry(i, now);
+        }
+        self.start_due_probes(now);
+        self.after_refresh();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    #[test]
+    fn the_next_wake_is_the_earliest_of_everything_due_and_a_probe_alone_refreshes_nothing() {
+        let due = Due {
+            state_change: Some(at(500)),
+            recheck: Some(at(300)),
+            poll: None,
+            probe: Some(at(100)),
+        };
+        assert_eq!(due.next(), Some(at(100)));
+        assert!(!due.refresh_at(at(200)), "only the probe is due");
+        assert!(due.refresh_at(at(300)), "the re-check");
+        assert_eq!(Due::default().next(), None, "nothing due: no timer");
+        let polled = Due {
+            poll: Some(at(1_000)),
+            ..Due::default()
+        };
+        assert!(!polled.refresh_at(at(999)) && polled.refresh_at(at(1_000)));
+    }
+}

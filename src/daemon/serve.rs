@@ -1,0 +1,106 @@
+//! The event loop: inotify batches, keyring events and lookups, probe results, the keyring
+//! `Modified` poll, the wall-clock timer of the schedule, and signals (SIGHUP reloads the
+//! config, SIGTERM/SIGINT stop).
+
+use super::{wallclock, Daemon, MAX_SLEEP_MS};
+use crate::define::config;
+use crate::engine::journal;
+use crate::support::timefmt::Timestamp;
+use notify::Event;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+impl Daemon {
+    pub(super) async fn serve(
+        &mut self,
+        mut events: UnboundedReceiver<notify::Result<Event>>,
+    ) -> anyhow::Result<i32> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangup = signal(SignalKind::hangup())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let (mut keyring_events, mut keyring_results) = self.keyring.take_receivers();
+        let mut probe_results = self.probes.take_receiver();
+        let mut poll = keyring_poll(std::time::Duration::from_millis(
+            self.config.keyring_poll_ms as u64,
+        ));
+        self.rebuild_entries();
+        self.rewatch();
+        self.refresh_all();
+        tracing::info!(
+            pid = self.pid,
+            credentials = self.active_count(),
+            "daemon started"
+        );
+        let clock = wallclock::WallClock::new();
+        loop {
+            let wake_at = self
+                .next_wake()
+                .map(|at| at.min(Timestamp::now().saturating_add_millis(MAX_SLEEP_MS)));
+            let sleep = async {
+                match wake_at {
+                    Some(at) => clock.sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let poll_every = std::time::Duration::from_millis(self.config.keyring_poll_ms as u64);
+            if poll.period() != poll_every {
+                poll = keyring_poll(poll_every);
+            }
+            tokio::select! {
+                Some(event) = keyring_events.recv() => self.on_keyring_event(event),
+                Some(done) = keyring_results.recv() => self.on_keyring_result(done),
+                Some(done) = probe_results.recv() => self.on_probe_result(done),
+                _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
+                event = events.recv() => {
+                    let mut batch: Vec<Event> = Vec::new();
+                    let mut errors = 0;
+                    for event in std::iter::once(event).chain(std::iter::from_fn(|| events.try_recv().ok().map(Some))) {
+                        match event {
+                            Some(Ok(event)) => batch.push(event),
+                            Some(Err(error)) => { errors += 1; tracing::warn!(%error, "watch error: rescanning"); }
+                            None => anyhow::bail!("the file watcher stopped"),
+                        }
+                    }
+                    self.handle_events(batch, errors > 0);
+                }
+                () = sleep => self.on_timer(),
+                _ = hangup.recv() => self.reload("SIGHUP"),
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+            }
+        }
+        self.shutdown();
+        Ok(0)
+    }
+
+    pub(super) fn reload(&mut self, why: &str) {
+        match config::load(self.config_path.as_deref()) {
+            Ok(config) => {
+                tracing::info!(why, "config reloaded");
+                self.config = config;
+                self.config_error = None;
+                self.dirty = true;
+                self.rebuild_entries();
+                self.rewatch();
+                self.refresh_all();
+            }
+            Err(error) => {
+                let message = error.to_string();
+                tracing::warn!(why, %message, "config not reloaded: keeping the last good one");
+                let mut entry = journal::Record::new(Timestamp::now(), "config", "config-error");
+                entry.detail = Some(message.clone());
+                self.write_journal(&[entry]);
+                self.config_error = Some(message);
+                self.dirty = true;
+                self.publish();
+            }
+        }
+    }
+}
+
+/// The timer of the keyring `Modified` poll: its first tick one period from now.
+fn keyring_poll(every: std::time::Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
+}

@@ -1,0 +1,300 @@
+//! What the daemon knows of each credential between events ([`Tracked`]): its definition, what
+//! its stores say to watch, the last check and what was published of it, and what happened to
+//! its stores (written, lost, their keyring items, its probe). Refreshing one observes and
+//! evaluates it again, journals what changed in its stores and state, and keeps a loss in view.
+
+use super::{inotify, probes, Daemon};
+use crate::define::state::Group;
+use crate::engine::{self, journal, Candidate, Checked, Context};
+use crate::evaluate;
+use crate::publish::report::{credential_report, CredentialReport};
+use crate::store::{self, Content, FileFacts, FileStatus, Presence, WatchTarget};
+use crate::support::paths;
+use crate::support::timefmt::Timestamp;
+use serde_json::value::RawValue;
+use std::path::PathBuf;
+
+/// What the daemon knows of one credential between events.
+pub(super) struct Tracked {
+    pub(super) candidate: Candidate,
+    /// What its stores say to watch (store paths, globs as patterns, the account marker; the
+    /// Secret Service; a poll period).
+    pub(super) targets: Vec<WatchTarget>,
+    pub(super) checked: Option<Checked>,
+    /// What is published for it, kept to tell whether a refresh changed anything visible,
+    /// with its JSON serialised once (publication splices these instead of re-serialising all).
+    pub(super) report: Option<(CredentialReport, Box<RawValue>)>,
+    fingerprint: Option<Fingerprint>,
+    pub(super) last_write: Option<Timestamp>,
+    pub(super) recheck_at: Option<Timestamp>,
+    pub(super) loss: Option<evaluate::Loss>,
+    /// The last keyring lookup for it, and whether one is under way (or wanted again after it).
+    pub(super) keyring: Option<crate::store::keyring::KeyringObservation>,
+    pub(super) keyring_fetching: bool,
+    pub(super) keyring_again: bool,
+    /// When it was last looked at because its kind of store must be polled.
+    pub(super) polled_at: Option<Timestamp>,
+    pub(super) probe: probes::ProbeState,
+}
+
+impl Tracked {
+    /// The paths to watch with inotify, and to match events against.
+    pub(super) fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+        self.targets.iter().filter_map(|t| match t {
+            WatchTarget::Path(path) => Some(path),
+            _ => None,
+        })
+    }
+
+    /// How often its kind of store must be looked at, when nothing tells it changed (ms).
+    pub(super) fn poll_every(&self) -> Option<i64> {
+        self.targets
+            .iter()
+            .filter_map(|t| match t {
+                WatchTarget::Poll(every) => Some(*every),
+                _ => None,
+            })
+            .min()
+    }
+}
+
+/// What changes to a store look like from outside, without its content.
+#[derive(Clone, PartialEq, Eq)]
+struct Fingerprint {
+    path: PathBuf,
+    present: bool,
+    holds_login: bool,
+    modified: Option<Timestamp>,
+    size: u64,
+    mode: Option<u32>,
+}
+
+impl Fingerprint {
+    fn absent() -> Self {
+        Fingerprint {
+            path: PathBuf::new(),
+            present: false,
+            holds_login: false,
+            modified: None,
+            size: 0,
+            mode: None,
+        }
+    }
+}
+
+impl Daemon {
+    /// The entry of the credential named `name`, if it is still configured.
+    pub(super) fn entry_index(&self, name: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.candidate.definition.name == name)
+    }
+
+    pub(super) fn active_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.checked.is_some()).count()
+    }
+
+    /// (Re)creates entries from the config, keeping what was known of credentials by name.
+    pub(super) fn rebuild_entries(&mut self) {
+        let candidates = match engine::candidates(&self.config) {
+            Ok(c) => c,
+            Err(error) => {
+                self.config_error = Some(format!("{error:#}"));
+                return;
+            }
+        };
+        let mut old: Vec<Tracked> = std::mem::take(&mut self.entries);
+        for candidate in candidates {
+            let targets = store::watch_targets(&candidate.definition);
+            let kept = old
+                .iter()
+                .position(|e| e.candidate.definition.name == candidate.definition.name)
+                .map(|i| old.swap_remove(i));
+            self.entries.push(Tracked {
+                candidate,
+                targets,
+                checked: None,
+                report: None,
+                fingerprint: kept.as_ref().and_then(|e| e.fingerprint.clone()),
+                last_write: kept.as_ref().and_then(|e| e.last_write),
+                recheck_at: kept.as_ref().and_then(|e| e.recheck_at),
+                loss: kept.as_ref().and_then(|e| e.loss),
+                keyring: kept.as_ref().and_then(|e| e.keyring.clone()),
+                keyring_fetching: false,
+                keyring_again: false,
+                polled_at: None,
+                probe: kept.map(|e| e.probe).unwrap_or_default(),
+            });
+        }
+        self.index = inotify::TargetIndex::build(
+            self.entries
+                .iter()
+                .enumerate()
+                .flat_map(|(i, e)| e.paths().map(move |t| (i, t))),
+            &self.config_targets(),
+        );
+    }
+
+    pub(super) fn config_targets(&self) -> Vec<PathBuf> {
+        self.config_path.iter().cloned().collect()
+    }
+
+    pub(super) fn refresh_all(&mut self) {
+        let started = std::time::Instant::now();
+        let now = Timestamp::now();
+        for i in 0..self.entries.len() {
+            self.refresh_entry(i, now);
+        }
+        self.after_refresh();
+        tracing::info!(
+            credentials = self.entries.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "full rescan"
+        );
+    }
+
+    /// Re-observes one credential, journals what changed, and applies the post-write re-check.
+    pub(super) fn refresh_entry(&mut self, index: usize, now: Timestamp) {
+        let context = Context {
+            memory: &self.memory,
+            env_is_users_shell: false,
+            keyring: engine::KeyringSource::Known(self.entries[index].keyring.as_ref()),
+            probe: self.entries[index].probe.report.as_ref(),
+        };
+        let mut checked = engine::check_one(&self.config, &self.entries[index].candidate, &context);
+        let entry = &mut self.entries[index];
+        entry.polled_at = Some(now);
+        let name = entry.candidate.definition.name.clone();
+        let mut log = Vec::new();
+        // The first scan sets the baseline; a credential not watched yet counts as absent, so one
+        // that appears later is journaled as created.
+        let fingerprint = Some(
+            checked
+                .as_ref()
+                .map_or_else(Fingerprint::absent, fingerprint_of),
+        );
+        if let (Some(old), Some(new)) = (&entry.fingerprint, &fingerprint) {
+            for event in store_events(old, new) {
+                let mut line = journal::Record::new(now, &name, event);
+                line.path = Some(paths::display(&new.path));
+                log.push(line);
+                if matches!(event, "created" | "modified") && new.holds_login {
+                    entry.last_write = Some(now);
+                    entry.recheck_at = Some(now.saturating_add_millis(self.grace_ms));
+                }
+            }
+        }
+        if !log.is_empty() {
+            let had_answer = entry.probe.report.is_some();
+            entry.probe.store_changed(now);
+            if let Some(checked) = checked.as_mut().filter(|_| had_answer) {
+                // The probe answered for the login that was there before: judge the new one
+                // alone (evaluation only, the store was just read).
+                checked.history.probe = None;
+                engine::rejudge(&self.config, checked);
+            }
+        }
+        if let (Some(checked), Some(print)) = (&mut checked, &fingerprint) {
+            entry.loss = evaluate::detect_loss(
+                entry.loss,
+                print.holds_login,
+                print.present,
+                entry.last_write,
+                now,
+                self.grace_ms,
+            );
+            if entry.loss.is_some() {
+                checked.history.loss = entry.loss;
+                engine::rejudge(&self.config, checked);
+            }
+        }
+        let old_state = entry.checked.as_ref().map(|c| c.verdict.state);
+        let new_state = checked.as_ref().map(|c| c.verdict.state);
+        if old_state != new_state {
+            if let Some(checked) = &checked {
+                let mut line = journal::Record::new(now, &name, "state");
+                line.from = old_state.map(|s| s.as_str().to_string());
+                line.to = Some(checked.verdict.state.as_str().to_string());
+                line.detail = Some(checked.verdict.reason.clone());
+                log.push(line);
+            }
+        }
+        let present = checked
+            .as_ref()
+            .is_some_and(|c| c.observation.primary.is_some());
+        if checked.is_some() && self.memory.record(&name, present, now) {
+            self.memory_dirty = true;
+        }
+        let report = checked.as_ref().map(credential_report);
+        if !same_visible(entry.report.as_ref().map(|(r, _)| r), report.as_ref()) {
+            self.dirty = true;
+        }
+        entry.report = report.and_then(|report| {
+            let json = serde_json::value::to_raw_value(&report).ok()?;
+            Some((report, json))
+        });
+        entry.fingerprint = fingerprint;
+        entry.checked = checked;
+        self.pending_journal.extend(log);
+        self.look_at_keyring_if_stale(index);
+        self.plan_probe(index, now);
+    }
+}
+
+fn fingerprint_of(checked: &Checked) -> Fingerprint {
+    let observation = &checked.observation;
+    let file = observation.primary_file().or(observation.files.first());
+    let (modified, size, mode) = match file.map(|f| &f.status) {
+        Some(FileStatus::Read(FileFacts { meta, .. })) => {
+            (meta.modified, meta.size, Some(meta.mode))
+        }
+        _ => (None, 0, None),
+    };
+    let holds_login = matches!(
+        file.map(|f| &f.status),
+        Some(FileStatus::Read(FileFacts { content: Content::Parsed(facts), .. }))
+            if facts.entry_present && facts.secret == Presence::Present
+    ) || (observation.primary.is_some()
+        && checked.verdict.state.group() == Group::Usable);
+    Fingerprint {
+        path: file.map(|f| f.path.clone()).unwrap_or_default(),
+        present: observation.primary.is_some(),
+        holds_login,
+        modified,
+        size,
+        mode,
+    }
+}
+
+fn store_events(old: &Fingerprint, new: &Fingerprint) -> Vec<&'static str> {
+    match (old.present, new.present) {
+        (false, true) => vec!["created"],
+        (true, false) => vec!["deleted"],
+        (false, false) => vec![],
+        (true, true) => {
+            let mut events = Vec::new();
+            if old.holds_login && !new.holds_login {
+                events.push("blanked");
+            } else if old.modified != new.modified || old.size != new.size || old.path != new.path {
+                events.push("modified");
+            }
+            if old.mode != new.mode && old.mode.is_some() && new.mode.is_some() {
+                events.push("mode-changed");
+            }
+            events
+        }
+    }
+}
+
+/// Whether two reports differ in anything but the time of the check.
+fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) -> bool {
+    match (old, new) {
+        (None, None) => true,
+        (Some(old), Some(new)) => {
+            let mut aligned = new.clone();
+            aligned.checked_at.clone_from(&old.checked_at);
+            &aligned == old
+        }
+        _ => false,
+    }
+}
