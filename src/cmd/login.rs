@@ -11,7 +11,7 @@ use super::{Context, Run};
 use crate::cli::LoginArgs;
 use crate::define::config::Config;
 use crate::define::state::exit_code;
-use crate::engine::journal::Memory;
+use crate::engine::memory::Memory;
 use crate::engine::{self, Candidate, Checked};
 use crate::store::{FileStatus, Observation};
 use crate::support::output::{print, use_color};

@@ -23,7 +23,7 @@ use crate::define::config::{self as definitions, Config, ConfigError};
 use std::path::{Path, PathBuf};
 
 /// What every command may need: where the config is, and loading it.
-pub struct Context {
+pub(crate) struct Context {
     config_path: Option<PathBuf>,
 }
 
@@ -42,7 +42,7 @@ impl Context {
 }
 
 /// One subcommand.
-pub trait Run {
+pub(crate) trait Run {
     /// Runs it; `Ok` holds the exit code, an `Err` is a usage or config error (exit 2).
     fn run(self, context: &Context) -> anyhow::Result<i32>;
 }

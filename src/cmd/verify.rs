@@ -9,7 +9,7 @@ use super::{Context, Run};
 use crate::cli::VerifyArgs;
 use crate::define::config::Config;
 use crate::define::state::{exit_code, Group, State};
-use crate::engine::journal::Memory;
+use crate::engine::memory::Memory;
 use crate::engine::{self, Candidate, Checked, Context as CheckContext, KeyringSource};
 use crate::probe::{ProbeReport, ProbeResult};
 use crate::store::FileStatus;

@@ -21,7 +21,10 @@ mod tracked;
 mod wallclock;
 
 use crate::define::config::{self, Config};
-use crate::engine::journal::{self, Journal, Memory};
+use crate::engine::{
+    journal::{self, Journal},
+    memory::Memory,
+};
 use crate::publish::prompt;
 use crate::support::paths;
 use crate::support::runtime::{self, LOCK_FILE};
@@ -34,8 +37,6 @@ use tokio::sync::mpsc::unbounded_channel;
 
 /// Exit code when the daemon cannot run (another one runs, the runtime dir is unusable).
 pub const EXIT_CANNOT_RUN: i32 = 1;
-/// After a credential is written, check again this much later that it stayed.
-pub const DEFAULT_GRACE_MS: i64 = 2_000;
 /// The longest single sleep. Deadlines wait on a wall-clock timer that counts suspended time and
 /// wakes on clock changes (`wallclock`); this only bounds what a missed wake-up could cost.
 const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;

@@ -1,7 +1,9 @@
-//! Built-in credential definitions, shipped inside the binary.
+//! Built-in credential definitions, shipped inside the binary: the files in `presets/`, in the
+//! order `credwatch presets` lists them. This module is data; `config::preset` parses one.
 //!
-//! Guarantees: each preset is TOML in the very form a user writes in config.toml (the files in
-//! `presets/`), parsed by the same validation; a test proves every one loads.
+//! Guarantees: each preset is TOML in the very form a user writes in config.toml, parsed by the
+//! same validation; tests prove every one loads, and that every file in `presets/` is listed
+//! here (a preset file left out of the list fails the build's tests).
 
 /// (name, TOML source), in the order `presets` lists them.
 pub const PRESETS: &[(&str, &str)] = &[
@@ -35,6 +37,32 @@ pub fn source(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_file_in_presets_is_listed_exactly_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                name.strip_suffix(".toml").map(String::from)
+            })
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = names().map(String::from).collect();
+        listed.sort();
+        assert_eq!(
+            listed, files,
+            "presets/*.toml and the PRESETS list differ: add the file to PRESETS (or remove it)"
+        );
+        for (name, text) in PRESETS {
+            let file = std::fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap();
+            assert_eq!(
+                *text, file,
+                "{name}: PRESETS names it, but includes another file"
+            );
+        }
+    }
 
     #[test]
     fn every_preset_loads_and_names_itself() {

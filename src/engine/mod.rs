@@ -4,9 +4,10 @@
 //! presets whose store was found; naming a credential checks it whether or not it was detected.
 
 pub mod journal;
+pub mod memory;
 
 use crate::define::config::{Config, Definition, PresetSelection};
-use crate::engine::journal::Memory;
+use crate::engine::memory::Memory;
 use crate::evaluate::{evaluate, History, Verdict};
 use crate::store::keyring::KeyringObservation;
 use crate::store::{observe, Observation};

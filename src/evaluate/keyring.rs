@@ -262,7 +262,7 @@ pub(super) fn with_plaintext_flag(
 #[cfg(test)]
 mod tests {
     use super::super::{evaluate, History, Verdict};
-    use crate::define::config::{parse, Definition, Origin, Source};
+    use crate::define::config::{parse, Definition, Source};
     use crate::define::state::State;
     use crate::store::keyring::{
         plan, FoundItem, ItemLookup, KeyringObservation, KeyringPlan, Reach,
@@ -292,10 +292,7 @@ fix = "k login"
             label: "test".into(),
             text,
         };
-        parse(&source, Origin::Preset)
-            .unwrap()
-            .definitions
-            .remove(0)
+        parse(&source).unwrap().definitions.remove(0)
     }
 
     fn item(

@@ -108,8 +108,9 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::file::FileMeta;
     use crate::store::{
-        Content, FileFacts, FileMeta, FileObservation, FileStatus, LoginFacts, MarkerObservation,
+        Content, FileFacts, FileObservation, FileStatus, LoginFacts, MarkerObservation,
         Observation, Presence,
     };
     use std::path::PathBuf;
@@ -157,7 +158,6 @@ mod tests {
                 secret: Presence::Present,
                 refresh,
                 expires: Some(Ok(Timestamp::from_millis(500))),
-                latest_expires: Some(Timestamp::from_millis(500)),
                 refresh_expires: deadline.map(Ok),
                 keyring_plan: None,
             }),

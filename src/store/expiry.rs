@@ -13,7 +13,6 @@ use serde_json::Value;
 pub(crate) struct Expiries {
     /// The earliest readable value, or the first problem when none is readable.
     pub(crate) earliest: Option<Result<Timestamp, String>>,
-    pub(crate) latest: Option<Timestamp>,
 }
 
 /// The expiries among all fields the specs reach. Unreadable values count only when nothing
@@ -41,10 +40,7 @@ pub(crate) fn read_expiries(
         (None, Some(why)) => Some(Err(why)),
         (None, None) => None,
     };
-    Expiries {
-        earliest,
-        latest: found.iter().max().copied(),
-    }
+    Expiries { earliest }
 }
 
 pub(crate) fn read_expiry(

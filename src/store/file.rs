@@ -88,8 +88,6 @@ pub struct LoginFacts {
     pub refresh: Presence,
     /// The earliest `expires` value: `None` when no such field is there.
     pub expires: Option<Result<Timestamp, String>>,
-    /// The latest readable `expires` value (for renewed access tokens: the one in use).
-    pub latest_expires: Option<Timestamp>,
     pub refresh_expires: Option<Result<Timestamp, String>>,
     /// The keyring items this file says to expect (with a keyring in the definition).
     pub keyring_plan: Option<KeyringPlan>,
@@ -260,7 +258,6 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
                 presence(document, std::slice::from_ref(p))
             }),
         expires: expiries.earliest,
-        latest_expires: expiries.latest,
         refresh_expires: definition.refresh_expires.as_ref().and_then(|spec| {
             read_expiries(
                 document,

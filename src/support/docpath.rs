@@ -53,10 +53,6 @@ impl DocPath {
         })
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// How many segments hold a `*`.
     pub fn wildcards(&self) -> usize {
         self.segments

@@ -2,11 +2,11 @@
 //! secret-holding types, terminal output, credwatch's own runtime files, and the text formats
 //! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
 
-pub mod docpath;
-pub mod formats;
-pub mod fsread;
-pub mod output;
-pub mod paths;
-pub mod runtime;
-pub mod secret;
+pub(crate) mod docpath;
+pub(crate) mod formats;
+pub(crate) mod fsread;
+pub(crate) mod output;
+pub(crate) mod paths;
+pub(crate) mod runtime;
+pub(crate) mod secret;
 pub mod timefmt;

@@ -1,7 +1,7 @@
 //! Reading the config file (bounded, any kind of bad file answered with its path and the fix),
 //! and the built-in presets, which go through the same validation.
 
-use super::model::{Config, Definition, Origin};
+use super::model::{Config, Definition};
 use super::validate::{parse, ConfigError, Source};
 use crate::support::fsread::{read_bounded, ReadOutcome};
 use std::path::Path;
@@ -58,7 +58,7 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         label: shown.clone(),
         text: &text,
     };
-    let mut config = parse(&source, Origin::Config(path.to_path_buf()))?;
+    let mut config = parse(&source)?;
     config.path = Some(path.to_path_buf());
     Ok(config)
 }
@@ -70,5 +70,5 @@ pub fn preset(name: &str) -> Option<Result<Definition, ConfigError>> {
         label: format!("<built-in preset {name}>"),
         text,
     };
-    Some(parse(&source, Origin::Preset).map(|mut config| config.definitions.remove(0)))
+    Some(parse(&source).map(|mut config| config.definitions.remove(0)))
 }

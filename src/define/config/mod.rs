@@ -14,4 +14,6 @@ mod validate;
 pub use load::{load, preset};
 pub use model::*;
 pub use raw::*;
-pub use validate::{is_loopback_http, parse, placeholders, ConfigError, Source};
+pub use validate::ConfigError;
+#[cfg(test)]
+pub use validate::{parse, Source};

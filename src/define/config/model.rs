@@ -60,13 +60,6 @@ impl Keyring {
     }
 }
 
-/// Where a definition came from, for error messages and `presets`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Preset,
-    Config(PathBuf),
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpirySpec {
     pub path: DocPath,
@@ -138,7 +131,6 @@ pub const DEFAULT_PROBE_TIMEOUT_MS: i64 = 5_000;
 pub struct Definition {
     pub name: String,
     pub tool: String,
-    pub origin: Origin,
     pub files: Vec<String>,
     pub format: Format,
     pub secret: Vec<DocPath>,

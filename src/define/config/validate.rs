@@ -47,7 +47,7 @@ impl Source<'_> {
 }
 
 /// Parses and validates config text.
-pub fn parse(source: &Source<'_>, origin: Origin) -> Result<Config, ConfigError> {
+pub fn parse(source: &Source<'_>) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(source.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         source.error_at(
@@ -96,7 +96,7 @@ pub fn parse(source: &Source<'_>, origin: Origin) -> Result<Config, ConfigError>
         .unwrap_or_else(|| DEFAULT_PROMPT_FORMAT.to_string());
     let mut definitions: Vec<Definition> = Vec::new();
     for credential in &raw.credentials {
-        let definition = validate_credential(source, credential, origin.clone())?;
+        let definition = validate_credential(source, credential)?;
         if definitions.iter().any(|d| d.name == definition.name) {
             return Err(source.error_at(
                 credential.name.span(),
@@ -161,7 +161,6 @@ fn path_at(source: &Source<'_>, text: &Spanned<String>) -> Result<DocPath, Confi
 fn validate_credential(
     source: &Source<'_>,
     raw: &RawCredential,
-    origin: Origin,
 ) -> Result<Definition, ConfigError> {
     let name = raw.name.get_ref().clone();
     let name_ok = !name.is_empty()
@@ -273,7 +272,6 @@ fn validate_credential(
             .clone()
             .unwrap_or_else(|| format!("log in to {} again", raw.tool.as_deref().unwrap_or(&name))),
         name,
-        origin,
         files,
         format,
         secret,
@@ -532,7 +530,7 @@ mod tests {
             label: "config.toml".into(),
             text,
         };
-        parse(&source, Origin::Config("config.toml".into())).map_err(|e| e.to_string())
+        parse(&source).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -560,7 +558,7 @@ probe = { command = ["my-api", "whoami"], every = "15m", timeout = "5s" }
         .unwrap();
         assert_eq!(config.warn_before_ms, DEFAULT_WARN_BEFORE_MS);
         let def = &config.definitions[0];
-        assert_eq!(def.secret[0].as_str(), "/access_token");
+        assert_eq!(def.secret[0].to_string(), "/access_token");
         assert_eq!(
             def.keyring.as_ref().unwrap().spec.account.as_deref(),
             Some("me")
