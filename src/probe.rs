@@ -23,7 +23,7 @@ pub enum ProbeResult {
     Unknown,
 }
 
-/// What a probe found, as `status --json` shows it (`probe` in contract.md).
+/// What a probe found, as `status --json` shows it (`probe` in docs/contract.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeReport {
     pub at: String,

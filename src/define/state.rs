@@ -1,4 +1,4 @@
-//! The states a credential can be in (contract.md, "States") and their groups.
+//! The states a credential can be in (docs/contract.md, "States") and their groups.
 
 use serde::{Deserialize, Serialize};
 

@@ -266,7 +266,7 @@ pub(super) fn with_storage(
                 checker: uid,
             }),
         },
-        file::POLICIES,
+        file::policies(definition.format),
         &definition.fix,
     )
 }

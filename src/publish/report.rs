@@ -1,4 +1,4 @@
-//! The `status --json` document (contract.md), built from checked credentials.
+//! The `status --json` document (docs/contract.md), built from checked credentials.
 //!
 //! Guarantees: field names and shapes follow the contract; it is built only from observations and
 //! verdicts, which hold no secret, so no secret can reach it.

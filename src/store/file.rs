@@ -1,16 +1,17 @@
 //! File stores: a credential file (text formats; a glob of files; an account marker), read
 //! bounded and never blocking, parsed, reduced to facts, and dropped.
 //!
-//! Policies: a login in a file must be private to the user (mode and owner), and a file on
-//! volatile storage (tmpfs, ramfs) is lost at the next reboot. The daemon watches each file's
-//! directory (see `watch`).
+//! Policies come from the file's format (see [`policies`]): a file that holds a secret must be
+//! private to the user (mode and owner), and one on volatile storage (tmpfs, ramfs) is lost at
+//! the next reboot; a certificate is public, a ticket cache lives in /tmp by design. The daemon
+//! watches each file's directory.
 
 use super::expiry::read_expiries;
 use super::keyring::KeyringPlan;
 use super::{Policies, WatchTarget};
 use crate::define::config::Definition;
 use crate::support::docpath::DocPath;
-use crate::support::formats::{self, ParseProblem};
+use crate::support::formats::{self, Format, ParseProblem};
 use crate::support::fsread::{read_bounded, ReadOutcome};
 use crate::support::paths::{self, Unexpanded};
 use crate::support::secret::Document;
@@ -26,11 +27,14 @@ const MARKER_SIZE_LIMIT: u64 = 64 << 20;
 /// A glob store looks at most at this many of its newest files.
 const GLOB_CANDIDATES: usize = 32;
 
-/// What a login kept in a file must be.
-pub const POLICIES: Policies = Policies {
-    private: true,
-    volatile_is_lost: true,
-};
+/// What a login kept in a file of `format` must be: the format says what its files are.
+pub fn policies(format: Format) -> Policies {
+    let traits = format.traits();
+    Policies {
+        private: !traits.public,
+        volatile_is_lost: !traits.volatile_by_design,
+    }
+}
 
 #[derive(Debug)]
 pub struct FileObservation {

@@ -1,66 +1,10 @@
-//! Reading the file formats credential stores use into one value tree.
-//!
-//! Guarantees: every format parses into a [`Document`] (JSON-like values) or a [`ParseProblem`]
-//! that says what is wrong and where (line, column) **without quoting the content**: these files
-//! hold secrets, so no parser message that could echo a value reaches the user.
+//! The text formats: JSON, YAML, TOML, INI (as npm, AWS and git write it) and netrc, each into
+//! JSON-like values (INI sections and netrc machines become objects).
 
-use crate::support::secret::Document;
+use super::{line_column, ParseProblem};
 use serde_json::{Map, Value};
-use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    Json,
-    Yaml,
-    Toml,
-    Ini,
-    Netrc,
-    Text,
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Format::Json => "JSON",
-            Format::Yaml => "YAML",
-            Format::Toml => "TOML",
-            Format::Ini => "INI",
-            Format::Netrc => "netrc",
-            Format::Text => "text",
-        })
-    }
-}
-
-/// Why a file could not be understood, in words safe to show (no content).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseProblem(pub String);
-
-impl fmt::Display for ParseProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        ParseProblem(format!(
-            "not text: binary or non-UTF-8 data at byte {}",
-            e.valid_up_to()
-        ))
-    })?;
-    let value = match format {
-        Format::Json => parse_json(text)?,
-        Format::Yaml => parse_yaml(text)?,
-        Format::Toml => parse_toml(text)?,
-        Format::Ini => parse_ini(text),
-        Format::Netrc => parse_netrc(text),
-        Format::Text => Value::String(text.trim().to_string()),
-    };
-    Ok(Document::new(value))
-}
-
-fn parse_json(text: &str) -> Result<Value, ParseProblem> {
+pub(super) fn json(text: &str) -> Result<Value, ParseProblem> {
     serde_json::from_str(text).map_err(|e| {
         let at = format!("line {}, column {}", e.line(), e.column());
         ParseProblem(match e.classify() {
@@ -70,7 +14,7 @@ fn parse_json(text: &str) -> Result<Value, ParseProblem> {
     })
 }
 
-fn parse_yaml(text: &str) -> Result<Value, ParseProblem> {
+pub(super) fn yaml(text: &str) -> Result<Value, ParseProblem> {
     // An empty YAML document is null, which callers treat as "no fields".
     serde_norway::from_str::<Value>(text).map_err(|e| {
         ParseProblem(match e.location() {
@@ -84,7 +28,7 @@ fn parse_yaml(text: &str) -> Result<Value, ParseProblem> {
     })
 }
 
-fn parse_toml(text: &str) -> Result<Value, ParseProblem> {
+pub(super) fn toml(text: &str) -> Result<Value, ParseProblem> {
     let table: toml::Table = toml::from_str(text).map_err(|e| {
         ParseProblem(match e.span() {
             Some(span) => {
@@ -114,19 +58,9 @@ fn toml_to_json(value: toml::Value) -> Value {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
 /// INI as npm, AWS and git write it: `[section]`, `key = value`, `;`/`#` comments. Keys before
 /// any section are top-level. Lenient: a line without `=` is a flag set to `true`.
-fn parse_ini(text: &str) -> Value {
+pub(super) fn ini(text: &str) -> Value {
     let mut root = Map::new();
     let mut section: Option<String> = None;
     for line in text.lines() {
@@ -168,7 +102,7 @@ fn unquote(value: &str) -> &str {
 
 /// `.netrc`: `machine HOST login USER password PASS account ACCT`, and `default`, as
 /// `{HOST: {login, password, account}}`. `macdef` bodies are skipped; unknown words ignored.
-fn parse_netrc(text: &str) -> Value {
+pub(super) fn netrc(text: &str) -> Value {
     let mut root = Map::new();
     let mut current: Option<String> = None;
     let mut lines = text.lines();
@@ -212,6 +146,7 @@ fn parse_netrc(text: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{parse, Format};
     use super::*;
     use serde_json::json;
 

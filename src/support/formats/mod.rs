@@ -1,0 +1,111 @@
+//! The formats tools keep their logins in, each decoded into one value tree (a [`Document`] of
+//! JSON-like values) that definitions address with field paths, whatever the format. A format
+//! is one entry here: its name, how it is decoded, and the traits of its files that the file
+//! store turns into policies ([`Traits`]). The text formats are in `text`; a binary format (a
+//! Kerberos ticket cache, an OpenSSH certificate) is a module of its own that decodes bytes.
+//!
+//! Guarantees: every format decodes into a [`Document`] or a [`ParseProblem`] that says what is
+//! wrong and where (line, column) **without quoting the content**: these files hold secrets, so
+//! no parser message that could echo a value reaches the user.
+
+mod text;
+
+use crate::support::secret::Document;
+use serde_json::Value;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Json,
+    Yaml,
+    Toml,
+    Ini,
+    Netrc,
+    Text,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+            Format::Toml => "TOML",
+            Format::Ini => "INI",
+            Format::Netrc => "netrc",
+            Format::Text => "text",
+        })
+    }
+}
+
+/// Why a file could not be understood, in words safe to show (no content).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseProblem(pub String);
+
+impl fmt::Display for ParseProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the files of a format are, for the policies a store applies to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Traits {
+    /// Its files are public by nature (a certificate): readable by others is not a flaw.
+    pub public: bool,
+    /// Its files live in memory by design (a ticket cache in /tmp): volatile storage loses
+    /// nothing the tool does not expect to lose.
+    pub volatile_by_design: bool,
+}
+
+/// Text files that hold a secret: private, and lost when on volatile storage.
+const SECRET_TEXT: Traits = Traits {
+    public: false,
+    volatile_by_design: false,
+};
+
+impl Format {
+    pub fn traits(self) -> Traits {
+        match self {
+            Format::Json
+            | Format::Yaml
+            | Format::Toml
+            | Format::Ini
+            | Format::Netrc
+            | Format::Text => SECRET_TEXT,
+        }
+    }
+}
+
+/// Decodes a file of `format`.
+pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
+    let value = match format {
+        Format::Json => text::json(as_text(bytes)?)?,
+        Format::Yaml => text::yaml(as_text(bytes)?)?,
+        Format::Toml => text::toml(as_text(bytes)?)?,
+        Format::Ini => text::ini(as_text(bytes)?),
+        Format::Netrc => text::netrc(as_text(bytes)?),
+        Format::Text => Value::String(as_text(bytes)?.trim().to_string()),
+    };
+    Ok(Document::new(value))
+}
+
+/// The bytes of a text format as text.
+fn as_text(bytes: &[u8]) -> Result<&str, ParseProblem> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        ParseProblem(format!(
+            "not text: binary or non-UTF-8 data at byte {}",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
