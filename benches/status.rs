@@ -5,6 +5,9 @@
 //! slower machine shows in the baselines too (`/bin/true` = the cost of starting any process,
 //! `credwatch --version` = starting this binary and doing nothing).
 //! Goal (issue #2): `status` median ≤ 5 ms.
+//!
+//! `CREDWATCH_BENCH_BASELINE=/path/to/another/credwatch` adds the same rows for that binary (an
+//! earlier build), timed in the same run, to compare two versions on one machine state.
 
 #[allow(dead_code)]
 #[path = "../tests/integration/harness.rs"]
@@ -94,6 +97,26 @@ fn main() {
             time_command(&|| realistic.command(&["status", "--json"])),
         ),
     ];
+    let mut rows = rows;
+    if let Some(baseline) = std::env::var_os("CREDWATCH_BENCH_BASELINE") {
+        let other = |args: &[&str], home: &TestHome| {
+            let mut command = Command::new(&baseline);
+            command.args(args).env_clear().envs(home.env_pairs());
+            command
+        };
+        rows.push((
+            "other binary: status, empty HOME",
+            time_command(&|| other(&["status"], &empty)),
+        ));
+        rows.push((
+            "other binary: status, 10 presets (realistic HOME)",
+            time_command(&|| other(&["status"], &realistic)),
+        ));
+        rows.push((
+            "this binary again: status, 10 presets (realistic HOME)",
+            time_command(&|| realistic.command(&["status"])),
+        ));
+    }
     let version = rows[1].1.median;
     println!("| command ({RUNS} runs after {WARMUP} warm-up) | median ms | p90 ms | p99 ms | median − `--version` ms |");
     println!("|---|---:|---:|---:|---:|");
