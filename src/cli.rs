@@ -45,6 +45,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// The environment: D-Bus, keyring, runtime dir, daemon, shell hook, shadowing env vars, clock
     Doctor(DoctorArgs),
+    /// Unlock the desktop keyring with its password, in place (also over SSH; asks without echo)
+    Unlock(UnlockArgs),
     /// Metrics in Prometheus text format, for node_exporter's textfile collector
     Export(ExportArgs),
     /// Shell completions: credwatch completions bash > /usr/share/bash-completion/completions/credwatch
@@ -115,6 +117,9 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct UnlockArgs {}
 
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {

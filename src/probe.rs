@@ -41,8 +41,13 @@ impl ProbeReport {
     }
 }
 
-/// Runs the definition's probe now (blocking, at most its timeout plus a little).
-pub fn run(definition: &Definition, spec: &ProbeSpec) -> ProbeReport {
+/// Runs the definition's probe now (blocking, at most its timeout plus a little); an HTTP probe
+/// takes its bearer token from `file`, the store observation found in use (a glob's match).
+pub fn run(
+    definition: &Definition,
+    spec: &ProbeSpec,
+    file: Option<&std::path::Path>,
+) -> ProbeReport {
     match &spec.kind {
         ProbeKind::Command {
             argv,
@@ -54,7 +59,7 @@ pub fn run(definition: &Definition, spec: &ProbeSpec) -> ProbeReport {
             rejected_output.as_deref(),
             spec.timeout,
         ),
-        ProbeKind::Http { url, bearer } => match bearer_token(definition, bearer.as_ref()) {
+        ProbeKind::Http { url, bearer } => match bearer_token(definition, file, bearer.as_ref()) {
             Ok(token) => http_get(url, token.as_ref(), spec.timeout),
             Err(why) => ProbeReport::new(ProbeResult::Unknown, why),
         },
@@ -64,24 +69,19 @@ pub fn run(definition: &Definition, spec: &ProbeSpec) -> ProbeReport {
 /// The token for the `Authorization` header, read from the credential's file now.
 fn bearer_token(
     definition: &Definition,
+    file: Option<&std::path::Path>,
     bearer: Option<&DocPath>,
 ) -> Result<Option<Secret>, String> {
     let Some(path) = bearer else {
         return Ok(None);
     };
-    let file = definition
-        .files
-        .iter()
-        .filter_map(|spec| crate::support::paths::expand(spec).ok())
-        .flatten()
-        .find(|p| p.exists())
-        .ok_or("no credential file to take the bearer token from")?;
-    let bytes = match read_bounded(&file, crate::store::file::FILE_SIZE_LIMIT) {
+    let file = file.ok_or("no credential file to take the bearer token from")?;
+    let bytes = match read_bounded(file, crate::store::file::FILE_SIZE_LIMIT) {
         ReadOutcome::Read { bytes, .. } => bytes,
         _ => {
             return Err(format!(
                 "cannot read {}",
-                crate::support::paths::display(&file)
+                crate::support::paths::display(file)
             ))
         }
     };

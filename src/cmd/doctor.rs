@@ -141,7 +141,7 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
 
 fn keyring_checks(reach: &Reach, level: Level) -> Vec<Check> {
     const START: &str = "start one: gnome-keyring-daemon --start --components=secrets (package gnome-keyring), or enable KeePassXC's Secret Service";
-    const UNLOCK: &str = "unlock it: log in to the desktop, or gnome-keyring-daemon --replace --unlock --components=secrets (type the password, then Ctrl-D)";
+    const UNLOCK: &str = "unlock it: log in to the desktop, or run credwatch unlock (it asks for the keyring password)";
     match reach {
         Reach::NoBus { .. } => vec![],
         Reach::BusFailed { address, error } => vec![check(
@@ -155,6 +155,12 @@ fn keyring_checks(reach: &Reach, level: Level) -> Vec<Check> {
             level,
             "no Secret Service on the session bus (nothing provides org.freedesktop.secrets)",
             Some(START),
+        )],
+        Reach::NotRunning => vec![check(
+            "secret-service",
+            Level::Warn,
+            "no Secret Service runs now (the session bus starts one when a tool asks)",
+            None,
         )],
         Reach::NoDefaultCollection => vec![
             check("secret-service", Level::Ok, "org.freedesktop.secrets answers", None),

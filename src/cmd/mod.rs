@@ -16,6 +16,7 @@ mod presets;
 mod prompt;
 mod status;
 mod supervise;
+mod unlock;
 mod verify;
 
 use crate::cli::{Cli, Command, StatusArgs};
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Login(args) => args.run(&context),
         Command::Verify(args) => args.run(&context),
         Command::Doctor(args) => args.run(&context),
+        Command::Unlock(args) => args.run(&context),
         Command::Export(args) => args.run(&context),
         Command::Completions(args) => args.run(&context),
         Command::Config(args) => args.run(&context),

@@ -64,9 +64,45 @@ pub fn current_document(
         read_daemon_document(now).and_then(|doc| from_daemon(doc, &candidates, names))
     };
     Ok(match from_daemon {
-        Some(document) => document,
+        Some(mut document) => {
+            recheck_in_this_shell(config, &mut document, &candidates, now);
+            document
+        }
         None => status_document(&engine::check_for_user(config, candidates), now),
     })
+}
+
+/// Credentials whose login depends on environment variables (the daemon's environment is no
+/// shell's) are checked again here, in the caller's.
+fn recheck_in_this_shell(
+    config: &Config,
+    document: &mut StatusDocument,
+    candidates: &[Candidate],
+    now: Timestamp,
+) {
+    let wanted: Vec<Candidate> = document
+        .credentials
+        .iter()
+        .filter(|c| !c.depends_on_env.is_empty())
+        .filter_map(|c| candidates.iter().find(|k| k.definition.name == c.name))
+        .map(|k| Candidate {
+            definition: k.definition.clone(),
+            only_if_detected: false,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let here = status_document(&engine::check_for_user(config, wanted), now);
+    for fresh in here.credentials {
+        if let Some(slot) = document
+            .credentials
+            .iter_mut()
+            .find(|c| c.name == fresh.name)
+        {
+            *slot = fresh;
+        }
+    }
 }
 
 /// The daemon's document narrowed to what was asked, with the caller's env shadowing; `None`

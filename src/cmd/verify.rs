@@ -83,7 +83,8 @@ pub(super) fn check_with_probe(
     if !checked.verdict.state.is_usable() {
         return (checked, None);
     }
-    let report = crate::probe::run(&candidate.definition, spec);
+    let file = checked.observation.primary_file().map(|f| f.path.clone());
+    let report = crate::probe::run(&candidate.definition, spec, file.as_deref());
     checked.history.probe = Some(report.clone());
     engine::rejudge(config, &mut checked);
     (checked, Some(report))

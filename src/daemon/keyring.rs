@@ -100,7 +100,7 @@ impl Daemon {
         let connection = self.keyring.connection.clone();
         let results = self.keyring.results.clone();
         tokio::spawn(async move {
-            let seen = crate::store::keyring::fetch(connection.as_ref(), &plan).await;
+            let seen = crate::store::keyring::fetch(connection.as_ref(), &plan, false).await;
             let _ = results.send(LookedAt { name, plan, seen });
         });
     }

@@ -17,6 +17,7 @@ mod probes;
 mod publication;
 mod schedule;
 mod serve;
+mod settle;
 mod tracked;
 mod wallclock;
 
@@ -91,6 +92,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         grace_ms: options.grace_ms,
         pid: std::process::id(),
         dirty: true,
+        retarget: false,
         published_until: None,
         pending_journal: Vec::new(),
         memory_dirty: false,
@@ -172,6 +174,8 @@ struct Daemon {
     probes: probes::ProbeLink,
     /// `--prometheus-textfile`, which wins over the config's.
     textfile_override: Option<PathBuf>,
+    /// A credential's watch targets changed (`file_from`): reindex and rewatch after the batch.
+    retarget: bool,
 }
 
 impl Daemon {
@@ -183,6 +187,10 @@ impl Daemon {
 
     /// Ends a batch: one journal append, one memory save, one publication at most.
     fn after_refresh(&mut self) {
+        if std::mem::take(&mut self.retarget) {
+            self.reindex();
+            self.rewatch();
+        }
         let lines = std::mem::take(&mut self.pending_journal);
         self.write_journal(&lines);
         if std::mem::take(&mut self.memory_dirty) {

@@ -117,10 +117,15 @@ impl Daemon {
             entry.probe.running = true;
             entry.probe.started = Some(now);
             let definition = entry.candidate.definition.clone();
+            let file = entry
+                .checked
+                .as_ref()
+                .and_then(|c| c.observation.primary_file())
+                .map(|f| f.path.clone());
             let generation = entry.probe.generation;
             let results = self.probes.results.clone();
             std::thread::spawn(move || {
-                let report = crate::probe::run(&definition, &spec);
+                let report = crate::probe::run(&definition, &spec, file.as_deref());
                 let _ = results.send(ProbeDone {
                     name: definition.name.clone(),
                     generation,

@@ -21,15 +21,23 @@ pub(super) struct Due {
     pub poll: Option<Timestamp>,
     /// A live probe is due.
     pub probe: Option<Timestamp>,
+    /// A new state will have held long enough to be recorded.
+    pub settle: Option<Timestamp>,
 }
 
 impl Due {
     /// The earliest moment anything is due.
     pub fn next(&self) -> Option<Timestamp> {
-        [self.state_change, self.recheck, self.poll, self.probe]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.state_change,
+            self.recheck,
+            self.poll,
+            self.probe,
+            self.settle,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Whether the credential must be observed and evaluated again at `now`.
@@ -51,6 +59,7 @@ impl Tracked {
                     .map_or_else(Timestamp::now, |at| at.saturating_add_millis(every))
             }),
             probe: self.probe.pending_due(),
+            settle: self.settling.due(),
         }
     }
 }
@@ -79,6 +88,7 @@ impl Daemon {
             self.entries[i].recheck_at = None;
             self.refresh_entry(i, now);
         }
+        self.record_settled(now);
         self.start_due_probes(now);
         self.after_refresh();
     }
@@ -99,6 +109,7 @@ mod tests {
             recheck: Some(at(300)),
             poll: None,
             probe: Some(at(100)),
+            settle: None,
         };
         assert_eq!(due.next(), Some(at(100)));
         assert!(!due.refresh_at(at(200)), "only the probe is due");

@@ -3,6 +3,7 @@
 //! its stores (written, lost, their keyring items, its probe). Refreshing one observes and
 //! evaluates it again, journals what changed in its stores and state, and keeps a loss in view.
 
+use super::settle::Settling;
 use super::{inotify, probes, Daemon};
 use crate::define::state::Group;
 use crate::engine::{self, journal, Candidate, Checked, Context};
@@ -34,6 +35,8 @@ pub(super) struct Tracked {
     pub(super) keyring_again: bool,
     /// When it was last looked at because its kind of store must be polled.
     pub(super) polled_at: Option<Timestamp>,
+    /// Its recorded state, and a new one that has not held long enough yet.
+    pub(super) settling: Settling,
     pub(super) probe: probes::ProbeState,
 }
 
@@ -123,9 +126,18 @@ impl Daemon {
                 keyring_fetching: false,
                 keyring_again: false,
                 polled_at: None,
+                settling: kept
+                    .as_ref()
+                    .map(|e| e.settling.clone())
+                    .unwrap_or_default(),
                 probe: kept.map(|e| e.probe).unwrap_or_default(),
             });
         }
+        self.reindex();
+    }
+
+    /// Rebuilds the index from paths to credentials.
+    pub(super) fn reindex(&mut self) {
         self.index = inotify::TargetIndex::build(
             self.entries
                 .iter()
@@ -168,11 +180,20 @@ impl Daemon {
         let mut log = Vec::new();
         // The first scan sets the baseline; a credential not watched yet counts as absent, so one
         // that appears later is journaled as created.
-        let fingerprint = Some(
-            checked
-                .as_ref()
-                .map_or_else(Fingerprint::absent, fingerprint_of),
-        );
+        let mut fingerprint = checked
+            .as_ref()
+            .map_or_else(Fingerprint::absent, fingerprint_of);
+        // Whether a store holds a login is not known while it cannot be reached (a locked
+        // keyring): that is no blanking, and no new login either.
+        if checked
+            .as_ref()
+            .is_some_and(|c| c.verdict.state.group() == Group::Undetermined)
+        {
+            if let Some(old) = &entry.fingerprint {
+                fingerprint.holds_login = old.holds_login;
+            }
+        }
+        let fingerprint = Some(fingerprint);
         if let (Some(old), Some(new)) = (&entry.fingerprint, &fingerprint) {
             for event in store_events(old, new) {
                 let mut line = journal::Record::new(now, &name, event);
@@ -208,21 +229,14 @@ impl Daemon {
                 engine::rejudge(&self.config, checked);
             }
         }
-        let old_state = entry.checked.as_ref().map(|c| c.verdict.state);
-        let new_state = checked.as_ref().map(|c| c.verdict.state);
-        if old_state != new_state {
-            if let Some(checked) = &checked {
-                let mut line = journal::Record::new(now, &name, "state");
-                line.from = old_state.map(|s| s.as_str().to_string());
-                line.to = Some(checked.verdict.state.as_str().to_string());
-                line.detail = Some(checked.verdict.reason.clone());
-                log.push(line);
-            }
+        // The published state follows every step; the transition is recorded once it held.
+        if let Some(checked) = &checked {
+            entry
+                .settling
+                .saw(checked.verdict.state, &checked.verdict.reason, now);
         }
-        let present = checked
-            .as_ref()
-            .is_some_and(|c| c.observation.primary.is_some());
-        if checked.is_some() && self.memory.record(&name, present, now) {
+        let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
+        if checked.is_some() && self.memory.record(&name, present_at.as_deref(), now) {
             self.memory_dirty = true;
         }
         let report = checked.as_ref().map(credential_report);
@@ -235,6 +249,14 @@ impl Daemon {
         });
         entry.fingerprint = fingerprint;
         entry.checked = checked;
+        // A file that names the store (`file_from`) may name another one now.
+        if entry.candidate.definition.file_from.is_some() {
+            let targets = store::watch_targets(&entry.candidate.definition);
+            if targets != entry.targets {
+                entry.targets = targets;
+                self.retarget = true;
+            }
+        }
         self.pending_journal.extend(log);
         self.look_at_keyring_if_stale(index);
         self.plan_probe(index, now);
@@ -296,5 +318,21 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
             &aligned == old
         }
         _ => false,
+    }
+}
+
+impl Daemon {
+    /// Records the transitions that have held until `now` (see `settle`).
+    pub(super) fn record_settled(&mut self, now: Timestamp) {
+        for entry in &mut self.entries {
+            if let Some(settled) = entry.settling.settle(now) {
+                let mut line =
+                    journal::Record::new(settled.at, &entry.candidate.definition.name, "state");
+                line.from = settled.from.map(|s| s.as_str().to_string());
+                line.to = Some(settled.to.as_str().to_string());
+                line.detail = Some(settled.reason);
+                self.pending_journal.push(line);
+            }
+        }
     }
 }

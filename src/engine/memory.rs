@@ -20,6 +20,9 @@ pub struct Seen {
     /// When it was first found gone, if it is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vanished_at: Option<String>,
+    /// Where it was seen (a memory written before this was kept has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Credentials seen present on this machine, by name.
@@ -44,36 +47,45 @@ impl Memory {
         self.credentials.contains_key(name)
     }
 
-    /// When the credential vanished, if it was seen and is now gone.
-    pub fn vanished_at(&self, name: &str) -> Option<&str> {
-        self.credentials.get(name)?.vanished_at.as_deref()
+    /// When the credential vanished from one of `paths` (where it is looked for now), if it was
+    /// seen there and is now gone. A credential seen elsewhere (a variable now points to another
+    /// file) did not vanish from these.
+    pub fn vanished_from(&self, name: &str, paths: &[String]) -> Option<&str> {
+        let seen = self.credentials.get(name)?;
+        if seen.path.as_ref().is_some_and(|p| !paths.contains(p)) {
+            return None;
+        }
+        seen.vanished_at.as_deref()
     }
 
-    /// Records presence; returns whether anything changed (and so should be saved).
-    pub fn record(&mut self, name: &str, present: bool, now: Timestamp) -> bool {
+    /// Records where it is present (`None`: gone); returns whether anything changed (and so
+    /// should be saved).
+    pub fn record(&mut self, name: &str, present: Option<&str>, now: Timestamp) -> bool {
         match (self.credentials.get_mut(name), present) {
-            (None, false) => false,
-            (None, true) => {
+            (None, None) => false,
+            (None, Some(path)) => {
                 self.credentials.insert(
                     name.to_string(),
                     Seen {
                         present_at: now.rfc3339(),
                         vanished_at: None,
+                        path: Some(path.to_string()),
                     },
                 );
                 true
             }
-            (Some(seen), true) => {
-                let changed = seen.vanished_at.is_some();
+            (Some(seen), Some(path)) => {
+                let changed = seen.vanished_at.is_some() || seen.path.as_deref() != Some(path);
                 seen.vanished_at = None;
                 seen.present_at = now.rfc3339();
+                seen.path = Some(path.to_string());
                 changed
             }
-            (Some(seen), false) if seen.vanished_at.is_none() => {
+            (Some(seen), None) if seen.vanished_at.is_none() => {
                 seen.vanished_at = Some(now.rfc3339());
                 true
             }
-            (Some(_), false) => false,
+            (Some(_), None) => false,
         }
     }
 }
@@ -85,13 +97,22 @@ mod tests {
     #[test]
     fn memory_records_vanishing_once() {
         let mut memory = Memory::default();
-        assert!(!memory.record("a", false, Timestamp::from_secs(1)));
-        assert!(memory.record("a", true, Timestamp::from_secs(2)));
-        assert!(!memory.record("a", true, Timestamp::from_secs(3)));
-        assert!(memory.record("a", false, Timestamp::from_secs(4)));
-        assert!(!memory.record("a", false, Timestamp::from_secs(5)));
-        assert_eq!(memory.vanished_at("a"), Some("1970-01-01T00:00:04Z"));
-        assert!(memory.record("a", true, Timestamp::from_secs(6)));
-        assert_eq!(memory.vanished_at("a"), None);
+        let here = ["/h/a".to_string()];
+        assert!(!memory.record("a", None, Timestamp::from_secs(1)));
+        assert!(memory.record("a", Some("/h/a"), Timestamp::from_secs(2)));
+        assert!(!memory.record("a", Some("/h/a"), Timestamp::from_secs(3)));
+        assert!(memory.record("a", None, Timestamp::from_secs(4)));
+        assert!(!memory.record("a", None, Timestamp::from_secs(5)));
+        assert_eq!(
+            memory.vanished_from("a", &here),
+            Some("1970-01-01T00:00:04Z")
+        );
+        assert_eq!(
+            memory.vanished_from("a", &["/elsewhere".to_string()]),
+            None,
+            "seen at another path: it did not vanish from this one"
+        );
+        assert!(memory.record("a", Some("/h/a"), Timestamp::from_secs(6)));
+        assert_eq!(memory.vanished_from("a", &here), None);
     }
 }

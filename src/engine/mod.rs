@@ -124,6 +124,7 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
     if !context.env_is_users_shell {
         observation.shadowed_by.clear();
     }
+    observation.env_is_users_shell = context.env_is_users_shell;
     if let Some(plan) = &observation.keyring_plan {
         observation.keyring = match &context.keyring {
             KeyringSource::LookNow => Some(crate::store::keyring::fetch_blocking(plan)),
@@ -134,7 +135,14 @@ pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) 
         gone_since: if observation.primary.is_none() {
             context
                 .memory
-                .vanished_at(&definition.name)
+                .vanished_from(
+                    &definition.name,
+                    &observation
+                        .files
+                        .iter()
+                        .map(|f| crate::support::paths::display(&f.path))
+                        .collect::<Vec<_>>(),
+                )
                 .and_then(Timestamp::parse_datetime)
         } else {
             None
@@ -200,7 +208,11 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
     let now = Timestamp::now();
     let mut changed = false;
     for c in checked {
-        changed |= memory.record(&c.definition.name, c.observation.primary.is_some(), now);
+        changed |= memory.record(
+            &c.definition.name,
+            c.observation.present_at().as_deref(),
+            now,
+        );
     }
     if !changed {
         return;

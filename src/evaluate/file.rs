@@ -21,12 +21,13 @@ pub(super) fn verdict(
     file: &FileObservation,
     path: &str,
     uid: u32,
+    in_shell: bool,
     now: Timestamp,
     warn_ms: i64,
 ) -> Verdict {
     match &file.status {
         FileStatus::Read(facts) => {
-            let base = from_content(definition, &facts.content, path, now, warn_ms);
+            let base = from_content(definition, &facts.content, path, in_shell, now, warn_ms);
             with_storage(base, &facts.meta, uid, path, definition)
         }
         status => unreadable(definition, status, path, uid),
@@ -135,7 +136,46 @@ fn blank(definition: &Definition, detail: String) -> Verdict {
     Verdict::new(state, reason, Some(definition.fix.clone()))
 }
 
+/// The token comes from environment variables that are not set: in the user's shell the tool
+/// sends no token; in the daemon's own environment, which is no shell's, it cannot be told.
+fn from_unset_env(definition: &Definition, unset: &[&str], path: &str, in_shell: bool) -> Verdict {
+    let refs: Vec<String> = unset.iter().map(|n| format!("${{{n}}}")).collect();
+    let (is, it) = if unset.len() == 1 {
+        ("is", "it")
+    } else {
+        ("are", "them")
+    };
+    if in_shell {
+        Verdict::new(
+            State::Missing,
+            format!(
+                "{path} takes its token from {}, which {is} not set in this shell: {} sends the text itself as the token, and the server refuses it",
+                refs.join(", "),
+                definition.tool
+            ),
+            Some(format!(
+                "set {it} in your shell (export {}=…), or log in again: {}",
+                unset[0], definition.fix
+            )),
+        )
+    } else {
+        Verdict::new(
+            State::Unknown,
+            format!(
+                "{path} takes its token from {}: each shell's environment decides (`credwatch status {}` in a shell tells)",
+                refs.join(", "),
+                definition.name
+            ),
+            None,
+        )
+    }
+}
+
+/// What holds the login, in the definition's words (`secret_name`), else its field paths.
 fn secret_fields(definition: &Definition) -> String {
+    if let Some(name) = &definition.secret_name {
+        return name.clone();
+    }
     let names: Vec<String> = definition.secret.iter().map(|p| p.to_string()).collect();
     names.join(" or ")
 }
@@ -144,6 +184,7 @@ fn from_content(
     definition: &Definition,
     content: &Content,
     path: &str,
+    in_shell: bool,
     now: Timestamp,
     warn_ms: i64,
 ) -> Verdict {
@@ -160,6 +201,15 @@ fn from_content(
     };
     if !facts.entry_present {
         return blank(definition, format!("{path} holds no login"));
+    }
+    let unset: Vec<&str> = facts
+        .env
+        .iter()
+        .filter(|(_, set)| !set)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if facts.secret != Presence::Present && !unset.is_empty() {
+        return from_unset_env(definition, &unset, path, in_shell);
     }
     match facts.secret {
         Presence::Present => {}
@@ -179,7 +229,11 @@ fn from_content(
             )
         }
     }
-    by_deadline(definition, facts, path, now, warn_ms)
+    let mut verdict = by_deadline(definition, facts, path, now, warn_ms);
+    if let (Some((_, say)), false) = (&definition.others, facts.others.is_empty()) {
+        verdict.reason = format!("{}; {say}: {}", verdict.reason, facts.others.join(", "));
+    }
+    verdict
 }
 
 fn by_deadline(
@@ -189,12 +243,30 @@ fn by_deadline(
     now: Timestamp,
     warn_ms: i64,
 ) -> Verdict {
-    let renewable = definition.renews_itself || facts.refresh == Presence::Present;
+    let can_renew = definition.renews_itself || facts.refresh == Presence::Present;
     let access = facts
         .expires
         .as_ref()
         .and_then(|r| r.as_ref().ok())
         .copied();
+    // Renewal may end by itself (AWS SSO: the client registration): then the access token's own
+    // expiry is the deadline.
+    let renewal_ends = match facts.refresh_until.as_ref().filter(|_| can_renew) {
+        Some(Err(why)) => {
+            return Verdict::new(
+                State::Unknown,
+                format!("cannot read until when {} can renew it, in {path}: {why}", definition.tool),
+                Some(format!(
+                    "if {} still works, its file format changed: set `refresh_until` in the config for {}",
+                    definition.tool, definition.name
+                )),
+            )
+        }
+        Some(Ok(at)) => Some(*at),
+        None => None,
+    };
+    let renewal_ended = renewal_ends.filter(|at| *at <= now);
+    let renewable = can_renew && renewal_ended.is_none();
     let deadline = if renewable {
         facts.refresh_expires.as_ref()
     } else {
@@ -214,14 +286,24 @@ fn by_deadline(
         Some(Ok(at)) => Some(*at),
         None => None,
     };
+    // While renewal can end, the login lasts no longer than that.
+    let deadline = match (deadline, renewal_ends.filter(|_| renewable)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let tool = &definition.tool;
-    let renewal = match (renewable, access) {
-        (true, Some(at)) if at <= now => format!(
+    let renewal = match (renewable, access, renewal_ended) {
+        (true, Some(at), _) if at <= now => format!(
             "the access token expired {} ago and {tool} renews it by itself",
             describe_span(now.millis() - at.millis())
         ),
-        (true, _) => format!("{tool} renews its access token by itself"),
-        (false, _) => "logged in".to_string(),
+        (true, _, _) => format!("{tool} renews its access token by itself"),
+        (false, _, Some(ended)) => format!(
+            "{tool} can no longer renew its access token (renewal ended {} ago, {})",
+            describe_span(now.millis() - ended.millis()),
+            ended.human()
+        ),
+        (false, _, None) => "logged in".to_string(),
     };
     let mut verdict = match deadline {
         None => Verdict::new(
@@ -240,6 +322,9 @@ fn by_deadline(
     };
     if renewable {
         verdict.access_expires_at = access;
+    } else if renewal_ended.is_some() && verdict.state != State::Ok {
+        // Why the access token's expiry is the deadline now.
+        verdict.reason = format!("{renewal}: {}", verdict.reason);
     }
     verdict
 }

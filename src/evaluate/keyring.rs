@@ -176,10 +176,19 @@ fn locked_collection(definition: &Definition, collection: &str) -> Verdict {
             definition.tool
         ),
         Some(
-            "unlock it: log in to the desktop session, or run `gnome-keyring-daemon --replace --unlock --components=secrets`, type the keyring password, then Ctrl-D"
+            "unlock it: log in to the desktop session, or run `credwatch unlock` (it asks for the keyring password; no desktop needed)"
                 .into(),
         ),
     )
+}
+
+/// How to log in without the keyring: the definition's `keyring.without`, else its fix.
+fn without_keyring(definition: &Definition) -> &str {
+    definition
+        .keyring
+        .as_ref()
+        .and_then(|k| k.spec.without.as_deref())
+        .unwrap_or(&definition.fix)
 }
 
 /// Why the keyring cannot be asked, as a verdict; `None` when it can.
@@ -194,7 +203,7 @@ fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict
             ),
             format!(
                 "run it from the desktop session, or give this shell a session bus and keyring: `exec dbus-run-session -- $SHELL`, then `gnome-keyring-daemon --unlock --components=secrets` (type the keyring password, then Ctrl-D); or log in again without the keyring: {}",
-                definition.fix
+                without_keyring(definition)
             ),
         ),
         Reach::BusFailed { address, error } => (
@@ -206,6 +215,11 @@ fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict
             State::Unavailable,
             "the session bus has no Secret Service (nothing provides org.freedesktop.secrets): the keyring cannot be read".into(),
             "start a keyring daemon: `gnome-keyring-daemon --start --components=secrets` (package gnome-keyring), or enable KeePassXC's Secret Service integration".into(),
+        ),
+        Reach::NotRunning => (
+            State::Unknown,
+            "the keyring (Secret Service) is not running now; the session bus starts it when a tool asks for it, and credwatch's daemon waits for it instead of starting it".into(),
+            "`credwatch status` (which may start it) tells what it holds".into(),
         ),
         Reach::NoDefaultCollection => (
             State::Unavailable,
@@ -329,6 +343,7 @@ fix = "k login"
             home: Some(PathBuf::from("/home/u")),
             keyring_plan: Some(plan),
             keyring: Some(KeyringObservation { reach, items }),
+            env_is_users_shell: true,
         }
     }
 

@@ -84,7 +84,15 @@ pub fn evaluate(
         }
         (_, None, _) | (_, _, None) => file::no_store(definition, observation, history.gone_since),
         (plan, Some(primary), Some(path)) => {
-            let base = file::verdict(definition, primary, path, observation.uid, now, warn_ms);
+            let base = file::verdict(
+                definition,
+                primary,
+                path,
+                observation.uid,
+                observation.env_is_users_shell,
+                now,
+                warn_ms,
+            );
             match plan {
                 Some(plan) => {
                     keyring::with_plaintext_flag(definition, base, plan, observation, Some(path))
@@ -147,20 +155,24 @@ mod tests {
             home: Some(PathBuf::from("/home/u")),
             keyring_plan: None,
             keyring: None,
+            env_is_users_shell: true,
         }
     }
 
     fn logged_in(deadline: Option<Timestamp>, refresh: Presence, meta: FileMeta) -> Observation {
         observed(FileStatus::Read(FileFacts {
             meta,
-            content: Content::Parsed(LoginFacts {
+            content: Content::Parsed(Box::new(LoginFacts {
                 entry_present: true,
                 secret: Presence::Present,
                 refresh,
                 expires: Some(Ok(Timestamp::from_millis(500))),
                 refresh_expires: deadline.map(Ok),
+                refresh_until: None,
+                others: vec![],
+                env: vec![],
                 keyring_plan: None,
-            }),
+            })),
         }))
     }
 

@@ -143,6 +143,7 @@ mod tests {
             stores: vec![],
             shadowed_by: vec![],
             probe: None,
+            depends_on_env: vec![],
         }
     }
 

@@ -53,6 +53,10 @@ pub struct CredentialReport {
     pub stores: Vec<StoreReport>,
     pub shadowed_by: Vec<String>,
     pub probe: Option<crate::probe::ProbeReport>,
+    /// The environment variables the login was taken from (npm's `${NPM_TOKEN}`): names only.
+    /// The daemon's environment is no shell's, so `status` checks these in the caller's shell.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on_env: Vec<String>,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +132,7 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         stores,
         shadowed_by: observation.shadowed_by.clone(),
         probe: checked.history.probe.clone(),
+        depends_on_env: observation.env_refs(),
     }
 }
 

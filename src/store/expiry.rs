@@ -1,11 +1,11 @@
 //! Reading a deadline from a value a tool wrote: epoch seconds or milliseconds (as numbers or
-//! text), dates in the forms tools write, or a JWT's `exp` claim (decoded, never verified: only
-//! the date is read). Used by every kind of store.
+//! text), dates in the forms tools write, a JWT's `exp` claim (decoded, never verified: only
+//! the date is read), or a certificate's `notAfter`. Used by every kind of store.
 //!
 //! Guarantees: an error names the field, never its value; a token is dropped after its date is
 //! read.
 
-use crate::define::config::ExpirySpec;
+use crate::define::config::{ExpirySpec, Reading};
 use crate::support::secret::{Document, Secret};
 use crate::support::timefmt::{EpochUnit, Timestamp};
 use serde_json::Value;
@@ -26,7 +26,7 @@ pub(crate) fn read_expiries(
     let mut problem: Option<String> = None;
     for spec in specs {
         for value in spec.path.resolve(document.root()) {
-            match read_expiry(value, spec.jwt, unit) {
+            match read_expiry(value, spec.reading, unit) {
                 Ok(Some(at)) => found.push(at),
                 Ok(None) => {}
                 Err(why) => {
@@ -45,16 +45,32 @@ pub(crate) fn read_expiries(
 
 pub(crate) fn read_expiry(
     value: &Value,
-    jwt: bool,
+    reading: Reading,
     unit: EpochUnit,
 ) -> Result<Option<Timestamp>, String> {
-    if jwt {
-        return match value {
-            Value::Null => Ok(None),
-            Value::String(s) if s.trim().is_empty() => Ok(None),
-            Value::String(token) => jwt_expiry(&Secret::new(token.as_str())).map(Some),
-            _ => Err("is not a JWT".into()),
-        };
+    let text = value.as_str().map(str::trim).filter(|s| !s.is_empty());
+    match reading {
+        Reading::Jwt => {
+            return match (value, text) {
+                (Value::Null, _) | (Value::String(_), None) => Ok(None),
+                (Value::String(_), Some(token)) => jwt_expiry(&Secret::new(token)).map(Some),
+                _ => Err("is not a JWT".into()),
+            }
+        }
+        // Not a JWT at all: an opaque token, with no expiry to read.
+        Reading::MaybeJwt => {
+            return match text.filter(|t| t.starts_with("eyJ") && t.matches('.').count() == 2) {
+                Some(token) => jwt_expiry(&Secret::new(token)).map(Some),
+                None => Ok(None),
+            }
+        }
+        Reading::X509 => {
+            return match text {
+                None => Ok(None),
+                Some(data) => certificate_expiry(data).map(Some),
+            }
+        }
+        Reading::Date => {}
     }
     match value {
         Value::Null => Ok(None),
@@ -79,6 +95,21 @@ pub(crate) fn read_expiry(
         }
         _ => Err("is not a timestamp".into()),
     }
+}
+
+/// `notAfter` of a certificate given as PEM text, or as base64 of PEM or DER
+/// (kubeconfig's `client-certificate-data`).
+fn certificate_expiry(data: &str) -> Result<Timestamp, String> {
+    use base64::Engine;
+    let why = |w: String| format!("is not a certificate this tool can read ({w})");
+    if data.starts_with("-----BEGIN") {
+        return crate::support::formats::x509::not_after(data.as_bytes()).map_err(why);
+    }
+    let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| "is not a certificate (not PEM, not base64)".to_string())?;
+    crate::support::formats::x509::not_after(&bytes).map_err(why)
 }
 
 /// The `exp` claim of a JWT (payload decoded without verifying the signature: only the date is read).
@@ -130,7 +161,8 @@ mod tests {
 
     #[test]
     fn expiry_values_in_every_form() {
-        let read = |v: Value| read_expiry(&v, false, EpochUnit::Auto);
+        let read =
+            |v: Value| read_expiry(&v, crate::define::config::Reading::Date, EpochUnit::Auto);
         let at = Some(Timestamp::from_secs(1_764_057_600));
         assert_eq!(read(serde_json::json!(1_764_057_600)), Ok(at));
         assert_eq!(read(serde_json::json!(1_764_057_600_000i64)), Ok(at));

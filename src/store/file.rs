@@ -9,7 +9,7 @@
 use super::expiry::read_expiries;
 use super::keyring::KeyringPlan;
 use super::{Policies, WatchTarget};
-use crate::define::config::Definition;
+use crate::define::config::{Definition, ExpirySpec, FileFrom};
 use crate::support::docpath::DocPath;
 use crate::support::formats::{self, Format, ParseProblem};
 use crate::support::fsread::{read_bounded, ReadOutcome};
@@ -74,7 +74,7 @@ pub enum Content {
     /// Zero bytes, or only white space.
     Empty,
     Unparseable(ParseProblem),
-    Parsed(LoginFacts),
+    Parsed(Box<LoginFacts>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,12 @@ pub struct LoginFacts {
     /// The earliest `expires` value: `None` when no such field is there.
     pub expires: Option<Result<Timestamp, String>>,
     pub refresh_expires: Option<Result<Timestamp, String>>,
+    /// Until when the tool can renew its access token (`refresh_until`).
+    pub refresh_until: Option<Result<Timestamp, String>>,
+    /// Other logins in the file, not in use (`others`): their names.
+    pub others: Vec<String>,
+    /// Environment variables the file's values came from, and whether each was set.
+    pub env: Vec<(String, bool)>,
     /// The keyring items this file says to expect (with a keyring in the definition).
     pub keyring_plan: Option<KeyringPlan>,
 }
@@ -109,16 +115,20 @@ pub(crate) struct Files {
     pub unresolved: Vec<(String, Unexpanded)>,
 }
 
-/// Observes every file spec of `definition` (expanded; globs among their newest matches).
+/// Observes every file spec of `definition` (expanded; globs among their newest matches); the
+/// file another file names instead, with `file_from`.
 pub(crate) fn observe_files(definition: &Definition) -> Files {
     let mut files = Vec::new();
     let mut unresolved = Vec::new();
-    for spec in &definition.files {
+    let list = definition.format.traits().path_list;
+    for spec in &specs(definition) {
         let glob = paths::has_glob(spec);
         match paths::expand_for_glob(spec, glob) {
             Ok(expanded) => {
                 for path in expanded {
-                    files.push(if glob {
+                    files.push(if list {
+                        observe_list(&split_list(&path), definition)
+                    } else if glob {
                         observe_glob(&path, definition)
                     } else {
                         FileObservation {
@@ -147,14 +157,67 @@ pub(crate) fn observe_marker(definition: &Definition) -> Option<MarkerObservatio
     Some(MarkerObservation { path, present })
 }
 
-/// The paths the daemon watches for a definition's files: each spec (a glob as a pattern) and
-/// the account marker.
-pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
-    let mut paths: Vec<PathBuf> = definition
+/// The file specs in use: the file `file_from` names, when it names one; else `file`.
+fn specs(definition: &Definition) -> Vec<String> {
+    match definition.file_from.as_ref().and_then(named_file) {
+        Some(named) => vec![named],
+        None => definition.files.clone(),
+    }
+}
+
+/// The file named by the value of `from.option` in the command line at `from.path` of the first
+/// of `from.files` that exists (`credential.helper = store --file=~/creds` names `~/creds`).
+fn named_file(from: &FileFrom) -> Option<String> {
+    let path = from
         .files
         .iter()
         .filter_map(|spec| paths::expand(spec).ok())
         .flatten()
+        .find(|p| p.exists())?;
+    let ReadOutcome::Read { bytes, .. } = read_bounded(&path, FILE_SIZE_LIMIT) else {
+        return None;
+    };
+    let document = formats::parse(from.format, &bytes).ok()?;
+    from.path
+        .resolve(document.root())
+        .into_iter()
+        .filter_map(Value::as_str)
+        .find_map(|command| option_value(command, &from.option))
+}
+
+/// The value of `option` in a command line: `--file=PATH`, `--file PATH`, quotes removed.
+fn option_value(command: &str, option: &str) -> Option<String> {
+    let unquote = |w: &str| w.trim_matches(|c| c == '"' || c == '\'').to_string();
+    let mut words = command.split_whitespace();
+    while let Some(word) = words.next() {
+        if let Some(value) = word.strip_prefix(option).and_then(|r| r.strip_prefix('=')) {
+            return Some(unquote(value)).filter(|v| !v.is_empty());
+        }
+        if word == option {
+            return words.next().map(unquote).filter(|v| !v.is_empty());
+        }
+    }
+    None
+}
+
+/// The paths the daemon watches for a definition's files: each spec in use (a glob as a
+/// pattern), the files `file_from` reads, and the account marker.
+pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
+    let mut specs = specs(definition);
+    if let Some(from) = &definition.file_from {
+        specs.extend(from.files.iter().cloned());
+    }
+    let mut paths: Vec<PathBuf> = specs
+        .iter()
+        .filter_map(|spec| paths::expand(spec).ok())
+        .flatten()
+        .flat_map(|path| {
+            if definition.format.traits().path_list {
+                split_list(&path)
+            } else {
+                vec![path]
+            }
+        })
         .collect();
     if let Some(marker) = &definition.account_marker {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
@@ -210,14 +273,15 @@ fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation
     })
 }
 
-fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
+/// A file's bytes and facts about it, or why it cannot be read.
+fn read_file(path: &Path) -> Result<(Vec<u8>, FileMeta), FileStatus> {
     let (bytes, file, metadata) = match read_bounded(path, FILE_SIZE_LIMIT) {
-        ReadOutcome::Absent => return FileStatus::Absent,
-        ReadOutcome::NotAFile(kind) => return FileStatus::NotAFile(kind),
-        ReadOutcome::SymlinkLoop => return FileStatus::SymlinkLoop,
-        ReadOutcome::PermissionDenied => return FileStatus::PermissionDenied,
-        ReadOutcome::TooLarge { size, limit } => return FileStatus::TooLarge { size, limit },
-        ReadOutcome::Failed(e) => return FileStatus::Failed(e.to_string()),
+        ReadOutcome::Absent => return Err(FileStatus::Absent),
+        ReadOutcome::NotAFile(kind) => return Err(FileStatus::NotAFile(kind)),
+        ReadOutcome::SymlinkLoop => return Err(FileStatus::SymlinkLoop),
+        ReadOutcome::PermissionDenied => return Err(FileStatus::PermissionDenied),
+        ReadOutcome::TooLarge { size, limit } => return Err(FileStatus::TooLarge { size, limit }),
+        ReadOutcome::Failed(e) => return Err(FileStatus::Failed(e.to_string())),
         ReadOutcome::Read {
             bytes,
             file,
@@ -233,16 +297,81 @@ fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
         persistent,
         modified: metadata.modified().ok().map(Timestamp::from_system_time),
     };
-    let content = if bytes.iter().all(u8::is_ascii_whitespace) {
-        Content::Empty
+    Ok((bytes, meta))
+}
+
+fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
+    match read_file(path) {
+        Err(status) => status,
+        Ok((bytes, meta)) => FileStatus::Read(FileFacts {
+            meta,
+            content: content_of(&[bytes], definition),
+        }),
+    }
+}
+
+/// The files' content, decoded together, reduced to facts; the bytes are dropped on return.
+fn content_of(files: &[Vec<u8>], definition: &Definition) -> Content {
+    if files
+        .iter()
+        .all(|bytes| bytes.iter().all(u8::is_ascii_whitespace))
+    {
+        return Content::Empty;
+    }
+    match formats::parse_all(definition.format, files) {
+        Ok(document) => Content::Parsed(Box::new(login_facts(&document, definition))),
+        Err(problem) => Content::Unparseable(problem),
+    }
+}
+
+/// A `:`-separated list of files (`KUBECONFIG=a:b`), empty entries dropped.
+fn split_list(path: &Path) -> Vec<PathBuf> {
+    let list: Vec<PathBuf> = path
+        .to_string_lossy()
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    if list.is_empty() {
+        vec![path.to_path_buf()]
     } else {
-        match formats::parse(definition.format, &bytes) {
-            Ok(document) => Content::Parsed(login_facts(&document, definition)),
-            Err(problem) => Content::Unparseable(problem),
+        list
+    }
+}
+
+/// The files of a list read together: the first that exists stands for all (its path, mode and
+/// place); one that exists but cannot be read is what is reported; absent ones are skipped.
+fn observe_list(list: &[PathBuf], definition: &Definition) -> FileObservation {
+    let mut contents = Vec::new();
+    let mut first: Option<(PathBuf, FileMeta)> = None;
+    for path in list {
+        match read_file(path) {
+            Err(FileStatus::Absent) => {}
+            Err(status) => {
+                return FileObservation {
+                    path: path.clone(),
+                    status,
+                }
+            }
+            Ok((bytes, meta)) => {
+                first.get_or_insert((path.clone(), meta));
+                contents.push(bytes);
+            }
         }
-    };
-    drop(bytes);
-    FileStatus::Read(FileFacts { meta, content })
+    }
+    match first {
+        None => FileObservation {
+            path: list[0].clone(),
+            status: FileStatus::Absent,
+        },
+        Some((path, meta)) => FileObservation {
+            path,
+            status: FileStatus::Read(FileFacts {
+                meta,
+                content: content_of(&contents, definition),
+            }),
+        },
+    }
 }
 
 fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
@@ -251,6 +380,16 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
         .as_ref()
         .is_none_or(|entry| !entry.resolve(document.root()).is_empty());
     let expiries = read_expiries(document, &definition.expires, definition.expires_unit);
+    let one = |spec: &Option<ExpirySpec>| {
+        spec.as_ref().and_then(|spec| {
+            read_expiries(
+                document,
+                std::slice::from_ref(spec),
+                definition.expires_unit,
+            )
+            .earliest
+        })
+    };
     let secret = presence(document, &definition.secret);
     LoginFacts {
         entry_present,
@@ -262,14 +401,24 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
                 presence(document, std::slice::from_ref(p))
             }),
         expires: expiries.earliest,
-        refresh_expires: definition.refresh_expires.as_ref().and_then(|spec| {
-            read_expiries(
-                document,
-                std::slice::from_ref(spec),
-                definition.expires_unit,
-            )
-            .earliest
-        }),
+        refresh_expires: one(&definition.refresh_expires),
+        refresh_until: one(&definition.refresh_until),
+        env: document.env().to_vec(),
+        others: definition
+            .others
+            .as_ref()
+            .map(|(path, _)| {
+                path.resolve(document.root())
+                    .into_iter()
+                    .flat_map(|v| match v {
+                        Value::Array(items) => items.iter().collect(),
+                        other => vec![other],
+                    })
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
         keyring_plan: definition
             .keyring
             .as_ref()

@@ -79,11 +79,19 @@ pub struct Observation {
     pub keyring_plan: Option<KeyringPlan>,
     /// What the keyring said of them (filled by the caller: a lookup, or the daemon's last one).
     pub keyring: Option<KeyringObservation>,
+    /// Whether the environment it was observed in is the user's shell (`status`, `prompt`), not
+    /// the daemon's own (which takes no shell's variables): set by the caller.
+    pub env_is_users_shell: bool,
 }
 
 impl Observation {
     pub fn primary_file(&self) -> Option<&FileObservation> {
         self.primary.map(|i| &self.files[i])
+    }
+
+    /// Where the credential is present (its store in use), for the memory of credentials seen.
+    pub fn present_at(&self) -> Option<String> {
+        self.primary_file().map(|f| paths::display(&f.path))
     }
 
     pub fn login_facts(&self) -> Option<&LoginFacts> {
@@ -100,17 +108,37 @@ impl Observation {
         self.marker.as_ref().is_some_and(|m| m.present)
     }
 
-    /// Whether `presets = "auto"` should turn this definition on.
+    /// Whether `presets = "auto"` should turn this definition on: the tool is in use here.
+    /// With `detect = "login"`, a store that holds a login, one the tool blanked (logged out),
+    /// and one that is damaged (unreadable, truncated, oversized, not a file) all count: the
+    /// moment credwatch is installed is often the moment a login broke, and a healthy file
+    /// without a login (an `.npmrc` with settings only) does not.
     pub fn detected(&self, definition: &Definition) -> bool {
         if self.marker_present() {
             return true;
         }
         match definition.detect {
             crate::define::config::Detect::Store => self.primary.is_some(),
-            crate::define::config::Detect::Login => self
-                .login_facts()
-                .is_some_and(|f| f.entry_present && f.secret == Presence::Present),
+            crate::define::config::Detect::Login => {
+                self.login_facts()
+                    .is_some_and(|f| f.entry_present && f.secret != Presence::Absent)
+                    || self.store_damaged(definition)
+            }
             crate::define::config::Detect::Keyring => self.keyring_plan.is_some(),
+        }
+    }
+
+    /// The store in use exists but cannot be understood: unreadable, not a file, too large,
+    /// unparseable, or an empty JSON file (a truncated one).
+    fn store_damaged(&self, definition: &Definition) -> bool {
+        match self.primary_file().map(|f| &f.status) {
+            None | Some(FileStatus::Absent) => false,
+            Some(FileStatus::Read(FileFacts { content, .. })) => match content {
+                Content::Parsed(_) => false,
+                Content::Unparseable(_) => true,
+                Content::Empty => definition.format == crate::support::formats::Format::Json,
+            },
+            Some(_) => true,
         }
     }
 }
@@ -149,5 +177,15 @@ pub fn observe(definition: &Definition) -> Observation {
         home: paths::home_dir(),
         keyring_plan,
         keyring: None,
+        env_is_users_shell: true,
+    }
+}
+
+impl Observation {
+    /// The environment variables the login in use was taken from (names only).
+    pub fn env_refs(&self) -> Vec<String> {
+        self.login_facts()
+            .map(|f| f.env.iter().map(|(name, _)| name.clone()).collect())
+            .unwrap_or_default()
     }
 }

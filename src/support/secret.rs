@@ -36,15 +36,33 @@ impl fmt::Display for Secret {
 }
 
 /// A parsed credential file. It holds tokens, so it redacts itself like [`Secret`].
-pub struct Document(serde_json::Value);
+pub struct Document {
+    value: serde_json::Value,
+    /// Environment variables the file's values were taken from (npm's `${NPM_TOKEN}`), each
+    /// with whether it was set: names only, never a value.
+    env: Vec<(String, bool)>,
+}
 
 impl Document {
     pub fn new(value: serde_json::Value) -> Self {
-        Document(value)
+        Document {
+            value,
+            env: Vec::new(),
+        }
+    }
+
+    /// A document whose values were taken in part from these environment variables.
+    pub fn with_env(value: serde_json::Value, env: Vec<(String, bool)>) -> Self {
+        Document { value, env }
     }
 
     pub fn root(&self) -> &serde_json::Value {
-        &self.0
+        &self.value
+    }
+
+    /// The environment variables its values came from, and whether each was set.
+    pub fn env(&self) -> &[(String, bool)] {
+        &self.env
     }
 }
 

@@ -360,15 +360,28 @@ fn a_credential_seen_before_and_gone_stays_listed_as_missing() {
     );
 }
 
+/// Waits until the journal records `name`'s transition to `state` (transitions are recorded once
+/// the new state has held for the settle time).
+fn wait_for_transition(home: &TestHome, name: &str, state: &str) {
+    wait_until(&format!("the journal to record {name} → {state}"), || {
+        home.journal()
+            .iter()
+            .any(|e| e["name"] == name && e["event"] == "state" && e["to"] == state)
+    });
+}
+
 #[test]
 fn journal_command_shows_what_happened() {
     let home = home_with_claude();
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
+    wait_for_transition(&home, "claude", "ok");
     replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
     home.wait_for_state("claude", "logged-out");
+    wait_for_transition(&home, "claude", "logged-out");
     std::fs::remove_file(home.path(CREDS)).unwrap();
     home.wait_for_state("claude", "missing");
+    wait_for_transition(&home, "claude", "missing");
     daemon.stop();
     let text = home.run(&["journal", "claude"]);
     assert!(text.stdout.contains("ok → logged-out"), "{}", text.stdout);

@@ -138,7 +138,13 @@ fn a_keyring_locked_from_the_start_is_unavailable_not_missing() {
         "{reason}"
     );
     assert_eq!(credential["stores"][0]["locked"], true);
-    assert!(credential["fix"].as_str().unwrap().contains("--unlock"));
+    assert!(
+        credential["fix"]
+            .as_str()
+            .unwrap()
+            .contains("credwatch unlock"),
+        "{credential}"
+    );
 }
 
 #[test]
@@ -184,6 +190,12 @@ fix = "api login"
     let published = home.published();
     let reason = published["credentials"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("locked"), "{reason}");
+    // Recorded once it has held (the settle time).
+    crate::harness::wait_until("the journal to record the lock", || {
+        home.journal()
+            .iter()
+            .any(|e| e["event"] == "state" && e["to"] == "unavailable")
+    });
     bus.unlock_login();
     home.wait_for_state("api", "ok");
 

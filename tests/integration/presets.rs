@@ -1,6 +1,6 @@
 //! Each preset against fixtures in its tool's documented format: what a user of that tool sees.
 
-use crate::harness::{now_secs, TestHome, Times, DAY};
+use crate::harness::{now_secs, TestHome, Times, CANARY, DAY};
 use serde_json::Value;
 
 fn state_of(home: &TestHome, name: &str) -> Value {
@@ -302,7 +302,7 @@ fn aws_sso_picks_the_session_file_over_newer_registrations() {
 }
 
 #[test]
-fn aws_sso_with_refresh_token_outlives_its_access_token() {
+fn aws_sso_with_refresh_token_outlives_its_access_token_until_the_registration_ends() {
     let home = TestHome::new();
     let expired = credwatch::support::timefmt::Timestamp::from_secs(now_secs() - 3600).rfc3339();
     let registration =
@@ -318,11 +318,41 @@ fn aws_sso_with_refresh_token_outlives_its_access_token() {
         reason.contains("the access token expired 60 min ago"),
         "{reason}"
     );
-    assert!(
-        reason.contains("no login deadline is stored locally"),
-        "the registration's expiry is not the session's: {reason}"
+    assert_eq!(
+        sso["expires_at"], registration,
+        "botocore renews the token only while the client registration lasts"
     );
-    assert_eq!(sso["expires_at"], serde_json::Value::Null);
+}
+
+/// Regression (#13): a cached SSO token whose client registration has expired cannot be
+/// refreshed (botocore: "Token has expired and refresh failed"); credwatch said "renews it by
+/// itself". Written byte for byte as botocore 1.43 (awscli 1.45) writes the cache file.
+#[test]
+fn aws_sso_with_an_expired_registration_lives_only_as_long_as_its_access_token() {
+    let sso_file = |access: i64| {
+        let iso = |secs: i64| credwatch::support::timefmt::Timestamp::from_secs(secs).rfc3339();
+        format!(
+            r#"{{"startUrl": "https://example.awsapps.com/start", "region": "us-east-1", "accessToken": "{CANARY}", "expiresAt": "{}", "clientId": "id", "clientSecret": "{CANARY}", "registrationExpiresAt": "{}", "refreshToken": "{CANARY}"}}"#,
+            iso(now_secs() + access),
+            iso(now_secs() - 3600)
+        )
+    };
+    let home = TestHome::new();
+    home.write(".aws/sso/cache/0123456789abcdef.json", sso_file(-60));
+    let dead = state_of(&home, "aws-sso");
+    assert_eq!(dead["state"], "expired", "{dead}");
+    let reason = dead["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("can no longer renew its access token"),
+        "{reason}"
+    );
+    let home = TestHome::new();
+    home.write(".aws/sso/cache/0123456789abcdef.json", sso_file(30 * 60));
+    let last = state_of(&home, "aws-sso");
+    assert_eq!(
+        last["state"], "expiring",
+        "the last access token, 30 min left (window 1 h): {last}"
+    );
 }
 
 /// After `aws sso logout` only client registrations remain: no login, not a damaged one.

@@ -63,33 +63,59 @@ impl Keyring {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpirySpec {
     pub path: DocPath,
-    /// `jwt:/path`: the field holds a JWT whose `exp` claim is the expiry.
-    pub jwt: bool,
+    pub reading: Reading,
+}
+
+/// How an expiry is read from a field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// A date: epoch seconds or milliseconds, or a date in text.
+    Date,
+    /// `jwt:/path`: a JWT whose `exp` claim is the expiry.
+    Jwt,
+    /// `jwt?:/path`: a token that may be a JWT (`kubectl create token` gives one; a static token
+    /// is opaque): its `exp` when it is one, nothing when it is not.
+    MaybeJwt,
+    /// `x509:/path`: a certificate (PEM, or base64 of PEM or DER as kubeconfig's
+    /// `client-certificate-data`) whose `notAfter` is the expiry.
+    X509,
 }
 
 impl ExpirySpec {
     pub(super) fn parse(text: &str) -> Result<Self, String> {
-        match text.strip_prefix("jwt:") {
-            Some(path) => Ok(ExpirySpec {
-                path: DocPath::parse(path)?,
-                jwt: true,
-            }),
-            None => Ok(ExpirySpec {
-                path: DocPath::parse(text)?,
-                jwt: false,
-            }),
-        }
+        let (reading, path) = [
+            ("jwt?:", Reading::MaybeJwt),
+            ("jwt:", Reading::Jwt),
+            ("x509:", Reading::X509),
+        ]
+        .iter()
+        .find_map(|(prefix, reading)| text.strip_prefix(prefix).map(|path| (*reading, path)))
+        .unwrap_or((Reading::Date, text));
+        Ok(ExpirySpec {
+            path: DocPath::parse(path)?,
+            reading,
+        })
     }
 }
 
 impl std::fmt::Display for ExpirySpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.jwt {
-            write!(f, "the JWT in {}", self.path)
-        } else {
-            write!(f, "{}", self.path)
+        match self.reading {
+            Reading::Date => write!(f, "{}", self.path),
+            Reading::Jwt | Reading::MaybeJwt => write!(f, "the JWT in {}", self.path),
+            Reading::X509 => write!(f, "the certificate in {}", self.path),
         }
     }
+}
+
+/// A validated `file_from`: the credential file is the value of `option` in the command line at
+/// `path` of the first of `files` that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFrom {
+    pub files: Vec<String>,
+    pub format: Format,
+    pub path: DocPath,
+    pub option: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +166,12 @@ pub struct Definition {
     pub expires_unit: EpochUnit,
     pub refresh_token: Option<DocPath>,
     pub refresh_expires: Option<ExpirySpec>,
+    pub refresh_until: Option<ExpirySpec>,
     pub renews_itself: bool,
+    pub secret_name: Option<String>,
+    /// Names at this path are other logins in the file, not in use; said with these words.
+    pub others: Option<(DocPath, String)>,
+    pub file_from: Option<FileFrom>,
     pub detect: Detect,
     pub account_marker: Option<AccountMarker>,
     pub keyring: Option<Box<Keyring>>,

@@ -112,8 +112,22 @@ pub struct RawCredential {
     pub refresh_token: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_expires: Option<Spanned<String>>,
+    /// The tool renews its access token only until this time (AWS SSO: the client
+    /// registration's end); past it, the access token's own expiry is the deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_until: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renews_itself: Option<bool>,
+    /// What holds the login, in words, for reasons ("a token for the current context's user").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    /// Names listed in the file that are not the login in use, named in reasons ("users the
+    /// current context does not use: bob").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others: Option<RawOthers>,
+    /// The credential file's path is given by another file (git's `store --file=PATH` helper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_from: Option<Spanned<RawFileFrom>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect: Option<Detect>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,6 +144,29 @@ pub struct RawCredential {
     pub warn_before: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<Box<Spanned<RawProbe>>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOthers {
+    pub path: Spanned<String>,
+    pub say: String,
+}
+
+/// Where another file names the credential file: the value of `option` (`--file`) in the
+/// command line at `path` of the first of `file` that exists.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFileFrom {
+    pub file: OneOrMany,
+    #[serde(default = "default_file_from_format")]
+    pub format: Format,
+    pub path: String,
+    pub option: String,
+}
+
+fn default_file_from_format() -> Format {
+    Format::Ini
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -172,6 +209,10 @@ pub struct KeyringSpec {
     /// The secret carries its own deadline: `"jwt"` (its `exp`) or `"key:NAME"` (a `NAME=` line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// How to log in without the keyring, where it cannot be reached (SSH): e.g.
+    /// `gh auth login --insecure-storage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub without: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -249,6 +249,53 @@ fn validate_credential(
         })?),
         None => None,
     };
+    let refresh_until = match &raw.refresh_until {
+        Some(text) => Some(ExpirySpec::parse(text.get_ref()).map_err(|why| {
+            source.error_at(
+                text.span(),
+                why,
+                "write refresh_until = \"/registrationExpiresAt\"",
+            )
+        })?),
+        None => None,
+    };
+    let file_from = match &raw.file_from {
+        Some(from) => {
+            let value = from.get_ref();
+            let files = value.file.to_vec();
+            for spec in &files {
+                if let Err(crate::support::paths::Unexpanded::Malformed(why)) =
+                    crate::support::paths::expand(spec)
+                {
+                    return Err(source.error_at(
+                        from.span(),
+                        why,
+                        "write paths like \"~/.gitconfig\"",
+                    ));
+                }
+            }
+            if !value.option.starts_with('-') {
+                return Err(source.error_at(
+                    from.span(),
+                    format!("file_from.option \"{}\" is not an option", value.option),
+                    "name the option that gives the path, like option = \"--file\"",
+                ));
+            }
+            Some(FileFrom {
+                files,
+                format: value.format,
+                path: DocPath::parse(&value.path).map_err(|why| {
+                    source.error_at(
+                        from.span(),
+                        why,
+                        "write a field path like \"/credential/helper\"",
+                    )
+                })?,
+                option: value.option.clone(),
+            })
+        }
+        None => None,
+    };
     let account_marker = match &raw.account_marker {
         Some(marker) => Some(AccountMarker {
             file: marker.file.clone(),
@@ -289,7 +336,14 @@ fn validate_credential(
             .map(|p| path_at(source, p))
             .transpose()?,
         refresh_expires,
+        refresh_until,
         renews_itself: raw.renews_itself.unwrap_or(false),
+        secret_name: raw.secret_name.clone(),
+        others: match &raw.others {
+            Some(others) => Some((path_at(source, &others.path)?, others.say.clone())),
+            None => None,
+        },
+        file_from,
         detect: raw.detect.unwrap_or_default(),
         account_marker,
         keyring: keyring.map(Box::new),

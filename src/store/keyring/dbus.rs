@@ -99,22 +99,72 @@ pub async fn connect() -> Result<zbus::Connection, Reach> {
     }
 }
 
-/// Whether a Secret Service runs on the bus, or can be started by it.
-async fn provider_present(connection: &zbus::Connection) -> Result<bool, CallError> {
-    let bus = bounded(zbus::fdo::DBusProxy::new(connection)).await?;
-    let name = zbus::names::BusName::try_from(SECRET_SERVICE).expect("a valid bus name");
-    if bounded(bus.name_has_owner(name)).await? {
-        return Ok(true);
+/// Where calls to the Secret Service go.
+enum Provider {
+    /// The running provider's unique bus name (`:1.42`). A call to a unique name can never make
+    /// the bus start a service: the daemon only ever calls this.
+    Running(zbus::names::OwnedUniqueName),
+    /// None runs, but the bus can start one: calls go to the well-known name, which starts it.
+    Startable,
+}
+
+impl Provider {
+    fn destination(&self) -> zbus::names::BusName<'static> {
+        match self {
+            Provider::Running(owner) => {
+                zbus::names::BusName::try_from(owner.to_string()).expect("a unique name")
+            }
+            Provider::Startable => {
+                zbus::names::BusName::from_static_str(SECRET_SERVICE).expect("a valid bus name")
+            }
+        }
     }
-    let activatable = bounded(bus.list_activatable_names()).await?;
-    Ok(activatable.iter().any(|n| n.as_str() == SECRET_SERVICE))
+}
+
+/// Who answers for the Secret Service on the bus. With `may_start` false (the daemon), a
+/// provider the bus could start but that does not run is [`Reach::NotRunning`]: starting one
+/// from the daemon raced `gnome-keyring-daemon --replace --unlock` (the bus started a locked
+/// keyring daemon, which took the name before the unlocked one).
+async fn provider(connection: &zbus::Connection, may_start: bool) -> Result<Provider, Reach> {
+    let bus = bounded(zbus::fdo::DBusProxy::new(connection))
+        .await
+        .map_err(|e| reach_error("asking the bus for the Secret Service", e))?;
+    let name = zbus::names::BusName::try_from(SECRET_SERVICE).expect("a valid bus name");
+    match tokio::time::timeout(CALL_TIMEOUT, bus.get_name_owner(name)).await {
+        Err(_) => {
+            return Err(Reach::TimedOut {
+                step: "asking the bus for the Secret Service",
+            })
+        }
+        Ok(Ok(owner)) => return Ok(Provider::Running(owner)),
+        Ok(Err(zbus::fdo::Error::NameHasNoOwner(_))) => {}
+        Ok(Err(error)) => {
+            return Err(Reach::Failed {
+                step: "asking the bus for the Secret Service",
+                error: error.to_string(),
+            })
+        }
+    }
+    let activatable = bounded(bus.list_activatable_names())
+        .await
+        .map_err(|e| reach_error("asking the bus for the Secret Service", e))?;
+    match (
+        activatable.iter().any(|n| n.as_str() == SECRET_SERVICE),
+        may_start,
+    ) {
+        (true, true) => Ok(Provider::Startable),
+        (true, false) => Err(Reach::NotRunning),
+        (false, _) => Err(Reach::NoProvider),
+    }
 }
 
 /// Looks up every item of `plan`, on `connection` when given (the daemon keeps one), else on a
-/// new connection.
+/// new connection. `may_start`: the bus may start a Secret Service that does not run (a
+/// command the user runs may; the daemon never does).
 pub async fn fetch(
     connection: Option<&zbus::Connection>,
     plan: &KeyringPlan,
+    may_start: bool,
 ) -> KeyringObservation {
     let owned;
     let connection = match connection {
@@ -127,7 +177,7 @@ pub async fn fetch(
             Err(reach) => return unreachable_with(reach),
         },
     };
-    match lookup(connection, plan).await {
+    match lookup(connection, plan, may_start).await {
         Ok(items) => items,
         Err(reach) => unreachable_with(reach),
     }
@@ -143,13 +193,19 @@ fn unreachable_with(reach: Reach) -> KeyringObservation {
 async fn lookup(
     connection: &zbus::Connection,
     plan: &KeyringPlan,
+    may_start: bool,
 ) -> Result<KeyringObservation, Reach> {
-    match provider_present(connection).await {
-        Ok(true) => {}
-        Ok(false) => return Err(Reach::NoProvider),
-        Err(error) => return Err(reach_error("asking the bus for the Secret Service", error)),
-    }
-    let service = bounded(SecretServiceProxy::new(connection))
+    let provider = provider(connection, may_start).await?;
+    let destination = provider.destination();
+    let service = SecretServiceProxy::builder(connection)
+        .destination(destination.clone())
+        .map_err(|e| {
+            reach_error(
+                "opening the Secret Service",
+                CallError::Failed(e.to_string()),
+            )
+        })?;
+    let service = bounded(service.build())
         .await
         .map_err(|e| reach_error("opening the Secret Service", e))?;
     let default = bounded(service.read_alias("default"))
@@ -160,6 +216,13 @@ async fn lookup(
     }
     let default_name = collection_of(default.as_str());
     let builder = CollectionProxy::builder(connection)
+        .destination(destination.clone())
+        .map_err(|e| {
+            reach_error(
+                "opening the default collection",
+                CallError::Failed(e.to_string()),
+            )
+        })?
         .path(default.clone())
         .map_err(|e| {
             reach_error(
@@ -185,7 +248,15 @@ async fn lookup(
         .filter(|p| p.as_str() != "/");
     let mut items = Vec::new();
     for wanted in &plan.items {
-        let found = find_items(connection, &service, wanted, plan, session_alias.as_ref()).await?;
+        let found = find_items(
+            connection,
+            &destination,
+            &service,
+            wanted,
+            plan,
+            session_alias.as_ref(),
+        )
+        .await?;
         items.push(ItemLookup {
             wanted: wanted.clone(),
             found,
@@ -201,6 +272,7 @@ async fn lookup(
 
 async fn find_items(
     connection: &zbus::Connection,
+    destination: &zbus::names::BusName<'static>,
     service: &SecretServiceProxy<'_>,
     wanted: &WantedItem,
     plan: &KeyringPlan,
@@ -216,7 +288,7 @@ async fn find_items(
         .map_err(|e| reach_error("searching the keyring", e))?;
     let mut found = Vec::new();
     for path in &locked {
-        found.push(describe_item(connection, path, true, session_alias).await);
+        found.push(describe_item(connection, destination, path, true, session_alias).await);
     }
     // The keyring crate's search asks to unlock every locked match: with any locked match it is
     // not called at all, and the locked item is what is reported.
@@ -234,7 +306,7 @@ async fn find_items(
             step: "reading an item path",
             error: e.to_string(),
         })?;
-        let mut item = describe_item(connection, &path, false, session_alias).await;
+        let mut item = describe_item(connection, destination, &path, false, session_alias).await;
         item.expires = expires;
         found.push(item);
     }
@@ -243,6 +315,7 @@ async fn find_items(
 
 async fn describe_item(
     connection: &zbus::Connection,
+    destination: &zbus::names::BusName<'static>,
     path: &OwnedObjectPath,
     locked: bool,
     session_alias: Option<&OwnedObjectPath>,
@@ -252,7 +325,8 @@ async fn describe_item(
         || session_alias
             .is_some_and(|alias| path.as_str().starts_with(&format!("{}/", alias.as_str())));
     let modified = match ItemProxy::builder(connection)
-        .path(path.clone())
+        .destination(destination.clone())
+        .and_then(|b| b.path(path.clone()))
         .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
     {
         Ok(builder) => match bounded(builder.build()).await {
@@ -367,7 +441,7 @@ pub fn fetch_blocking(plan: &KeyringPlan) -> KeyringObservation {
         .build()
     {
         Ok(runtime) => {
-            let seen = runtime.block_on(fetch(None, plan));
+            let seen = runtime.block_on(fetch(None, plan, true));
             // A blocking lookup that timed out may still be stuck in the provider: do not wait
             // for it (dropping the runtime would).
             runtime.shutdown_background();
@@ -383,12 +457,18 @@ pub fn fetch_blocking(plan: &KeyringPlan) -> KeyringObservation {
 /// The cheap poll: whether any found item's `Modified` time differs from what was seen (or can no
 /// longer be read), without searching or touching secrets.
 pub async fn modified_changed(connection: &zbus::Connection, seen: &KeyringObservation) -> bool {
+    // Only a running provider is asked (never one the bus would start): none running is a change.
+    let Ok(provider @ Provider::Running(_)) = provider(connection, false).await else {
+        return true;
+    };
+    let destination = provider.destination();
     for item in seen.items.iter().flat_map(|l| &l.found) {
         let Ok(path) = OwnedObjectPath::try_from(item.path.as_str()) else {
             return true;
         };
         let Ok(builder) = ItemProxy::builder(connection)
-            .path(path)
+            .destination(destination.clone())
+            .and_then(|b| b.path(path))
             .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
         else {
             return true;
@@ -405,4 +485,158 @@ pub async fn modified_changed(connection: &zbus::Connection, seen: &KeyringObser
         }
     }
     false
+}
+
+/// Why [`unlock`] did not unlock the keyring.
+#[derive(Debug, thiserror::Error)]
+pub enum UnlockError {
+    #[error("{}", reach_words(.0))]
+    Unreachable(Reach),
+    #[error("the password was not accepted: the keyring stays locked")]
+    Denied,
+    #[error("this Secret Service cannot be unlocked with a password from here (it is not gnome-keyring): unlock it in its own application (KeePassXC: unlock the database)")]
+    NotGnomeKeyring,
+    #[error("the keyring did not unlock: {0}")]
+    Failed(String),
+}
+
+fn reach_words(reach: &Reach) -> String {
+    match reach {
+        Reach::NoBus { detail } => format!("there is no D-Bus session bus ({detail})"),
+        Reach::BusFailed { address, error } => format!("cannot connect to {address}: {error}"),
+        Reach::NoProvider => "the session bus has no Secret Service".into(),
+        Reach::NotRunning => "no Secret Service runs".into(),
+        Reach::NoDefaultCollection => "the Secret Service has no default keyring".into(),
+        Reach::TimedOut { step } => format!("the keyring did not answer within 2 s ({step})"),
+        Reach::Failed { step, error } => format!("{step}: {error}"),
+        Reach::Locked { collection }
+        | Reach::Reachable {
+            default_collection: collection,
+        } => {
+            format!("the keyring \"{collection}\"")
+        }
+    }
+}
+
+/// Unlocks the default collection with its password, in place: on one connection, a plain
+/// session and gnome-keyring's `UnlockWithMasterPassword` (what its unlock dialog does). Nothing
+/// is restarted, no prompt or display is needed, and no bus name changes hands (restarting the
+/// keyring daemon with `--replace --unlock` leaves a moment with no owner, in which any client
+/// can make the bus start a locked one). Returns the collection's name. The bus may start the
+/// Secret Service for this (the user asked for it).
+pub fn unlock(password: crate::support::secret::Secret) -> Result<String, UnlockError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UnlockError::Failed(e.to_string()))?;
+    let result = runtime.block_on(unlock_async(password));
+    runtime.shutdown_background();
+    result
+}
+
+async fn unlock_async(password: crate::support::secret::Secret) -> Result<String, UnlockError> {
+    use zbus::zvariant::{OwnedValue, Value};
+    let connection = connect().await.map_err(UnlockError::Unreachable)?;
+    let provider = provider(&connection, true)
+        .await
+        .map_err(UnlockError::Unreachable)?;
+    let destination = provider.destination();
+    let service = SecretServiceProxy::builder(&connection)
+        .destination(destination.clone())
+        .map_err(|e| UnlockError::Failed(e.to_string()))?;
+    let service = bounded(service.build())
+        .await
+        .map_err(|e| UnlockError::Unreachable(reach_error("opening the Secret Service", e)))?;
+    let default = bounded(service.read_alias("default"))
+        .await
+        .map_err(|e| UnlockError::Unreachable(reach_error("reading the default collection", e)))?;
+    if default.as_str() == "/" {
+        return Err(UnlockError::Unreachable(Reach::NoDefaultCollection));
+    }
+    let name = collection_of(default.as_str());
+    let locked = || async {
+        let collection = CollectionProxy::builder(&connection)
+            .destination(destination.clone())
+            .and_then(|b| b.path(default.clone()))
+            .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
+            .map_err(|e| UnlockError::Failed(e.to_string()))?;
+        let collection = bounded(collection.build())
+            .await
+            .map_err(|e| UnlockError::Unreachable(reach_error("opening the collection", e)))?;
+        bounded(collection.locked())
+            .await
+            .map_err(|e| UnlockError::Unreachable(reach_error("reading whether it is locked", e)))
+    };
+    if !locked().await? {
+        return Ok(name);
+    }
+    let call = |interface: &'static str, method: &'static str| {
+        (
+            destination.clone(),
+            "/org/freedesktop/secrets",
+            interface,
+            method,
+        )
+    };
+    let (dest, path, interface, method) = call("org.freedesktop.Secret.Service", "OpenSession");
+    let reply = bounded(connection.call_method(
+        Some(dest),
+        path,
+        Some(interface),
+        method,
+        &("plain", Value::from("")),
+    ))
+    .await
+    .map_err(|e| UnlockError::Unreachable(reach_error("opening a session", e)))?;
+    let (_, session): (OwnedValue, OwnedObjectPath) = reply
+        .body()
+        .deserialize()
+        .map_err(|e| UnlockError::Failed(e.to_string()))?;
+    let secret = (
+        session,
+        Vec::<u8>::new(),
+        password.expose().as_bytes().to_vec(),
+        "text/plain",
+    );
+    drop(password);
+    let (dest, path, interface, method) = call(
+        "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+        "UnlockWithMasterPassword",
+    );
+    let answer = tokio::time::timeout(
+        CALL_TIMEOUT * 5,
+        connection.call_method(
+            Some(dest),
+            path,
+            Some(interface),
+            method,
+            &(&default, secret),
+        ),
+    )
+    .await;
+    match answer {
+        Err(_) => {
+            return Err(UnlockError::Unreachable(Reach::TimedOut {
+                step: "unlocking",
+            }))
+        }
+        Ok(Err(zbus::Error::MethodError(name, _, _)))
+            if name.as_str() == "org.gnome.keyring.Error.Denied" =>
+        {
+            return Err(UnlockError::Denied)
+        }
+        Ok(Err(zbus::Error::MethodError(name, _, _)))
+            if name
+                .as_str()
+                .starts_with("org.freedesktop.DBus.Error.Unknown") =>
+        {
+            return Err(UnlockError::NotGnomeKeyring)
+        }
+        Ok(Err(error)) => return Err(UnlockError::Failed(error.to_string())),
+        Ok(Ok(_)) => {}
+    }
+    if locked().await? {
+        return Err(UnlockError::Failed("it still says it is locked".into()));
+    }
+    Ok(name)
 }

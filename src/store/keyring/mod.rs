@@ -10,7 +10,7 @@
 mod dbus;
 pub mod signals;
 
-pub use dbus::{connect, fetch, fetch_blocking, modified_changed};
+pub use dbus::{connect, fetch, fetch_blocking, modified_changed, unlock};
 
 use super::{Policies, WatchTarget};
 use crate::define::config::{Definition, Keyring, SecretExpiry};
@@ -78,6 +78,8 @@ pub enum Reach {
     },
     /// Nothing owns (or can be started as) `org.freedesktop.secrets` on the bus.
     NoProvider,
+    /// None runs now, though the bus could start one (the daemon never does: it waits for one).
+    NotRunning,
     NoDefaultCollection,
     Locked {
         collection: String,
@@ -275,7 +277,7 @@ pub fn secret_deadline(
             };
             super::expiry::read_expiry(
                 &Value::String(value.trim().to_string()),
-                false,
+                crate::define::config::Reading::Date,
                 crate::support::timefmt::EpochUnit::Seconds,
             )
             .map_err(|why| format!("{key} in the secret {why}"))

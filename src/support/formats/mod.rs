@@ -8,7 +8,9 @@
 //! wrong and where (line, column) **without quoting the content**: these files hold secrets, so
 //! no parser message that could echo a value reaches the user.
 
+mod kubeconfig;
 mod text;
+pub(crate) mod x509;
 
 use crate::support::secret::Document;
 use serde_json::Value;
@@ -23,6 +25,12 @@ pub enum Format {
     Ini,
     Netrc,
     Text,
+    /// kubectl's config: YAML, the files of a `:`-separated list merged, seen from the current
+    /// context (see `kubeconfig`).
+    Kubeconfig,
+    /// npm's `.npmrc`: INI whose `${VAR}`s npm replaces with the environment's values (an
+    /// unset one with nothing).
+    Npmrc,
 }
 
 impl fmt::Display for Format {
@@ -34,6 +42,8 @@ impl fmt::Display for Format {
             Format::Ini => "INI",
             Format::Netrc => "netrc",
             Format::Text => "text",
+            Format::Kubeconfig => "kubeconfig",
+            Format::Npmrc => "npmrc",
         })
     }
 }
@@ -56,12 +66,16 @@ pub struct Traits {
     /// Its files live in memory by design (a ticket cache in /tmp): volatile storage loses
     /// nothing the tool does not expect to lose.
     pub volatile_by_design: bool,
+    /// A file spec of this format is a `:`-separated list of files, read together
+    /// ([`parse_all`]), as kubectl reads `KUBECONFIG`.
+    pub path_list: bool,
 }
 
 /// Text files that hold a secret: private, and lost when on volatile storage.
 const SECRET_TEXT: Traits = Traits {
     public: false,
     volatile_by_design: false,
+    path_list: false,
 };
 
 impl Format {
@@ -72,8 +86,28 @@ impl Format {
             | Format::Toml
             | Format::Ini
             | Format::Netrc
-            | Format::Text => SECRET_TEXT,
+            | Format::Text
+            | Format::Npmrc => SECRET_TEXT,
+            Format::Kubeconfig => Traits {
+                path_list: true,
+                ..SECRET_TEXT
+            },
         }
+    }
+}
+
+/// Decodes the files of a list read together (a format with `path_list`), in order; any other
+/// format reads the first.
+pub fn parse_all(format: Format, files: &[Vec<u8>]) -> Result<Document, ParseProblem> {
+    match format {
+        Format::Kubeconfig => {
+            let values = files
+                .iter()
+                .map(|bytes| as_text(bytes).and_then(text::yaml))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Document::new(kubeconfig::view(values)))
+        }
+        _ => parse(format, files.first().map_or(&[][..], Vec::as_slice)),
     }
 }
 
@@ -86,6 +120,13 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
         Format::Ini => text::ini(as_text(bytes)?),
         Format::Netrc => text::netrc(as_text(bytes)?),
         Format::Text => Value::String(as_text(bytes)?.trim().to_string()),
+        Format::Kubeconfig => kubeconfig::view(vec![text::yaml(as_text(bytes)?)?]),
+        Format::Npmrc => {
+            let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
+                std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+            });
+            return Ok(Document::with_env(value, env));
+        }
     };
     Ok(Document::new(value))
 }

@@ -144,10 +144,78 @@ pub(super) fn netrc(text: &str) -> Value {
     Value::Object(root)
 }
 
+/// `${NAME}` in keys and values replaced by `lookup(NAME)` (nothing when it is unset), as npm
+/// does in `.npmrc`; returns the names met, each with whether it was set (names only).
+pub(super) fn with_env(
+    value: Value,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> (Value, Vec<(String, bool)>) {
+    let mut met: Vec<(String, bool)> = Vec::new();
+    let mut replace = |text: &str| -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(len) = rest[start + 2..].find('}') else {
+                break;
+            };
+            let name = &rest[start + 2..start + 2 + len];
+            out.push_str(&rest[..start]);
+            let found = lookup(name);
+            if !met.iter().any(|(n, _)| n == name) {
+                met.push((name.to_string(), found.is_some()));
+            }
+            out.push_str(&found.unwrap_or_default());
+            rest = &rest[start + 3 + len..];
+        }
+        out.push_str(rest);
+        out
+    };
+    fn walk(value: Value, replace: &mut dyn FnMut(&str) -> String) -> Value {
+        match value {
+            Value::String(s) if s.contains("${") => Value::String(replace(&s)),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let k = if k.contains("${") { replace(&k) } else { k };
+                        (k, walk(v, replace))
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    let value = walk(value, &mut replace);
+    (value, met)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{parse, Format};
     use super::*;
+
+    #[test]
+    fn npm_variables_are_replaced_and_an_unset_one_gives_nothing() {
+        let parsed = ini("//r/:_authToken=${NPM_TOKEN}\n//${HOST}/:x=a${SET}b\n");
+        let (value, mut met) = with_env(parsed, &|name| {
+            (name != "NPM_TOKEN").then(|| format!("<{name}>"))
+        });
+        assert_eq!(value["//r/:_authToken"], "");
+        assert_eq!(value["//<HOST>/:x"], "a<SET>b");
+        met.sort();
+        assert_eq!(
+            met,
+            vec![
+                ("HOST".to_string(), true),
+                ("NPM_TOKEN".to_string(), false),
+                ("SET".to_string(), true)
+            ]
+        );
+        let (value, _) = with_env(ini("k=${UNCLOSED\n"), &|_| None);
+        assert_eq!(
+            value["k"], "${UNCLOSED",
+            "an unclosed reference is kept as it is"
+        );
+    }
     use serde_json::json;
 
     const CANARY: &str = "sk-canary-7f3a";
