@@ -14,6 +14,7 @@ pub const PRESETS: &[(&str, &str)] = &[
         "aws-cli-cache",
         include_str!("../../presets/aws-cli-cache.toml"),
     ),
+    ("aws-keys", include_str!("../../presets/aws-keys.toml")),
     ("azure", include_str!("../../presets/azure.toml")),
     ("kube", include_str!("../../presets/kube.toml")),
     ("docker", include_str!("../../presets/docker.toml")),

@@ -8,6 +8,7 @@
 //! wrong and where (line, column) **without quoting the content**: these files hold secrets, so
 //! no parser message that could echo a value reaches the user.
 
+mod aws;
 mod kubeconfig;
 mod text;
 pub(crate) mod x509;
@@ -31,6 +32,9 @@ pub enum Format {
     /// npm's `.npmrc`: INI whose `${VAR}`s npm replaces with the environment's values (an
     /// unset one with nothing).
     Npmrc,
+    /// The AWS CLI's shared credentials file: INI, seen from the profile `AWS_PROFILE` names
+    /// (see `aws`).
+    AwsCredentials,
 }
 
 impl fmt::Display for Format {
@@ -44,6 +48,7 @@ impl fmt::Display for Format {
             Format::Text => "text",
             Format::Kubeconfig => "kubeconfig",
             Format::Npmrc => "npmrc",
+            Format::AwsCredentials => "aws-credentials",
         })
     }
 }
@@ -87,7 +92,8 @@ impl Format {
             | Format::Ini
             | Format::Netrc
             | Format::Text
-            | Format::Npmrc => SECRET_TEXT,
+            | Format::Npmrc
+            | Format::AwsCredentials => SECRET_TEXT,
             Format::Kubeconfig => Traits {
                 path_list: true,
                 ..SECRET_TEXT
@@ -125,6 +131,11 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
                 std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
             });
+            return Ok(Document::with_env(value, env));
+        }
+        Format::AwsCredentials => {
+            let profile = std::env::var_os("AWS_PROFILE").map(|v| v.to_string_lossy().into_owned());
+            let (value, env) = aws::view(text::ini(as_text(bytes)?), profile);
             return Ok(Document::with_env(value, env));
         }
     };
