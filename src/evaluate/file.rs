@@ -67,11 +67,19 @@ pub(super) fn no_store(
         if let Some(keyring) = &definition.keyring {
             return keyring_unchecked(keyring);
         }
-        let why: Vec<String> = observation
+        let mut why: Vec<String> = observation
             .unresolved
             .iter()
             .map(|(spec, why)| format!("{spec}: {why}"))
             .collect();
+        if why.is_empty() {
+            // KUBECONFIG=":" — set, but naming no file.
+            why = definition
+                .files
+                .iter()
+                .map(|spec| format!("{spec} names none"))
+                .collect();
+        }
         return Verdict::new(
             State::Missing,
             format!("no credential file: {}", why.join("; ")),
@@ -132,8 +140,28 @@ fn blank(definition: &Definition, detail: String) -> Verdict {
     let (state, reason) = match definition.blank {
         BlankMeans::LoggedOut => (State::LoggedOut, format!("logged out: {detail}")),
         BlankMeans::Invalid => (State::Invalid, detail),
+        BlankMeans::Missing => (State::Missing, detail),
     };
     Verdict::new(state, reason, Some(definition.fix.clone()))
+}
+
+/// "~/.aws/credentials holds no login for the AWS_PROFILE set in this shell; other profiles:
+/// work": what is in use, and what else the file holds.
+fn no_login_in(definition: &Definition, facts: &LoginFacts, path: &str) -> String {
+    let mut reason = format!("{path} holds no login");
+    let chosen_by: Vec<&str> = facts
+        .env
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !chosen_by.is_empty() {
+        reason.push_str(&format!(" for the {} set here", chosen_by.join(" and ")));
+    }
+    if let (Some((_, say)), false) = (&definition.others, facts.others.is_empty()) {
+        reason.push_str(&format!("; {say}: {}", facts.others.join(", ")));
+    }
+    reason
 }
 
 /// The token comes from environment variables that are not set: in the user's shell the tool
@@ -200,7 +228,7 @@ fn from_content(
         Content::Parsed(facts) => facts,
     };
     if !facts.entry_present {
-        return blank(definition, format!("{path} holds no login"));
+        return blank(definition, no_login_in(definition, facts, path));
     }
     let unset: Vec<&str> = facts
         .env

@@ -191,6 +191,8 @@ fn without_keyring(definition: &Definition) -> &str {
         .unwrap_or(&definition.fix)
 }
 
+const TOKEN_IN_KEYRING: &str = "the token is kept in the keyring, but ";
+
 /// Why the keyring cannot be asked, as a verdict; `None` when it can.
 fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict> {
     let (state, reason, fix) = match reach {
@@ -199,7 +201,7 @@ fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict
         Reach::NoBus { detail } => (
             State::Unavailable,
             format!(
-                "the token is kept in the keyring, but there is no D-Bus session bus ({detail}): the keyring cannot be reached, as usual in an SSH session"
+                "{TOKEN_IN_KEYRING}there is no D-Bus session bus ({detail}): the keyring cannot be reached, as usual in an SSH session"
             ),
             format!(
                 "run it from the desktop session, or give this shell a session bus and keyring: `exec dbus-run-session -- $SHELL`, then `gnome-keyring-daemon --unlock --components=secrets` (type the keyring password, then Ctrl-D); or log in again without the keyring: {}",
@@ -241,6 +243,42 @@ fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict
 }
 
 /// A token kept in plain text while a keyring is there to hold it: usable, but flagged.
+/// A file that sends new logins to the keyring (docker's `credsStore`) but holds none: when
+/// the keyring cannot be reached, that is why a login cannot be saved, and the verdict says so.
+pub(super) fn with_unreachable_route(
+    definition: &Definition,
+    mut verdict: Verdict,
+    observation: &Observation,
+    path: &str,
+) -> Verdict {
+    // Only a file that says so (a `when` condition held): gh, say, falls back to the file.
+    let routes = definition
+        .keyring
+        .as_ref()
+        .is_some_and(|k| k.when.is_some());
+    if !routes || verdict.state.is_usable() {
+        return verdict;
+    }
+    let Some(cause) = observation
+        .keyring
+        .as_ref()
+        .and_then(|k| unreachable_keyring(definition, &k.reach))
+        .filter(|cause| cause.state == State::Unavailable)
+    else {
+        return verdict;
+    };
+    let why = cause
+        .reason
+        .strip_prefix(TOKEN_IN_KEYRING)
+        .unwrap_or(&cause.reason);
+    verdict.reason = format!(
+        "{}; {path} sends new logins to the keyring, which cannot take one here: {why}",
+        verdict.reason
+    );
+    verdict.fix = cause.fix;
+    verdict
+}
+
 pub(super) fn with_plaintext_flag(
     definition: &Definition,
     mut verdict: Verdict,

@@ -95,6 +95,7 @@ pub fn evaluate(
             );
             match plan {
                 Some(plan) => {
+                    let base = keyring::with_unreachable_route(definition, base, observation, path);
                     keyring::with_plaintext_flag(definition, base, plan, observation, Some(path))
                 }
                 None => base,

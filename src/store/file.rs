@@ -124,11 +124,16 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
     for spec in &specs(definition) {
         let glob = paths::has_glob(spec);
         match paths::expand_for_glob(spec, glob) {
+            // `paths::expand` splits a spec's value at `:`: alternatives, or for a format read
+            // as a list (KUBECONFIG=a:b), the files of the one list.
+            Ok(expanded) if list => {
+                if !expanded.is_empty() {
+                    files.push(observe_list(&expanded, definition));
+                }
+            }
             Ok(expanded) => {
                 for path in expanded {
-                    files.push(if list {
-                        observe_list(&split_list(&path), definition)
-                    } else if glob {
+                    files.push(if glob {
                         observe_glob(&path, definition)
                     } else {
                         FileObservation {
@@ -211,13 +216,6 @@ pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
         .iter()
         .filter_map(|spec| paths::expand(spec).ok())
         .flatten()
-        .flat_map(|path| {
-            if definition.format.traits().path_list {
-                split_list(&path)
-            } else {
-                vec![path]
-            }
-        })
         .collect();
     if let Some(marker) = &definition.account_marker {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
@@ -321,21 +319,6 @@ fn content_of(files: &[Vec<u8>], definition: &Definition) -> Content {
     match formats::parse_all(definition.format, files) {
         Ok(document) => Content::Parsed(Box::new(login_facts(&document, definition))),
         Err(problem) => Content::Unparseable(problem),
-    }
-}
-
-/// A `:`-separated list of files (`KUBECONFIG=a:b`), empty entries dropped.
-fn split_list(path: &Path) -> Vec<PathBuf> {
-    let list: Vec<PathBuf> = path
-        .to_string_lossy()
-        .split(':')
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .collect();
-    if list.is_empty() {
-        vec![path.to_path_buf()]
-    } else {
-        list
     }
 }
 

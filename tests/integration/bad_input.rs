@@ -219,3 +219,65 @@ fn missing_runtime_dir_and_home_directory_do_not_stop_status() {
     let vault = home.status(&["vault"]).credential("vault");
     assert_eq!(vault["state"], "missing");
 }
+
+/// Regression (#13): the first run (no memory of a login yet) listed a known tool only when its
+/// store held a good login, so the login that just broke, the reason to install credwatch, was
+/// not shown at all. Blanked, truncated, oversized, a FIFO or a directory: all are listed.
+#[test]
+fn a_damaged_or_blanked_store_is_listed_on_the_first_run() {
+    type Damage = fn(&TestHome, &std::path::Path);
+    let damages: [(&str, Damage, &str); 5] = [
+        (
+            "blanked",
+            |home, _| {
+                home.write(CREDS, crate::harness::claude_login(false));
+            },
+            "logged-out",
+        ),
+        (
+            "truncated",
+            |home, path| {
+                home.install_fixture("claude", Times::valid_for(10));
+                let full = std::fs::read(path).unwrap();
+                home.write(CREDS, &full[..full.len() / 2]);
+            },
+            "invalid",
+        ),
+        (
+            "9 MiB",
+            |_, path| {
+                std::fs::File::create(path)
+                    .unwrap()
+                    .set_len(9 * 1024 * 1024)
+                    .unwrap();
+            },
+            "invalid",
+        ),
+        (
+            "a FIFO",
+            |_, path| {
+                nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+            },
+            "invalid",
+        ),
+        (
+            "a directory",
+            |_, path| std::fs::create_dir(path).unwrap(),
+            "invalid",
+        ),
+    ];
+    for (what, damage, expected) in damages {
+        let home = TestHome::new();
+        let path = home.path(CREDS);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        damage(&home, &path);
+        let listed = home.status(&[]).json();
+        let claude = listed["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "claude")
+            .unwrap_or_else(|| panic!("{what}: claude is not listed: {listed}"));
+        assert_eq!(claude["state"], expected, "{what}: {claude}");
+    }
+}

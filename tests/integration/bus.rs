@@ -1,6 +1,6 @@
 //! A private D-Bus session bus per test, with a real gnome-keyring-daemon as Secret Service
-//! (../shared/docs/keyring-recipe.md): no service activation, so a test decides when a provider
-//! runs, and nothing reaches the machine's own session.
+//! (../shared/docs/keyring-recipe.md): no service activation (but for the bus that tests it), so
+//! a test decides when a provider runs, and nothing reaches the machine's own session.
 
 use crate::harness::{run_command, wait_until, TestHome};
 use std::io::{BufRead, BufReader, Write};
@@ -25,6 +25,25 @@ impl TestHome {
     /// A session bus listening at `socket` (e.g. `$XDG_RUNTIME_DIR/bus`, where a desktop login
     /// puts it).
     pub fn start_session_bus_at(&mut self, socket: std::path::PathBuf) -> SessionBus {
+        self.start_bus(socket, "")
+    }
+
+    /// A session bus that, like a desktop's, starts gnome-keyring-daemon when a client asks for
+    /// `org.freedesktop.secrets` (the package's own activation file).
+    pub fn start_activating_session_bus(&mut self) -> SessionBus {
+        let services = std::path::Path::new("/usr/share/dbus-1/services");
+        assert!(
+            services.join("org.freedesktop.secrets.service").is_file(),
+            "gnome-keyring's D-Bus activation file is missing"
+        );
+        let socket = self.path(".test-bus/bus");
+        self.start_bus(
+            socket,
+            &format!("  <servicedir>{}</servicedir>\n", services.display()),
+        )
+    }
+
+    fn start_bus(&mut self, socket: std::path::PathBuf, extra: &str) -> SessionBus {
         let dir = self.path(".test-bus");
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("session.conf");
@@ -37,14 +56,15 @@ impl TestHome {
   <type>session</type>
   <listen>unix:path={}</listen>
   <auth>EXTERNAL</auth>
-  <policy context="default">
+{}  <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
 </busconfig>
 "#,
-                socket.display()
+                socket.display(),
+                extra
             ),
         )
         .unwrap();
@@ -93,7 +113,7 @@ impl TestHome {
 }
 
 impl SessionBus {
-    fn command(&self, program: &str, args: &[&str]) -> Command {
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
         let mut command = Command::new(program);
         command
             .args(args)

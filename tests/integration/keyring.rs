@@ -1,5 +1,6 @@
 //! Keyring stores against a real Secret Service: gnome-keyring-daemon on a private session bus.
 
+use crate::bus::KEYRING_PASSWORD;
 use crate::harness::{now_secs, wait_until, TestHome, Times, CANARY, DAY};
 
 const TWO_ITEMS: &str = r#"
@@ -145,6 +146,93 @@ fn a_keyring_locked_from_the_start_is_unavailable_not_missing() {
             .contains("credwatch unlock"),
         "{credential}"
     );
+}
+
+/// `credwatch unlock` unlocks the keyring in place, from a terminal without a desktop: a wrong
+/// password leaves it locked (exit 1, said so), the right one unlocks it (exit 0), and the daemon
+/// that saw it locked publishes the login again. The password appears in no output.
+#[test]
+fn credwatch_unlock_unlocks_the_keyring_in_place_with_the_right_password_only() {
+    let mut home = TestHome::new();
+    let mut bus = home.start_keyring();
+    home.write_config(TWO_ITEMS);
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    bus.kill_provider();
+    bus.start_provider(&home, false);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("by-tool", "unavailable");
+
+    let unlock = |password: &str| {
+        let mut command = home.command(&["unlock"]);
+        command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !said.contains(password),
+            "the password is not echoed: {said}"
+        );
+        (output.status.code(), said)
+    };
+    let (code, said) = unlock("not-the-password");
+    assert_eq!(code, Some(1), "{said}");
+    assert_eq!(state(&home, "by-tool")["state"], "unavailable");
+
+    let (code, said) = unlock(KEYRING_PASSWORD);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("unlocked"), "{said}");
+    home.wait_for_state("by-tool", "ok");
+    assert_eq!(state(&home, "by-tool")["state"], "ok");
+}
+
+/// Regression (#13): on a bus that can start the Secret Service, the daemon's lookups started a
+/// locked gnome-keyring-daemon, which raced the user's `gnome-keyring-daemon --replace --unlock`
+/// and left the keyring locked. The daemon never starts one: it waits, says so, and reads the
+/// login once the user's own keyring daemon runs.
+#[test]
+fn the_daemon_never_makes_the_bus_start_a_secret_service() {
+    let mut home = TestHome::new();
+    let mut bus = home.start_activating_session_bus();
+    bus.start_provider(&home, true);
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    bus.kill_provider();
+    home.write_config(format!("keyring_poll = \"1s\"\n{TWO_ITEMS}"));
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("by-tool", "unknown");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let running = crate::harness::run_command(
+        bus.command("busctl", &["--user", "status", "org.freedesktop.secrets"]),
+    );
+    assert_ne!(
+        running.code, 0,
+        "nothing owns org.freedesktop.secrets: the daemon did not start one"
+    );
+    let published = home.published();
+    let by_tool = published["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "by-tool")
+        .unwrap();
+    let reason = by_tool["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not running"), "{by_tool}");
+
+    bus.start_provider(&home, true);
+    home.wait_for_state("by-tool", "ok");
 }
 
 #[test]

@@ -136,6 +136,50 @@ fn seed_a_valid_locally_but_the_server_says_401_is_rejected() {
     assert!(!out.stdout.contains(CANARY) && !out.stderr.contains(CANARY));
 }
 
+/// Regression (#13): with a glob store, the probe read the first matching file, not the login
+/// in use (the newest that holds one), and asked the server with a stale token.
+#[test]
+fn an_http_probe_sends_the_token_of_the_file_in_use_among_a_globs_matches() {
+    let home = TestHome::new();
+    let server = Server::start();
+    home.write_config(format!(
+        r#"
+[[credential]]
+name = "api"
+file = "~/.cache/my-api/*.json"
+format = "json"
+secret = "/access_token"
+fix = "my-api login"
+probe = {{ http = "{}", bearer = "/access_token", timeout = "1s" }}
+"#,
+        server.url("/200")
+    ));
+    home.write(
+        ".cache/my-api/a-old.json",
+        r#"{"access_token": "stale-token"}"#,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    home.write(
+        ".cache/my-api/b-new.json",
+        format!(r#"{{"access_token": "{CANARY}"}}"#),
+    );
+    let old = home.path(".cache/my-api/a-old.json");
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let out = home.run(&["verify", "api"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(
+        server.requests(),
+        vec![("/200".to_string(), format!("Bearer {CANARY}"))],
+        "the newest login's token was sent"
+    );
+}
+
 #[test]
 fn probe_answers_map_to_accepted_rejected_or_unknown() {
     let server = Server::start();

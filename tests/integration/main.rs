@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod bus;
+mod clients;
 mod completions;
 mod config;
 mod daemon;

@@ -475,7 +475,7 @@ fn kube_oidc_id_token_expiry_comes_from_the_jwt() {
 }
 
 #[test]
-fn kube_config_list_in_kubeconfig_uses_the_first_existing() {
+fn kube_config_list_in_kubeconfig_skips_an_absent_file() {
     let mut home = TestHome::new();
     home.install_fixture("kube", Times::valid_for(30));
     let list = format!(
@@ -486,8 +486,13 @@ fn kube_config_list_in_kubeconfig_uses_the_first_existing() {
     home.set_env("KUBECONFIG", list);
     let kube = state_of(&home, "kube");
     assert_eq!(kube["state"], "ok");
-    assert_eq!(kube["stores"][0]["present"], false);
-    assert_eq!(kube["stores"][1]["present"], true);
+    // The files of the list are read as one (merged, as kubectl does), shown at the first that
+    // exists.
+    assert_eq!(kube["stores"][0]["present"], true);
+    assert_eq!(
+        kube["stores"][0]["path"],
+        home.path(".kube/config").to_str().unwrap()
+    );
 }
 
 /// A `~/.docker/config.json` or `~/.npmrc` without a login is common: not a broken login.

@@ -73,6 +73,9 @@ pub enum BlankMeans {
     /// A required field is absent or empty: `invalid`.
     #[default]
     Invalid,
+    /// The file holds logins, but none for what is in use (an AWS profile that is not there):
+    /// `missing`.
+    Missing,
 }
 
 /// When `presets = "auto"` turns a preset on.

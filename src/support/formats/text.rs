@@ -144,8 +144,9 @@ pub(super) fn netrc(text: &str) -> Value {
     Value::Object(root)
 }
 
-/// `${NAME}` in keys and values replaced by `lookup(NAME)` (nothing when it is unset), as npm
-/// does in `.npmrc`; returns the names met, each with whether it was set (names only).
+/// `${NAME}` and `${NAME?}` in keys and values replaced by `lookup(NAME)` (nothing when it is
+/// unset: npm then sends `${NAME}` itself, or nothing, and neither is a login), as npm does in
+/// `.npmrc`; returns the names met, each with whether it was set (names only).
 pub(super) fn with_env(
     value: Value,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -158,7 +159,9 @@ pub(super) fn with_env(
             let Some(len) = rest[start + 2..].find('}') else {
                 break;
             };
-            let name = &rest[start + 2..start + 2 + len];
+            let written = &rest[start + 2..start + 2 + len];
+            // `${NAME?}`: npm's "empty when unset"; either way no token is sent.
+            let name = written.strip_suffix('?').unwrap_or(written);
             out.push_str(&rest[..start]);
             let found = lookup(name);
             if !met.iter().any(|(n, _)| n == name) {
@@ -195,7 +198,7 @@ mod tests {
 
     #[test]
     fn npm_variables_are_replaced_and_an_unset_one_gives_nothing() {
-        let parsed = ini("//r/:_authToken=${NPM_TOKEN}\n//${HOST}/:x=a${SET}b\n");
+        let parsed = ini("//r/:_authToken=${NPM_TOKEN?}\n//${HOST}/:x=a${SET}b\n");
         let (value, mut met) = with_env(parsed, &|name| {
             (name != "NPM_TOKEN").then(|| format!("<{name}>"))
         });

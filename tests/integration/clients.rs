@@ -1,0 +1,595 @@
+//! The real clients write their own logins (git, npm, kubectl, the AWS CLI, gh, docker), offline
+//! or against a local HTTP server, and credwatch must say what each client would do with them.
+//! A client that is missing fails the test: `scripts/test` installs them.
+
+use crate::harness::{now_secs, wait_until, Outcome, TestHome, CANARY, DAY};
+use credwatch::support::timefmt::Timestamp;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The absolute path of a client, from this process's PATH (a pyenv shim resolved to the program
+/// it runs, since the clients run with a cleared environment).
+fn client(name: &str) -> PathBuf {
+    let search = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&search)
+        .chain(["/usr/local/bin".into(), "/usr/bin".into()])
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed: run scripts/test, which installs it"));
+    if found.to_string_lossy().contains("/shims/") {
+        let output = Command::new("pyenv").args(["which", name]).output();
+        if let Some(output) = output.ok().filter(|o| o.status.success()) {
+            return PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        }
+    }
+    found
+}
+
+/// Runs a client in the test's environment with `input` on stdin; fails the test if it hangs.
+fn run_client(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
+    let mut child = home
+        .program(client(name).to_str().unwrap(), args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            panic!("{name} {args:?} hung for 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    Outcome {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A client that must succeed.
+fn ok(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
+    let outcome = run_client(home, name, args, input);
+    assert_eq!(
+        outcome.code, 0,
+        "{name} {args:?} failed:\n{}\n{}",
+        outcome.stdout, outcome.stderr
+    );
+    outcome
+}
+
+fn state(home: &TestHome, name: &str) -> serde_json::Value {
+    home.status(&[name]).credential(name)
+}
+
+fn reason(credential: &serde_json::Value) -> String {
+    credential["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A local server that answers every request 200 with what gh (`GET /`, `GET /user`, GraphQL)
+/// and docker (`GET /v2/`) expect of GitHub and of a registry, and records the request lines.
+struct FakeApi {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeApi {
+    fn start() -> FakeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut length = 0usize;
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                            break;
+                        }
+                        let lower = header.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length.min(1 << 20)];
+                    let _ = reader.read_exact(&mut body);
+                    seen.lock().unwrap().push(line.trim().to_string());
+                    let answer = r#"{"login":"fakeuser","data":{"viewer":{"login":"fakeuser"}}}"#;
+                    let mut stream = stream;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                         x-oauth-scopes: repo, read:org, gist, workflow\r\n\
+                         docker-distribution-api-version: registry/2.0\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                });
+            }
+        });
+        FakeApi { port, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// git's own `credential approve` / `reject` through `credential.helper = store --file=PATH`:
+/// credwatch follows the file the helper names, also when the daemon is running and the helper
+/// changes to another file.
+#[test]
+fn git_store_helper_file_is_followed_through_approve_reject_and_a_new_helper() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"git\"]\n");
+    std::fs::create_dir_all(home.path("vault")).unwrap();
+    let first = home.path("vault/git-creds");
+    ok(
+        &home,
+        "git",
+        &[
+            "config",
+            "--global",
+            "credential.helper",
+            &format!("store --file={}", first.display()),
+        ],
+        "",
+    );
+    let approve = format!("protocol=https\nhost=example.com\nusername=me\npassword={CANARY}\n\n");
+    ok(&home, "git", &["credential", "approve"], &approve);
+    let git = state(&home, "git");
+    assert_eq!(git["state"], "ok", "{git}");
+    assert_eq!(git["stores"][0]["path"], first.to_str().unwrap(), "{git}");
+
+    ok(
+        &home,
+        "git",
+        &["credential", "reject"],
+        "protocol=https\nhost=example.com\nusername=me\n\n",
+    );
+    let git = state(&home, "git");
+    assert_eq!(git["state"], "logged-out", "{git}");
+    assert!(reason(&git).contains("~/vault/git-creds"), "{git}");
+
+    // The daemon re-reads the helper line when ~/.gitconfig changes.
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("git", "logged-out");
+    let second = home.path("vault/other-creds");
+    ok(
+        &home,
+        "git",
+        &[
+            "config",
+            "--global",
+            "credential.helper",
+            &format!("store --file {}", second.display()),
+        ],
+        "",
+    );
+    home.wait_for_state("git", "missing");
+    ok(&home, "git", &["credential", "approve"], &approve);
+    home.wait_for_state("git", "ok");
+    let published = home.published();
+    let git = published["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "git")
+        .unwrap();
+    assert_eq!(git["stores"][0]["path"], second.to_str().unwrap(), "{git}");
+}
+
+/// `npm config set //registry/:_authToken '${NPM_TOKEN}'` (real npm): the token is whatever the
+/// variable holds where npm runs. Unset, npm sends the text itself; set, the login works, and
+/// NPM_TOKEN is no override of the file (npm reads no such variable on its own). The daemon,
+/// whose environment is no shell's, cannot tell; `status` re-checks in the caller's shell.
+#[test]
+fn npm_token_from_a_variable_counts_in_the_shell_that_runs_npm() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"npm\"]\n");
+    ok(
+        &home,
+        "npm",
+        &[
+            "config",
+            "set",
+            "//registry.example.test/:_authToken",
+            "${NPM_TOKEN}",
+        ],
+        "",
+    );
+    let written = std::fs::read_to_string(home.path(".npmrc")).unwrap();
+    assert!(written.contains("${NPM_TOKEN}"), "{written}");
+
+    let npm = state(&home, "npm");
+    assert_eq!(npm["state"], "missing", "{npm}");
+    assert!(reason(&npm).contains("${NPM_TOKEN}"), "{npm}");
+    assert!(
+        npm["fix"].as_str().unwrap().contains("export NPM_TOKEN"),
+        "{npm}"
+    );
+
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("npm", "unknown");
+    home.set_env("NPM_TOKEN", CANARY);
+    let npm = state(&home, "npm");
+    assert_eq!(npm["state"], "ok", "re-checked in this shell: {npm}");
+    assert!(!reason(&npm).contains("precedence"), "{npm}");
+    assert!(!home.status(&[]).stdout.contains(CANARY));
+    drop(daemon);
+
+    // npm reads its variables in any case: a lower-case npm_config_userconfig moves the file.
+    let elsewhere = home.path("elsewhere/npmrc");
+    home.set_env("npm_config_userconfig", &elsewhere);
+    ok(
+        &home,
+        "npm",
+        &["config", "set", "//r.example.test/:_authToken", CANARY],
+        "",
+    );
+    assert!(elsewhere.is_file(), "npm wrote {}", elsewhere.display());
+    let npm = state(&home, "npm");
+    assert_eq!(npm["state"], "ok", "{npm}");
+    assert_eq!(npm["stores"][0]["path"], elsewhere.to_str().unwrap());
+}
+
+fn jwt_expiring_at(exp: i64) -> String {
+    crate::harness::jwt_with_exp(exp)
+}
+
+/// kubectl writes KUBECONFIG=a:b as it merges it: the current context (first file to set one)
+/// names a user that may live in the second file; its token (a JWT, with its own expiry; or an
+/// opaque one), or client certificate (whose notAfter openssl tells), decides.
+#[test]
+fn kubectl_the_current_contexts_user_decides_across_a_kubeconfig_list() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"kube\"]\n");
+    let a = home.path("kube/a.yaml");
+    let b = home.path("kube/b.yaml");
+    std::fs::create_dir_all(home.path("kube")).unwrap();
+    home.set_env("KUBECONFIG", format!("{}:{}", a.display(), b.display()));
+    let kubectl = |args: &[&str]| ok(&home, "kubectl", args, "");
+    let in_b = format!("--kubeconfig={}", b.display());
+    let token_deadline = now_secs() + 3 * DAY;
+    kubectl(&[
+        "config",
+        "set-cluster",
+        "c1",
+        "--server=https://127.0.0.1:6443",
+    ]);
+    kubectl(&[
+        "config",
+        "set-credentials",
+        "alice",
+        &format!("--token={}", jwt_expiring_at(token_deadline)),
+        &in_b,
+    ]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "dev",
+        "--cluster=c1",
+        "--user=alice",
+    ]);
+    kubectl(&["config", "use-context", "dev"]);
+    let kube = state(&home, "kube");
+    assert_eq!(kube["state"], "ok", "alice lives in b.yaml: {kube}");
+    let expires = Timestamp::parse_datetime(kube["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(expires.millis() / 1000, token_deadline, "{kube}");
+
+    // A client certificate, embedded by kubectl; its notAfter as openssl prints it.
+    let cert = home.path("kube/bob.crt");
+    let key = home.path("kube/bob.key");
+    let openssl = run_client(
+        &home,
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bob",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(openssl.code, 0, "{}", openssl.stderr);
+    let not_after = ok(
+        &home,
+        "openssl",
+        &[
+            "x509",
+            "-noout",
+            "-enddate",
+            "-dateopt",
+            "iso_8601",
+            "-in",
+            cert.to_str().unwrap(),
+        ],
+        "",
+    )
+    .stdout;
+    let not_after = not_after.trim().trim_start_matches("notAfter=");
+    let not_after = Timestamp::parse_datetime(&not_after.replacen(' ', "T", 1))
+        .unwrap_or_else(|| panic!("openssl date {not_after}"));
+    kubectl(&[
+        "config",
+        "set-credentials",
+        "bob",
+        &format!("--client-certificate={}", cert.display()),
+        &format!("--client-key={}", key.display()),
+        "--embed-certs",
+    ]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "prod",
+        "--cluster=c1",
+        "--user=bob",
+    ]);
+    kubectl(&["config", "use-context", "prod"]);
+    let kube = state(&home, "kube");
+    assert_eq!(kube["state"], "ok", "{kube}");
+    let expires = Timestamp::parse_datetime(kube["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(expires.millis() / 1000, not_after.millis() / 1000, "{kube}");
+    assert!(
+        reason(&kube).contains("alice"),
+        "the other user is named: {kube}"
+    );
+
+    // An opaque token: logged in, no deadline known.
+    kubectl(&["config", "set-credentials", "carol", "--token=opaque-token"]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "ci",
+        "--cluster=c1",
+        "--user=carol",
+    ]);
+    kubectl(&["config", "use-context", "ci"]);
+    let kube = state(&home, "kube");
+    assert_eq!(kube["state"], "ok", "{kube}");
+    assert!(kube["expires_at"].is_null(), "{kube}");
+
+    // The current context's user removed: kubectl would send no credentials.
+    kubectl(&["config", "unset", "users.carol"]);
+    let kube = state(&home, "kube");
+    assert_eq!(kube["usable"], false, "{kube}");
+}
+
+/// `aws configure set` (the real AWS CLI) writes ~/.aws/credentials; the profile AWS_PROFILE
+/// names decides, and one that is not there is missing, with the others named.
+#[test]
+fn aws_configure_set_keys_are_read_for_the_profile_in_use() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"aws-keys\"]\n");
+    let aws = |home: &TestHome, args: &[&str]| ok(home, "aws", args, "");
+    aws(
+        &home,
+        &[
+            "configure",
+            "set",
+            "aws_access_key_id",
+            "AKIAEXAMPLEDEFAULT",
+        ],
+    );
+    aws(
+        &home,
+        &["configure", "set", "aws_secret_access_key", CANARY],
+    );
+    let keys = state(&home, "aws-keys");
+    assert_eq!(keys["state"], "ok", "{keys}");
+
+    aws(
+        &home,
+        &[
+            "configure",
+            "set",
+            "aws_access_key_id",
+            "AKIAEXAMPLEWORK",
+            "--profile",
+            "work",
+        ],
+    );
+    home.set_env("AWS_PROFILE", "work");
+    let keys = state(&home, "aws-keys");
+    assert_eq!(
+        keys["state"], "missing",
+        "the work profile has no secret key yet: {keys}"
+    );
+    assert!(reason(&keys).contains("secret access key"), "{keys}");
+    aws(
+        &home,
+        &["configure", "set", "aws_secret_access_key", CANARY],
+    );
+    let keys = state(&home, "aws-keys");
+    assert_eq!(keys["state"], "ok", "{keys}");
+    assert!(reason(&keys).contains("default"), "{keys}");
+
+    home.set_env("AWS_PROFILE", "nowhere");
+    let keys = state(&home, "aws-keys");
+    assert_eq!(keys["state"], "missing", "{keys}");
+    assert!(reason(&keys).contains("AWS_PROFILE"), "{keys}");
+    assert!(reason(&keys).contains("work"), "{keys}");
+    assert!(!home.status(&[]).stdout.contains(CANARY));
+}
+
+/// gh logs in against a local API (through HTTP_PROXY, as gh talks plain HTTP to
+/// `github.localhost`) and out again, while the daemon watches: gh rewrites hosts.yml in place,
+/// and the journal holds the settled states only (no `invalid` for the half-written file).
+#[test]
+fn gh_login_and_logout_against_a_local_api_journal_settled_states() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"gh\"]\n");
+    let api = FakeApi::start();
+    home.set_env("HTTP_PROXY", format!("http://127.0.0.1:{}", api.port));
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("gh", "missing");
+
+    ok(
+        &home,
+        "gh",
+        &[
+            "auth",
+            "login",
+            "--hostname",
+            "github.localhost",
+            "--with-token",
+        ],
+        &format!("{CANARY}\n"),
+    );
+    assert!(
+        api.requests()
+            .iter()
+            .any(|r| r.contains("github.localhost")),
+        "gh asked the local API: {:?}",
+        api.requests()
+    );
+    let gh = state(&home, "gh");
+    assert_eq!(gh["state"], "ok", "{gh}");
+    home.wait_for_state("gh", "ok");
+    wait_until("the login to be journaled (once it held 2 s)", || {
+        home.journal()
+            .iter()
+            .any(|e| e["name"] == "gh" && e["event"] == "state" && e["to"] == "ok")
+    });
+
+    ok(
+        &home,
+        "gh",
+        &["auth", "logout", "--hostname", "github.localhost"],
+        "",
+    );
+    home.wait_for_state("gh", "logged-out");
+    let states: Vec<String> = {
+        let mut seen = Vec::new();
+        wait_until("the logout to be journaled", || {
+            seen = home
+                .journal()
+                .iter()
+                .filter(|e| e["name"] == "gh" && e["event"] == "state")
+                .map(|e| e["to"].as_str().unwrap_or_default().to_string())
+                .collect();
+            seen.last().map(String::as_str) == Some("logged-out")
+        });
+        seen
+    };
+    assert_eq!(
+        states,
+        ["ok", "logged-out"],
+        "only settled states are journaled"
+    );
+    let journal = std::fs::read_to_string(home.state_home.join("credwatch/journal.jsonl")).unwrap();
+    assert!(!journal.contains(CANARY));
+}
+
+/// `docker login` to a local registry: in plain text in config.json (flagged if others can read
+/// it); with `credsStore: secretservice` and no session bus, docker cannot save the login and
+/// `credwatch login` says why and how to log in without the keyring; with a real keyring, the
+/// login docker's helper saved there is found.
+#[test]
+fn docker_login_to_a_local_registry_in_the_file_without_a_bus_and_in_the_keyring() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"docker\"]\n");
+    let registry = FakeApi::start();
+    let server = format!("127.0.0.1:{}", registry.port);
+    let login = ["login", server.as_str(), "-u", "me", "--password-stdin"];
+    let password = format!("{CANARY}\n");
+
+    // Where no credential helper is on PATH, docker keeps the login in config.json. (Where
+    // docker-credential-secretservice is, docker uses it even if config.json names none.)
+    let only_docker = home.path("only-docker");
+    std::fs::create_dir_all(&only_docker).unwrap();
+    std::os::unix::fs::symlink(client("docker"), only_docker.join("docker")).unwrap();
+    home.set_env("PATH", &only_docker);
+    ok(&home, "docker", &login, &password);
+    let config = std::fs::read_to_string(home.path(".docker/config.json")).unwrap();
+    assert!(config.contains("\"auth\""), "{config}");
+    let docker = state(&home, "docker");
+    assert_eq!(docker["state"], "ok", "{docker}");
+    ok(&home, "docker", &["logout", &server], "");
+    assert_eq!(state(&home, "docker")["state"], "logged-out");
+    home.set_env("PATH", "/usr/local/bin:/usr/bin:/bin");
+
+    // credsStore = secretservice, and no session bus (an SSH session).
+    home.write(".docker/config.json", r#"{"credsStore":"secretservice"}"#);
+    let mut args = vec![
+        "login".to_string(),
+        "--".to_string(),
+        client("docker").to_str().unwrap().to_string(),
+    ];
+    args.extend(login.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = home.command(&args);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert_ne!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("no D-Bus session bus"), "{said}");
+    assert!(said.contains("remove \"credsStore\""), "{said}");
+    assert!(!said.contains(CANARY));
+
+    // A real keyring: docker-credential-secretservice stores the login there.
+    let bus = home.start_keyring();
+    ok(&home, "docker", &login, &password);
+    let docker = state(&home, "docker");
+    assert_eq!(docker["state"], "ok", "{docker}");
+    assert!(
+        docker["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "keyring"),
+        "{docker}"
+    );
+    let config = std::fs::read_to_string(home.path(".docker/config.json")).unwrap();
+    assert!(config.contains("secretservice"), "{config}");
+    assert!(
+        !config.contains(CANARY),
+        "the secret is not in the file: {config}"
+    );
+    drop(bus);
+}
