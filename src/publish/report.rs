@@ -55,7 +55,7 @@ pub struct CredentialReport {
     pub probe: Option<crate::probe::ProbeReport>,
     /// The environment variables the login was taken from (npm's `${NPM_TOKEN}`): names only.
     /// The daemon's environment is no shell's, so `status` checks these in the caller's shell.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub depends_on_env: Vec<String>,
 }
 

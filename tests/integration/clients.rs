@@ -300,6 +300,16 @@ fn kubectl_the_current_contexts_user_decides_across_a_kubeconfig_list() {
     assert_eq!(kube["state"], "ok", "alice lives in b.yaml: {kube}");
     let expires = Timestamp::parse_datetime(kube["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires.millis() / 1000, token_deadline, "{kube}");
+    // An expired user no context in use refers to does not make the login expired; it is named.
+    kubectl(&[
+        "config",
+        "set-credentials",
+        "retired",
+        &format!("--token={}", jwt_expiring_at(now_secs() - DAY)),
+    ]);
+    let kube = state(&home, "kube");
+    assert_eq!(kube["state"], "ok", "{kube}");
+    assert!(reason(&kube).contains("retired"), "{kube}");
 
     // A client certificate, embedded by kubectl; its notAfter as openssl prints it.
     let cert = home.path("kube/bob.crt");
