@@ -36,21 +36,26 @@ export CREDWATCH_PROMPT CREDWATCH_DAEMON
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
 # into the arrays. Digits only are accepted (checked without a regex, which would clobber the
 # user's BASH_REMATCH). 2>&- closes stderr for the read: a missing file fails silently.
+# pid stays 0 (direct checks) when the file is not to be trusted.
 _credwatch_read() {
   local cmd text
   pid='' until='' stamp='' message=''
   _credwatch_cmds=()
   _credwatch_texts=()
-  {
-    IFS=' ' read -r pid until stamp message || :
-    # Warning lines exist only when something is broken, that is when the message is not empty.
-    if [[ -n $message ]]; then
-      while IFS=$'\t' read -r cmd text; do
-        _credwatch_cmds+=("$cmd")
-        _credwatch_texts+=("$text")
-      done
-    fi
-  } 2>&- <"$1" || :
+  # Only a regular file of ours, not a link, in a directory of ours: a state another user
+  # planted (/tmp/credwatch-UID made by them) or a FIFO is never read.
+  if [[ -f $1 && ! -L $1 && -O $1 && -O ${1%/*} && ! -L ${1%/*} ]]; then
+    {
+      IFS=' ' read -r pid until stamp message || :
+      # Warning lines exist only when something is broken, that is when the message is not empty.
+      if [[ -n $message ]]; then
+        while IFS=$'\t' read -r cmd text; do
+          _credwatch_cmds+=("$cmd")
+          _credwatch_texts+=("$text")
+        done
+      fi
+    } 2>&- <"$1" || :
+  fi
   # (10#: a leading zero is not octal.)
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$((10#$pid)) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$((10#$until)) || until=0

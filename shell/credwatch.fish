@@ -40,7 +40,10 @@ function _credwatch_read --argument-names file
     set -g _credwatch_cmds
     set -g _credwatch_texts
     set -l fields 0 0 '' ''
-    if test -r $file
+    # Only a regular file of ours, not a link, in a directory of ours: a state another user
+    # planted (/tmp/credwatch-UID made by them) or a FIFO is never read.
+    set -l dir (string replace -r '/[^/]*$' '' -- $file)
+    if test -f $file; and not test -L $file; and test -O $file; and test -O $dir; and not test -L $dir
         set -l first 1
         while read -l entry
             if test $first = 1

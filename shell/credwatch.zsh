@@ -39,7 +39,9 @@ _credwatch_read() {
   local cmd text
   pid='' until='' stamp='' message=''
   _credwatch_cmds=() _credwatch_texts=()
-  if [[ -r $1 ]]; then
+  # Only a regular file of ours, not a link, in a directory of ours: a state another user
+  # planted (/tmp/credwatch-UID made by them) or a FIFO is never read.
+  if [[ -f $1 && ! -L $1 && -O $1 && -O ${1:h} && ! -L ${1:h} ]]; then
     {
       IFS=' ' read -r pid until stamp message
       # Warning lines exist only when something is broken, that is when the message is not empty.

@@ -11,7 +11,7 @@ use crate::define::state::{exit_code, Group, State};
 use crate::engine::{self, Candidate};
 use crate::evaluate::shadow_note;
 use crate::publish::report::{
-    read_daemon_document, status_document, CredentialReport, StatusDocument,
+    read_daemon_document_or_refusal, status_document, CredentialReport, StatusDocument,
 };
 use crate::support::output::{paint, print, use_color};
 use crate::support::timefmt::Timestamp;
@@ -61,7 +61,15 @@ pub fn current_document(
     let from_daemon = if live {
         None
     } else {
-        read_daemon_document(now).and_then(|doc| from_daemon(doc, &candidates, names))
+        match read_daemon_document_or_refusal(now) {
+            Ok(document) => document.and_then(|doc| from_daemon(doc, &candidates, names)),
+            Err(found) => {
+                eprintln!(
+                    "credwatch: not using the daemon's published state: {found}; checked directly\n  fix: remove it (its owner can), or set XDG_RUNTIME_DIR to a directory of yours"
+                );
+                None
+            }
+        }
     };
     Ok(match from_daemon {
         Some(mut document) => {

@@ -114,15 +114,8 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
 
 /// Takes the per-user lock, or says which pid holds it.
 fn acquire_lock(runtime_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = runtime_dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
+    let file = crate::support::runtime::open_own_for_writing(&path, false)
         .map_err(|e| format!("cannot open {}: {e}", paths::display(&path)))?;
     match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
         Ok(mut lock) => {
@@ -136,7 +129,11 @@ fn acquire_lock(runtime_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, 
             Ok(lock)
         }
         Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = crate::support::runtime::read_own(&path, 4096)
+                .ok()
+                .flatten()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
             let pid = holder.split_whitespace().next().unwrap_or("?");
             Err(format!(
                 "another credwatch daemon is already running (pid {pid}); only one runs per user\n  fix: use that one (credwatch status), or stop it first: kill {pid}"

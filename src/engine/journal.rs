@@ -68,13 +68,26 @@ impl Journal {
             text.push_str(&serde_json::to_string(entry).map_err(std::io::Error::other)?);
             text.push('\n');
         }
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)?;
-        file.write_all(text.as_bytes())
+        let mut file = crate::support::runtime::open_own_for_writing(&self.path, true)?;
+        let before = file.metadata()?.len();
+        // A line left half-written by an earlier failure (a full disk) is ended first, so the
+        // next entry is never glued onto it.
+        let mut last = [0u8; 1];
+        let ended = before == 0
+            || std::os::unix::fs::FileExt::read_at(&file, &mut last, before - 1)
+                .map_or(true, |n| n == 0 || last[0] == b'\n');
+        if !ended {
+            text.insert(0, '\n');
+        }
+        if let Err(error) = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_data())
+        {
+            // Nothing half-written is left behind: the file goes back to its length before.
+            let _ = file.set_len(before);
+            return Err(error);
+        }
+        Ok(())
     }
 
     /// All readable entries, oldest first (the rotated file, then the current one).
@@ -82,9 +95,10 @@ impl Journal {
         let current = dir.join(JOURNAL_FILE);
         let mut entries = Vec::new();
         for path in [current.with_extension("jsonl.1"), current] {
-            let Ok(text) = std::fs::read_to_string(&path) else {
+            let Ok(Some(bytes)) = crate::support::runtime::read_own(&path, 64 << 20) else {
                 continue;
             };
+            let text = String::from_utf8_lossy(&bytes);
             entries.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
         }
         entries

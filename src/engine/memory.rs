@@ -33,9 +33,13 @@ pub struct Memory {
 
 impl Memory {
     pub fn load(dir: Option<&Path>) -> Self {
-        dir.and_then(|d| std::fs::read(d.join(MEMORY_FILE)).ok())
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+        dir.and_then(|d| {
+            crate::support::runtime::read_own(&d.join(MEMORY_FILE), 16 << 20)
+                .ok()
+                .flatten()
+        })
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
     }
 
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {

@@ -172,6 +172,7 @@ impl Publisher {
             .create(true)
             .truncate(true)
             .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
             .open(&marker)?;
         if let Err(error) = crate::support::runtime::write_atomically(
             &self.dir.join(DAEMON_FILE),

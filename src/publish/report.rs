@@ -175,9 +175,16 @@ fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<
 /// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.
 pub fn daemon_seen() -> DaemonInfo {
     let lock = crate::support::runtime::runtime_dir().join(crate::support::runtime::LOCK_FILE);
-    let pid = std::fs::read_to_string(lock)
+    let pid = crate::support::runtime::read_own(&lock, 4096)
         .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse::<u32>().ok())
+        .flatten()
+        .and_then(|bytes| {
+            String::from_utf8_lossy(&bytes)
+                .split_whitespace()
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
         .filter(|pid| crate::support::runtime::credwatch_process_alive(*pid));
     DaemonInfo {
         running: pid.is_some(),
@@ -190,12 +197,21 @@ pub fn daemon_seen() -> DaemonInfo {
 
 /// The daemon's published state, when a live daemon wrote it and it still holds.
 pub fn read_daemon_document(now: Timestamp) -> Option<StatusDocument> {
+    read_daemon_document_or_refusal(now).ok().flatten()
+}
+
+/// [`read_daemon_document`], with what was found instead when the published state is not to be
+/// trusted (another user's directory or file, a symlink, a FIFO, a file others may write).
+pub fn read_daemon_document_or_refusal(now: Timestamp) -> Result<Option<StatusDocument>, String> {
     let path = crate::support::runtime::runtime_dir().join(crate::support::runtime::STATUS_FILE);
-    let bytes = match crate::support::fsread::read_bounded(&path, 64 << 20) {
-        crate::support::fsread::ReadOutcome::Read { bytes, .. } => bytes,
-        _ => return None,
+    let Some(bytes) = crate::support::runtime::read_own(&path, 64 << 20)? else {
+        return Ok(None);
     };
-    let document: StatusDocument = serde_json::from_slice(&bytes).ok()?;
+    Ok(trusted_document(&bytes, now))
+}
+
+fn trusted_document(bytes: &[u8], now: Timestamp) -> Option<StatusDocument> {
+    let document: StatusDocument = serde_json::from_slice(bytes).ok()?;
     let pid = document.daemon.pid?;
     if document.schema != SCHEMA_VERSION || !crate::support::runtime::credwatch_process_alive(pid) {
         return None;

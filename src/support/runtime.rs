@@ -80,29 +80,176 @@ pub fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
 }
 
 /// [`write_atomically`] with the file's final mode set before it appears under its name.
+///
+/// The temporary file gets an unpredictable name and is created exclusively without following a
+/// symlink (`O_EXCL | O_NOFOLLOW`): in a directory others can write to (a shared textfile
+/// directory), a link or file planted there cannot redirect the write or the chmod.
 pub fn write_atomically_with_mode(path: &Path, content: &[u8], mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
+    let mut attempt = 0u32;
+    let (temp, mut file) = loop {
+        let temp = dir.join(format!(".{name}.{}.tmp", unpredictable_suffix()));
+        match std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
-            .open(&temp)?;
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(&temp)
+        {
+            Ok(file) => break (temp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
         if mode != 0o600 {
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
         file.write_all(content)?;
         file.sync_all()?;
+        // rename replaces the name itself: a symlink planted at `path` is replaced, not followed.
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// A temp-file suffix no other user can guess in advance: pid, time and bytes of the kernel's
+/// randomness (from `/dev/urandom`; the time alone when it cannot be read).
+fn unpredictable_suffix() -> String {
+    use std::io::Read;
+    let mut random = [0u8; 8];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut random));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}.{:x}.{:016x}",
+        std::process::id(),
+        nanos,
+        u64::from_le_bytes(random)
+    )
+}
+
+/// Opens a file of credwatch's own for appending or updating, never through a symlink and never
+/// blocking on a FIFO; refuses anything but a regular file of ours.
+pub fn open_own_for_writing(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(!append)
+        .append(append)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    let uid = nix::unistd::geteuid().as_raw();
+    if !meta.is_file() || meta.uid() != uid {
+        return Err(std::io::Error::other(format!(
+            "{} is {}: refused",
+            crate::support::paths::display(path),
+            if meta.is_file() {
+                format!("owned by uid {}, not by you", meta.uid())
+            } else {
+                crate::support::fsread::kind_name(&meta).to_string()
+            }
+        )));
+    }
+    Ok(file)
+}
+
+/// Reads a file of credwatch's own from its runtime or state dir, trusting nothing it did not
+/// check: the directory and the file must be ours, not writable by others, not symlinks, and the
+/// file a regular one (a FIFO never blocks). `Ok(None)` when it does not exist; `Err` says what
+/// was found instead.
+pub fn read_own(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, String> {
+    let uid = nix::unistd::geteuid().as_raw();
+    let shown = crate::support::paths::display(path);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    match std::fs::symlink_metadata(dir) {
+        Err(_) => return Ok(None),
+        Ok(meta) => {
+            if meta.file_type().is_symlink() || !meta.is_dir() {
+                return Err(format!(
+                    "{} is a symlink or not a directory",
+                    crate::support::paths::display(dir)
+                ));
+            }
+            if meta.uid() != uid {
+                return Err(format!(
+                    "{} is owned by uid {}, not by you (uid {uid})",
+                    crate::support::paths::display(dir),
+                    meta.uid()
+                ));
+            }
+            if meta.mode() & 0o022 != 0 {
+                return Err(format!(
+                    "{} is writable by others (mode {:04o})",
+                    crate::support::paths::display(dir),
+                    meta.mode() & 0o7777
+                ));
+            }
+        }
+    }
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(
+            nix::libc::O_NOFOLLOW
+                | nix::libc::O_NONBLOCK
+                | nix::libc::O_NOCTTY
+                | nix::libc::O_CLOEXEC,
+        )
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
+            return Err(format!("{shown} is a symlink"))
+        }
+        Err(e) => return Err(format!("cannot open {shown}: {e}")),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot inspect {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown} is {}",
+            crate::support::fsread::kind_name(&meta)
+        ));
+    }
+    if meta.uid() != uid {
+        return Err(format!(
+            "{shown} is owned by uid {}, not by you (uid {uid})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{shown} is writable by others (mode {:04o})",
+            meta.mode() & 0o7777
+        ));
+    }
+    if meta.len() > limit {
+        return Err(format!(
+            "{shown} is {} bytes, more than {limit}",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    use std::io::Read;
+    (&file)
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    Ok(Some(bytes))
 }
 
 /// Whether a process with this pid runs and is a credwatch (guards against pid reuse).

