@@ -173,7 +173,12 @@ fn run_command(
             )
         }
     };
-    let readers: Vec<_> = [
+    // The pipes are read on threads that report through a channel: a helper the command left
+    // behind, in a session of its own (out of reach of the group kill), may hold them open for
+    // ever, and the probe never waits for it past its timeout.
+    let (sender, received) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut pipes = 0;
+    for pipe in [
         child
             .stdout
             .take()
@@ -185,14 +190,17 @@ fn run_command(
     ]
     .into_iter()
     .flatten()
-    .map(|mut pipe| {
+    {
+        pipes += 1;
+        let sender = sender.clone();
         std::thread::spawn(move || {
+            let mut pipe = pipe;
             let mut out = Vec::new();
             let _ = pipe.by_ref().take(1 << 20).read_to_end(&mut out);
-            out
-        })
-    })
-    .collect();
+            let _ = sender.send(out);
+        });
+    }
+    drop(sender);
     let started = std::time::Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -207,10 +215,15 @@ fn run_command(
             Err(_) => break None,
         }
     };
-    let output: Vec<u8> = readers
-        .into_iter()
-        .flat_map(|r| r.join().unwrap_or_default())
-        .collect();
+    let deadline = started + timeout.max(Duration::from_millis(100));
+    let mut output: Vec<u8> = Vec::new();
+    for _ in 0..pipes {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match received.recv_timeout(left.max(Duration::from_millis(50))) {
+            Ok(bytes) => output.extend(bytes),
+            Err(_) => break,
+        }
+    }
     let Some(status) = status else {
         return ProbeReport::new(
             ProbeResult::Unknown,

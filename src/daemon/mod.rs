@@ -73,9 +73,15 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
     }
     let config = config::load(options.config_path.as_deref())?;
     let (sender, receiver) = unbounded_channel();
-    let watcher = notify::recommended_watcher(move |event| {
+    let watcher = match notify::recommended_watcher(move |event| {
         let _ = sender.send(event);
-    })?;
+    }) {
+        Ok(watcher) => watcher,
+        Err(error) => {
+            eprintln!("credwatch daemon: {}", inotify_failure(&error));
+            return Ok(EXIT_CANNOT_RUN);
+        }
+    };
     let mut daemon = Daemon {
         config_path: options.config_path,
         config,
@@ -110,6 +116,19 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
     let code = runtime.block_on(daemon.serve(receiver))?;
     drop(lock);
     Ok(code)
+}
+
+/// Why inotify could not be started, and the fix: its per-user limits are the usual cause.
+fn inotify_failure(error: &notify::Error) -> String {
+    let out_of_instances = matches!(&error.kind, notify::ErrorKind::Io(io)
+        if io.raw_os_error() == Some(nix::libc::EMFILE));
+    if out_of_instances {
+        format!(
+            "cannot start inotify: this user has used up its inotify instances ({error})\n  fix: raise fs.inotify.max_user_instances (as root: `sysctl fs.inotify.max_user_instances=512`, and a file in /etc/sysctl.d/ to keep it), or close programs that hold many (file watchers, editors)"
+        )
+    } else {
+        format!("cannot start inotify: {error}\n  fix: check the kernel's inotify support and limits (sysctl fs.inotify)")
+    }
 }
 
 /// Takes the per-user lock, or says which pid holds it.

@@ -131,3 +131,69 @@ fn fifos_at_credwatchs_own_files_block_nothing() {
     assert!(outcome.stderr.contains("FIFO"), "{}", outcome.stderr);
     let _ = Command::new("true").status();
 }
+
+/// Regression (#14): with the user's inotify instances used up, the daemon said "Too many open
+/// files (os error 24)" and exited 2, the code for usage errors. It names inotify and the limit
+/// to raise, and exits 1.
+#[test]
+fn a_daemon_without_inotify_instances_names_the_limit() {
+    let mut home = TestHome::new();
+    let uid = spare_uid(2);
+    for dir in [&home.home, &home.runtime_dir] {
+        for entry in walk_dirs(dir) {
+            std::os::unix::fs::chown(&entry, Some(uid), Some(uid)).unwrap();
+        }
+    }
+    // A process of that user holds every inotify instance it may have.
+    let mut hog = Command::new("setpriv")
+        .args([
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            "import ctypes,sys,time\nlibc=ctypes.CDLL('libc.so.6')\nfds=[]\nwhile True:\n    fd=libc.inotify_init()\n    if fd<0: break\n    fds.append(fd)\nprint(len(fds), flush=True)\ntime.sleep(60)\n",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(hog.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(
+        line.trim().parse::<u32>().is_ok_and(|n| n > 0),
+        "the hog holds the instances: {line:?}"
+    );
+    home.set_env("CREDWATCH_LOG", "off");
+    let outcome = run_command({
+        let mut daemon = home.command_as(Some(uid), &["daemon"]);
+        daemon.stdin(std::process::Stdio::null());
+        daemon
+    });
+    let _ = hog.kill();
+    let _ = hog.wait();
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("fs.inotify.max_user_instances"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+fn walk_dirs(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut all = vec![root.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.is_symlink() {
+                all.extend(walk_dirs(&path));
+            } else {
+                all.push(path);
+            }
+        }
+    }
+    all
+}

@@ -369,6 +369,33 @@ fn a_command_probe_that_hangs_with_helpers_is_cut_at_its_timeout() {
     );
 }
 
+/// Regression (#14): a probe that answers and exits, leaving a helper in a session of its own
+/// (out of reach of the group kill) that holds its output open, made `verify` wait for the
+/// helper, 25 s against a 2 s timeout. The answer counts; the helper is not waited for.
+#[test]
+fn a_probe_that_leaves_a_detached_helper_holding_its_output_is_not_waited_for() {
+    let home = TestHome::new();
+    let probe = script(&home, "answers", "setsid sleep 30 &\necho fine\nexit 0");
+    home.write_config(api_config_with(&format!(
+        r#"command = ["{}"], timeout = "1s""#,
+        probe.display()
+    )));
+    api_token(&home);
+    let started = std::time::Instant::now();
+    let out = home.run(&["verify", "api"]);
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "not held by the helper: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("✓ the server accepts it"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn a_login_that_persisted_is_proven_step_by_step() {
     let home = TestHome::new();
