@@ -111,6 +111,12 @@ pub fn evaluate(
     if let Some(loss) = &history.loss {
         verdict = loss::apply(definition, verdict, loss);
     }
+    // Reasons quote file content, names and paths: nothing from outside reaches a terminal or
+    // the prompt file with its control characters intact.
+    verdict.reason = crate::support::output::inert(&verdict.reason).into_owned();
+    verdict.fix = verdict
+        .fix
+        .map(|fix| crate::support::output::inert(&fix).into_owned());
     verdict
 }
 

@@ -33,7 +33,7 @@ pub struct PromptItem<'a> {
 }
 
 fn clean(text: &str) -> String {
-    text.replace(['\t', '\n', '\r'], " ")
+    crate::support::output::inert(text).into_owned()
 }
 
 fn utf8_locale() -> bool {

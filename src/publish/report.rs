@@ -7,6 +7,7 @@ use crate::define::state::State;
 use crate::engine::Checked;
 use crate::store::keyring::{KeyringObservation, KeyringPlan, Reach};
 use crate::store::FileStatus;
+use crate::support::output::inert;
 use crate::support::paths::display;
 use crate::support::timefmt::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -120,7 +121,7 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         });
     CredentialReport {
         name: checked.definition.name.clone(),
-        tool: checked.definition.tool.clone(),
+        tool: inert(&checked.definition.tool).into_owned(),
         state: verdict.state,
         usable: verdict.state.is_usable(),
         reason: verdict.reason.clone(),
@@ -154,9 +155,13 @@ fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<
             } else {
                 wanted.attributes.clone()
             };
+            let attributes = attributes
+                .into_iter()
+                .map(|(k, v)| (inert(&k).into_owned(), inert(&v).into_owned()))
+                .collect();
             StoreReport::Keyring {
-                service: wanted.service.clone(),
-                account: wanted.account.clone(),
+                service: wanted.service.as_deref().map(|s| inert(s).into_owned()),
+                account: wanted.account.as_deref().map(|s| inert(s).into_owned()),
                 attributes,
                 present: lookup.map(|l| !l.found.is_empty()),
                 collection: found

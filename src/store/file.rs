@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 pub const FILE_SIZE_LIMIT: u64 = 8 << 20;
 /// Account markers (`~/.claude.json`) hold a tool's whole state and grow large.
 const MARKER_SIZE_LIMIT: u64 = 64 << 20;
-/// A glob store looks at most at this many of its newest files.
-const GLOB_CANDIDATES: usize = 32;
+/// A glob store looks at most at this many matching files (all of them, newest first, up to
+/// this bound on the work one observation does).
+const GLOB_MATCH_LIMIT: usize = 4096;
 
 /// What a login kept in a file of `format` must be: the format says what its files are.
 pub fn policies(format: Format) -> Policies {
@@ -235,7 +236,7 @@ fn lacks_secret_field(status: &FileStatus) -> bool {
         if f.secret == Presence::Absent)
 }
 
-/// Among a glob's newest matches, the first that holds a login; when none does, the newest that
+/// Among a glob's matches, newest first, the first that holds a login; when none does, the newest that
 /// is not plainly something else (or, with none, the pattern itself as absent).
 fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation {
     let pattern = pattern_path.to_str().unwrap_or_default();
@@ -243,14 +244,14 @@ fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation
         .map(|paths| {
             paths
                 .filter_map(Result::ok)
-                .take(4096)
+                .take(GLOB_MATCH_LIMIT)
                 .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).ok(), p))
                 .collect()
         })
         .unwrap_or_default();
     matches.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let mut newest: Option<FileObservation> = None;
-    for (_, candidate) in matches.into_iter().take(GLOB_CANDIDATES) {
+    for (_, candidate) in matches {
         let status = observe_file(&candidate, definition);
         if holds_login(&status) {
             return FileObservation {

@@ -1,4 +1,5 @@
-//! Writing to the terminal: colour only where wanted, and a closed pipe is not an error.
+//! Writing to the terminal: colour only where wanted, a closed pipe is not an error, and text
+//! from outside is made inert before it is shown ([`inert`]).
 
 use std::io::{IsTerminal, Write};
 
@@ -22,4 +23,47 @@ pub fn print(text: &str) -> bool {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .is_ok()
+}
+
+/// Text from outside (file content, names, paths, environment values, config text) made safe to
+/// show: every control character (C0, DEL, C1), the Unicode line and paragraph separators and the
+/// bidirectional overrides become visible escapes (`\x1b`, `\n`, `\u{202e}`), so nothing can
+/// move the cursor, set the clipboard (OSC 52), ring the bell or fake a row.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    fn dangerous(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(dangerous) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if dangerous(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if dangerous(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn control_characters_become_visible_escapes() {
+        assert_eq!(inert("plain ~/.claude"), "plain ~/.claude");
+        assert_eq!(
+            inert("a\x1b]52;c;ZXZpbA==\x07b\nfake row\u{202e}"),
+            "a\\x1b]52;c;ZXZpbA==\\x07b\\nfake row\\u{202e}"
+        );
+        assert_eq!(inert("\u{9b}31m"), "\\x9b31m", "C1 CSI too");
+    }
 }

@@ -181,7 +181,7 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
 
 /// A path for people and JSON: lossy only where the bytes are not UTF-8.
 pub fn display(path: &std::path::Path) -> String {
-    OsStr::new(path).to_string_lossy().into_owned()
+    crate::support::output::inert(&OsStr::new(path).to_string_lossy()).into_owned()
 }
 
 /// A path for people: `~/…` under `home`, else as [`display`] shows it.

@@ -197,3 +197,44 @@ fn walk_dirs(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     all
 }
+
+/// Text from a credential file (here a kubeconfig user name holding OSC 52, a bell and a
+/// newline that fakes a row) reaches no terminal with its control characters: status and verify
+/// show them as visible escapes (the prompt file is built from the same reasons).
+#[test]
+fn control_characters_from_a_credential_file_are_shown_inert() {
+    let home = TestHome::new();
+    home.write(
+        ".kube/config",
+        "current-context: a\ncontexts:\n- name: a\n  context: {user: me}\nusers:\n- name: me\n  user: {token: opaque}\n- name: \"evil\\e]52;c;ZXZpbA==\\a\\nclaude   ok  logged in\"\n  user: {token: x}\n",
+    );
+    for args in [
+        &["status", "kube"][..],
+        &["verify", "kube"],
+        &["status", "--json", "kube"],
+    ] {
+        let outcome = home.run(args);
+        let shown = &outcome.stdout;
+        if args[0] == "status" {
+            assert!(
+                shown.contains("evil"),
+                "{args:?}: the user is named: {shown}"
+            );
+        }
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{args:?}: {shown:?}"
+        );
+        assert!(
+            !shown.lines().any(|l| l.starts_with("claude")),
+            "{args:?}: no faked row: {shown}"
+        );
+        if args.contains(&"--json") {
+            let reason = outcome.credential("kube")["reason"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(!reason.chars().any(char::is_control), "{reason:?}");
+        }
+    }
+}

@@ -538,3 +538,31 @@ fn a_named_preset_that_is_absent_is_missing() {
     assert_eq!(vault["fix"], "vault login");
     assert_eq!(outcome.code, 1);
 }
+
+/// Regression (#14): the SSO cache glob looked at its 32 newest files only, so a valid token
+/// beside 40 newer client registrations (botocore writes one per client) was "missing".
+#[test]
+fn aws_sso_token_behind_many_newer_client_registrations_is_found() {
+    let home = TestHome::new();
+    let expires =
+        credwatch::support::timefmt::Timestamp::from_secs(now_secs() + 3 * 3600).rfc3339();
+    home.write(
+        ".aws/sso/cache/0-token.json",
+        format!(r#"{{"accessToken":"a","expiresAt":"{expires}","startUrl":"https://x.awsapps.com/start","region":"us-east-1"}}"#),
+    );
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::options()
+        .write(true)
+        .open(home.path(".aws/sso/cache/0-token.json"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    for i in 0..40 {
+        home.write(
+            &format!(".aws/sso/cache/botocore-client-id-{i}.json"),
+            r#"{"clientId":"c","clientSecret":"s","expiresAt":"2099-01-01T00:00:00Z"}"#,
+        );
+    }
+    let sso = state_of(&home, "aws-sso");
+    assert_eq!(sso["state"], "ok", "{sso}");
+}
