@@ -113,10 +113,10 @@ pub fn evaluate(
     }
     // Reasons quote file content, names and paths: nothing from outside reaches a terminal or
     // the prompt file with its control characters intact.
-    verdict.reason = crate::support::output::inert(&verdict.reason).into_owned();
-    verdict.fix = verdict
-        .fix
-        .map(|fix| crate::support::output::inert(&fix).into_owned());
+    crate::support::output::make_inert(&mut verdict.reason);
+    if let Some(fix) = verdict.fix.as_mut() {
+        crate::support::output::make_inert(fix);
+    }
     verdict
 }
 

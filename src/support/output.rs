@@ -53,6 +53,13 @@ pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// [`inert`] in place: the text is copied only when something in it needs escaping.
+pub fn make_inert(text: &mut String) {
+    if let std::borrow::Cow::Owned(escaped) = inert(text) {
+        *text = escaped;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::inert;

@@ -181,7 +181,9 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
 
 /// A path for people and JSON: lossy only where the bytes are not UTF-8.
 pub fn display(path: &std::path::Path) -> String {
-    crate::support::output::inert(&OsStr::new(path).to_string_lossy()).into_owned()
+    let mut shown = OsStr::new(path).to_string_lossy().into_owned();
+    crate::support::output::make_inert(&mut shown);
+    shown
 }
 
 /// A path for people: `~/…` under `home`, else as [`display`] shows it.

@@ -171,7 +171,6 @@ pub fn open_own_for_writing(path: &Path, append: bool) -> std::io::Result<std::f
 /// file a regular one (a FIFO never blocks). `Ok(None)` when it does not exist; `Err` says what
 /// was found instead.
 pub fn read_own(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, String> {
-    let uid = nix::unistd::geteuid().as_raw();
     let shown = crate::support::paths::display(path);
     let dir = path.parent().unwrap_or(Path::new("."));
     match std::fs::symlink_metadata(dir) {
@@ -183,20 +182,7 @@ pub fn read_own(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, String> {
                     crate::support::paths::display(dir)
                 ));
             }
-            if meta.uid() != uid {
-                return Err(format!(
-                    "{} is owned by uid {}, not by you (uid {uid})",
-                    crate::support::paths::display(dir),
-                    meta.uid()
-                ));
-            }
-            if meta.mode() & 0o022 != 0 {
-                return Err(format!(
-                    "{} is writable by others (mode {:04o})",
-                    crate::support::paths::display(dir),
-                    meta.mode() & 0o7777
-                ));
-            }
+            ours_and_closed(&meta, &crate::support::paths::display(dir))?;
         }
     }
     let file = match std::fs::OpenOptions::new()
@@ -225,18 +211,7 @@ pub fn read_own(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, String> {
             crate::support::fsread::kind_name(&meta)
         ));
     }
-    if meta.uid() != uid {
-        return Err(format!(
-            "{shown} is owned by uid {}, not by you (uid {uid})",
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "{shown} is writable by others (mode {:04o})",
-            meta.mode() & 0o7777
-        ));
-    }
+    ours_and_closed(&meta, &shown)?;
     if meta.len() > limit {
         return Err(format!(
             "{shown} is {} bytes, more than {limit}",
@@ -250,6 +225,24 @@ pub fn read_own(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
     Ok(Some(bytes))
+}
+
+/// Owned by us and writable by no one else, or what it is instead.
+fn ours_and_closed(meta: &std::fs::Metadata, shown: &str) -> Result<(), String> {
+    let uid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != uid {
+        return Err(format!(
+            "{shown} is owned by uid {}, not by you (uid {uid})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{shown} is writable by others (mode {:04o})",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a process with this pid runs and is a credwatch (guards against pid reuse).

@@ -15,6 +15,18 @@ keyring = { service = "cw-crate", account = "me" }
 fix = "crate login"
 "#;
 
+/// A home whose keyring holds the `by-tool` item and, like a new login session with the same
+/// keyring file, starts locked.
+fn locked_keyring_holding_by_tool() -> (TestHome, crate::bus::SessionBus) {
+    let mut home = TestHome::new();
+    let mut bus = home.start_keyring();
+    home.write_config(TWO_ITEMS);
+    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
+    bus.kill_provider();
+    bus.start_provider(&home, false);
+    (home, bus)
+}
+
 fn state(home: &TestHome, name: &str) -> serde_json::Value {
     home.status(&[name]).credential(name)
 }
@@ -122,13 +134,7 @@ fn a_bus_without_a_secret_service_is_named() {
 
 #[test]
 fn a_keyring_locked_from_the_start_is_unavailable_not_missing() {
-    let mut home = TestHome::new();
-    let mut bus = home.start_keyring();
-    home.write_config(TWO_ITEMS);
-    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
-    // A new login session with the same keyring file: gnome-keyring starts locked.
-    bus.kill_provider();
-    bus.start_provider(&home, false);
+    let (home, _bus) = locked_keyring_holding_by_tool();
     let out = home.run(&["status", "--json", "by-tool"]);
     assert_eq!(out.code, 3);
     let credential = out.credential("by-tool");
@@ -153,12 +159,7 @@ fn a_keyring_locked_from_the_start_is_unavailable_not_missing() {
 /// that saw it locked publishes the login again. The password appears in no output.
 #[test]
 fn credwatch_unlock_unlocks_the_keyring_in_place_with_the_right_password_only() {
-    let mut home = TestHome::new();
-    let mut bus = home.start_keyring();
-    home.write_config(TWO_ITEMS);
-    bus.store_item(&["service", "cw-tool", "username", "me"], CANARY);
-    bus.kill_provider();
-    bus.start_provider(&home, false);
+    let (home, _bus) = locked_keyring_holding_by_tool();
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("by-tool", "unavailable");
 
