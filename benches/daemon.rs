@@ -111,6 +111,10 @@ fn main() {
         return;
     }
     println!("## daemon benchmarks\n");
+    if std::env::args().any(|a| a == "reads") {
+        reads_beside_stores();
+        return;
+    }
 
     // 1. File change → published state, realistic HOME (10 presets).
     let home = bench_home();
@@ -260,4 +264,84 @@ fn main() {
     println!("| full rescan (SIGHUP: reload, re-watch, evaluate 1,000, publish), median of 11 | {} ms | ≤ 100 ms |", ms(percentile(&mut rescans, 0.5)));
     println!("| file change → prompt line updated, p50 / p99 (200 changes) | {} / {} ms | ≤ 5 / ≤ 50 ms |", ms(percentile(&mut scale_latency, 0.5)), ms(percentile(&mut scale_latency, 0.99)));
     println!("| file change → status.json updated, read and parsed by the bench, p50 / p99 (50 changes) | {} / {} ms | |", ms(percentile(&mut scale_parsed, 0.5)), ms(percentile(&mut scale_parsed, 0.99)));
+}
+
+/// The daemon's wake-ups (context switches, summed over its threads) and CPU ticks while a user
+/// reads a file beside the stores 1,000 times (`~/.gitconfig`, which the git preset reads for its
+/// helper) and appends to `~/.bash_history` 1,000 times, spaced as commands are; for this binary
+/// and, with `CREDWATCH_BENCH_BASELINE=/path/to/old/credwatch`, for that one in the same run.
+/// Run alone with `cargo bench --bench daemon -- reads`.
+fn reads_beside_stores() {
+    let mut binaries = vec![("this build", env!("CARGO_BIN_EXE_credwatch").to_string())];
+    if let Ok(baseline) = std::env::var("CREDWATCH_BENCH_BASELINE") {
+        binaries.push(("baseline", baseline));
+    }
+    println!("| 1,000 rounds beside the stores | binary | reads of ~/.gitconfig: switches / CPU ticks | appends to ~/.bash_history: switches / CPU ticks |");
+    println!("|---|---|---:|---:|");
+    for (label, binary) in binaries {
+        let home = bench_home();
+        home.write(".claude/.credentials.json", claude_login(true));
+        home.write_config("presets = [\"claude\", \"git\", \"vault\"]\n");
+        let gitconfig = home.write(".gitconfig", "[user]\n\tname = someone\n");
+        home.write(".vault-token", "hvs.CAESIJ");
+        let history = home.write(".bash_history", "");
+        let mut child = home
+            .program(&binary, &["daemon"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let watch = PublishWatch::new(&home.credwatch_runtime());
+        watch.wait_for("claude", "ok");
+        std::thread::sleep(Duration::from_millis(500));
+        let pid = child.id();
+        let measure = |round: &dyn Fn(usize)| {
+            let switches = context_switches(pid);
+            let cpu = cpu_ticks(pid);
+            for i in 0..1000 {
+                round(i);
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            (context_switches(pid) - switches, cpu_ticks(pid) - cpu)
+        };
+        let reads = measure(&|_| {
+            std::fs::read(&gitconfig).unwrap();
+        });
+        let appends = measure(&|i| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&history)
+                .unwrap();
+            writeln!(file, "ls {i}").unwrap();
+        });
+        println!(
+            "| | {label} | {} / {} | {} / {} |",
+            reads.0, reads.1, appends.0, appends.1
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    println!(
+        "\ngoal: no wake-up for what cannot change a credential (reads, appends to other files)\n"
+    );
+}
+
+/// CPU time a process used so far (user + system), in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    fields
+        .get(11)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
 }

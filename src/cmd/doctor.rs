@@ -249,6 +249,19 @@ fn daemon_check() -> Check {
             Some("fix the config (credwatch config check), then: systemctl --user reload credwatch"),
         );
     }
+    if let Some(first) = seen.unwatched.first() {
+        let paths: Vec<&str> = seen.unwatched.iter().map(|u| u.path.as_str()).collect();
+        return check(
+            "daemon",
+            Level::Warn,
+            format!(
+                "pid {pid} runs, but cannot watch {} ({}): it polls them every 30 s, and status checks directly",
+                paths.join(", "),
+                first.reason
+            ),
+            Some(first.fix.as_str()),
+        );
+    }
     if version != mine {
         return check(
             "daemon",

@@ -27,6 +27,11 @@ fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     if let Some(error) = &document.daemon.config_error {
         eprintln!("credwatch: the daemon could not reload the config and keeps the last good one:\n{error}");
     }
+    if !args.json {
+        if let Some(text) = unwatched_note(&document.daemon.unwatched) {
+            eprint!("{text}");
+        }
+    }
     let text = if args.json {
         serde_json::to_string_pretty(&document)? + "\n"
     } else if document.credentials.is_empty() {
@@ -43,6 +48,28 @@ fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
     };
     print(&text);
     Ok(exit_code(document.credentials.iter().map(|c| c.state)))
+}
+
+/// What the daemon says it cannot watch, for people: why, and each distinct fix once.
+fn unwatched_note(unwatched: &[crate::publish::report::UnwatchedReport]) -> Option<String> {
+    if unwatched.is_empty() {
+        return None;
+    }
+    let mut text = format!(
+        "credwatch: the daemon cannot watch {} path(s), so it polls them and this was checked directly:\n",
+        unwatched.len()
+    );
+    let mut fixes: Vec<&str> = Vec::new();
+    for item in unwatched {
+        text.push_str(&format!("  {}: {}\n", item.path, item.reason));
+        if !fixes.contains(&item.fix.as_str()) {
+            fixes.push(&item.fix);
+        }
+    }
+    for fix in fixes {
+        text.push_str(&format!("  fix: {fix}\n"));
+    }
+    Some(text)
 }
 
 /// The state of the named credentials (all when none is named): the daemon's published state

@@ -1,16 +1,22 @@
-//! File events: which directories inotify watches (each store's parent and grandparent, see
-//! `inotify`), and what a batch of events changes: the config (reload), the watched directories
-//! themselves (rewatch), the credentials whose stores they touch (refresh). An overflowed queue
-//! rescans everything.
+//! File events: what inotify watches (see `inotify::watches_for`), and what a batch of events
+//! changes: the config (reload), the watches themselves (a store replaced, a directory created or
+//! removed), the credentials whose stores they touch (refresh), the runtime dir (recreated). An
+//! overflowed queue rescans everything. A watch that cannot be set (the per-user watch limit,
+//! a directory it may not read) is retried every [`WATCH_RETRY_MS`], and the credentials behind
+//! it are looked at again each time: they are polled, not watched, and `status` and `doctor`
+//! say so with the fix.
 
 use super::{inotify, Daemon};
 use crate::support::timefmt::Timestamp;
-use notify::{Event, EventKind, RecursiveMode, Watcher};
-use std::collections::BTreeSet;
+use crate::support::watch::{Batch, Change, Mask, WatchError};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// How often watches that could not be set are tried again (and what they cover polled).
+pub(super) const WATCH_RETRY_MS: i64 = 30_000;
+
 impl Daemon {
-    /// Brings the set of watched directories in line with the targets.
+    /// Brings the watches in line with the targets; remembers those that cannot be set.
     pub(super) fn rewatch(&mut self) {
         let mut targets: Vec<PathBuf> = self
             .entries
@@ -18,68 +24,108 @@ impl Daemon {
             .flat_map(|e| e.paths().cloned())
             .collect();
         targets.extend(self.config_targets());
-        let wanted = inotify::directories_for(&targets);
-        for stale in self
-            .watched
-            .difference(&wanted)
-            .cloned()
-            .collect::<Vec<_>>()
-        {
-            let _ = self.watcher.unwatch(&stale);
-            self.watched.remove(&stale);
+        let mut wanted = inotify::watches_for(&targets);
+        // The runtime dir: gone or moved away (a tmp cleaner) is seen at once. Nothing else in it
+        // is asked for, so the daemon's own writes there wake nothing.
+        *wanted
+            .entry(self.runtime_dir.clone())
+            .or_insert(Mask::empty()) |= Mask::IN_DELETE_SELF | Mask::IN_MOVE_SELF;
+        let stale: Vec<PathBuf> = self
+            .watcher
+            .watched()
+            .filter(|path| !wanted.contains_key(*path))
+            .map(Path::to_path_buf)
+            .collect();
+        for path in stale {
+            self.watcher.unwatch(&path);
         }
-        for dir in wanted {
-            if self.watched.contains(&dir) {
-                continue;
-            }
-            match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
-                Ok(()) => {
-                    self.watched.insert(dir);
+        let mut failures = BTreeMap::new();
+        for (path, mask) in wanted {
+            if let Err(error) = self.watcher.watch(&path, mask) {
+                if !error.is_absent() {
+                    failures.insert(path, error);
                 }
-                Err(error) => tracing::warn!(dir = %dir.display(), %error, "cannot watch"),
             }
+        }
+        if failures.keys().ne(self.watch_failures.keys()) {
+            for error in failures.values() {
+                if !self.watch_failures.contains_key(&error.path) {
+                    tracing::warn!(error = %error, "cannot watch: polling what it covers instead");
+                }
+            }
+            self.dirty = true;
+        }
+        self.watch_retry_at =
+            (!failures.is_empty()).then(|| Timestamp::now().saturating_add_millis(WATCH_RETRY_MS));
+        self.watch_failures = failures;
+    }
+
+    /// The watches that could not be set, as published.
+    pub(super) fn unwatched(&self) -> Vec<&WatchError> {
+        self.watch_failures.values().collect()
+    }
+
+    /// The retry of watches that could not be set is due: try again, and look at what they cover.
+    pub(super) fn retry_watches(&mut self, now: Timestamp) {
+        let failed: Vec<PathBuf> = self.watch_failures.keys().cloned().collect();
+        self.rewatch();
+        let covered: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                self.entries[i]
+                    .paths()
+                    .any(|target| failed.iter().any(|dir| target.starts_with(dir)))
+            })
+            .collect();
+        for i in covered {
+            self.refresh_entry(i, now);
         }
     }
 
-    pub(super) fn handle_events(&mut self, batch: Vec<Event>, rescan: bool) {
-        let rescan = rescan || batch.iter().any(Event::need_rescan);
-        let relevant: Vec<&Event> = batch.iter().filter(|e| is_change(e)).collect();
-        if rescan {
-            tracing::info!("event queue overflowed: rescanning everything");
-            self.forget_watches_under(&[PathBuf::from("/")]);
-            self.rewatch();
-            self.refresh_all();
+    pub(super) fn handle_events(&mut self, batch: Batch) {
+        let changes = match batch {
+            Batch::Overflow => {
+                tracing::info!("event queue overflowed: rescanning everything");
+                let all: Vec<PathBuf> = self.watcher.watched().map(Path::to_path_buf).collect();
+                for path in all {
+                    self.watcher.unwatch(&path);
+                }
+                self.rewatch();
+                self.refresh_all();
+                return;
+            }
+            Batch::Changes(changes) => changes,
+        };
+        if changes.is_empty() {
             return;
         }
-        if relevant.is_empty() {
-            return;
-        }
-        let paths: Vec<&Path> = relevant
+        if changes
             .iter()
-            .flat_map(|e| e.paths.iter().map(PathBuf::as_path))
-            .collect();
+            .any(|c| c.path == self.runtime_dir && c.is_structural())
+        {
+            self.watcher.unwatch(&self.runtime_dir.clone());
+            self.runtime_dir_changed();
+        }
         if self
             .config_path
             .as_deref()
-            .is_some_and(|config| paths.iter().any(|p| inotify::touches(p, config)))
+            .is_some_and(|config| changes.iter().any(|c| inotify::touches(&c.path, config)))
         {
             self.reload("the config file changed");
         }
-        let structural: Vec<PathBuf> = relevant
+        let structural: Vec<&Change> = changes
             .iter()
-            .filter(|e| may_move_directories(e))
-            .flat_map(|e| e.paths.iter())
-            .filter(|p| self.is_on_a_watched_way(p))
-            .cloned()
+            .filter(|c| c.is_structural() && self.changes_watches(&c.path))
             .collect();
         if !structural.is_empty() {
-            self.forget_watches_under(&structural);
+            for change in structural {
+                self.forget_watches_under(&change.path.clone());
+            }
             self.rewatch();
         }
         let now = Timestamp::now();
         let mut touched = BTreeSet::new();
-        for path in &paths {
-            self.index.touched_by(path, &mut touched);
+        for change in &changes {
+            self.index.touched_by(&change.path, &mut touched);
         }
         for i in touched {
             self.refresh_entry(i, now);
@@ -87,49 +133,25 @@ impl Daemon {
         self.after_refresh();
     }
 
-    /// Whether `path` is a watched directory, an ancestor of one, or a directory on the way to a
-    /// store: then its creation, removal or rename changes what must be watched. A store file
-    /// replaced by an atomic rename is none of these, so the common case costs no re-watch.
-    fn is_on_a_watched_way(&self, path: &Path) -> bool {
-        self.watched.iter().any(|w| w.starts_with(path)) || self.index.is_on_the_way(path)
+    /// Whether a change at `path` (created, removed, renamed) changes what must be watched: it
+    /// is watched, or holds something watched, or lies on the way to a store, or is a store
+    /// (which may now be another file, or exist at last).
+    fn changes_watches(&self, path: &Path) -> bool {
+        self.watcher.watched().any(|w| w.starts_with(path))
+            || self.index.is_on_the_way(path)
+            || self.index.is_target(path)
     }
 
-    /// Drops directories whose inotify watch may have died with them (deleted, renamed, recreated).
-    fn forget_watches_under(&mut self, paths: &[PathBuf]) {
+    /// Drops the watches at and under `path`: what is there now may be another inode.
+    fn forget_watches_under(&mut self, path: &Path) {
         let dead: Vec<PathBuf> = self
-            .watched
-            .iter()
-            .filter(|w| paths.iter().any(|p| w.starts_with(p)))
-            .cloned()
+            .watcher
+            .watched()
+            .filter(|w| w.starts_with(path) && *w != self.runtime_dir)
+            .map(Path::to_path_buf)
             .collect();
-        for dir in dead {
-            let _ = self.watcher.unwatch(&dir);
-            self.watched.remove(&dir);
+        for watched in dead {
+            self.watcher.unwatch(&watched);
         }
     }
-}
-
-/// Events that can change a store. Reads (`OPEN`, `CLOSE_NOWRITE`) are ignored: the daemon's own
-/// reads would otherwise wake it up again and again.
-fn is_change(event: &Event) -> bool {
-    use notify::event::{AccessKind, AccessMode};
-    match event.kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        EventKind::Access(_) => false,
-        _ => true,
-    }
-}
-
-/// Events after which a watched directory may be gone or new.
-/// Events that may create, remove or move a directory (a file's rename is one of these too).
-fn may_move_directories(event: &Event) -> bool {
-    use notify::event::{CreateKind, ModifyKind, RemoveKind};
-    matches!(
-        event.kind,
-        EventKind::Create(CreateKind::Folder)
-            | EventKind::Remove(RemoveKind::Folder)
-            | EventKind::Modify(ModifyKind::Name(_))
-            | EventKind::Remove(RemoveKind::Any)
-            | EventKind::Create(CreateKind::Any)
-    )
 }

@@ -1,10 +1,12 @@
 //! Which directories to watch for a set of store paths, and which stores an event touches.
 //!
 //! A watch on a file dies at the first atomic rename, so each store's **parent directory** is
-//! watched, and its grandparent so a deleted-and-recreated directory is seen coming back. A
-//! directory that does not exist yet is watched through its nearest existing ancestor.
+//! watched for entries created, deleted and renamed, and its grandparent so a deleted-and-recreated
+//! directory is seen coming back; the store file itself is watched for writes. Nothing asks for
+//! reads (see [`watches_for`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use crate::support::watch::{Mask, CONTENT, STRUCTURE};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Which credentials an event path may concern, found without scanning every target: a file
@@ -54,6 +56,17 @@ impl TargetIndex {
         self.on_the_way.contains(path)
     }
 
+    /// Whether `path` is a store file itself (not a glob).
+    pub fn is_target(&self, path: &Path) -> bool {
+        path.parent()
+            .and_then(|dir| self.by_parent.get(dir))
+            .is_some_and(|in_dir| {
+                in_dir
+                    .iter()
+                    .any(|(_, target, glob)| !glob && target == path)
+            })
+    }
+
     /// The credentials an event at `path` may change (see [`touches`]).
     pub fn touched_by(&self, path: &Path, into: &mut BTreeSet<usize>) {
         if let Some(in_dir) = path.parent().and_then(|dir| self.by_parent.get(dir)) {
@@ -73,23 +86,36 @@ impl TargetIndex {
     }
 }
 
-/// The directories to watch for `targets` (store files, glob patterns, the config file).
-pub fn directories_for(targets: &[PathBuf]) -> BTreeSet<PathBuf> {
-    let mut dirs = BTreeSet::new();
+/// What to watch for `targets` (store files, glob patterns, the config file), and for what:
+/// each target's directory and grandparent for entries created, deleted or renamed (a store
+/// replaced by an atomic rename, a directory recreated); each existing target file for writes
+/// and mode changes; a glob's directory for writes too (any file in it may be a match). A busy
+/// file beside a store (`~/.bash_history` beside `~/.vault-token`) is thus never watched, and
+/// reading anything wakes no one. A directory that does not exist yet is watched through its
+/// nearest existing ancestor.
+pub fn watches_for(targets: &[PathBuf]) -> BTreeMap<PathBuf, Mask> {
+    let mut watches: BTreeMap<PathBuf, Mask> = BTreeMap::new();
+    let mut add = |path: &Path, mask: Mask| {
+        *watches.entry(path.to_path_buf()).or_insert(Mask::empty()) |= mask;
+    };
     for target in targets {
         let Some(parent) = target.parent() else {
             continue;
         };
+        let glob = crate::support::paths::has_glob(&target.to_string_lossy());
         if parent.is_dir() {
-            dirs.insert(parent.to_path_buf());
+            add(parent, if glob { STRUCTURE | CONTENT } else { STRUCTURE });
             if let Some(grandparent) = parent.parent().filter(|g| g.is_dir()) {
-                dirs.insert(grandparent.to_path_buf());
+                add(grandparent, STRUCTURE);
+            }
+            if !glob && target.exists() {
+                add(target, CONTENT);
             }
         } else if let Some(ancestor) = parent.ancestors().find(|a| a.is_dir()) {
-            dirs.insert(ancestor.to_path_buf());
+            add(ancestor, STRUCTURE);
         }
     }
-    dirs
+    watches
 }
 
 /// Whether an event at `event_path` may change what is at `target`: the target itself or a
@@ -106,18 +132,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parent_and_grandparent_or_nearest_ancestor() {
+    fn structure_of_parent_and_grandparent_writes_of_the_file_or_nearest_ancestor() {
         let root = tempfile::tempdir().unwrap();
         let home = root.path();
         std::fs::create_dir_all(home.join(".claude")).unwrap();
-        let dirs = directories_for(&[
+        std::fs::create_dir_all(home.join(".aws/sso/cache")).unwrap();
+        std::fs::write(home.join(".claude/.credentials.json"), "{}").unwrap();
+        let watches = watches_for(&[
             home.join(".claude/.credentials.json"),
+            home.join(".config/gh/hosts.yml"),
             home.join(".aws/sso/cache/*.json"),
         ]);
-        let expected: BTreeSet<PathBuf> = [home.join(".claude"), home.to_path_buf()].into();
+        let expected: BTreeMap<PathBuf, Mask> = [
+            (home.to_path_buf(), STRUCTURE),
+            (home.join(".claude"), STRUCTURE),
+            (home.join(".claude/.credentials.json"), CONTENT),
+            (home.join(".aws/sso"), STRUCTURE),
+            (home.join(".aws/sso/cache"), STRUCTURE | CONTENT),
+        ]
+        .into();
         assert_eq!(
-            dirs, expected,
-            "absent ~/.aws/sso/cache is watched from HOME"
+            watches, expected,
+            "absent ~/.config/gh is watched from HOME"
         );
     }
 

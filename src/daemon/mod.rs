@@ -1,12 +1,18 @@
 //! `credwatch daemon`: keeps an always-fresh published state and remembers what happened.
 //!
-//! Event-driven, on a single-threaded tokio runtime: inotify (notify 8) on the stores' parent and
-//! grandparent directories, one timer set to the earliest moment a state changes by itself
-//! (a warning window opens, a deadline passes, a post-write re-check is due), and signals. No
-//! periodic polling of files: with nothing happening it sleeps.
+//! Event-driven, on a single-threaded tokio runtime: inotify (`support::watch`) on the stores'
+//! parent and grandparent directories for entries created, deleted and renamed, and on the store
+//! files for writes (never for reads); one timer set to the earliest moment a state changes by
+//! itself (a warning window opens, a deadline passes, a post-write re-check is due) or the
+//! heartbeat; and signals. No periodic polling of files: with nothing happening it wakes once per
+//! [`HEARTBEAT_MS`], to say it still runs.
 //!
 //! Guarantees: one daemon per user (a `flock` on `daemon.lock`, released by the kernel even on
-//! `kill -9`); state files replaced atomically; a config that breaks at reload keeps the last good
+//! `kill -9`, and taken again when the runtime dir is deleted and recreated: a second daemon
+//! that took it meanwhile makes this one stop); the runtime dir verified before each publication;
+//! state files replaced atomically; a published state never holds past the next heartbeat
+//! plus a margin, so a frozen daemon (SIGSTOP) is noticed even by readers that cannot look at
+//! its process; on SIGTSTP (Ctrl-Z) it withdraws its state before it stops; a config that breaks at reload keeps the last good
 //! one and says why; on SIGTERM/SIGINT the published files are removed, so no stale "ok" is left.
 //! It never writes to another tool's files.
 
@@ -31,16 +37,21 @@ use crate::support::paths;
 use crate::support::runtime::{self, LOCK_FILE};
 
 use crate::support::timefmt::Timestamp;
-use std::collections::BTreeSet;
+use crate::support::watch::{self, WatchError, Watcher};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tokio::sync::mpsc::unbounded_channel;
 
 /// Exit code when the daemon cannot run (another one runs, the runtime dir is unusable).
 pub const EXIT_CANNOT_RUN: i32 = 1;
 /// The longest single sleep. Deadlines wait on a wall-clock timer that counts suspended time and
 /// wakes on clock changes (`wallclock`); this only bounds what a missed wake-up could cost.
 const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
+/// How often an idle daemon republishes its state's validity.
+const HEARTBEAT_MS: i64 = 15 * 60 * 1000;
+/// How long past the last heartbeat a published state holds: a daemon frozen by SIGSTOP is taken
+/// for stopped by the shell hooks at most this long after its last heartbeat.
+const VALIDITY_CAP_MS: i64 = HEARTBEAT_MS + 2 * 60 * 1000;
 
 pub struct Options {
     pub config_path: Option<PathBuf>,
@@ -72,13 +83,18 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         return Ok(EXIT_CANNOT_RUN);
     }
     let config = config::load(options.config_path.as_deref())?;
-    let (sender, receiver) = unbounded_channel();
-    let watcher = match notify::recommended_watcher(move |event| {
-        let _ = sender.send(event);
-    }) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        // Keyring lookups through the keyring crate block, and its store serialises them on one
+        // D-Bus connection anyway: one thread for them keeps memory flat (each extra thread
+        // would keep a malloc arena).
+        .max_blocking_threads(1)
+        .build()?;
+    let _in_runtime = runtime.enter();
+    let watcher = match Watcher::new() {
         Ok(watcher) => watcher,
-        Err(error) => {
-            eprintln!("credwatch daemon: {}", inotify_failure(&error));
+        Err(errno) => {
+            eprintln!("credwatch daemon: {}", watch::instance_failure(errno));
             return Ok(EXIT_CANNOT_RUN);
         }
     };
@@ -88,10 +104,14 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         config_error: None,
         entries: Vec::new(),
         watcher,
-        watched: BTreeSet::new(),
+        watch_failures: BTreeMap::new(),
+        watch_retry_at: None,
         index: inotify::TargetIndex::default(),
         prompt: prompt::Publisher::new(&runtime_dir, std::process::id()),
         runtime_dir,
+        lock,
+        stop: None,
+        heartbeat_at: Timestamp::now(),
         journal: Journal::new(&state_dir),
         memory: Memory::load(Some(&state_dir)),
         state_dir,
@@ -106,29 +126,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         probes: probes::ProbeLink::new(),
         textfile_override: options.prometheus_textfile,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        // Keyring lookups through the keyring crate block, and its store serialises them on one
-        // D-Bus connection anyway: one thread for them keeps memory flat (each extra thread
-        // would keep a malloc arena).
-        .max_blocking_threads(1)
-        .build()?;
-    let code = runtime.block_on(daemon.serve(receiver))?;
-    drop(lock);
-    Ok(code)
-}
-
-/// Why inotify could not be started, and the fix: its per-user limits are the usual cause.
-fn inotify_failure(error: &notify::Error) -> String {
-    let out_of_instances = matches!(&error.kind, notify::ErrorKind::Io(io)
-        if io.raw_os_error() == Some(nix::libc::EMFILE));
-    if out_of_instances {
-        format!(
-            "cannot start inotify: this user has used up its inotify instances ({error})\n  fix: raise fs.inotify.max_user_instances (as root: `sysctl fs.inotify.max_user_instances=512`, and a file in /etc/sysctl.d/ to keep it), or close programs that hold many (file watchers, editors)"
-        )
-    } else {
-        format!("cannot start inotify: {error}\n  fix: check the kernel's inotify support and limits (sysctl fs.inotify)")
-    }
+    runtime.block_on(daemon.serve())
 }
 
 /// Takes the per-user lock, or says which pid holds it.
@@ -167,10 +165,18 @@ struct Daemon {
     config: Config,
     config_error: Option<String>,
     entries: Vec<tracked::Tracked>,
-    watcher: notify::RecommendedWatcher,
-    watched: BTreeSet<PathBuf>,
+    watcher: Watcher,
+    /// Watches that could not be set (what they cover is polled), and when to try again.
+    watch_failures: BTreeMap<PathBuf, WatchError>,
+    watch_retry_at: Option<Timestamp>,
     index: inotify::TargetIndex,
     runtime_dir: PathBuf,
+    /// The per-user lock, taken again if the runtime dir is recreated.
+    lock: nix::fcntl::Flock<std::fs::File>,
+    /// Set when the daemon must stop (its runtime dir was taken over): the exit code.
+    stop: Option<i32>,
+    /// The last heartbeat: the published state never holds longer than [`VALIDITY_CAP_MS`] past it.
+    heartbeat_at: Timestamp,
     /// The prompt file and its marker.
     prompt: prompt::Publisher,
     state_dir: PathBuf,

@@ -1,14 +1,15 @@
 //! Publication: `status.json`, the prompt file and its marker, and the Prometheus textfile,
 //! written when something visible (or the state's validity) changed; and what a stopping daemon
-//! leaves behind: nothing that says "ok".
+//! leaves behind: nothing that says "ok". The runtime dir is verified before each publication.
 
 use super::Daemon;
 use crate::publish::prompt::{self, PromptItem};
-use crate::publish::report::{CredentialReport, DaemonInfo, SCHEMA_VERSION};
+use crate::publish::report::{CredentialReport, DaemonInfo, UnwatchedReport, SCHEMA_VERSION};
 use crate::support::paths;
-use crate::support::runtime::{self, STATUS_FILE};
+use crate::support::runtime::{self, LOCK_FILE, STATUS_FILE};
 use crate::support::timefmt::Timestamp;
 use serde_json::value::RawValue;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 impl Daemon {
@@ -19,12 +20,75 @@ impl Daemon {
             version: Some(env!("CARGO_PKG_VERSION").into()),
             valid_until: self.next_state_change().map(Timestamp::rfc3339),
             config_error: self.config_error.clone(),
+            unwatched: self
+                .unwatched()
+                .into_iter()
+                .map(|error| UnwatchedReport {
+                    path: paths::display(&error.path),
+                    reason: error.reason(),
+                    fix: error.fix(),
+                })
+                .collect(),
         }
+    }
+
+    /// Verifies the runtime dir before it is written to: recreates it when it vanished (a tmp
+    /// cleaner) and takes the lock again; stops the daemon when the dir is now something else
+    /// (another user's) or another daemon took the lock meanwhile. False: do not publish.
+    pub(super) fn keep_runtime_dir(&mut self) -> bool {
+        let existed = self.runtime_dir.exists();
+        if let Err(error) = runtime::ensure_private_dir(&self.runtime_dir) {
+            tracing::error!(%error, "the runtime dir cannot be used any more: stopping, so that nothing is written there");
+            self.stop = Some(super::EXIT_CANNOT_RUN);
+            return false;
+        }
+        if existed && runtime::same_file(self.lock.deref(), &self.runtime_dir.join(LOCK_FILE)) {
+            return true;
+        }
+        match super::acquire_lock(&self.runtime_dir) {
+            Ok(lock) => {
+                tracing::warn!(dir = %paths::display(&self.runtime_dir), "the runtime dir or its lock was removed: recreated");
+                self.lock = lock;
+                self.prompt = prompt::Publisher::new(&self.runtime_dir, self.pid);
+                self.dirty = true;
+                self.published_until = None;
+                true
+            }
+            Err(message) => {
+                tracing::warn!(%message, "another daemon took the runtime dir over: stopping");
+                self.stop = Some(0);
+                false
+            }
+        }
+    }
+
+    /// The runtime dir was deleted or moved: verify (recreate) it now and publish again.
+    pub(super) fn runtime_dir_changed(&mut self) {
+        if self.keep_runtime_dir() {
+            self.dirty = true;
+            self.rewatch();
+        }
+    }
+
+    /// SIGTSTP (Ctrl-Z on a daemon in a terminal): nothing may say "ok" for a stopped watchdog,
+    /// so the state is withdrawn, then the process stops; at SIGCONT everything is looked at
+    /// again and published.
+    pub(super) fn suspend(&mut self) {
+        self.withdraw();
+        tracing::info!("suspended (SIGTSTP): state withdrawn");
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+        tracing::info!("continued: publishing again");
+        self.dirty = true;
+        self.published_until = None;
+        self.refresh_all();
     }
 
     /// Writes status.json and the prompt line, when something visible or the state's validity
     /// changed.
     pub(super) fn publish(&mut self) {
+        if !self.keep_runtime_dir() {
+            return;
+        }
         let valid_until = self.next_state_change();
         if !std::mem::take(&mut self.dirty) && self.published_until == Some(valid_until) {
             return;
@@ -92,9 +156,14 @@ impl Daemon {
         }
     }
 
-    pub(super) fn shutdown(&mut self) {
+    /// Removes status.json and the prompt file: no reader takes this daemon's state for current.
+    fn withdraw(&mut self) {
         let _ = std::fs::remove_file(self.runtime_dir.join(STATUS_FILE));
         self.prompt.withdraw();
+    }
+
+    pub(super) fn shutdown(&mut self) {
+        self.withdraw();
         // Metrics must not go on saying "ok" for a watchdog that stopped.
         let stopped = DaemonInfo {
             running: false,
@@ -102,6 +171,7 @@ impl Daemon {
             version: Some(env!("CARGO_PKG_VERSION").into()),
             valid_until: None,
             config_error: None,
+            unwatched: Vec::new(),
         };
         if let Some(path) = self.textfile() {
             write_textfile(&path, &[], &stopped);

@@ -2,12 +2,12 @@
 //! which the timer's next wake-up, the published state's validity and the work due at a wake-up
 //! are all read.
 //!
-//! Guarantees: with nothing due, the daemon sleeps (no timer is set); a post-write re-check, a
-//! probe or a poll never shortens the published validity (each may find a change, published
+//! Guarantees: with nothing due, the daemon sleeps until its heartbeat; a post-write re-check, a
+//! probe, a poll or a retry of watches never shortens the published validity (each may find a change, published
 //! when found), only a moment where a state changes by itself does.
 
 use super::tracked::Tracked;
-use super::Daemon;
+use super::{Daemon, HEARTBEAT_MS, VALIDITY_CAP_MS};
 use crate::support::timefmt::Timestamp;
 
 /// When one tracked credential needs the daemon.
@@ -65,22 +65,38 @@ impl Tracked {
 }
 
 impl Daemon {
-    /// Until when the published state holds with nothing happening.
+    /// Until when the published state holds with nothing happening: the next moment a state
+    /// changes by itself, and never past the heartbeat's cap (a frozen daemon's state expires).
     pub(super) fn next_state_change(&self) -> Option<Timestamp> {
+        let cap = self.heartbeat_at.saturating_add_millis(VALIDITY_CAP_MS);
         self.entries
             .iter()
             .filter_map(|e| e.due().state_change)
+            .chain([cap])
             .min()
     }
 
-    /// When the timer must wake the daemon next.
+    /// When the timer must wake the daemon next: what is due, the retry of watches that could
+    /// not be set, the heartbeat.
     pub(super) fn next_wake(&self) -> Option<Timestamp> {
-        self.entries.iter().filter_map(|e| e.due().next()).min()
+        self.entries
+            .iter()
+            .filter_map(|e| e.due().next())
+            .chain(self.watch_retry_at)
+            .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
+            .min()
     }
 
-    /// The timer fired: refresh what is due, start the probes that are due.
+    /// The timer fired: refresh what is due, start the probes that are due, retry watches,
+    /// beat.
     pub(super) fn on_timer(&mut self) {
         let now = Timestamp::now();
+        if self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS) <= now {
+            self.heartbeat_at = now;
+        }
+        if self.watch_retry_at.is_some_and(|at| at <= now) {
+            self.retry_watches(now);
+        }
         let due: Vec<usize> = (0..self.entries.len())
             .filter(|&i| self.entries[i].due().refresh_at(now))
             .collect();

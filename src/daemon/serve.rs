@@ -1,23 +1,20 @@
 //! The event loop: inotify batches, keyring events and lookups, probe results, the keyring
 //! `Modified` poll, the wall-clock timer of the schedule, and signals (SIGHUP reloads the
-//! config, SIGTERM/SIGINT stop).
+//! config, SIGTERM/SIGINT stop, SIGTSTP withdraws the state and stops the process until
+//! SIGCONT).
 
 use super::{wallclock, Daemon, MAX_SLEEP_MS};
 use crate::define::config;
 use crate::engine::journal;
 use crate::support::timefmt::Timestamp;
-use notify::Event;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 impl Daemon {
-    pub(super) async fn serve(
-        &mut self,
-        mut events: UnboundedReceiver<notify::Result<Event>>,
-    ) -> anyhow::Result<i32> {
+    pub(super) async fn serve(&mut self) -> anyhow::Result<i32> {
         use tokio::signal::unix::{signal, SignalKind};
         let mut hangup = signal(SignalKind::hangup())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut suspend = signal(SignalKind::from_raw(nix::libc::SIGTSTP))?;
         let (mut keyring_events, mut keyring_results) = self.keyring.take_receivers();
         let mut probe_results = self.probes.take_receiver();
         let mut poll = keyring_poll(std::time::Duration::from_millis(
@@ -51,22 +48,18 @@ impl Daemon {
                 Some(done) = keyring_results.recv() => self.on_keyring_result(done),
                 Some(done) = probe_results.recv() => self.on_probe_result(done),
                 _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
-                event = events.recv() => {
-                    let mut batch: Vec<Event> = Vec::new();
-                    let mut errors = 0;
-                    for event in std::iter::once(event).chain(std::iter::from_fn(|| events.try_recv().ok().map(Some))) {
-                        match event {
-                            Some(Ok(event)) => batch.push(event),
-                            Some(Err(error)) => { errors += 1; tracing::warn!(%error, "watch error: rescanning"); }
-                            None => anyhow::bail!("the file watcher stopped"),
-                        }
-                    }
-                    self.handle_events(batch, errors > 0);
-                }
+                batch = self.watcher.next_batch() => match batch {
+                    Ok(batch) => self.handle_events(batch),
+                    Err(error) => anyhow::bail!("the file watcher failed: {error}"),
+                },
                 () = sleep => self.on_timer(),
                 _ = hangup.recv() => self.reload("SIGHUP"),
                 _ = terminate.recv() => break,
                 _ = interrupt.recv() => break,
+                _ = suspend.recv() => self.suspend(),
+            }
+            if let Some(code) = self.stop {
+                return Ok(code);
             }
         }
         self.shutdown();

@@ -155,6 +155,7 @@ mod tests {
             version: None,
             valid_until: None,
             config_error: None,
+            unwatched: vec![],
         };
         let claude = report("claude", State::Expired, Some("2026-11-24T00:00:00Z"));
         let gh = report("gh", State::Ok, None);

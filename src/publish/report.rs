@@ -37,6 +37,17 @@ pub struct DaemonInfo {
     /// Why the config file was not (re)loaded; the daemon keeps the last good one.
     #[serde(default)]
     pub config_error: Option<String>,
+    /// Paths the daemon could not watch (the inotify watch limit, no permission): what they
+    /// cover is polled, and readers check it directly.
+    #[serde(default)]
+    pub unwatched: Vec<UnwatchedReport>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct UnwatchedReport {
+    pub path: String,
+    pub reason: String,
+    pub fix: String,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -177,9 +188,11 @@ fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<
         .collect()
 }
 
-/// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.
+/// The daemon as a direct check sees it: whether one runs (from its lock file), and what it
+/// says it cannot watch (from its published state, when that is ours), not its verdicts.
 pub fn daemon_seen() -> DaemonInfo {
-    let lock = crate::support::runtime::runtime_dir().join(crate::support::runtime::LOCK_FILE);
+    let runtime = crate::support::runtime::runtime_dir();
+    let lock = runtime.join(crate::support::runtime::LOCK_FILE);
     let pid = crate::support::runtime::read_own(&lock, 4096)
         .ok()
         .flatten()
@@ -191,12 +204,24 @@ pub fn daemon_seen() -> DaemonInfo {
                 .ok()
         })
         .filter(|pid| crate::support::runtime::credwatch_process_alive(*pid));
+    let unwatched = pid
+        .and_then(|pid| {
+            let bytes = crate::support::runtime::read_own(
+                &runtime.join(crate::support::runtime::STATUS_FILE),
+                64 << 20,
+            )
+            .ok()??;
+            let document: StatusDocument = serde_json::from_slice(&bytes).ok()?;
+            (document.daemon.pid == Some(pid)).then_some(document.daemon.unwatched)
+        })
+        .unwrap_or_default();
     DaemonInfo {
         running: pid.is_some(),
         pid,
         version: None,
         valid_until: None,
         config_error: None,
+        unwatched,
     }
 }
 
@@ -219,6 +244,10 @@ fn trusted_document(bytes: &[u8], now: Timestamp) -> Option<StatusDocument> {
     let document: StatusDocument = serde_json::from_slice(bytes).ok()?;
     let pid = document.daemon.pid?;
     if document.schema != SCHEMA_VERSION || !crate::support::runtime::credwatch_process_alive(pid) {
+        return None;
+    }
+    // A daemon that cannot watch everything polls part of it: its state may lag; check directly.
+    if !document.daemon.unwatched.is_empty() {
         return None;
     }
     let holds = match &document.daemon.valid_until {

@@ -1,5 +1,5 @@
 //! Helpers with no knowledge of credentials: paths, bounded file reads, field paths, time,
-//! secret-holding types, terminal output, credwatch's own runtime files, and the text formats
+//! secret-holding types, terminal output, an inotify watcher, credwatch's own runtime files, and the text formats
 //! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
 
 pub(crate) mod docpath;
@@ -10,3 +10,4 @@ pub(crate) mod paths;
 pub(crate) mod runtime;
 pub(crate) mod secret;
 pub mod timefmt;
+pub(crate) mod watch;

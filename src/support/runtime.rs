@@ -245,10 +245,58 @@ fn ours_and_closed(meta: &std::fs::Metadata, shown: &str) -> Result<(), String> 
     Ok(())
 }
 
-/// Whether a process with this pid runs and is a credwatch (guards against pid reuse).
+/// Whether the open `file` is the one at `path` now (not deleted, not replaced).
+pub fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(open), Ok(there)) => open.dev() == there.dev() && open.ino() == there.ino(),
+        _ => false,
+    }
+}
+
+/// Whether a process with this pid is a credwatch that runs: not gone, not another program that
+/// got the pid, not stopped (SIGSTOP, a debugger) nor a zombie.
 pub fn credwatch_process_alive(pid: u32) -> bool {
-    let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+    let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else {
         return false;
     };
-    comm.trim_end() == "credwatch"
+    process_is_running_credwatch(&stat)
+}
+
+/// `/proc/PID/stat` is `pid (comm) state …`, where comm may itself hold ") ".
+fn process_is_running_credwatch(stat: &[u8]) -> bool {
+    let (Some(open), Some(close)) = (
+        stat.iter().position(|&b| b == b'('),
+        stat.iter().rposition(|&b| b == b')'),
+    ) else {
+        return false;
+    };
+    if open >= close || &stat[open + 1..close] != b"credwatch" {
+        return false;
+    }
+    let state = stat.get(close + 2).copied().unwrap_or(b'?');
+    matches!(state, b'R' | b'S' | b'D' | b'I' | b'W')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stopped_zombie_or_foreign_process_is_not_a_running_daemon() {
+        assert!(process_is_running_credwatch(b"42 (credwatch) S 1 42 42 0"));
+        assert!(process_is_running_credwatch(b"42 (credwatch) R 1"));
+        assert!(
+            !process_is_running_credwatch(b"42 (credwatch) T 1"),
+            "SIGSTOP"
+        );
+        assert!(
+            !process_is_running_credwatch(b"42 (credwatch) t 1"),
+            "traced"
+        );
+        assert!(!process_is_running_credwatch(b"42 (credwatch) Z 1"));
+        assert!(!process_is_running_credwatch(b"42 (bash) S 1"));
+        assert!(!process_is_running_credwatch(b"42 (x) (credwatch) S 1"));
+        assert!(!process_is_running_credwatch(b""));
+    }
 }

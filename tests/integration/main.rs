@@ -7,6 +7,7 @@ mod completions;
 mod config;
 mod daemon;
 mod export;
+mod faults;
 mod frameworks;
 mod harness;
 mod hostile;

@@ -111,31 +111,29 @@ async fn subscribe(connection: &zbus::Connection) -> zbus::Result<(Signals, Owne
 /// `XDG_RUNTIME_DIR` nothing can bring a bus to this process: it never returns. When the dir
 /// cannot be watched it falls back to checking every [`MAX_BACKOFF`].
 async fn wait_for_bus_socket() {
-    use notify::Watcher;
+    use crate::support::watch::{Batch, Mask, Watcher};
     let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) else {
         std::future::pending::<()>().await;
         return;
     };
     let dir = std::path::PathBuf::from(dir);
     let socket = dir.join("bus");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let watcher = notify::recommended_watcher(move |event| {
-        let _ = tx.send(event);
-    });
-    let Ok(mut watcher) = watcher else {
+    let Ok(mut watcher) = Watcher::new() else {
         tokio::time::sleep(MAX_BACKOFF).await;
         return;
     };
+    // Only entries that appear: the daemon's own writes in its runtime dir below wake nothing.
     if watcher
-        .watch(&dir, notify::RecursiveMode::NonRecursive)
+        .watch(&dir, Mask::IN_CREATE | Mask::IN_MOVED_TO)
         .is_err()
     {
         tokio::time::sleep(MAX_BACKOFF).await;
         return;
     }
     while !socket.exists() {
-        if rx.recv().await.is_none() {
-            return;
+        match watcher.next_batch().await {
+            Ok(Batch::Changes(_) | Batch::Overflow) => {}
+            Err(_) => return,
         }
     }
 }

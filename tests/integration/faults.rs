@@ -1,0 +1,291 @@
+//! A faulty environment never leaves a stale "ok" (#14): the daemon wakes only for writes, says
+//! what it cannot watch (and polls it) while readers check directly, recreates a deleted runtime
+//! dir and takes its lock again (a second daemon is still refused), stops when another user
+//! took the dir over, and a frozen daemon is not believed.
+
+use crate::harness::{
+    claude_login, context_switches, is_root, replace_atomically, run_command, wait_for_exit,
+    wait_until, Daemon, TestHome,
+};
+use nix::sys::signal::Signal;
+use std::process::Stdio;
+use std::time::Duration;
+
+const CREDS: &str = ".claude/.credentials.json";
+
+fn home_with_claude() -> TestHome {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    home.write_config("presets = [\"claude\"]\n");
+    home
+}
+
+/// The state letter of a process (`T`: stopped).
+fn process_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next())
+        .unwrap_or('?')
+}
+
+/// CPU time a process used so far (user + system), in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    // After the comm: state is field 3 of stat, utime 14 and stime 15.
+    fields
+        .get(11)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+}
+
+/// Reads in watched directories (and of the stores themselves) and appends to a busy file beside
+/// a store used to wake the daemon about 2,100 times for these 1,000 rounds.
+#[test]
+fn reads_and_appends_beside_stores_do_not_wake_the_daemon() {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    home.write_config("presets = [\"claude\", \"git\", \"vault\"]\n");
+    let gitconfig = home.write(".gitconfig", "[user]\n\tname = someone\n");
+    home.write(".vault-token", "hvs.CAESIJ");
+    let history = home.write(".bash_history", "");
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = daemon.child.id();
+    let before = context_switches(pid);
+    let cpu_before = cpu_ticks(pid);
+    for round in 0..1000 {
+        std::fs::read(&gitconfig).unwrap();
+        std::fs::read(home.path(CREDS)).unwrap();
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&history)
+            .unwrap();
+        writeln!(file, "ls {round}").unwrap();
+        // Spaced as a person's commands are, so each round could be a wake-up of its own.
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let switches = context_switches(pid) - before;
+    let cpu = cpu_ticks(pid) - cpu_before;
+    assert!(
+        switches < 30 && cpu <= 5,
+        "{switches} context switches and {cpu} ticks of CPU for 1,000 reads and appends"
+    );
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+}
+
+/// The inotify watch limit reached (in a user namespace of its own, where the limit can be
+/// lowered for this daemon alone): the daemon names what it cannot watch and the sysctl, `status`
+/// and `doctor` say so and `status` checks directly; once the limit is raised, a reload sets the
+/// watches and the daemon's state is trusted again.
+#[test]
+fn watches_over_the_limit_are_named_with_the_sysctl_and_readers_check_directly() {
+    if !is_root() {
+        eprintln!("skipped: needs root to lower the watch limit in a user namespace");
+        return;
+    }
+    let home = home_with_claude();
+    let log = home.path("../daemon-ns.log");
+    let child = home
+        .program(
+            "unshare",
+            &[
+                "--user",
+                "--map-root-user",
+                "sh",
+                "-c",
+                r#"echo 2 > /proc/sys/user/max_inotify_watches && exec "$0" daemon"#,
+                env!("CARGO_BIN_EXE_credwatch"),
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon {
+        child,
+        stderr_path: log,
+    };
+    let status_file = home.credwatch_runtime().join("status.json");
+    wait_until("the daemon publishes", || status_file.exists());
+    let unwatched = home.published()["daemon"]["unwatched"].clone();
+    let listed = unwatched.as_array().expect("daemon.unwatched is a list");
+    assert!(!listed.is_empty(), "{unwatched}");
+    assert!(
+        listed.iter().all(|u| u["fix"]
+            .as_str()
+            .unwrap()
+            .contains("fs.inotify.max_user_watches")),
+        "{unwatched}"
+    );
+    let status = home.status(&["claude"]);
+    assert_eq!(status.json()["source"], "direct", "{}", status.stdout);
+    let human = home.run(&["status"]);
+    assert!(
+        human.stdout.contains("fs.inotify.max_user_watches")
+            || human.stderr.contains("fs.inotify.max_user_watches"),
+        "{}{}",
+        human.stdout,
+        human.stderr
+    );
+    let doctor = home.run(&["doctor"]);
+    assert!(
+        doctor.stdout.contains("fs.inotify.max_user_watches"),
+        "{}",
+        doctor.stdout
+    );
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    assert_eq!(
+        home.status(&["claude"]).credential("claude")["state"],
+        "logged-out",
+        "checked directly"
+    );
+
+    let raised = home
+        .program(
+            "nsenter",
+            &[
+                "--user",
+                "--target",
+                &daemon.child.id().to_string(),
+                "sh",
+                "-c",
+                "echo 10000 > /proc/sys/user/max_inotify_watches",
+            ],
+        )
+        .status()
+        .unwrap();
+    assert!(raised.success());
+    daemon.signal(Signal::SIGHUP);
+    wait_until("every watch to be set", || {
+        home.published()["daemon"]["unwatched"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    });
+    assert_eq!(home.status(&["claude"]).json()["source"], "daemon");
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+}
+
+/// A tmp cleaner deletes the runtime dir under a running daemon: it is recreated at once (0700,
+/// the daemon's own), the state published again, the lock taken again so that a second daemon is
+/// still refused, and writes are still followed.
+#[test]
+fn a_deleted_runtime_dir_is_recreated_and_a_second_daemon_still_refused() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    std::fs::remove_dir_all(home.credwatch_runtime()).unwrap();
+    let runtime = home.credwatch_runtime();
+    wait_until("the runtime dir and the state to be back", || {
+        runtime.join("status.json").exists() && runtime.join("prompt").exists()
+    });
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&runtime).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(home.published()["daemon"]["pid"], daemon.child.id());
+    let second = run_command(home.command(&["daemon"]));
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("already running (pid {})", daemon.child.id())),
+        "{}",
+        second.stderr
+    );
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+}
+
+/// The runtime dir deleted and recreated by another user before the daemon looked again: the
+/// daemon writes nothing there and stops, saying why.
+#[test]
+fn a_runtime_dir_taken_over_by_another_user_stops_the_daemon() {
+    if !is_root() {
+        eprintln!("skipped: needs root to own a directory as another user");
+        return;
+    }
+    let home = home_with_claude();
+    let mut daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let runtime = home.credwatch_runtime();
+    daemon.signal(Signal::SIGSTOP);
+    wait_until("the daemon to stop", || {
+        process_state(daemon.child.id()) == 'T'
+    });
+    std::fs::remove_dir_all(&runtime).unwrap();
+    std::fs::create_dir(&runtime).unwrap();
+    let attacker = 40_000 + (std::process::id() % 10_000) * 4 + 3;
+    std::os::unix::fs::chown(&runtime, Some(attacker), Some(attacker)).unwrap();
+    daemon.signal(Signal::SIGCONT);
+    let code = wait_for_exit(&mut daemon.child);
+    assert_eq!(code, Some(1), "{}", daemon.log());
+    assert!(
+        daemon.log().contains("owned by uid"),
+        "says why: {}",
+        daemon.log()
+    );
+    assert_eq!(
+        std::fs::read_dir(&runtime).unwrap().count(),
+        0,
+        "nothing written into the other user's directory"
+    );
+}
+
+/// A daemon frozen by SIGSTOP (a debugger, `kill -STOP`) is not believed: `status` checks
+/// directly. Ctrl-Z (SIGTSTP) withdraws the state before the daemon stops, so the shell hooks go
+/// direct too, and SIGCONT brings it back. An idle daemon's state holds at most 17 minutes past
+/// its last heartbeat, so even a hook, which cannot look at the process, stops believing it.
+#[test]
+fn a_frozen_daemon_is_not_believed() {
+    let home = home_with_claude();
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let pid = daemon.child.id();
+    let valid_until = home.published()["daemon"]["valid_until"]
+        .as_str()
+        .map(str::to_string)
+        .expect("a validity");
+    let until = credwatch::support::timefmt::Timestamp::parse_datetime(&valid_until).unwrap();
+    let cap = credwatch::support::timefmt::Timestamp::now().millis() + 17 * 60 * 1000 + 5_000;
+    assert!(
+        until.millis() <= cap,
+        "a login valid for 20 days, yet the state holds until {valid_until}"
+    );
+
+    daemon.signal(Signal::SIGSTOP);
+    wait_until("the daemon to stop", || process_state(pid) == 'T');
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    let status = home.status(&["claude"]);
+    assert_eq!(status.json()["source"], "direct");
+    assert_eq!(status.credential("claude")["state"], "logged-out");
+    daemon.signal(Signal::SIGCONT);
+    home.wait_for_state("claude", "logged-out");
+
+    let runtime = home.credwatch_runtime();
+    daemon.signal(Signal::SIGTSTP);
+    wait_until("the state to be withdrawn and the daemon stopped", || {
+        !runtime.join("status.json").exists()
+            && !runtime.join("prompt").exists()
+            && process_state(pid) == 'T'
+    });
+    daemon.signal(Signal::SIGCONT);
+    wait_until("the state to be published again", || {
+        runtime.join("status.json").exists() && runtime.join("prompt").exists()
+    });
+    home.wait_for_state("claude", "logged-out");
+}
