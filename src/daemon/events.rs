@@ -76,9 +76,7 @@ impl Daemon {
                     .any(|target| failed.iter().any(|dir| target.starts_with(dir)))
             })
             .collect();
-        for i in covered {
-            self.refresh_entry(i, now);
-        }
+        self.refresh_entries(covered, now);
     }
 
     pub(super) fn handle_events(&mut self, batch: Batch) {
@@ -127,9 +125,7 @@ impl Daemon {
         for change in &changes {
             self.index.touched_by(&change.path, &mut touched);
         }
-        for i in touched {
-            self.refresh_entry(i, now);
-        }
+        self.refresh_entries(touched.into_iter().collect(), now);
         self.after_refresh();
     }
 

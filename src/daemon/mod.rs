@@ -47,6 +47,8 @@ pub const EXIT_CANNOT_RUN: i32 = 1;
 /// The longest single sleep. Deadlines wait on a wall-clock timer that counts suspended time and
 /// wakes on clock changes (`wallclock`); this only bounds what a missed wake-up could cost.
 const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
+/// How many journal entries are kept in memory while the journal cannot be written.
+const UNWRITTEN_JOURNAL_LIMIT: usize = 10_000;
 /// How often an idle daemon republishes its state's validity.
 const HEARTBEAT_MS: i64 = 15 * 60 * 1000;
 /// How long past the last heartbeat a published state holds: a daemon frozen by SIGSTOP is taken
@@ -121,6 +123,8 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         retarget: false,
         published_until: None,
         pending_journal: Vec::new(),
+        unwritten_journal: Vec::new(),
+        dropped_journal: 0,
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
         probes: probes::ProbeLink::new(),
@@ -191,6 +195,9 @@ struct Daemon {
     published_until: Option<Option<Timestamp>>,
     /// Journal lines and memory changes waiting for the end of the batch.
     pending_journal: Vec<journal::Record>,
+    /// Entries the journal could not take (a full disk), written first at the next write.
+    unwritten_journal: Vec<journal::Record>,
+    dropped_journal: u64,
     memory_dirty: bool,
     keyring: keyring::KeyringLink,
     probes: probes::ProbeLink,
@@ -201,9 +208,46 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn write_journal(&self, entries: &[journal::Record]) {
-        if let Err(error) = self.journal.append(entries) {
-            tracing::warn!(%error, "cannot write the journal");
+    /// Appends entries after any that could not be written before (a full disk), in order;
+    /// what fails again is kept for the next write, up to [`UNWRITTEN_JOURNAL_LIMIT`] entries
+    /// (then the oldest go, and the journal says how many).
+    fn write_journal(&mut self, entries: &[journal::Record]) {
+        if entries.is_empty() && self.unwritten_journal.is_empty() {
+            return;
+        }
+        let mut all = std::mem::take(&mut self.unwritten_journal);
+        if self.dropped_journal > 0 {
+            let mut note = journal::Record::new(Timestamp::now(), "journal", "entries-lost");
+            note.detail = Some(format!(
+                "{} entries could not be written (the disk was full) and were dropped",
+                self.dropped_journal
+            ));
+            all.push(note);
+        }
+        all.extend_from_slice(entries);
+        match self.journal.append(&all) {
+            Ok(()) => {
+                if self.dropped_journal > 0 || all.len() > entries.len() {
+                    tracing::info!(
+                        entries = all.len(),
+                        "journal written again, earlier entries included"
+                    );
+                }
+                self.dropped_journal = 0;
+            }
+            Err(error) => {
+                if all.len() > entries.len() {
+                    tracing::debug!(%error, "the journal still cannot be written");
+                } else {
+                    tracing::warn!(%error, "cannot write the journal: keeping the entries to write them later");
+                }
+                // The note is made again from the count at the next write.
+                all.retain(|r| !(r.name == "journal" && r.event == "entries-lost"));
+                let excess = all.len().saturating_sub(UNWRITTEN_JOURNAL_LIMIT);
+                all.drain(..excess);
+                self.dropped_journal += excess as u64;
+                self.unwritten_journal = all;
+            }
         }
     }
 

@@ -163,6 +163,8 @@ impl Daemon {
     }
 
     pub(super) fn shutdown(&mut self) {
+        // A last try for journal entries a full disk kept out.
+        self.write_journal(&[]);
         self.withdraw();
         // Metrics must not go on saying "ok" for a watchdog that stopped.
         let stopped = DaemonInfo {

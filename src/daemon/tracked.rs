@@ -49,6 +49,14 @@ impl Tracked {
         })
     }
 
+    /// The bytes its store files hold now (what reading them will cost).
+    fn store_size(&self) -> u64 {
+        self.paths()
+            .filter_map(|path| std::fs::metadata(path).ok())
+            .map(|meta| meta.len())
+            .sum()
+    }
+
     /// How often its kind of store must be looked at, when nothing tells it changed (ms).
     pub(super) fn poll_every(&self) -> Option<i64> {
         self.targets
@@ -153,16 +161,42 @@ impl Daemon {
 
     pub(super) fn refresh_all(&mut self) {
         let started = std::time::Instant::now();
-        let now = Timestamp::now();
-        for i in 0..self.entries.len() {
-            self.refresh_entry(i, now);
-        }
+        let all: Vec<usize> = (0..self.entries.len()).collect();
+        self.refresh_entries(all, Timestamp::now());
         self.after_refresh();
         tracing::info!(
             credentials = self.entries.len(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
             "full rescan"
         );
+    }
+
+    /// Re-observes these credentials, smallest stores first, and publishes what is known before
+    /// it reads a large store (a fleet's kubeconfig of megabytes takes a while): one slow store
+    /// never holds back the others.
+    pub(super) fn refresh_entries(&mut self, indices: Vec<usize>, now: Timestamp) {
+        /// Reading and decoding this much takes milliseconds or more.
+        const LARGE: u64 = 256 << 10;
+        let mut by_size: Vec<(u64, usize)> = indices
+            .into_iter()
+            .map(|i| (self.entries[i].store_size(), i))
+            .collect();
+        by_size.sort_unstable();
+        for (n, &(size, i)) in by_size.iter().enumerate() {
+            // The rest keep their published states meanwhile (a first scan has none: it waits).
+            let rest_known = by_size[n..]
+                .iter()
+                .all(|&(_, j)| self.entries[j].fingerprint.is_some());
+            if size > LARGE && n > 0 && rest_known {
+                tracing::info!(
+                    credential = %self.entries[i].candidate.definition.name,
+                    bytes = size,
+                    "large store: publishing what is known before reading it"
+                );
+                self.after_refresh();
+            }
+            self.refresh_entry(i, now);
+        }
     }
 
     /// Re-observes one credential, journals what changed, and applies the post-write re-check.

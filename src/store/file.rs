@@ -20,8 +20,9 @@ use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// No credential file is this large; a bigger one is `invalid` without being read.
-pub const FILE_SIZE_LIMIT: u64 = 8 << 20;
+/// No credential file is this large; a bigger one is `invalid` without being read. Each format
+/// has its own, lower or equal, limit (`Traits::size_limit`).
+pub const FILE_SIZE_LIMIT: u64 = formats::KUBECONFIG_SIZE_LIMIT;
 /// Account markers (`~/.claude.json`) hold a tool's whole state and grow large.
 const MARKER_SIZE_LIMIT: u64 = 64 << 20;
 /// A glob store looks at most at this many matching files (all of them, newest first, up to
@@ -180,7 +181,8 @@ fn named_file(from: &FileFrom) -> Option<String> {
         .filter_map(|spec| paths::expand(spec).ok())
         .flatten()
         .find(|p| p.exists())?;
-    let ReadOutcome::Read { bytes, .. } = read_bounded(&path, FILE_SIZE_LIMIT) else {
+    let ReadOutcome::Read { bytes, .. } = read_bounded(&path, from.format.traits().size_limit)
+    else {
         return None;
     };
     let document = formats::parse(from.format, &bytes).ok()?;
@@ -273,8 +275,8 @@ fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation
 }
 
 /// A file's bytes and facts about it, or why it cannot be read.
-fn read_file(path: &Path) -> Result<(Vec<u8>, FileMeta), FileStatus> {
-    let (bytes, file, metadata) = match read_bounded(path, FILE_SIZE_LIMIT) {
+fn read_file(path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), FileStatus> {
+    let (bytes, file, metadata) = match read_bounded(path, limit) {
         ReadOutcome::Absent => return Err(FileStatus::Absent),
         ReadOutcome::NotAFile(kind) => return Err(FileStatus::NotAFile(kind)),
         ReadOutcome::SymlinkLoop => return Err(FileStatus::SymlinkLoop),
@@ -300,7 +302,7 @@ fn read_file(path: &Path) -> Result<(Vec<u8>, FileMeta), FileStatus> {
 }
 
 fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
-    match read_file(path) {
+    match read_file(path, definition.format.traits().size_limit) {
         Err(status) => status,
         Ok((bytes, meta)) => FileStatus::Read(FileFacts {
             meta,
@@ -329,7 +331,7 @@ fn observe_list(list: &[PathBuf], definition: &Definition) -> FileObservation {
     let mut contents = Vec::new();
     let mut first: Option<(PathBuf, FileMeta)> = None;
     for path in list {
-        match read_file(path) {
+        match read_file(path, definition.format.traits().size_limit) {
             Err(FileStatus::Absent) => {}
             Err(status) => {
                 return FileObservation {

@@ -289,3 +289,132 @@ fn a_frozen_daemon_is_not_believed() {
     });
     home.wait_for_state("claude", "logged-out");
 }
+
+/// A store of a megabyte (a fleet's kubeconfig) takes the daemon a while to read; changes that
+/// arrive with it are published first, smallest stores first, without waiting for it.
+#[test]
+fn a_slow_store_does_not_hold_back_the_others() {
+    let mut home = TestHome::new();
+    home.set_env("CREDWATCH_LOG", "info");
+    home.write(CREDS, claude_login(true));
+    let kubeconfig = home.path(".kube/config");
+    home.install_fixture("kube", crate::harness::Times::expired_since(1));
+    let mut big = std::fs::read_to_string(&kubeconfig).unwrap();
+    home.install_fixture("kube", crate::harness::Times::valid_for(30));
+    home.write_config("presets = [\"claude\", \"kube\"]\n");
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    home.wait_for_state("kube", "ok");
+    let mut i = 0;
+    while big.len() < (3 << 20) / 4 {
+        big.push_str(&format!("extension-{i}: value\n"));
+        i += 1;
+    }
+    daemon.signal(Signal::SIGSTOP);
+    wait_until("the daemon to stop", || {
+        process_state(daemon.child.id()) == 'T'
+    });
+    let written_at = credwatch::support::timefmt::Timestamp::now();
+    replace_atomically(&kubeconfig, big.as_bytes());
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    daemon.signal(Signal::SIGCONT);
+    home.wait_for_state("claude", "logged-out");
+    let published = home.published();
+    let kube = published["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "kube")
+        .unwrap()
+        .clone();
+    let checked_at = credwatch::support::timefmt::Timestamp::parse_datetime(
+        kube["checked_at"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(
+        checked_at < written_at && kube["state"] == "ok",
+        "claude's change waited for the big kubeconfig: {kube}"
+    );
+    home.wait_for_state("kube", "expired");
+    assert!(daemon.log().contains("large store"), "{}", daemon.log());
+}
+
+/// Unmounts a tmpfs when the test ends, however it ends.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// The journal's directory on a full disk (a 64 KiB tmpfs, filled up): the entries of that time
+/// are kept, written in order once there is room again, and no line is left half-written or
+/// glued to the next.
+#[test]
+fn a_full_disk_loses_no_journal_entry() {
+    if !is_root() {
+        eprintln!("skipped: needs root to mount a tmpfs");
+        return;
+    }
+    let home = home_with_claude();
+    let state = home.state_home.join("credwatch");
+    std::fs::create_dir_all(&state).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs"])
+        .arg(&state)
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    let _mounted = Mounted(state.clone());
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+
+    let filler = state.join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+    }
+    for round in 0..3 {
+        replace_atomically(&home.path(CREDS), claude_login(round % 2 == 1).as_bytes());
+        home.wait_for_state("claude", if round % 2 == 1 { "ok" } else { "logged-out" });
+    }
+    wait_until("the daemon to meet the full disk", || {
+        daemon.log().contains("cannot write the journal")
+    });
+    let while_full = home.journal().len();
+
+    std::fs::remove_file(&filler).unwrap();
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    wait_until("every entry of the full disk's time to be written", || {
+        let modified = home
+            .journal()
+            .iter()
+            .filter(|e| {
+                e["name"] == "claude" && e["event"] == "blanked" || e["event"] == "modified"
+            })
+            .count();
+        modified >= 4
+    });
+    let journal = home.journal();
+    assert!(journal.len() >= while_full + 4, "{journal:?}");
+    let times: Vec<&str> = journal.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "in order");
+    let text = std::fs::read_to_string(state.join("journal.jsonl")).unwrap();
+    assert!(text.ends_with('\n'));
+    for line in text.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "a damaged line: {line}"
+        );
+    }
+}

@@ -74,13 +74,25 @@ pub struct Traits {
     /// A file spec of this format is a `:`-separated list of files, read together
     /// ([`parse_all`]), as kubectl reads `KUBECONFIG`.
     pub path_list: bool,
+    /// A larger file is refused unread. Decoding costs up to ~300 ns per byte for the worst
+    /// shapes (hundreds of thousands of small entries: allocation bound in every parser), so the
+    /// limit is what the tools' own files need, and keeps any one file's answer well under a
+    /// second (BENCHMARKS.md, `cargo bench --bench parsers`).
+    pub size_limit: u64,
 }
+
+/// Logins in text files are small: a token, a few hosts or profiles (1 MiB is ~10,000 entries).
+pub const TEXT_SIZE_LIMIT: u64 = 1 << 20;
+/// A kubeconfig holds every cluster of a fleet with its certificates (~7 KiB each): 4 MiB is
+/// some 600 clusters, and the worst shape at that size is still answered in about 0.7 s.
+pub const KUBECONFIG_SIZE_LIMIT: u64 = 4 << 20;
 
 /// Text files that hold a secret: private, and lost when on volatile storage.
 const SECRET_TEXT: Traits = Traits {
     public: false,
     volatile_by_design: false,
     path_list: false,
+    size_limit: TEXT_SIZE_LIMIT,
 };
 
 impl Format {
@@ -96,6 +108,7 @@ impl Format {
             | Format::AwsCredentials => SECRET_TEXT,
             Format::Kubeconfig => Traits {
                 path_list: true,
+                size_limit: KUBECONFIG_SIZE_LIMIT,
                 ..SECRET_TEXT
             },
         }

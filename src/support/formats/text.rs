@@ -4,17 +4,99 @@
 use super::{line_column, ParseProblem};
 use serde_json::{Map, Value};
 
+/// How deep brackets may nest in a file of logins. The tools' own files nest a handful of
+/// levels; parsers' time can grow with the square of the depth (libyaml's flow levels), so
+/// deeper is refused before parsing.
+pub(super) const MAX_NESTING: usize = 64;
+
 pub(super) fn json(text: &str) -> Result<Value, ParseProblem> {
     serde_json::from_str(text).map_err(|e| {
         let at = format!("line {}, column {}", e.line(), e.column());
         ParseProblem(match e.classify() {
             serde_json::error::Category::Eof => format!("truncated JSON: it ends early at {at}"),
+            // serde_json's own guard (128 levels); its message quotes no content.
+            _ if e.to_string().starts_with("recursion limit exceeded") => {
+                format!("nested too deep (more than 128 levels) at {at}: no tool writes a login like this")
+            }
             _ => format!("not valid JSON at {at}"),
         })
     })
 }
 
+/// Refuses text whose `[` `{` brackets (outside quoted strings and comments) nest deeper than
+/// [`MAX_NESTING`], in one linear pass. Quoting follows YAML and TOML closely enough for this:
+/// a quote opens a string only where a value can start (after a blank, a bracket, `,`, `:` or `=`,
+/// or at a line's start); `#` after a blank or at a line's start opens a comment.
+pub(super) fn within_nesting(text: &str, format: &str) -> Result<(), ParseProblem> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Single,
+        Double,
+        Comment,
+    }
+    let bytes = text.as_bytes();
+    let yaml = format == "YAML";
+    let mut state = In::Code;
+    let mut depth = 0usize;
+    let mut previous = b'\n';
+    // YAML's compact block sequences nest on one line: `- - - 0`.
+    let mut line_start = true;
+    let mut dashes = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if yaml && state == In::Code && line_start {
+            match byte {
+                b' ' => {}
+                b'-' if matches!(bytes.get(i + 1), Some(b' ' | b'\n') | None) => {
+                    dashes += 1;
+                    if dashes > MAX_NESTING {
+                        let (line, column) = line_column(text, i);
+                        return Err(ParseProblem(format!(
+                            "not valid {format}: nested more than {MAX_NESTING} levels deep at line {line}, column {column} (no tool writes a login like this)"
+                        )));
+                    }
+                }
+                _ => line_start = false,
+            }
+        }
+        match state {
+            In::Code => match byte {
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        let (line, column) = line_column(text, i);
+                        return Err(ParseProblem(format!(
+                            "not valid {format}: nested more than {MAX_NESTING} levels deep at line {line}, column {column} (no tool writes a login like this)"
+                        )));
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                b'\'' | b'"' if b" \t\n\r[{,:=".contains(&previous) => {
+                    state = if byte == b'"' { In::Double } else { In::Single };
+                }
+                b'#' if b" \t\n\r".contains(&previous) => state = In::Comment,
+                _ => {}
+            },
+            In::Single if byte == b'\'' => state = In::Code,
+            In::Double if byte == b'\\' => i += 1,
+            In::Double if byte == b'"' => state = In::Code,
+            In::Comment if byte == b'\n' => state = In::Code,
+            _ => {}
+        }
+        if byte == b'\n' && state == In::Code {
+            line_start = true;
+            dashes = 0;
+        }
+        previous = byte;
+        i += 1;
+    }
+    Ok(())
+}
+
 pub(super) fn yaml(text: &str) -> Result<Value, ParseProblem> {
+    within_nesting(text, "YAML")?;
     // An empty YAML document is null, which callers treat as "no fields".
     serde_norway::from_str::<Value>(text).map_err(|e| {
         ParseProblem(match e.location() {
@@ -29,6 +111,7 @@ pub(super) fn yaml(text: &str) -> Result<Value, ParseProblem> {
 }
 
 pub(super) fn toml(text: &str) -> Result<Value, ParseProblem> {
+    within_nesting(text, "TOML")?;
     let table: toml::Table = toml::from_str(text).map_err(|e| {
         ParseProblem(match e.span() {
             Some(span) => {
@@ -242,6 +325,40 @@ mod tests {
             assert!(!message.contains("canary"), "{format}: {message}");
             assert!(message.contains("line"), "{format}: {message}");
         }
+    }
+
+    #[test]
+    fn nesting_deeper_than_any_login_is_refused_before_parsing_and_quotes_count_right() {
+        let deep = format!("t: {}0{}", "[".repeat(65), "]".repeat(65));
+        let message = problem(Format::Yaml, &deep);
+        assert!(
+            message.contains("nested more than 64 levels deep at line 1, column 68"),
+            "{message}"
+        );
+        let message = problem(Format::Yaml, &format!("t:\n{}0\n", "- ".repeat(65)));
+        assert!(
+            message.contains("nested more than 64 levels deep at line 2"),
+            "{message}"
+        );
+        assert!(parse(Format::Yaml, b"t:\n- - - 0\n- x\n-\n  - y\n").is_ok());
+        let message = problem(
+            Format::Toml,
+            &format!("t = {}0{}", "{a = ".repeat(65), "}".repeat(65)),
+        );
+        assert!(message.contains("nested more than 64"), "{message}");
+        let message = problem(
+            Format::Json,
+            &format!("{}0{}", "[".repeat(200), "]".repeat(200)),
+        );
+        assert!(message.contains("nested too deep"), "{message}");
+        // Brackets inside strings and comments, and a plain scalar's apostrophe, are no nesting.
+        let brackets = "[".repeat(100);
+        let fine = format!(
+            "a: '{brackets}'\nb: \"{brackets}\\\"{brackets}\"\nc: don't [x]\n# {brackets}\nd: [[1]]\n"
+        );
+        assert!(parse(Format::Yaml, fine.as_bytes()).is_ok(), "{fine}");
+        let fine = format!("a = '{brackets}'\nb = \"{brackets}\"\n# {brackets}\nc = [[1]]\n");
+        assert!(parse(Format::Toml, fine.as_bytes()).is_ok());
     }
 
     #[test]
