@@ -37,11 +37,14 @@ fn check(
     detail: impl Into<String>,
     fix: Option<&str>,
 ) -> Check {
+    // Details quote environment values (a bus address, a shell's name) and config errors: one
+    // line each, inert.
+    let line = |text: &str| crate::support::output::inert(&text.replace('\n', "; ")).into_owned();
     Check {
         check,
         status,
-        detail: detail.into(),
-        fix: fix.map(String::from),
+        detail: line(&detail.into()),
+        fix: fix.map(line),
     }
 }
 

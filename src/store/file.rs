@@ -241,16 +241,11 @@ fn lacks_secret_field(status: &FileStatus) -> bool {
 /// Among a glob's matches, newest first, the first that holds a login; when none does, the newest that
 /// is not plainly something else (or, with none, the pattern itself as absent).
 fn observe_glob(pattern_path: &Path, definition: &Definition) -> FileObservation {
-    let pattern = pattern_path.to_str().unwrap_or_default();
-    let mut matches: Vec<(Option<std::time::SystemTime>, PathBuf)> = glob::glob(pattern)
-        .map(|paths| {
-            paths
-                .filter_map(Result::ok)
-                .take(GLOB_MATCH_LIMIT)
-                .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).ok(), p))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut matches: Vec<(Option<std::time::SystemTime>, PathBuf)> =
+        paths::glob(pattern_path, GLOB_MATCH_LIMIT)
+            .into_iter()
+            .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).ok(), p))
+            .collect();
     matches.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let mut newest: Option<FileObservation> = None;
     for (_, candidate) in matches {

@@ -60,23 +60,85 @@ pub fn has_glob(spec: &str) -> bool {
 }
 
 /// Like [`expand`]; for a glob spec, the values put in (home, variables) are escaped so that a
-/// `[` or `*` in them matches itself. A non-UTF-8 value cannot be part of a glob.
+/// `[` or `*` in them matches itself. Values stay bytes: a non-UTF-8 `$HOME` is exact (see
+/// [`glob`]).
 pub fn expand_for_glob(spec: &str, glob: bool) -> Result<Vec<PathBuf>, Unexpanded> {
     if !glob {
         return expand(spec);
     }
-    let escaped = |value: OsString| -> Option<OsString> {
-        value
-            .to_str()
-            .map(|v| OsString::from(glob::Pattern::escape(v)))
+    let escaped = |value: OsString| -> OsString {
+        let mut out = Vec::with_capacity(value.len());
+        for &byte in value.as_bytes() {
+            if b"*?[]".contains(&byte) {
+                out.extend_from_slice(&[b'[', byte, b']']);
+            } else {
+                out.push(byte);
+            }
+        }
+        OsString::from_vec(out)
     };
-    let lookup = |name: &str| std::env::var_os(name).and_then(escaped);
-    let home = || {
-        home_dir()
-            .and_then(|h| escaped(h.into_os_string()))
-            .map(PathBuf::from)
-    };
+    let lookup = |name: &str| std::env::var_os(name).map(escaped);
+    let home = || home_dir().map(|h| PathBuf::from(escaped(h.into_os_string())));
     expand_with(spec, &lookup, &home)
+}
+
+/// The paths that match a glob pattern made by [`expand_for_glob`], at most `limit` of them.
+/// A component without `*`, `?` or `[` is taken as it is, byte for byte; the others are matched
+/// against each directory entry's name (as `glob` would, dot files included), a name or a pattern
+/// that is not UTF-8 compared with its undecodable bytes replaced: so a non-UTF-8 home or file
+/// name is found, where the `glob` crate skips it.
+pub fn glob(pattern: &std::path::Path, limit: usize) -> Vec<PathBuf> {
+    let options = glob::MatchOptions::new();
+    let bytes = pattern.as_os_str().as_bytes();
+    let mut current: Vec<PathBuf> = vec![if bytes.first() == Some(&b'/') {
+        PathBuf::from("/")
+    } else {
+        PathBuf::from(".")
+    }];
+    let components: Vec<&[u8]> = bytes
+        .split(|b| *b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    for (n, component) in components.iter().enumerate() {
+        let last = n + 1 == components.len();
+        let mut next = Vec::new();
+        if !component.iter().any(|b| b"*?[".contains(b)) {
+            for dir in current {
+                let path = dir.join(OsStr::from_bytes(component));
+                if last || path.is_dir() {
+                    next.push(path);
+                }
+            }
+        } else {
+            let Ok(compiled) = glob::Pattern::new(&String::from_utf8_lossy(component)) else {
+                return Vec::new();
+            };
+            for dir in current {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    if compiled.matches_with(&name.to_string_lossy(), options) {
+                        let path = dir.join(&name);
+                        if last || path.is_dir() {
+                            next.push(path);
+                        }
+                        if next.len() >= limit {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        current = next;
+        if current.is_empty() {
+            break;
+        }
+    }
+    current.retain(|path| path.symlink_metadata().is_ok());
+    current.truncate(limit);
+    current
 }
 
 pub fn expand_with(
@@ -249,6 +311,45 @@ mod tests {
         );
         let raw = expand_in("$D/f", &[("D", b"/t/\xff")]).unwrap();
         assert_eq!(raw[0].as_os_str().as_bytes(), b"/t/\xff/f");
+    }
+
+    #[test]
+    fn globs_find_non_utf8_homes_and_names_and_take_brackets_in_values_literally() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join(OsStr::from_bytes(b"h\xff[1]"));
+        let cache = home.join(".aws/sso/cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        for name in [&b"tok\xfe.json"[..], b"a.json", b"b.txt", b".hidden.json"] {
+            std::fs::write(cache.join(OsStr::from_bytes(name)), "{}").unwrap();
+        }
+        let home_for = home.clone();
+        let pattern = expand_with("~/.aws/sso/cache/*.json", &|_| None, &|| {
+            let mut escaped = Vec::new();
+            for &b in home_for.as_os_str().as_bytes() {
+                if b"*?[]".contains(&b) {
+                    escaped.extend_from_slice(&[b'[', b, b']']);
+                } else {
+                    escaped.push(b);
+                }
+            }
+            Some(PathBuf::from(OsString::from_vec(escaped)))
+        })
+        .unwrap();
+        let mut found: Vec<Vec<u8>> = glob(&pattern[0], 100)
+            .into_iter()
+            .map(|p| p.file_name().unwrap().as_bytes().to_vec())
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                b".hidden.json".to_vec(),
+                b"a.json".to_vec(),
+                b"tok\xfe.json".to_vec()
+            ]
+        );
+        assert_eq!(glob(&pattern[0], 2).len(), 2, "at most the limit");
+        assert!(glob(&cache.join("*.none"), 10).is_empty());
     }
 
     #[test]

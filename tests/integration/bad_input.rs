@@ -281,3 +281,28 @@ fn a_damaged_or_blanked_store_is_listed_on_the_first_run() {
         assert_eq!(claude["state"], expected, "{what}: {claude}");
     }
 }
+
+/// A home whose name is not UTF-8 (and holds glob characters), and a cached token whose file
+/// name is not UTF-8 either: the SSO login is found, where the glob used to see nothing and
+/// blame an unset $HOME.
+#[test]
+fn a_non_utf8_home_and_file_name_still_find_the_login() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut home = TestHome::new();
+    home.install_fixture("aws-sso", Times::valid_for(1));
+    let odd_home = home
+        .path("..")
+        .join(std::ffi::OsStr::from_bytes(b"h\xe9[me]"));
+    std::fs::create_dir_all(&odd_home).unwrap();
+    std::fs::rename(home.path(".aws"), odd_home.join(".aws")).unwrap();
+    let cache = odd_home.join(".aws/sso/cache");
+    for entry in std::fs::read_dir(&cache).unwrap().flatten() {
+        let mut name = b"\xfe".to_vec();
+        name.extend_from_slice(entry.file_name().as_bytes());
+        std::fs::rename(entry.path(), cache.join(std::ffi::OsStr::from_bytes(&name))).unwrap();
+    }
+    home.set_env("HOME", &odd_home);
+    let outcome = home.status(&["aws-sso"]);
+    let credential = outcome.credential("aws-sso");
+    assert_eq!(credential["state"], "ok", "{credential}");
+}

@@ -238,3 +238,51 @@ fn control_characters_from_a_credential_file_are_shown_inert() {
         }
     }
 }
+
+/// Environment values (a bus address, the hook's shell name) and the config's own text in an
+/// error reach the terminal inert through `doctor` and `config check`, one line per finding.
+#[test]
+fn environment_values_and_config_text_are_shown_inert() {
+    let mut home = TestHome::new();
+    home.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nowhere/\u{1b}]52;c;ZXZpbA==\u{7}\nok   fake           all good",
+    );
+    home.set_env("CREDWATCH_HOOK", "b\u{1b}[2Jash 1");
+    let good = "presets = [\"gh\"]\n";
+    let bad =
+        "presets = [\"gh\"]\n[[credential]]\nname = \"x\\u001b]0;title\\u0007\"\nfile = \"~/x\"\n";
+    for (config, args) in [
+        (good, &["doctor"][..]),
+        (bad, &["config", "check"]),
+        (bad, &["status"]),
+    ] {
+        home.write_config(config);
+        let outcome = home.run(args);
+        if args[0] == "doctor" {
+            assert!(
+                outcome
+                    .stdout
+                    .contains("cannot connect to unix:path=/nowhere/\\x1b]52"),
+                "{}",
+                outcome.stdout
+            );
+        } else {
+            assert!(
+                outcome.stderr.contains("\\x1b]0;title"),
+                "{}",
+                outcome.stderr
+            );
+        }
+        for shown in [&outcome.stdout, &outcome.stderr] {
+            assert!(
+                !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+                "{args:?}: {shown:?}"
+            );
+            assert!(
+                !shown.lines().any(|l| l.starts_with("ok   fake")),
+                "{args:?}: no faked row: {shown}"
+            );
+        }
+    }
+}

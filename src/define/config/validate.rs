@@ -38,10 +38,11 @@ impl Source<'_> {
         fix: &str,
     ) -> ConfigError {
         let (line, column) = line_column(self.text, span.start);
+        // Messages quote the config's own text (a name, a value): it reaches a terminal inert.
         ConfigError::Invalid {
             location: format!("{}:{line}:{column}", self.label),
-            message,
-            fix: fix.to_string(),
+            message: crate::support::output::inert(&message).into_owned(),
+            fix: crate::support::output::inert(fix).into_owned(),
         }
     }
 }
