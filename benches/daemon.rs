@@ -292,6 +292,9 @@ fn reads_beside_stores() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        harness::wait_until("the daemon to publish", || {
+            home.credwatch_runtime().join("status.json").exists()
+        });
         let watch = PublishWatch::new(&home.credwatch_runtime());
         watch.wait_for("claude", "ok");
         std::thread::sleep(Duration::from_millis(500));

@@ -8,7 +8,7 @@
 
 use super::{inotify, Daemon};
 use crate::support::timefmt::Timestamp;
-use crate::support::watch::{Batch, Change, Mask, WatchError};
+use crate::support::watch::{Batch, Change, Mask, WatchError, CONTENT};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -110,14 +110,21 @@ impl Daemon {
         {
             self.reload("the config file changed");
         }
-        let structural: Vec<&Change> = changes
-            .iter()
-            .filter(|c| c.is_structural() && self.changes_watches(&c.path))
-            .collect();
-        if !structural.is_empty() {
-            for change in structural {
-                self.forget_watches_under(&change.path.clone());
+        let mut rewatch_all = false;
+        let structural: Vec<&Change> = changes.iter().filter(|c| c.is_structural()).collect();
+        for change in structural {
+            let path = &change.path;
+            if self.holds_watches(path) {
+                // A directory on the way created, removed or renamed: what is under it changed.
+                self.forget_watches_under(path);
+                rewatch_all = true;
+            } else if self.is_store_file(path) {
+                // A store replaced by a rename, created or removed: only its own watch changes
+                // (the common case costs one watch call, not a stat of every store).
+                self.rewatch_file(path);
             }
+        }
+        if rewatch_all {
             self.rewatch();
         }
         let now = Timestamp::now();
@@ -129,13 +136,36 @@ impl Daemon {
         self.after_refresh();
     }
 
-    /// Whether a change at `path` (created, removed, renamed) changes what must be watched: it
-    /// is watched, or holds something watched, or lies on the way to a store, or is a store
-    /// (which may now be another file, or exist at last).
-    fn changes_watches(&self, path: &Path) -> bool {
-        self.watcher.watched().any(|w| w.starts_with(path))
-            || self.index.is_on_the_way(path)
-            || self.index.is_target(path)
+    /// Whether `path` is a directory on the way to a store or holds a watched path (its
+    /// creation, removal or rename changes what is watched under it).
+    fn holds_watches(&self, path: &Path) -> bool {
+        self.index.is_on_the_way(path)
+            || self
+                .watcher
+                .watched()
+                .any(|w| w != path && w.starts_with(path))
+    }
+
+    /// Whether `path` is a store file (or the config file), watched for writes when it exists.
+    fn is_store_file(&self, path: &Path) -> bool {
+        self.index.is_target(path) || self.config_path.as_deref() == Some(path)
+    }
+
+    /// Sets the write watch of one store file again: it may be another inode now, or gone.
+    fn rewatch_file(&mut self, path: &Path) {
+        self.watcher.unwatch(path);
+        if !path.exists() {
+            return;
+        }
+        if let Err(error) = self.watcher.watch(path, CONTENT) {
+            if !error.is_absent() {
+                tracing::warn!(error = %error, "cannot watch: polling what it covers instead");
+                self.watch_failures.insert(path.to_path_buf(), error);
+                self.watch_retry_at
+                    .get_or_insert_with(|| Timestamp::now().saturating_add_millis(WATCH_RETRY_MS));
+                self.dirty = true;
+            }
+        }
     }
 
     /// Drops the watches at and under `path`: what is there now may be another inode.

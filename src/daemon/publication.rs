@@ -124,8 +124,11 @@ impl Daemon {
                 return;
             }
         };
-        let written = runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json)
-            .and_then(|()| self.prompt.publish(prompt));
+        // The prompt first: whoever sees the new status.json finds the prompt line current too.
+        let written = self
+            .prompt
+            .publish(prompt)
+            .and_then(|()| runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json));
         if let Err(error) = written {
             self.dirty = true;
             self.published_until = None;
