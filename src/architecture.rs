@@ -9,7 +9,7 @@ use std::path::Path;
 /// The layers, lowest first: a module may use its own layer and those before it.
 const LAYERS: &[&str] = &[
     "support", "define", "store", "probe", "evaluate", "engine", "publish", "daemon", "shell",
-    "cli", "cmd",
+    "cli", "cmd", "fuzzing",
 ];
 
 /// Every module (`store::keyring::dbus`) with its source, test modules cut off.

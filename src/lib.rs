@@ -12,7 +12,8 @@
 //! - `publish`: the state as others read it (status JSON, the prompt file, metrics);
 //! - `daemon`: watching and publishing, event-driven;
 //! - `shell`: the shell hooks;
-//! - `cli` and `cmd`: the command line.
+//! - `cli` and `cmd`: the command line;
+//! - `fuzzing`: entry points for the fuzz targets (`fuzz/`) and their replayed corpus.
 //!
 //! It only ever reads other tools' credentials.
 
@@ -24,6 +25,8 @@ pub(crate) mod daemon;
 pub(crate) mod define;
 pub(crate) mod engine;
 pub(crate) mod evaluate;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod probe;
 pub(crate) mod publish;
 pub(crate) mod shell;

@@ -307,7 +307,7 @@ fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
 }
 
 /// The files' content, decoded together, reduced to facts; the bytes are dropped on return.
-fn content_of(files: &[Vec<u8>], definition: &Definition) -> Content {
+pub(crate) fn content_of(files: &[Vec<u8>], definition: &Definition) -> Content {
     if files
         .iter()
         .all(|bytes| bytes.iter().all(u8::is_ascii_whitespace))

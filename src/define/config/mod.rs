@@ -15,5 +15,4 @@ pub use load::{load, preset};
 pub use model::*;
 pub use raw::*;
 pub use validate::ConfigError;
-#[cfg(test)]
 pub use validate::{parse, Source};
