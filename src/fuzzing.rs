@@ -80,7 +80,8 @@ mod tests {
     #[test]
     fn the_fuzz_corpus_replays_without_a_panic() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-        let targets: [(&str, fn(&[u8])); 4] = [
+        type Target = fn(&[u8]);
+        let targets: [(&str, Target); 4] = [
             ("credential_file", super::credential_file),
             ("config_file", super::config_file),
             ("certificate", super::certificate),
