@@ -21,6 +21,7 @@ mod inotify;
 mod keyring;
 mod probes;
 mod publication;
+mod reads;
 mod schedule;
 mod serve;
 mod settle;
@@ -128,6 +129,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
         probes: probes::ProbeLink::new(),
+        reads: reads::ReadLink::new(),
         textfile_override: options.prometheus_textfile,
     };
     runtime.block_on(daemon.serve())
@@ -201,6 +203,7 @@ struct Daemon {
     memory_dirty: bool,
     keyring: keyring::KeyringLink,
     probes: probes::ProbeLink,
+    reads: reads::ReadLink,
     /// `--prometheus-textfile`, which wins over the config's.
     textfile_override: Option<PathBuf>,
     /// A credential's watch targets changed (`file_from`): reindex and rewatch after the batch.

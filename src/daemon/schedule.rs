@@ -102,6 +102,8 @@ impl Daemon {
             .collect();
         for i in due {
             self.entries[i].recheck_at = None;
+            // Here, not off the loop: the published state's validity ends now, and a prompt
+            // must not find it expired while a large store is read.
             self.refresh_entry(i, now);
         }
         self.record_settled(now);

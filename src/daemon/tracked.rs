@@ -4,7 +4,7 @@
 //! evaluates it again, journals what changed in its stores and state, and keeps a loss in view.
 
 use super::settle::Settling;
-use super::{inotify, probes, Daemon};
+use super::{inotify, probes, reads, Daemon};
 use crate::define::state::Group;
 use crate::engine::{self, journal, Candidate, Checked, Context};
 use crate::evaluate;
@@ -38,6 +38,8 @@ pub(super) struct Tracked {
     /// Its recorded state, and a new one that has not held long enough yet.
     pub(super) settling: Settling,
     pub(super) probe: probes::ProbeState,
+    /// A read of its large store under way off the event loop.
+    pub(super) read: reads::ReadState,
 }
 
 impl Tracked {
@@ -139,6 +141,7 @@ impl Daemon {
                     .map(|e| e.settling.clone())
                     .unwrap_or_default(),
                 probe: kept.map(|e| e.probe).unwrap_or_default(),
+                read: reads::ReadState::default(),
             });
         }
         self.reindex();
@@ -171,43 +174,55 @@ impl Daemon {
         );
     }
 
-    /// Re-observes these credentials, smallest stores first, and publishes what is known before
-    /// it reads a large store (a fleet's kubeconfig of megabytes takes a while): one slow store
-    /// never holds back the others.
+    /// Re-observes these credentials: small stores here, smallest first; a large one (a fleet's
+    /// kubeconfig) on a thread of its own (`reads`), so one slow store never holds back the
+    /// others. A first scan reads everything here: nothing is published before all is known.
     pub(super) fn refresh_entries(&mut self, indices: Vec<usize>, now: Timestamp) {
-        /// Reading and decoding this much takes milliseconds or more.
-        const LARGE: u64 = 256 << 10;
         let mut by_size: Vec<(u64, usize)> = indices
             .into_iter()
             .map(|i| (self.entries[i].store_size(), i))
             .collect();
         by_size.sort_unstable();
-        for (n, &(size, i)) in by_size.iter().enumerate() {
-            // The rest keep their published states meanwhile (a first scan has none: it waits).
-            let rest_known = by_size[n..]
-                .iter()
-                .all(|&(_, j)| self.entries[j].fingerprint.is_some());
-            if size > LARGE && n > 0 && rest_known {
-                tracing::info!(
+        for (size, i) in by_size {
+            if size > reads::LARGE && self.entries[i].fingerprint.is_some() {
+                tracing::debug!(
                     credential = %self.entries[i].candidate.definition.name,
                     bytes = size,
-                    "large store: publishing what is known before reading it"
+                    "large store: reading it off the event loop"
                 );
-                self.after_refresh();
+                self.read_in_background(i);
+            } else {
+                self.refresh_entry(i, now);
             }
-            self.refresh_entry(i, now);
         }
     }
 
     /// Re-observes one credential, journals what changed, and applies the post-write re-check.
     pub(super) fn refresh_entry(&mut self, index: usize, now: Timestamp) {
+        let observation = crate::store::observe(&self.entries[index].candidate.definition);
+        self.apply_observation(index, observation, now);
+    }
+
+    /// Judges what was observed of one credential, journals what changed, and applies the
+    /// post-write re-check.
+    pub(super) fn apply_observation(
+        &mut self,
+        index: usize,
+        observation: crate::store::Observation,
+        now: Timestamp,
+    ) {
         let context = Context {
             memory: &self.memory,
             env_is_users_shell: false,
             keyring: engine::KeyringSource::Known(self.entries[index].keyring.as_ref()),
             probe: self.entries[index].probe.report.as_ref(),
         };
-        let mut checked = engine::check_one(&self.config, &self.entries[index].candidate, &context);
+        let mut checked = engine::judge(
+            &self.config,
+            &self.entries[index].candidate,
+            observation,
+            &context,
+        );
         let entry = &mut self.entries[index];
         entry.polled_at = Some(now);
         let name = entry.candidate.definition.name.clone();

@@ -115,8 +115,18 @@ pub enum KeyringSource<'a> {
 /// Observes and evaluates one definition; `None` when it is an auto preset with no store here
 /// that was never seen before.
 pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) -> Option<Checked> {
+    judge(config, candidate, observe(&candidate.definition), context)
+}
+
+/// [`check_one`] on an observation made already (the daemon reads a large store on a thread of
+/// its own, then judges here).
+pub fn judge(
+    config: &Config,
+    candidate: &Candidate,
+    mut observation: Observation,
+    context: &Context<'_>,
+) -> Option<Checked> {
     let definition = &candidate.definition;
-    let mut observation = observe(definition);
     let seen_before = context.memory.was_seen(&definition.name);
     if candidate.only_if_detected && !seen_before && !observation.detected(definition) {
         return None;

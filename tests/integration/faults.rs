@@ -290,17 +290,18 @@ fn a_frozen_daemon_is_not_believed() {
     home.wait_for_state("claude", "logged-out");
 }
 
-/// A store of a megabyte (a fleet's kubeconfig) takes the daemon a while to read; changes that
-/// arrive with it are published first, smallest stores first, without waiting for it.
+/// A store of a megabyte (a fleet's kubeconfig) takes the daemon a while to read: it is read off
+/// the event loop, so changes that arrive with it or while it is read are published at once.
 #[test]
 fn a_slow_store_does_not_hold_back_the_others() {
     let mut home = TestHome::new();
-    home.set_env("CREDWATCH_LOG", "info");
+    home.set_env("CREDWATCH_LOG", "debug");
     home.write(CREDS, claude_login(true));
     let kubeconfig = home.path(".kube/config");
     home.install_fixture("kube", crate::harness::Times::expired_since(1));
     let mut big = std::fs::read_to_string(&kubeconfig).unwrap();
     home.install_fixture("kube", crate::harness::Times::valid_for(30));
+    let valid = std::fs::read_to_string(&kubeconfig).unwrap();
     home.write_config("presets = [\"claude\", \"kube\"]\n");
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
@@ -337,6 +338,21 @@ fn a_slow_store_does_not_hold_back_the_others() {
     );
     home.wait_for_state("kube", "expired");
     assert!(daemon.log().contains("large store"), "{}", daemon.log());
+
+    // No batch this time: the kubeconfig is written, and while the daemon reads it, claude.
+    let valid_again = valid + &big[big.find("extension-0").unwrap()..];
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    replace_atomically(&kubeconfig, valid_again.as_bytes());
+    std::thread::sleep(Duration::from_millis(20));
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+    assert_eq!(
+        home.published_state("kube").as_deref(),
+        Some("expired"),
+        "claude waited for the kubeconfig to be read"
+    );
+    home.wait_for_state("kube", "ok");
 }
 
 /// Unmounts a tmpfs when the test ends, however it ends.
