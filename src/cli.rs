@@ -53,7 +53,13 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Validate the config, print its path, or show the definitions in effect
     Config(ConfigArgs),
+    /// The credential names, one per line (for the shell completions)
+    #[command(name = "__complete-names", hide = true)]
+    CompleteNames(CompleteNamesArgs),
 }
+
+#[derive(Debug, clap::Args)]
+pub struct CompleteNamesArgs {}
 
 #[derive(Debug, clap::Args)]
 pub struct PresetsArgs {
@@ -91,6 +97,9 @@ pub struct JournalArgs {
     /// JSON lines, one event per line
     #[arg(long)]
     pub json: bool,
+    /// Then print new entries as the daemon writes them, until Ctrl-C
+    #[arg(short, long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, clap::Args)]

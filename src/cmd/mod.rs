@@ -73,5 +73,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export(args) => args.run(&context),
         Command::Completions(args) => args.run(&context),
         Command::Config(args) => args.run(&context),
+        Command::CompleteNames(args) => args.run(&context),
     }
 }

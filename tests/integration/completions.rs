@@ -81,3 +81,103 @@ fn generated_assets_include_a_man_page_per_command() {
     assert!(page.contains(".TH credwatch 1"), "{page}");
     assert!(page.contains("credwatch\\-status(1)"), "{page}");
 }
+
+/// The committed completions and man pages (what `cargo deb` packs) are what the code generates
+/// now: a stale one fails here, with the command that refreshes them.
+#[test]
+fn the_packaged_assets_are_current() {
+    let home = TestHome::new();
+    let fresh = home.path("assets");
+    credwatch::cmd::assets::generate(&fresh).unwrap();
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging");
+    let mut compared = 0;
+    for dir in ["completions", "man"] {
+        let mut names: Vec<_> = std::fs::read_dir(fresh.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        let mut kept: Vec<_> = std::fs::read_dir(committed.join(dir))
+            .unwrap_or_else(|e| panic!("packaging/{dir}: {e}"))
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        kept.sort();
+        assert_eq!(
+            names, kept,
+            "packaging/{dir} is stale: run `cargo run --example generate-assets -- packaging`"
+        );
+        for name in names {
+            let now = std::fs::read(fresh.join(dir).join(&name)).unwrap();
+            let then = std::fs::read(committed.join(dir).join(&name)).unwrap();
+            assert!(
+                now == then,
+                "packaging/{dir}/{} is stale: run `cargo run --example generate-assets -- packaging`",
+                name.to_string_lossy()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 10);
+}
+
+/// `credwatch status <TAB>` (and verify, journal, login, presets) offers credential names: the
+/// presets' and the user's own, typed to completion in each real shell.
+#[test]
+fn each_shell_completes_a_users_own_credential_name() {
+    use crate::pty::{each_shell, Shell};
+    let home = TestHome::new();
+    home.write_config(
+        "[[credential]]\nname = \"my-token\"\nfile = \"~/.my-token\"\nformat = \"text\"\n",
+    );
+    let names = home.run(&["__complete-names"]);
+    assert!(
+        names.stdout.lines().any(|l| l == "my-token"),
+        "{}",
+        names.stdout
+    );
+    assert!(
+        names.stdout.lines().any(|l| l == "claude"),
+        "{}",
+        names.stdout
+    );
+    let bin = home.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_credwatch"), bin.join("credwatch")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    each_shell(|shell| {
+        let (generate, file, load) = match shell {
+            Shell::Bash => ("bash", "credwatch.bash", "source {}".to_string()),
+            Shell::Zsh => (
+                "zsh",
+                "_credwatch",
+                "autoload -U compinit && compinit -u && source {}".to_string(),
+            ),
+            Shell::Fish => ("fish", "credwatch.fish", "source {}".to_string()),
+        };
+        let script = home.run(&["completions", generate]);
+        let file = home.write(file, &script.stdout);
+        let mut command = home.program(shell.name(), shell.argv());
+        command.env("TERM", "dumb").env("PATH", &path);
+        let pty = rexpect::session::spawn_command(command, Some(crate::pty::TIMEOUT_MS)).unwrap();
+        let mut session = crate::pty::Session { pty };
+        // The pty starts with echo off (rexpect's default), and bash's line editor then shows
+        // nothing typed: a terminal as a person has it echoes.
+        session.line("stty echo");
+        session.line(&load.replace("{}", &file.display().to_string()));
+        session.line(&format!("echo READY{}", shell.sum(1, 1)));
+        session.expect("READY2");
+        // Typed once the line editor is ready for it (input typed while a shell sets up its
+        // terminal can be dropped).
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        session.keys("credwatch status my-t");
+        session.expect("my-t");
+        session.keys("\t");
+        session.expect("oken");
+        session.keys("\x03");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        session.keys("credwatch journal cla");
+        session.expect("cla");
+        session.keys("\t");
+        session.expect("ude");
+    });
+}

@@ -665,3 +665,76 @@ fn after_a_credential_write_the_published_state_stays_current() {
         status.stdout
     );
 }
+
+/// `journal --follow` prints each new entry as the daemon writes it, and ends on Ctrl-C (SIGINT)
+/// and when whatever reads it goes away (a closed pipe), as `tail -f` does.
+#[test]
+fn journal_follow_prints_new_entries_and_ends_on_sigint_and_a_closed_pipe() {
+    use std::io::BufRead;
+    let home = home_with_claude();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+
+    let mut follower = home
+        .command(&["journal", "--follow", "claude"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("blanked") || l.contains("modified"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no new entry: {seen:?}"
+        );
+        if let Ok(line) = received.recv_timeout(Duration::from_millis(100)) {
+            seen.push(line);
+        }
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(follower.id() as i32),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    crate::harness::wait_for_exit(&mut follower);
+
+    let mut piped = home
+        .command(&["journal", "--follow"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(piped.stdout.take());
+    std::thread::sleep(Duration::from_millis(300));
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+    let code = crate::harness::wait_for_exit(&mut piped);
+    assert_eq!(code, Some(0), "a closed pipe ends it quietly");
+    let mut stderr = String::new();
+    use std::io::Read;
+    piped
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -142,3 +142,65 @@ fn the_daemon_keeps_the_textfile_current_and_says_when_it_stops() {
         "no stale states once the watchdog stopped: {last}"
     );
 }
+
+/// The shipped alerting rules (packaging/prometheus) pass `promtool check rules` and their own
+/// `promtool test rules` unit tests; and fed the series of a real `credwatch export` (an expired
+/// Claude login, a token ending within the day), the alerts fire with the names and labels
+/// credwatch exports: the rules cannot drift from the metrics.
+#[test]
+fn the_alert_rules_pass_promtool_and_fire_on_real_metrics() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("packaging/prometheus");
+    for args in [
+        vec!["check", "rules", "credwatch.rules.yml"],
+        vec!["test", "rules", "credwatch.rules.test.yml"],
+    ] {
+        let mut command = Command::new(promtool());
+        command.args(&args).current_dir(&dir);
+        let out = run_command(command);
+        assert_eq!(
+            out.code, 0,
+            "promtool {args:?}: {}{}",
+            out.stdout, out.stderr
+        );
+    }
+
+    let home = TestHome::new();
+    home.install_fixture("claude", Times::expired_since(1));
+    home.write_config(
+        "presets = [\"claude\"]\n[[credential]]\nname = \"short\"\nfile = \"~/short.json\"\nformat = \"json\"\nsecret = \"/t\"\nexpires = \"/e\"\n",
+    );
+    let ends = crate::harness::now_secs() + 3 * 3600;
+    home.write("short.json", format!(r#"{{"t": "x", "e": {ends}}}"#));
+    let metrics = home.run(&["export", "--prometheus"]).stdout;
+    // The test clock starts at 0: deadlines become "seconds from the start".
+    let now = crate::harness::now_secs();
+    let mut series = String::new();
+    for line in metrics
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (name_labels, value) = line.rsplit_once(' ').unwrap();
+        let mut value: f64 = value.parse().unwrap();
+        if name_labels.starts_with("credwatch_credential_expiry_timestamp_seconds") {
+            value -= now as f64;
+        }
+        let with_instance = match name_labels.split_once('{') {
+            Some((name, labels)) => format!("{name}{{instance=\"h\",{labels}"),
+            None => format!("{name_labels}{{instance=\"h\"}}"),
+        };
+        series.push_str(&format!(
+            "      - series: '{}'\n        values: '{}x30'\n",
+            with_instance.replace('\'', "''"),
+            value
+        ));
+    }
+    let test = format!(
+        "rule_files:\n  - {}\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n{series}    alert_rule_test:\n      - eval_time: 20m\n        alertname: CredwatchLoginBroken\n        exp_alerts:\n          - exp_labels: {{severity: warning, instance: h, name: claude, tool: Claude Code, state: expired}}\n            exp_annotations:\n              summary: \"Claude Code login claude is expired on h\"\n              description: \"Run `credwatch status claude` on h for the reason and the fix.\"\n      - eval_time: 20m\n        alertname: CredwatchLoginExpiresSoon\n        exp_alerts:\n          - exp_labels: {{severity: info, instance: h, name: short}}\n            exp_annotations:\n              summary: \"Login short on h ends within a day\"\n              description: \"It ends in 2h 40m 0s; log in again before then (`credwatch status short` names the command).\"\n      - eval_time: 20m\n        alertname: CredwatchDaemonDown\n        exp_alerts:\n          - exp_labels: {{severity: warning, instance: h}}\n            exp_annotations:\n              summary: \"The credwatch daemon does not run on h\"\n              description: \"Nothing watches the logins there: systemctl --user start credwatch (as the user).\"\n",
+        dir.join("credwatch.rules.yml").display()
+    );
+    let file = home.write("real.test.yml", test);
+    let mut command = Command::new(promtool());
+    command.args(["test", "rules", file.to_str().unwrap()]);
+    let out = run_command(command);
+    assert_eq!(out.code, 0, "{}{}\n{metrics}", out.stdout, out.stderr);
+}
