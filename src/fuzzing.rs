@@ -7,7 +7,7 @@ use crate::define::config::{self, Definition, Source};
 use crate::support::formats::{self, Format};
 
 /// Every text format and view a store can be decoded with.
-const FORMATS: [Format; 9] = [
+const FORMATS: [Format; 10] = [
     Format::Json,
     Format::Yaml,
     Format::Toml,
@@ -17,6 +17,7 @@ const FORMATS: [Format; 9] = [
     Format::Kubeconfig,
     Format::Npmrc,
     Format::AwsCredentials,
+    Format::SshCertificate,
 ];
 
 fn preset_definitions() -> &'static [Definition] {

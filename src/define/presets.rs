@@ -25,6 +25,8 @@ pub const PRESETS: &[(&str, &str)] = &[
         include_str!("../../presets/git-libsecret.toml"),
     ),
     ("vault", include_str!("../../presets/vault.toml")),
+    ("cargo", include_str!("../../presets/cargo.toml")),
+    ("ssh-cert", include_str!("../../presets/ssh-cert.toml")),
 ];
 
 pub fn names() -> impl Iterator<Item = &'static str> {

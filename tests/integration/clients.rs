@@ -603,3 +603,197 @@ fn docker_login_to_a_local_registry_in_the_file_without_a_bus_and_in_the_keyring
     );
     drop(bus);
 }
+
+/// The validity end `ssh-keygen -L` prints for a certificate ("Valid: from A to B"), as seconds
+/// since the epoch (the test runs without TZ: UTC); `None` for "forever".
+fn ssh_keygen_valid_to(home: &TestHome, cert: &std::path::Path) -> Option<i64> {
+    let listing = ok(
+        home,
+        "ssh-keygen",
+        &["-L", "-f", cert.to_str().unwrap()],
+        "",
+    );
+    let line = listing
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Valid:"))
+        .unwrap_or_else(|| panic!("{}", listing.stdout))
+        .to_string();
+    if line.contains("forever") {
+        return None;
+    }
+    let to = line.rsplit(" to ").next().unwrap().trim();
+    Some(
+        Timestamp::parse_datetime(&format!("{to}Z"))
+            .unwrap_or_else(|| panic!("{line}"))
+            .millis()
+            / 1000,
+    )
+}
+
+/// OpenSSH certificates signed by the real `ssh-keygen -s` (OpenSSH 9.2): the deadline is what
+/// `ssh-keygen -L` says, a short one is expiring, a past one expired, one signed without -V has
+/// none, 0644 is not "insecure", a damaged file is invalid, a removed one missing, and the
+/// daemon follows a re-signing.
+#[test]
+fn ssh_keygen_certificates_valid_expiring_expired_forever_damaged_and_followed() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"ssh-cert\"]\n");
+    let ssh = home.path(".ssh");
+    std::fs::create_dir_all(&ssh).unwrap();
+    let ca = home.path("ca");
+    let key = ssh.join("id_ed25519");
+    for path in [&ca, &key] {
+        ok(
+            &home,
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                path.to_str().unwrap(),
+            ],
+            "",
+        );
+    }
+    let cert = ssh.join("id_ed25519-cert.pub");
+    let sign = |validity: Option<&str>| {
+        let mut args = vec![
+            "-q",
+            "-s",
+            ca.to_str().unwrap(),
+            "-I",
+            "alice@laptop",
+            "-n",
+            "alice",
+        ];
+        if let Some(validity) = validity {
+            args.extend(["-V", validity]);
+        }
+        let public = ssh.join("id_ed25519.pub");
+        args.push(public.to_str().unwrap());
+        ok(&home, "ssh-keygen", &args, "");
+        assert!(cert.is_file());
+    };
+
+    sign(Some("+30d"));
+    let c = state(&home, "ssh-cert");
+    assert_eq!(c["state"], "ok", "{c}");
+    let deadline = Timestamp::parse_datetime(c["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        Some(deadline.millis() / 1000),
+        ssh_keygen_valid_to(&home, &cert),
+        "{c}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&cert).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+
+    sign(Some("+2m"));
+    let c = state(&home, "ssh-cert");
+    assert_eq!(c["state"], "expiring", "{c}");
+    let deadline = Timestamp::parse_datetime(c["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        Some(deadline.millis() / 1000),
+        ssh_keygen_valid_to(&home, &cert)
+    );
+
+    sign(Some("-2d:-1d"));
+    let c = state(&home, "ssh-cert");
+    assert_eq!(c["state"], "expired", "{c}");
+    assert!(reason(&c).contains("expired"), "{c}");
+
+    sign(None);
+    assert_eq!(ssh_keygen_valid_to(&home, &cert), None);
+    let c = state(&home, "ssh-cert");
+    assert_eq!(c["state"], "ok", "{c}");
+    assert_eq!(c["expires_at"], serde_json::Value::Null, "{c}");
+
+    let whole = std::fs::read_to_string(&cert).unwrap();
+    std::fs::write(&cert, &whole[..whole.len() / 2]).unwrap();
+    assert_eq!(state(&home, "ssh-cert")["state"], "invalid");
+
+    std::fs::remove_file(&cert).unwrap();
+    assert_eq!(state(&home, "ssh-cert")["state"], "missing");
+
+    sign(Some("-2d:-1d"));
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("ssh-cert", "expired");
+    sign(Some("+30d"));
+    home.wait_for_state("ssh-cert", "ok");
+}
+
+/// cargo 1.95 writes its own login (`cargo login` asks crates.io's index, reachable here): `cargo login` (the token on stdin) → ok, 0600;
+/// CARGO_REGISTRY_TOKEN in the shell takes precedence; `cargo logout` (an empty [registry]
+/// table left) → logged out, followed by the daemon; a damaged file is invalid.
+#[test]
+fn cargo_login_and_logout_write_the_credentials_file() {
+    let mut home = TestHome::new();
+    let cargo_home = home.path(".cargo");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    home.set_env("CARGO_HOME", &cargo_home);
+    home.write_config("presets = [\"cargo\"]\n");
+    let work = home.path("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let in_work = |args: &[&str], input: &str| {
+        // The toolchain's own cargo (the one building these tests), not rustup's proxy, which
+        // needs the real HOME to find a toolchain.
+        let mut command = home.program(env!("CARGO"), args);
+        command.current_dir(&work);
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    assert_eq!(state(&home, "cargo")["state"], "missing");
+    let _daemon = home.start_daemon(&[]);
+    in_work(&["login"], &format!("{CANARY}\n"));
+    home.wait_for_state("cargo", "ok");
+    let c = state(&home, "cargo");
+    assert_eq!(c["state"], "ok", "{c}");
+    assert_eq!(c["stores"][0]["mode"], "0600", "{c}");
+
+    let mut with_env = home.command(&["status", "--json", "cargo"]);
+    with_env.env("CARGO_REGISTRY_TOKEN", "x");
+    let c = crate::harness::run_command(with_env).credential("cargo");
+    assert_eq!(
+        c["shadowed_by"],
+        serde_json::json!(["CARGO_REGISTRY_TOKEN"]),
+        "{c}"
+    );
+
+    in_work(&["logout"], "");
+    assert_eq!(
+        std::fs::read_to_string(cargo_home.join("credentials.toml"))
+            .unwrap()
+            .trim(),
+        "[registry]"
+    );
+    home.wait_for_state("cargo", "logged-out");
+    assert_eq!(state(&home, "cargo")["state"], "logged-out");
+
+    std::fs::write(cargo_home.join("credentials.toml"), "[registry\ntoken = \"").unwrap();
+    let c = home
+        .run(&["status", "--json", "--live", "cargo"])
+        .credential("cargo");
+    assert_eq!(c["state"], "invalid", "{c}");
+}

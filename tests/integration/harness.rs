@@ -15,7 +15,7 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 pub const DAY: i64 = 86_400;
 
 /// Every built-in preset, in the order `presets` lists them.
-pub const ALL_PRESETS: [&str; 11] = [
+pub const ALL_PRESETS: [&str; 13] = [
     "claude",
     "gh",
     "aws-sso",
@@ -27,6 +27,8 @@ pub const ALL_PRESETS: [&str; 11] = [
     "npm",
     "git",
     "vault",
+    "cargo",
+    "ssh-cert",
 ];
 
 pub struct TestHome {
@@ -118,6 +120,35 @@ pub fn canary_base64() -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("octocat:{CANARY}"))
 }
 
+/// An OpenSSH user certificate (ed25519; its key and signature are filler) valid until
+/// `valid_before`, as the `*-cert.pub` line `ssh-keygen -s` writes (PROTOCOL.certkeys).
+pub fn ssh_certificate(valid_before: i64) -> String {
+    let mut blob = Vec::new();
+    let string = |blob: &mut Vec<u8>, bytes: &[u8]| {
+        blob.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        blob.extend_from_slice(bytes);
+    };
+    string(&mut blob, b"ssh-ed25519-cert-v01@openssh.com");
+    string(&mut blob, &[7; 32]);
+    string(&mut blob, &[1; 32]);
+    blob.extend_from_slice(&1u64.to_be_bytes());
+    blob.extend_from_slice(&1u32.to_be_bytes());
+    string(&mut blob, b"alice@laptop");
+    let mut principals = Vec::new();
+    string(&mut principals, b"alice");
+    string(&mut blob, &principals);
+    blob.extend_from_slice(&(now_secs() - 60).to_be_bytes());
+    blob.extend_from_slice(&valid_before.to_be_bytes());
+    for field in [&b""[..], b"", b"", &[9; 51], &[8; 83]] {
+        string(&mut blob, field);
+    }
+    use base64::Engine;
+    format!(
+        "ssh-ed25519-cert-v01@openssh.com {} alice@laptop\n",
+        base64::engine::general_purpose::STANDARD.encode(&blob)
+    )
+}
+
 fn render(template: &str, times: Times) -> String {
     let iso = |secs: i64| Timestamp::from_secs(secs).rfc3339();
     let now = now_secs();
@@ -125,6 +156,7 @@ fn render(template: &str, times: Times) -> String {
         .replace("{{SECRET_B64}}", &canary_base64())
         .replace("{{SECRET}}", CANARY)
         .replace("{{JWT}}", &jwt_with_exp(times.expires))
+        .replace("{{SSH_CERT}}", &ssh_certificate(times.expires))
         .replace("{{EXP_MS}}", &(times.expires * 1000).to_string())
         .replace("{{EXP_S}}", &times.expires.to_string())
         .replace("{{EXP_AWS}}", &iso(times.expires))

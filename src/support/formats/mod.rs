@@ -10,6 +10,7 @@
 
 mod aws;
 mod kubeconfig;
+mod ssh_certificate;
 mod text;
 pub(crate) mod x509;
 
@@ -35,6 +36,9 @@ pub enum Format {
     /// The AWS CLI's shared credentials file: INI, seen from the profile `AWS_PROFILE` names
     /// (see `aws`).
     AwsCredentials,
+    /// An OpenSSH certificate (`*-cert.pub`): its fields, the validity window among them (see
+    /// `ssh_certificate`). Public by nature.
+    SshCertificate,
 }
 
 impl fmt::Display for Format {
@@ -49,6 +53,7 @@ impl fmt::Display for Format {
             Format::Kubeconfig => "kubeconfig",
             Format::Npmrc => "npmrc",
             Format::AwsCredentials => "aws-credentials",
+            Format::SshCertificate => "ssh-certificate",
         })
     }
 }
@@ -111,6 +116,11 @@ impl Format {
                 size_limit: KUBECONFIG_SIZE_LIMIT,
                 ..SECRET_TEXT
             },
+            // A certificate is public: readable by others is not a flaw.
+            Format::SshCertificate => Traits {
+                public: true,
+                ..SECRET_TEXT
+            },
         }
     }
 }
@@ -140,6 +150,7 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
         Format::Netrc => text::netrc(as_text(bytes)?),
         Format::Text => Value::String(as_text(bytes)?.trim().to_string()),
         Format::Kubeconfig => kubeconfig::view(vec![text::yaml(as_text(bytes)?)?]),
+        Format::SshCertificate => ssh_certificate::view(as_text(bytes)?).map_err(ParseProblem)?,
         Format::Npmrc => {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
                 std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
