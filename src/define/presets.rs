@@ -26,6 +26,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ),
     ("vault", include_str!("../../presets/vault.toml")),
     ("cargo", include_str!("../../presets/cargo.toml")),
+    ("codex", include_str!("../../presets/codex.toml")),
     ("ssh-cert", include_str!("../../presets/ssh-cert.toml")),
 ];
 

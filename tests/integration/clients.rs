@@ -797,3 +797,84 @@ fn cargo_login_and_logout_write_the_credentials_file() {
         .credential("cargo");
     assert_eq!(c["state"], "invalid", "{c}");
 }
+
+/// The OpenAI Codex CLI 0.171 (npm @openai/codex, installed by scripts/test under target/tools)
+/// writes its own login: `codex login --with-api-key` (the key on stdin) → ok, 0600, agreeing
+/// with `codex login status`; OPENAI_API_KEY in the shell takes precedence; `codex logout`
+/// deletes auth.json → missing, and `codex login status` fails too; the daemon follows both.
+#[test]
+fn codex_login_with_an_api_key_and_logout() {
+    let codex = crate::pty::tools_dir().join("codex/node_modules/.bin/codex");
+    assert!(
+        codex.exists(),
+        "{} is missing: run scripts/test, which installs it",
+        codex.display()
+    );
+    let mut home = TestHome::new();
+    let codex_home = home.path(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    home.set_env("CODEX_HOME", &codex_home);
+    home.write_config("presets = [\"codex\"]\n");
+    let run = |args: &[&str], input: &str| -> Outcome {
+        let mut child = home
+            .program(codex.to_str().unwrap(), args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    };
+    assert_ne!(run(&["login", "status"], "").code, 0);
+    assert_eq!(state(&home, "codex")["state"], "missing");
+    // A login gone within the grace after its write did not persist (`unpersisted`): a short
+    // grace, so that this logout, a moment later, is a logout.
+    let daemon = home.start_daemon(&["--grace", "100ms"]);
+    let login = run(&["login", "--with-api-key"], &format!("sk-{CANARY}\n"));
+    assert_eq!(login.code, 0, "{}{}", login.stdout, login.stderr);
+    home.wait_for_state("codex", "ok");
+    assert_eq!(run(&["login", "status"], "").code, 0);
+    let c = state(&home, "codex");
+    assert_eq!(c["stores"][0]["mode"], "0600", "{c}");
+    assert_eq!(
+        c["expires_at"],
+        serde_json::Value::Null,
+        "an API key has no deadline: {c}"
+    );
+
+    let mut with_env = home.command(&["status", "--json", "codex"]);
+    with_env.env("OPENAI_API_KEY", "x");
+    let c = crate::harness::run_command(with_env).credential("codex");
+    assert_eq!(
+        c["shadowed_by"],
+        serde_json::json!(["OPENAI_API_KEY"]),
+        "{c}"
+    );
+
+    std::thread::sleep(Duration::from_millis(300));
+    let logout = run(&["logout"], "");
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    assert!(!codex_home.join("auth.json").exists());
+    wait_until("the logout to be published", || {
+        home.published_state("codex").as_deref() != Some("ok")
+    });
+    let c = home.published()["credentials"][0].clone();
+    assert_eq!(c["state"], "missing", "{c}");
+    assert_ne!(run(&["login", "status"], "").code, 0);
+    drop(daemon);
+    assert!(!home
+        .journal()
+        .iter()
+        .any(|e| e.to_string().contains(CANARY)));
+}

@@ -566,3 +566,49 @@ fn aws_sso_token_behind_many_newer_client_registrations_is_found() {
     let sso = state_of(&home, "aws-sso");
     assert_eq!(sso["state"], "ok", "{sso}");
 }
+
+/// Codex's ChatGPT login: an expired access token is renewed by codex itself while the refresh
+/// token is there (ok); without one, the access token's `exp` is the deadline.
+#[test]
+fn codex_access_token_renews_and_without_a_refresh_token_its_exp_is_the_deadline() {
+    let home = TestHome::new();
+    home.install_fixture("codex", Times::expired_since(1));
+    let codex = state_of(&home, "codex");
+    assert_eq!(codex["state"], "ok", "{codex}");
+    assert_eq!(codex["expires_at"], Value::Null, "{codex}");
+    let exp = now_secs() + 3600;
+    home.write(
+        ".codex/auth.json",
+        format!(
+            r#"{{"auth_mode": "chatgpt", "tokens": {{"access_token": "{}"}}}}"#,
+            crate::harness::jwt_with_exp(exp)
+        ),
+    );
+    let codex = state_of(&home, "codex");
+    assert_eq!(codex["state"], "expiring", "{codex}");
+    assert_eq!(
+        codex["expires_at"],
+        credwatch::support::timefmt::Timestamp::from_secs(exp).rfc3339()
+    );
+}
+
+/// An OpenSSH certificate's `valid_before` is its deadline: a day away is expiring, past is
+/// expired, and 0644 (how ssh-keygen writes it) is fine.
+#[test]
+fn ssh_certificate_valid_before_is_the_deadline() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    let times = Times::valid_for(1);
+    home.install_fixture("ssh-cert", times);
+    let cert = home.path(".ssh/id_ed25519-cert.pub");
+    std::fs::set_permissions(&cert, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let ssh = state_of(&home, "ssh-cert");
+    assert_eq!(ssh["state"], "expiring", "{ssh}");
+    assert_eq!(
+        ssh["expires_at"],
+        credwatch::support::timefmt::Timestamp::from_secs(times.expires).rfc3339()
+    );
+    home.install_fixture("ssh-cert", Times::expired_since(1));
+    std::fs::set_permissions(&cert, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(state_of(&home, "ssh-cert")["state"], "expired");
+}
