@@ -89,11 +89,11 @@ fn main() {
             time_command(&|| empty.command(&["status"])),
         ),
         (
-            "status, 10 presets (realistic HOME)",
+            "status, every preset's login (realistic HOME)",
             time_command(&|| realistic.command(&["status"])),
         ),
         (
-            "status --json, 10 presets",
+            "status --json, every preset's login",
             time_command(&|| realistic.command(&["status", "--json"])),
         ),
     ];
@@ -109,11 +109,11 @@ fn main() {
             time_command(&|| other(&["status"], &empty)),
         ));
         rows.push((
-            "other binary: status, 10 presets (realistic HOME)",
+            "other binary: status, the same HOME",
             time_command(&|| other(&["status"], &realistic)),
         ));
         rows.push((
-            "this binary again: status, 10 presets (realistic HOME)",
+            "this binary again: status, every preset's login",
             time_command(&|| realistic.command(&["status"])),
         ));
     }
