@@ -28,6 +28,15 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("cargo", include_str!("../../presets/cargo.toml")),
     ("codex", include_str!("../../presets/codex.toml")),
     ("ssh-cert", include_str!("../../presets/ssh-cert.toml")),
+    ("gemini", include_str!("../../presets/gemini.toml")),
+    ("pypi", include_str!("../../presets/pypi.toml")),
+    ("terraform", include_str!("../../presets/terraform.toml")),
+    ("helm", include_str!("../../presets/helm.toml")),
+    ("glab", include_str!("../../presets/glab.toml")),
+    ("copilot", include_str!("../../presets/copilot.toml")),
+    ("heroku", include_str!("../../presets/heroku.toml")),
+    ("kubelogin", include_str!("../../presets/kubelogin.toml")),
+    ("tsh", include_str!("../../presets/tsh.toml")),
 ];
 
 pub fn names() -> impl Iterator<Item = &'static str> {

@@ -15,7 +15,7 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 pub const DAY: i64 = 86_400;
 
 /// Every built-in preset, in the order `presets` lists them.
-pub const ALL_PRESETS: [&str; 14] = [
+pub const ALL_PRESETS: [&str; 23] = [
     "claude",
     "gh",
     "aws-sso",
@@ -30,6 +30,15 @@ pub const ALL_PRESETS: [&str; 14] = [
     "cargo",
     "codex",
     "ssh-cert",
+    "gemini",
+    "pypi",
+    "terraform",
+    "helm",
+    "glab",
+    "copilot",
+    "heroku",
+    "kubelogin",
+    "tsh",
 ];
 
 pub struct TestHome {

@@ -612,3 +612,105 @@ fn ssh_certificate_valid_before_is_the_deadline() {
     std::fs::set_permissions(&cert, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(state_of(&home, "ssh-cert")["state"], "expired");
 }
+
+/// Gemini CLI: the 1-hour access token (`expiry_date`, ms, possibly a float) renews itself with
+/// the refresh token; without one, it is the deadline.
+#[test]
+fn gemini_access_token_renews_and_without_a_refresh_token_its_expiry_is_the_deadline() {
+    let home = TestHome::new();
+    home.install_fixture("gemini", Times::expired_since(1));
+    let gemini = state_of(&home, "gemini");
+    assert_eq!(gemini["state"], "ok", "{gemini}");
+    let exp_ms = (now_secs() + 300) * 1000;
+    home.write(
+        ".gemini/oauth_creds.json",
+        format!(r#"{{"access_token":"ya29.x","token_type":"Bearer","expiry_date":{exp_ms}.5}}"#),
+    );
+    let gemini = state_of(&home, "gemini");
+    assert_eq!(gemini["state"], "expiring", "{gemini}");
+    assert_eq!(
+        gemini["expires_at"],
+        credwatch::support::timefmt::Timestamp::from_secs(exp_ms / 1000).rfc3339()
+    );
+}
+
+/// kubelogin: the OIDC id_token's `exp` is the deadline unless a refresh token renews it.
+#[test]
+fn kubelogin_id_token_exp_is_the_deadline_without_a_refresh_token() {
+    let home = TestHome::new();
+    home.install_fixture("kubelogin", Times::expired_since(1));
+    assert_eq!(
+        state_of(&home, "kubelogin")["state"],
+        "ok",
+        "renewed by its refresh token"
+    );
+    let exp = now_secs() - 60;
+    let dir = home.path(".kube/cache/oidc-login");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        std::fs::write(
+            entry.path(),
+            format!(r#"{{"id_token":"{}"}}"#, crate::harness::jwt_with_exp(exp)),
+        )
+        .unwrap();
+    }
+    let kubelogin = state_of(&home, "kubelogin");
+    assert_eq!(kubelogin["state"], "expired", "{kubelogin}");
+    assert_eq!(
+        kubelogin["expires_at"],
+        credwatch::support::timefmt::Timestamp::from_secs(exp).rfc3339()
+    );
+}
+
+/// Teleport: the SSH certificate `tsh login` fetched ends at its `valid_before`.
+#[test]
+fn tsh_certificate_valid_before_is_the_deadline() {
+    let home = TestHome::new();
+    let times = Times {
+        expires: now_secs() + 1800,
+        access_expires: now_secs() + 1800,
+    };
+    home.install_fixture("tsh", times);
+    let tsh = state_of(&home, "tsh");
+    assert_eq!(tsh["state"], "expiring", "{tsh}");
+    assert_eq!(
+        tsh["expires_at"],
+        credwatch::support::timefmt::Timestamp::from_secs(times.expires).rfc3339()
+    );
+    home.install_fixture("tsh", Times::expired_since(1));
+    assert_eq!(state_of(&home, "tsh")["state"], "expired");
+}
+
+/// Tools that empty their login file on logout: terraform and glab read `logged-out`, pypi and
+/// heroku (whose files hold other settings) `missing`.
+#[test]
+fn new_text_presets_tell_a_logout_from_a_login() {
+    let home = TestHome::new();
+    for preset in ["terraform", "glab", "pypi", "heroku", "helm", "copilot"] {
+        home.install_fixture(preset, Times::valid_for(30));
+        assert_eq!(state_of(&home, preset)["state"], "ok", "{preset}");
+    }
+    home.write(
+        ".terraform.d/credentials.tfrc.json",
+        r#"{"credentials": {}}"#,
+    );
+    assert_eq!(state_of(&home, "terraform")["state"], "logged-out");
+    home.write(
+        ".config/glab-cli/config.yml",
+        "hosts:\n    gitlab.com:\n        api_host: gitlab.com\n",
+    );
+    assert_eq!(state_of(&home, "glab")["state"], "logged-out");
+    home.write(
+        ".pypirc",
+        "[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\n",
+    );
+    assert_eq!(state_of(&home, "pypi")["state"], "missing");
+    home.write(
+        ".netrc",
+        "machine git.heroku.com\n  login a\n  password b\n",
+    );
+    assert_eq!(state_of(&home, "heroku")["state"], "missing");
+    home.write(".config/helm/registry/config.json", r#"{"auths": {}}"#);
+    assert_eq!(state_of(&home, "helm")["state"], "logged-out");
+    home.write(".config/github-copilot/apps.json", "{}");
+    assert_eq!(state_of(&home, "copilot")["state"], "logged-out");
+}
