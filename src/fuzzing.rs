@@ -7,7 +7,7 @@ use crate::define::config::{self, Definition, Source};
 use crate::support::formats::{self, Format};
 
 /// Every text format and view a store can be decoded with.
-const FORMATS: [Format; 10] = [
+const FORMATS: [Format; 11] = [
     Format::Json,
     Format::Yaml,
     Format::Toml,
@@ -18,6 +18,7 @@ const FORMATS: [Format; 10] = [
     Format::Npmrc,
     Format::AwsCredentials,
     Format::SshCertificate,
+    Format::KerberosCcache,
 ];
 
 fn preset_definitions() -> &'static [Definition] {

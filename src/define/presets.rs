@@ -37,6 +37,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("heroku", include_str!("../../presets/heroku.toml")),
     ("kubelogin", include_str!("../../presets/kubelogin.toml")),
     ("tsh", include_str!("../../presets/tsh.toml")),
+    ("kerberos", include_str!("../../presets/kerberos.toml")),
 ];
 
 pub fn names() -> impl Iterator<Item = &'static str> {

@@ -124,6 +124,23 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
     let mut unresolved = Vec::new();
     let list = definition.format.traits().path_list;
     for spec in &specs(definition) {
+        if definition.format == Format::KerberosCcache {
+            // A cache name is one value (`FILE:/tmp/krb5cc_1`), its type before the `:`.
+            match paths::expand_one(spec) {
+                Ok(name) => files.push(match formats::kerberos::locate(&name) {
+                    Ok(path) => FileObservation {
+                        status: observe_file(&path, definition),
+                        path,
+                    },
+                    Err(why) => FileObservation {
+                        path: PathBuf::from(name),
+                        status: FileStatus::Failed(why),
+                    },
+                }),
+                Err(why) => unresolved.push((spec.clone(), why)),
+            }
+            continue;
+        }
         let glob = paths::has_glob(spec);
         match paths::expand_for_glob(spec, glob) {
             // `paths::expand` splits a spec's value at `:`: alternatives, or for a format read

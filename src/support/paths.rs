@@ -51,7 +51,19 @@ impl std::fmt::Display for Unexpanded {
 /// Expands `~`, `$VAR`, `${VAR}` and `${VAR:-default}` (the default expanded in turn), then splits
 /// a `:`-separated list as `$KUBECONFIG` holds one. An empty variable counts as unset.
 pub fn expand(spec: &str) -> Result<Vec<PathBuf>, Unexpanded> {
-    expand_with(spec, &|name| std::env::var_os(name), &home_dir)
+    expand_with(spec, &variable, &home_dir)
+}
+
+/// `spec` expanded as one value, not split at `:` (a Kerberos cache name, `FILE:/tmp/krb5cc_1`).
+pub fn expand_one(spec: &str) -> Result<OsString, Unexpanded> {
+    expand_variables(spec, &variable, &home_dir).map(OsString::from_vec)
+}
+
+/// An environment variable; `UID`, which shells set but do not export, is the effective uid
+/// when unset (`/tmp/krb5cc_${UID}` is libkrb5's default cache).
+fn variable(name: &str) -> Option<OsString> {
+    std::env::var_os(name)
+        .or_else(|| (name == "UID").then(|| OsString::from(nix::unistd::geteuid().to_string())))
 }
 
 /// Whether a path spec is a glob (`*`, `?`, `[` in its own text, not in a variable's value).
@@ -77,7 +89,7 @@ pub fn expand_for_glob(spec: &str, glob: bool) -> Result<Vec<PathBuf>, Unexpande
         }
         OsString::from_vec(out)
     };
-    let lookup = |name: &str| std::env::var_os(name).map(escaped);
+    let lookup = |name: &str| variable(name).map(escaped);
     let home = || home_dir().map(|h| PathBuf::from(escaped(h.into_os_string())));
     expand_with(spec, &lookup, &home)
 }

@@ -878,3 +878,128 @@ fn codex_login_with_an_api_key_and_logout() {
         .iter()
         .any(|e| e.to_string().contains(CANARY)));
 }
+
+/// A private MIT KDC on loopback (krb5 1.20: kdb5_util, kadmin.local, krb5kdc in the
+/// foreground), with the principal alice@TEST.REALM; stopped when dropped. Setting it up takes
+/// milliseconds, so each test that needs one has its own.
+struct Kdc {
+    dir: PathBuf,
+    server: std::process::Child,
+}
+
+impl Kdc {
+    fn start(home: &TestHome) -> Kdc {
+        let dir = home.path("../kdc");
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("kdc.conf"),
+            format!("[kdcdefaults]\n kdc_ports = {port}\n kdc_tcp_ports = {port}\n[realms]\n TEST.REALM = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  kdc_ports = {port}\n  kdc_tcp_ports = {port}\n  max_life = 10h\n  max_renewable_life = 7d\n }}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("krb5.conf"),
+            format!("[libdefaults]\n default_realm = TEST.REALM\n dns_lookup_kdc = false\n dns_lookup_realm = false\n[realms]\n TEST.REALM = {{\n  kdc = 127.0.0.1:{port}\n }}\n"),
+        )
+        .unwrap();
+        let admin = |program: &str, args: &[&str]| {
+            let mut command = Command::new(program);
+            command
+                .args(args)
+                .env("KRB5_CONFIG", dir.join("krb5.conf"))
+                .env("KRB5_KDC_PROFILE", dir.join("kdc.conf"));
+            command
+        };
+        let created = crate::harness::run_command(admin(
+            "/usr/sbin/kdb5_util",
+            &["create", "-s", "-r", "TEST.REALM", "-P", "master-pw"],
+        ));
+        assert_eq!(created.code, 0, "kdb5_util: {}", created.stderr);
+        let added = crate::harness::run_command(admin(
+            "/usr/sbin/kadmin.local",
+            &["-r", "TEST.REALM", "-q", "addprinc -pw alice-pw alice"],
+        ));
+        assert_eq!(added.code, 0, "kadmin.local: {}", added.stderr);
+        let server = admin("/usr/sbin/krb5kdc", &["-n", "-r", "TEST.REALM"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("krb5kdc (scripts/test installs krb5-kdc)");
+        wait_until("the KDC to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Kdc { dir, server }
+    }
+}
+
+impl Drop for Kdc {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Kerberos with the real `kinit` against a private KDC: a 10-second ticket is expiring, its
+/// deadline is what klist says, it is expired once `klist -s` says so, in a cache in /tmp-like
+/// storage (not "unpersisted"); kdestroy → missing; a truncated cache is invalid; a KEYRING:
+/// cache is unknown, said so; the daemon follows a new kinit.
+#[test]
+fn kinit_tickets_from_a_private_kdc_before_and_after_they_end() {
+    let mut home = TestHome::new();
+    let kdc = Kdc::start(&home);
+    let cache = home.path("krb5cc_test");
+    home.set_env("KRB5_CONFIG", kdc.dir.join("krb5.conf"));
+    home.set_env("KRB5CCNAME", format!("FILE:{}", cache.display()));
+    home.write_config("presets = [\"kerberos\"]\n");
+    let klist_ok = |home: &TestHome| run_client(home, "klist", &["-s"], "").code == 0;
+    assert_eq!(state(&home, "kerberos")["state"], "missing");
+    let _daemon = home.start_daemon(&[]);
+    let started = now_secs();
+    ok(&home, "kinit", &["-l", "10s", "alice"], "alice-pw\n");
+    home.wait_for_state("kerberos", "expiring");
+    assert!(klist_ok(&home));
+    let c = state(&home, "kerberos");
+    let deadline = Timestamp::parse_datetime(c["expires_at"].as_str().unwrap()).unwrap();
+    let lifetime = deadline.millis() / 1000 - started;
+    assert!(
+        (9..=11).contains(&lifetime),
+        "a 10 s ticket ends in {lifetime} s: {c}"
+    );
+    let klist = ok(&home, "klist", &[], "");
+    assert!(
+        klist.stdout.contains("krbtgt/TEST.REALM@TEST.REALM"),
+        "{}",
+        klist.stdout
+    );
+    assert!(!reason(&c).contains("volatile"), "{c}");
+
+    wait_until("klist -s to say the ticket ended", || !klist_ok(&home));
+    home.wait_for_state("kerberos", "expired");
+    let c = home
+        .run(&["status", "--json", "--live", "kerberos"])
+        .credential("kerberos");
+    assert_eq!(c["state"], "expired", "{c}");
+
+    ok(&home, "kdestroy", &[], "");
+    home.wait_for_state("kerberos", "missing");
+
+    ok(&home, "kinit", &["alice"], "alice-pw\n");
+    home.wait_for_state("kerberos", "ok");
+    let whole = std::fs::read(&cache).unwrap();
+    let mut keyring = home.command(&["status", "--json", "--live", "kerberos"]);
+    keyring.env("KRB5CCNAME", "KEYRING:persistent:1000");
+    let c = crate::harness::run_command(keyring).credential("kerberos");
+    assert_eq!(c["state"], "unknown", "{c}");
+    assert!(reason(&c).contains("KEYRING:"), "{c}");
+    std::fs::write(&cache, &whole[..whole.len() / 2]).unwrap();
+    let c = home
+        .run(&["status", "--json", "--live", "kerberos"])
+        .credential("kerberos");
+    assert_eq!(c["state"], "invalid", "{c}");
+}

@@ -226,6 +226,8 @@ impl TestHome {
         env.insert("XDG_STATE_HOME".into(), state_home.clone().into());
         env.insert("XDG_RUNTIME_DIR".into(), runtime_dir.clone().into());
         env.insert("LANG".into(), "C.UTF-8".into());
+        // The kerberos preset's default cache is /tmp/krb5cc_<uid>, outside the test's home.
+        env.insert("KRB5CCNAME".into(), root.path().join("krb5cc").into());
         TestHome {
             _root: root,
             home,

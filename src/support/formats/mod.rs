@@ -9,6 +9,7 @@
 //! no parser message that could echo a value reaches the user.
 
 mod aws;
+pub(crate) mod kerberos;
 mod kubeconfig;
 mod ssh_certificate;
 mod text;
@@ -39,6 +40,9 @@ pub enum Format {
     /// An OpenSSH certificate (`*-cert.pub`): its fields, the validity window among them (see
     /// `ssh_certificate`). Public by nature.
     SshCertificate,
+    /// A Kerberos credential cache (MIT's FILE: format): the default principal and its
+    /// ticket-granting ticket's times (see `kerberos`). Binary; lives in /tmp by design.
+    KerberosCcache,
 }
 
 impl fmt::Display for Format {
@@ -54,6 +58,7 @@ impl fmt::Display for Format {
             Format::Npmrc => "npmrc",
             Format::AwsCredentials => "aws-credentials",
             Format::SshCertificate => "ssh-certificate",
+            Format::KerberosCcache => "kerberos-ccache",
         })
     }
 }
@@ -116,6 +121,12 @@ impl Format {
                 size_limit: KUBECONFIG_SIZE_LIMIT,
                 ..SECRET_TEXT
             },
+            // A ticket cache lives in /tmp (or tmpfs) by design: that loses nothing kinit does
+            // not expect to lose.
+            Format::KerberosCcache => Traits {
+                volatile_by_design: true,
+                ..SECRET_TEXT
+            },
             // A certificate is public: readable by others is not a flaw.
             Format::SshCertificate => Traits {
                 public: true,
@@ -151,6 +162,7 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
         Format::Text => Value::String(as_text(bytes)?.trim().to_string()),
         Format::Kubeconfig => kubeconfig::view(vec![text::yaml(as_text(bytes)?)?]),
         Format::SshCertificate => ssh_certificate::view(as_text(bytes)?).map_err(ParseProblem)?,
+        Format::KerberosCcache => kerberos::view(bytes).map_err(ParseProblem)?,
         Format::Npmrc => {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
                 std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())

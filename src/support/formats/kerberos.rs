@@ -1,0 +1,274 @@
+//! Kerberos credential caches (MIT krb5's FILE: format, versions 1 to 4): the default principal
+//! and its ticket-granting ticket's times, and where a cache name (`KRB5CCNAME`) keeps its file.
+//!
+//! Guarantees: every length is checked against what is left (a truncated or hostile file is an
+//! error, never a panic or an overflow); the keyblocks and tickets are skipped over, never copied
+//! (the only secret bytes here stay in the buffer the caller drops); configuration entries
+//! (`X-CACHECONF:`) are not tickets; a cache type that has no file (KEYRING:, KCM:, MEMORY:)
+//! is said to be one, never guessed at.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// Where the cache named `name` (a `KRB5CCNAME` value, or a path) keeps its tickets as a file.
+pub fn locate(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    let text = String::from_utf8_lossy(bytes);
+    let (kind, rest) = match text.split_once(':') {
+        Some((kind, rest)) if !kind.contains('/') => (kind.to_ascii_uppercase(), rest),
+        _ => return Ok(PathBuf::from(name)),
+    };
+    let rest_bytes = &bytes[kind.len() + 1..];
+    match kind.as_str() {
+        "FILE" => Ok(PathBuf::from(std::ffi::OsStr::from_bytes(rest_bytes))),
+        "DIR" => {
+            // A collection: `primary` names the cache in use (kinit writes it; never created
+            // here); without one, libkrb5 uses `tkt`.
+            let dir = Path::new(std::ffi::OsStr::from_bytes(rest_bytes.strip_prefix(b":").unwrap_or(rest_bytes)));
+            if rest.starts_with(':') {
+                return Ok(dir.to_path_buf());
+            }
+            let primary = std::fs::read_to_string(dir.join("primary"))
+                .ok()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty() && !p.contains('/'))
+                .unwrap_or_else(|| "tkt".into());
+            Ok(dir.join(primary))
+        }
+        "KEYRING" | "KCM" | "MEMORY" | "API" | "MSLSA" => Err(format!(
+            "a {kind}: credential cache keeps its tickets outside any file, where credwatch cannot read them (klist can)"
+        )),
+        _ => Ok(PathBuf::from(name)),
+    }
+}
+
+/// The view of a cache: `{version, principal, tgt, tickets}`, where `tgt` is
+/// `{server, authtime, starttime, endtime, renew_till}` (epoch seconds) for the default
+/// principal's ticket-granting ticket, or null.
+pub fn view(bytes: &[u8]) -> Result<Value, String> {
+    let mut reader = Reader {
+        rest: bytes,
+        big_endian: true,
+    };
+    if reader.u8()? != 5 {
+        return Err("not a Kerberos credential cache (it does not start with byte 5)".into());
+    }
+    let version = reader.u8()?;
+    match version {
+        1 | 2 => reader.big_endian = cfg!(target_endian = "big"),
+        3 => {}
+        4 => {
+            let header_length = reader.u16()? as usize;
+            reader.take(header_length)?;
+        }
+        _ => {
+            return Err(format!(
+                "a credential cache of version {version}, which credwatch does not know"
+            ))
+        }
+    }
+    let principal = reader.principal(version)?;
+    let realm = principal.rsplit('@').next().unwrap_or_default().to_string();
+    let wanted = format!("krbtgt/{realm}@{realm}");
+    let mut tgt = Value::Null;
+    let mut tickets = 0;
+    while !reader.rest.is_empty() {
+        let _client = reader.principal(version)?;
+        let server = reader.principal(version)?;
+        // keyblock: enctype (and a repeated one in v3), then the key: skipped, never copied.
+        reader.u16()?;
+        if version == 3 {
+            reader.u16()?;
+        }
+        reader.data()?;
+        let authtime = reader.u32()?;
+        let starttime = reader.u32()?;
+        let endtime = reader.u32()?;
+        let renew_till = reader.u32()?;
+        reader.u8()?; // is_skey
+        reader.u32()?; // flags
+        for _ in 0..2 {
+            // addresses, then authdata: a count of (u16 type, data)
+            let count = reader.u32()?;
+            for _ in 0..count {
+                reader.u16()?;
+                reader.data()?;
+            }
+        }
+        reader.data()?; // ticket
+        reader.data()?; // second ticket
+        if server.contains("@X-CACHECONF:") || server.starts_with("X-CACHECONF:") {
+            continue;
+        }
+        tickets += 1;
+        if server == wanted {
+            let start = if starttime == 0 { authtime } else { starttime };
+            tgt = json!({
+                "server": server,
+                "authtime": authtime,
+                "starttime": start,
+                "endtime": endtime,
+                "renew_till": (renew_till != 0).then_some(renew_till),
+            });
+        }
+    }
+    Ok(json!({ "version": version, "principal": principal, "tgt": tgt, "tickets": tickets }))
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+    big_endian: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.rest.len() < n {
+            return Err("the credential cache ends early (truncated)".into());
+        }
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, String> {
+        let b = self.take(2)?;
+        let b = [b[0], b[1]];
+        Ok(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.take(4)?;
+        let b = [b[0], b[1], b[2], b[3]];
+        Ok(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    fn data(&mut self) -> Result<&'a [u8], String> {
+        let length = self.u32()? as usize;
+        self.take(length)
+    }
+
+    /// `name/components@REALM` (v1 has no name type and counts the realm among the components).
+    fn principal(&mut self, version: u8) -> Result<String, String> {
+        if version != 1 {
+            self.u32()?; // name type
+        }
+        let mut count = self.u32()? as usize;
+        if version == 1 {
+            count = count.checked_sub(1).ok_or("a principal without a realm")?;
+        }
+        let realm = String::from_utf8_lossy(self.data()?).into_owned();
+        let mut components = Vec::new();
+        for _ in 0..count {
+            components.push(String::from_utf8_lossy(self.data()?).into_owned());
+        }
+        Ok(format!("{}@{realm}", components.join("/")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+
+    fn principal(out: &mut Vec<u8>, realm: &str, components: &[&str]) {
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.extend_from_slice(&(components.len() as u32).to_be_bytes());
+        data(out, realm.as_bytes());
+        for c in components {
+            data(out, c.as_bytes());
+        }
+    }
+
+    /// A v4 cache for alice@R with a config entry and a TGT ending at `end`.
+    fn cache(end: u32) -> Vec<u8> {
+        let mut out = vec![5, 4, 0, 12, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+        principal(&mut out, "R", &["alice"]);
+        for (server, realm) in [
+            (&["krb5_ccache_conf_data", "pa_type"][..], "X-CACHECONF:"),
+            (&["krbtgt", "R"][..], "R"),
+        ] {
+            principal(&mut out, "R", &["alice"]);
+            principal(&mut out, realm, server);
+            out.extend_from_slice(&18u16.to_be_bytes());
+            data(&mut out, &[0x5e; 32]);
+            for t in [100u32, 100, end, end + 300] {
+                out.extend_from_slice(&t.to_be_bytes());
+            }
+            out.push(0);
+            out.extend_from_slice(&0u32.to_be_bytes());
+            out.extend_from_slice(&0u32.to_be_bytes());
+            out.extend_from_slice(&0u32.to_be_bytes());
+            data(&mut out, b"ticket");
+            data(&mut out, b"");
+        }
+        out
+    }
+
+    #[test]
+    fn the_tgt_and_its_times_and_config_entries_skipped() {
+        let value = view(&cache(5000)).unwrap();
+        assert_eq!(value["principal"], "alice@R");
+        assert_eq!(value["tgt"]["server"], "krbtgt/R@R");
+        assert_eq!(value["tgt"]["endtime"], 5000);
+        assert_eq!(value["tgt"]["renew_till"], 5300);
+        assert_eq!(value["tickets"], 1);
+    }
+
+    #[test]
+    fn damaged_caches_are_errors_never_panics() {
+        let whole = cache(5000);
+        for cut in 0..whole.len() {
+            let _ = view(&whole[..cut]);
+        }
+        assert!(view(&whole[..whole.len() - 3]).is_err());
+        assert!(view(&[5, 9]).unwrap_err().contains("version 9"));
+        assert!(view(b"{}").is_err());
+        let mut huge = whole.clone();
+        huge[20..24].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(view(&huge).is_err());
+    }
+
+    #[test]
+    fn cache_names_lead_to_files_or_say_they_have_none() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            locate(OsStr::new("FILE:/tmp/krb5cc_1")).unwrap(),
+            PathBuf::from("/tmp/krb5cc_1")
+        );
+        assert_eq!(
+            locate(OsStr::new("/tmp/krb5cc_1")).unwrap(),
+            PathBuf::from("/tmp/krb5cc_1")
+        );
+        assert!(locate(OsStr::new("KEYRING:persistent:1000"))
+            .unwrap_err()
+            .contains("KEYRING:"));
+        assert!(locate(OsStr::new("KCM:")).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("DIR:{}", dir.path().display());
+        assert_eq!(locate(OsStr::new(&name)).unwrap(), dir.path().join("tkt"));
+        std::fs::write(dir.path().join("primary"), "tktAbc\n").unwrap();
+        assert_eq!(
+            locate(OsStr::new(&name)).unwrap(),
+            dir.path().join("tktAbc")
+        );
+        let one = format!("DIR::{}/tktX", dir.path().display());
+        assert_eq!(locate(OsStr::new(&one)).unwrap(), dir.path().join("tktX"));
+    }
+}
