@@ -38,6 +38,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kubelogin", include_str!("../../presets/kubelogin.toml")),
     ("tsh", include_str!("../../presets/tsh.toml")),
     ("kerberos", include_str!("../../presets/kerberos.toml")),
+    ("yarn", include_str!("../../presets/yarn.toml")),
 ];
 
 pub fn names() -> impl Iterator<Item = &'static str> {

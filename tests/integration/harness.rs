@@ -15,7 +15,7 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 pub const DAY: i64 = 86_400;
 
 /// Every built-in preset, in the order `presets` lists them.
-pub const ALL_PRESETS: [&str; 23] = [
+pub const ALL_PRESETS: [&str; 24] = [
     "claude",
     "gh",
     "aws-sso",
@@ -39,6 +39,7 @@ pub const ALL_PRESETS: [&str; 23] = [
     "heroku",
     "kubelogin",
     "tsh",
+    "yarn",
 ];
 
 pub struct TestHome {

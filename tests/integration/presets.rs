@@ -685,7 +685,15 @@ fn tsh_certificate_valid_before_is_the_deadline() {
 #[test]
 fn new_text_presets_tell_a_logout_from_a_login() {
     let home = TestHome::new();
-    for preset in ["terraform", "glab", "pypi", "heroku", "helm", "copilot"] {
+    for preset in [
+        "terraform",
+        "glab",
+        "pypi",
+        "heroku",
+        "helm",
+        "copilot",
+        "yarn",
+    ] {
         home.install_fixture(preset, Times::valid_for(30));
         assert_eq!(state_of(&home, preset)["state"], "ok", "{preset}");
     }
@@ -713,4 +721,9 @@ fn new_text_presets_tell_a_logout_from_a_login() {
     assert_eq!(state_of(&home, "helm")["state"], "logged-out");
     home.write(".config/github-copilot/apps.json", "{}");
     assert_eq!(state_of(&home, "copilot")["state"], "logged-out");
+    home.write(
+        ".yarnrc.yml",
+        "npmRegistries:\n  \"https://registry.yarnpkg.com\": {}\n",
+    );
+    assert_eq!(state_of(&home, "yarn")["state"], "missing");
 }
