@@ -11,7 +11,7 @@ mod harness;
 #[allow(dead_code)]
 mod support;
 
-use harness::{claude_login, context_switches, replace_atomically, TestHome, Times};
+use harness::{claude_login, context_switches, cpu_ticks, replace_atomically, TestHome, Times};
 use notify::Watcher;
 use std::path::Path;
 use std::sync::mpsc;
@@ -330,21 +330,4 @@ fn reads_beside_stores() {
     println!(
         "\ngoal: no wake-up for what cannot change a credential (reads, appends to other files)\n"
     );
-}
-
-/// CPU time a process used so far (user + system), in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .map(|(_, rest)| rest.split(' ').collect())
-        .unwrap_or_default();
-    fields
-        .get(11)
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(0)
-        + fields
-            .get(12)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
 }

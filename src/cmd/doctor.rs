@@ -234,8 +234,16 @@ fn daemon_check() -> Check {
             Some("systemctl --user enable --now credwatch (without systemd: credwatch daemon & from a session script)"),
         );
     };
-    let published =
-        crate::publish::report::read_daemon_document(crate::support::timefmt::Timestamp::now());
+    // Read whatever the daemon cannot watch: that is one of the findings here.
+    let published = crate::publish::report::read_daemon_document_or_refusal(
+        crate::support::timefmt::Timestamp::now(),
+    )
+    .ok()
+    .flatten();
+    let unwatched = published
+        .as_ref()
+        .map(|d| d.daemon.unwatched.as_slice())
+        .unwrap_or_default();
     let version = published
         .as_ref()
         .and_then(|d| d.daemon.version.clone())
@@ -252,8 +260,8 @@ fn daemon_check() -> Check {
             Some("fix the config (credwatch config check), then: systemctl --user reload credwatch"),
         );
     }
-    if let Some(first) = seen.unwatched.first() {
-        let paths: Vec<&str> = seen.unwatched.iter().map(|u| u.path.as_str()).collect();
+    if let Some(first) = unwatched.first() {
+        let paths: Vec<&str> = unwatched.iter().map(|u| u.path.as_str()).collect();
         return check(
             "daemon",
             Level::Warn,

@@ -129,10 +129,11 @@ struct Tail {
 
 impl Tail {
     fn at_end(path: &Path) -> Tail {
-        let (inode, bytes) = read_with_inode(path);
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(path).ok();
         Tail {
-            inode,
-            offset: bytes.len(),
+            inode: meta.as_ref().map(|m| m.ino()),
+            offset: meta.map_or(0, |m| m.len() as usize),
         }
     }
 

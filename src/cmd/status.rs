@@ -85,10 +85,17 @@ pub fn current_document(
         engine::named(config, names)?
     };
     let now = Timestamp::now();
+    // What the daemon cannot watch it polls, so its state may lag: checked directly then, and
+    // said so.
+    let mut unwatched = Vec::new();
     let from_daemon = if live {
         None
     } else {
         match read_daemon_document_or_refusal(now) {
+            Ok(Some(doc)) if !doc.daemon.unwatched.is_empty() => {
+                unwatched = doc.daemon.unwatched;
+                None
+            }
             Ok(document) => document.and_then(|doc| from_daemon(doc, &candidates, names)),
             Err(found) => {
                 eprintln!(
@@ -103,7 +110,11 @@ pub fn current_document(
             recheck_in_this_shell(config, &mut document, &candidates, now);
             document
         }
-        None => status_document(&engine::check_for_user(config, candidates), now),
+        None => {
+            let mut document = status_document(&engine::check_for_user(config, candidates), now);
+            document.daemon.unwatched = unwatched;
+            document
+        }
     })
 }
 

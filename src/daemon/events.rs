@@ -9,7 +9,7 @@
 use super::{inotify, Daemon};
 use crate::support::timefmt::Timestamp;
 use crate::support::watch::{Batch, Change, Mask, WatchError, CONTENT};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// How often watches that could not be set are tried again (and what they cover polled).
@@ -39,25 +39,30 @@ impl Daemon {
         for path in stale {
             self.watcher.unwatch(&path);
         }
-        let mut failures = BTreeMap::new();
+        let before = std::mem::take(&mut self.watch_failures);
+        self.watch_retry_at = None;
         for (path, mask) in wanted {
             if let Err(error) = self.watcher.watch(&path, mask) {
-                if !error.is_absent() {
-                    failures.insert(path, error);
-                }
+                self.watch_failed(error, before.contains_key(&path));
             }
         }
-        if failures.keys().ne(self.watch_failures.keys()) {
-            for error in failures.values() {
-                if !self.watch_failures.contains_key(&error.path) {
-                    tracing::warn!(error = %error, "cannot watch: polling what it covers instead");
-                }
-            }
+        if before.keys().ne(self.watch_failures.keys()) {
             self.dirty = true;
         }
-        self.watch_retry_at =
-            (!failures.is_empty()).then(|| Timestamp::now().saturating_add_millis(WATCH_RETRY_MS));
-        self.watch_failures = failures;
+    }
+
+    /// A watch could not be set: remembered (what it covers is polled), retried, published.
+    fn watch_failed(&mut self, error: WatchError, known: bool) {
+        if error.is_absent() {
+            return;
+        }
+        if !known {
+            tracing::warn!(error = %error, "cannot watch: polling what it covers instead");
+            self.dirty = true;
+        }
+        self.watch_retry_at
+            .get_or_insert_with(|| Timestamp::now().saturating_add_millis(WATCH_RETRY_MS));
+        self.watch_failures.insert(error.path.clone(), error);
     }
 
     /// The watches that could not be set, as published.
@@ -158,13 +163,8 @@ impl Daemon {
             return;
         }
         if let Err(error) = self.watcher.watch(path, CONTENT) {
-            if !error.is_absent() {
-                tracing::warn!(error = %error, "cannot watch: polling what it covers instead");
-                self.watch_failures.insert(path.to_path_buf(), error);
-                self.watch_retry_at
-                    .get_or_insert_with(|| Timestamp::now().saturating_add_millis(WATCH_RETRY_MS));
-                self.dirty = true;
-            }
+            let known = self.watch_failures.contains_key(path);
+            self.watch_failed(error, known);
         }
     }
 

@@ -215,41 +215,46 @@ impl Daemon {
     /// what fails again is kept for the next write, up to [`UNWRITTEN_JOURNAL_LIMIT`] entries
     /// (then the oldest go, and the journal says how many).
     fn write_journal(&mut self, entries: &[journal::Record]) {
-        if entries.is_empty() && self.unwritten_journal.is_empty() {
+        // Kept entries first: the journal stays in order.
+        self.unwritten_journal.extend_from_slice(entries);
+        if self.unwritten_journal.is_empty() {
             return;
         }
-        let mut all = std::mem::take(&mut self.unwritten_journal);
-        if self.dropped_journal > 0 {
+        let retry = self.unwritten_journal.len() > entries.len() || self.dropped_journal > 0;
+        let written = if self.dropped_journal > 0 {
             let mut note = journal::Record::new(Timestamp::now(), "journal", "entries-lost");
             note.detail = Some(format!(
                 "{} entries could not be written (the disk was full) and were dropped",
                 self.dropped_journal
             ));
-            all.push(note);
-        }
-        all.extend_from_slice(entries);
-        match self.journal.append(&all) {
+            self.journal
+                .append(&[std::slice::from_ref(&note), &self.unwritten_journal].concat())
+        } else {
+            self.journal.append(&self.unwritten_journal)
+        };
+        match written {
             Ok(()) => {
-                if self.dropped_journal > 0 || all.len() > entries.len() {
+                if retry {
                     tracing::info!(
-                        entries = all.len(),
+                        entries = self.unwritten_journal.len(),
                         "journal written again, earlier entries included"
                     );
                 }
+                self.unwritten_journal.clear();
                 self.dropped_journal = 0;
             }
             Err(error) => {
-                if all.len() > entries.len() {
+                if retry {
                     tracing::debug!(%error, "the journal still cannot be written");
                 } else {
                     tracing::warn!(%error, "cannot write the journal: keeping the entries to write them later");
                 }
-                // The note is made again from the count at the next write.
-                all.retain(|r| !(r.name == "journal" && r.event == "entries-lost"));
-                let excess = all.len().saturating_sub(UNWRITTEN_JOURNAL_LIMIT);
-                all.drain(..excess);
+                let excess = self
+                    .unwritten_journal
+                    .len()
+                    .saturating_sub(UNWRITTEN_JOURNAL_LIMIT);
+                self.unwritten_journal.drain(..excess);
                 self.dropped_journal += excess as u64;
-                self.unwritten_journal = all;
             }
         }
     }

@@ -188,11 +188,9 @@ fn keyring_stores(plan: &KeyringPlan, seen: Option<&KeyringObservation>) -> Vec<
         .collect()
 }
 
-/// The daemon as a direct check sees it: whether one runs (from its lock file), and what it
-/// says it cannot watch (from its published state, when that is ours), not its verdicts.
+/// The daemon as a direct check sees it: whether one runs (from its lock file), not its state.
 pub fn daemon_seen() -> DaemonInfo {
-    let runtime = crate::support::runtime::runtime_dir();
-    let lock = runtime.join(crate::support::runtime::LOCK_FILE);
+    let lock = crate::support::runtime::runtime_dir().join(crate::support::runtime::LOCK_FILE);
     let pid = crate::support::runtime::read_own(&lock, 4096)
         .ok()
         .flatten()
@@ -204,34 +202,28 @@ pub fn daemon_seen() -> DaemonInfo {
                 .ok()
         })
         .filter(|pid| crate::support::runtime::credwatch_process_alive(*pid));
-    let unwatched = pid
-        .and_then(|pid| {
-            let bytes = crate::support::runtime::read_own(
-                &runtime.join(crate::support::runtime::STATUS_FILE),
-                64 << 20,
-            )
-            .ok()??;
-            let document: StatusDocument = serde_json::from_slice(&bytes).ok()?;
-            (document.daemon.pid == Some(pid)).then_some(document.daemon.unwatched)
-        })
-        .unwrap_or_default();
     DaemonInfo {
         running: pid.is_some(),
         pid,
         version: None,
         valid_until: None,
         config_error: None,
-        unwatched,
+        unwatched: Vec::new(),
     }
 }
 
-/// The daemon's published state, when a live daemon wrote it and it still holds.
+/// The daemon's published state, when a live daemon wrote it, it still holds, and the daemon
+/// watches everything (one that cannot polls part of it: its state may lag).
 pub fn read_daemon_document(now: Timestamp) -> Option<StatusDocument> {
-    read_daemon_document_or_refusal(now).ok().flatten()
+    read_daemon_document_or_refusal(now)
+        .ok()
+        .flatten()
+        .filter(|document| document.daemon.unwatched.is_empty())
 }
 
-/// [`read_daemon_document`], with what was found instead when the published state is not to be
-/// trusted (another user's directory or file, a symlink, a FIFO, a file others may write).
+/// The published state of a live daemon whose state still holds (whatever it cannot watch:
+/// the caller decides), or what was found instead when it is not to be trusted (another user's
+/// directory or file, a symlink, a FIFO, a file others may write).
 pub fn read_daemon_document_or_refusal(now: Timestamp) -> Result<Option<StatusDocument>, String> {
     let path = crate::support::runtime::runtime_dir().join(crate::support::runtime::STATUS_FILE);
     let Some(bytes) = crate::support::runtime::read_own(&path, 64 << 20)? else {
@@ -244,10 +236,6 @@ fn trusted_document(bytes: &[u8], now: Timestamp) -> Option<StatusDocument> {
     let document: StatusDocument = serde_json::from_slice(bytes).ok()?;
     let pid = document.daemon.pid?;
     if document.schema != SCHEMA_VERSION || !crate::support::runtime::credwatch_process_alive(pid) {
-        return None;
-    }
-    // A daemon that cannot watch everything polls part of it: its state may lag; check directly.
-    if !document.daemon.unwatched.is_empty() {
         return None;
     }
     let holds = match &document.daemon.valid_until {

@@ -124,10 +124,10 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
     let mut unresolved = Vec::new();
     let list = definition.format.traits().path_list;
     for spec in &specs(definition) {
-        if definition.format == Format::KerberosCcache {
+        if let Some(locate) = definition.format.traits().names_a_cache {
             // A cache name is one value (`FILE:/tmp/krb5cc_1`), its type before the `:`.
             match paths::expand_one(spec) {
-                Ok(name) => files.push(match formats::kerberos::locate(&name) {
+                Ok(name) => files.push(match locate(&name) {
                     Ok(path) => FileObservation {
                         status: observe_file(&path, definition),
                         path,

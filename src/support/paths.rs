@@ -78,20 +78,22 @@ pub fn expand_for_glob(spec: &str, glob: bool) -> Result<Vec<PathBuf>, Unexpande
     if !glob {
         return expand(spec);
     }
-    let escaped = |value: OsString| -> OsString {
-        let mut out = Vec::with_capacity(value.len());
-        for &byte in value.as_bytes() {
-            if b"*?[]".contains(&byte) {
-                out.extend_from_slice(&[b'[', byte, b']']);
-            } else {
-                out.push(byte);
-            }
-        }
-        OsString::from_vec(out)
-    };
-    let lookup = |name: &str| variable(name).map(escaped);
-    let home = || home_dir().map(|h| PathBuf::from(escaped(h.into_os_string())));
+    let lookup = |name: &str| variable(name).map(|v| glob_escaped(&v));
+    let home = || home_dir().map(|h| PathBuf::from(glob_escaped(h.as_os_str())));
     expand_with(spec, &lookup, &home)
+}
+
+/// `value` with `*`, `?`, `[` and `]` made to match themselves in a glob (`[*]`), byte for byte.
+fn glob_escaped(value: &OsStr) -> OsString {
+    let mut out = Vec::with_capacity(value.len());
+    for &byte in value.as_bytes() {
+        if b"*?[]".contains(&byte) {
+            out.extend_from_slice(&[b'[', byte, b']']);
+        } else {
+            out.push(byte);
+        }
+    }
+    OsString::from_vec(out)
 }
 
 /// The paths that match a glob pattern made by [`expand_for_glob`], at most `limit` of them.
@@ -334,17 +336,8 @@ mod tests {
         for name in [&b"tok\xfe.json"[..], b"a.json", b"b.txt", b".hidden.json"] {
             std::fs::write(cache.join(OsStr::from_bytes(name)), "{}").unwrap();
         }
-        let home_for = home.clone();
         let pattern = expand_with("~/.aws/sso/cache/*.json", &|_| None, &|| {
-            let mut escaped = Vec::new();
-            for &b in home_for.as_os_str().as_bytes() {
-                if b"*?[]".contains(&b) {
-                    escaped.extend_from_slice(&[b'[', b, b']']);
-                } else {
-                    escaped.push(b);
-                }
-            }
-            Some(PathBuf::from(OsString::from_vec(escaped)))
+            Some(PathBuf::from(glob_escaped(home.as_os_str())))
         })
         .unwrap();
         let mut found: Vec<Vec<u8>> = glob(&pattern[0], 100)

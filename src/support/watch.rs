@@ -40,12 +40,8 @@ impl Change {
     /// The path was created, removed or renamed, or its watch ended: what exists there may be a
     /// different file (or directory) now.
     pub fn is_structural(&self) -> bool {
-        self.mask.intersects(
-            STRUCTURE
-                .union(Mask::IN_IGNORED)
-                .union(Mask::IN_UNMOUNT)
-                .difference(Mask::IN_MODIFY),
-        )
+        self.mask
+            .intersects(STRUCTURE.union(Mask::IN_IGNORED).union(Mask::IN_UNMOUNT))
     }
 }
 

@@ -31,8 +31,23 @@ fn client(name: &str) -> PathBuf {
 
 /// Runs a client in the test's environment with `input` on stdin; fails the test if it hangs.
 fn run_client(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
-    let mut child = home
-        .program(client(name).to_str().unwrap(), args)
+    run_program(home, &client(name), args, input, None)
+}
+
+/// [`run_client`] for a program given by its path, optionally in another working directory.
+fn run_program(
+    home: &TestHome,
+    program: &std::path::Path,
+    args: &[&str],
+    input: &str,
+    dir: Option<&std::path::Path>,
+) -> Outcome {
+    let name = program.display();
+    let mut command = home.program(program.to_str().unwrap(), args);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -743,26 +758,9 @@ fn cargo_login_and_logout_write_the_credentials_file() {
     let in_work = |args: &[&str], input: &str| {
         // The toolchain's own cargo (the one building these tests), not rustup's proxy, which
         // needs the real HOME to find a toolchain.
-        let mut command = home.program(env!("CARGO"), args);
-        command.current_dir(&work);
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "cargo {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let cargo = std::path::Path::new(env!("CARGO"));
+        let out = run_program(&home, cargo, args, input, Some(&work));
+        assert_eq!(out.code, 0, "cargo {args:?}: {}", out.stderr);
     };
     assert_eq!(state(&home, "cargo")["state"], "missing");
     let _daemon = home.start_daemon(&[]);
@@ -815,27 +813,7 @@ fn codex_login_with_an_api_key_and_logout() {
     std::fs::create_dir_all(&codex_home).unwrap();
     home.set_env("CODEX_HOME", &codex_home);
     home.write_config("presets = [\"codex\"]\n");
-    let run = |args: &[&str], input: &str| -> Outcome {
-        let mut child = home
-            .program(codex.to_str().unwrap(), args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    };
+    let run = |args: &[&str], input: &str| run_program(&home, &codex, args, input, None);
     assert_ne!(run(&["login", "status"], "").code, 0);
     assert_eq!(state(&home, "codex")["state"], "missing");
     // A login gone within the grace after its write did not persist (`unpersisted`): a short

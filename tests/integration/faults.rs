@@ -4,8 +4,8 @@
 //! took the dir over, and a frozen daemon is not believed.
 
 use crate::harness::{
-    claude_login, context_switches, is_root, replace_atomically, run_command, wait_for_exit,
-    wait_until, Daemon, TestHome,
+    claude_login, context_switches, cpu_ticks, is_root, replace_atomically, run_command,
+    wait_for_exit, wait_until, Daemon, TestHome,
 };
 use nix::sys::signal::Signal;
 use std::process::Stdio;
@@ -26,24 +26,6 @@ fn process_state(pid: u32) -> char {
     stat.rsplit_once(") ")
         .and_then(|(_, rest)| rest.chars().next())
         .unwrap_or('?')
-}
-
-/// CPU time a process used so far (user + system), in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .map(|(_, rest)| rest.split(' ').collect())
-        .unwrap_or_default();
-    // After the comm: state is field 3 of stat, utime 14 and stime 15.
-    fields
-        .get(11)
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(0)
-        + fields
-            .get(12)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
 }
 
 /// Reads in watched directories (and of the stores themselves) and appends to a busy file beside
@@ -229,7 +211,7 @@ fn a_runtime_dir_taken_over_by_another_user_stops_the_daemon() {
     });
     std::fs::remove_dir_all(&runtime).unwrap();
     std::fs::create_dir(&runtime).unwrap();
-    let attacker = 40_000 + (std::process::id() % 10_000) * 4 + 3;
+    let attacker = crate::harness::spare_uid(3);
     std::os::unix::fs::chown(&runtime, Some(attacker), Some(attacker)).unwrap();
     daemon.signal(Signal::SIGCONT);
     let code = wait_for_exit(&mut daemon.child);

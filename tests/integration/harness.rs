@@ -549,6 +549,29 @@ pub fn context_switches_by_thread(pid: u32) -> BTreeMap<String, u64> {
     out
 }
 
+/// CPU time a process used so far (user + system), in clock ticks (`/proc/PID/stat` fields 14
+/// and 15).
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    fields
+        .get(11)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+}
+
+/// A uid no one on this machine uses, distinct per test process (another local user).
+pub fn spare_uid(offset: u32) -> u32 {
+    40_000 + (std::process::id() % 10_000) * 4 + offset
+}
+
 /// Context switches of a process so far, summed over its live threads.
 pub fn context_switches(pid: u32) -> u64 {
     context_switches_by_thread(pid).values().sum()

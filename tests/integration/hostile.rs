@@ -2,14 +2,9 @@
 //! make, never trusts a published state it did not verify, and a FIFO where its own files should
 //! be blocks nothing.
 
-use crate::harness::{run_command, TestHome};
+use crate::harness::{run_command, spare_uid, TestHome};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::Command;
-
-/// A uid no one on this machine uses, distinct per test process.
-fn spare_uid(offset: u32) -> u32 {
-    40_000 + (std::process::id() % 10_000) * 4 + offset
-}
 
 /// The Prometheus textfile in a directory others can write to (node_exporter's, shared): a link
 /// planted at the name of its temporary file used to make credwatch truncate and chmod 644 the

@@ -7,6 +7,7 @@
 //! (`X-CACHECONF:`) are not tickets; a cache type that has no file (KEYRING:, KCM:, MEMORY:)
 //! is said to be one, never guessed at.
 
+use super::wire::Reader;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -47,10 +48,7 @@ pub fn locate(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
 /// `{server, authtime, starttime, endtime, renew_till}` (epoch seconds) for the default
 /// principal's ticket-granting ticket, or null.
 pub fn view(bytes: &[u8]) -> Result<Value, String> {
-    let mut reader = Reader {
-        rest: bytes,
-        big_endian: true,
-    };
+    let mut reader = Reader::new(bytes, "the credential cache");
     if reader.u8()? != 5 {
         return Err("not a Kerberos credential cache (it does not start with byte 5)".into());
     }
@@ -68,14 +66,18 @@ pub fn view(bytes: &[u8]) -> Result<Value, String> {
             ))
         }
     }
-    let principal = reader.principal(version)?;
-    let realm = principal.rsplit('@').next().unwrap_or_default().to_string();
+    let default_principal = principal(&mut reader, version)?;
+    let realm = default_principal
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let wanted = format!("krbtgt/{realm}@{realm}");
     let mut tgt = Value::Null;
     let mut tickets = 0;
     while !reader.rest.is_empty() {
-        let _client = reader.principal(version)?;
-        let server = reader.principal(version)?;
+        let _client = principal(&mut reader, version)?;
+        let server = principal(&mut reader, version)?;
         // keyblock: enctype (and a repeated one in v3), then the key: skipped, never copied.
         reader.u16()?;
         if version == 3 {
@@ -113,69 +115,26 @@ pub fn view(bytes: &[u8]) -> Result<Value, String> {
             });
         }
     }
-    Ok(json!({ "version": version, "principal": principal, "tgt": tgt, "tickets": tickets }))
+    Ok(
+        json!({ "version": version, "principal": default_principal, "tgt": tgt, "tickets": tickets }),
+    )
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
-    big_endian: bool,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.rest.len() < n {
-            return Err("the credential cache ends early (truncated)".into());
-        }
-        let (head, rest) = self.rest.split_at(n);
-        self.rest = rest;
-        Ok(head)
+/// `name/components@REALM` (v1 has no name type and counts the realm among the components).
+fn principal(reader: &mut Reader<'_>, version: u8) -> Result<String, String> {
+    if version != 1 {
+        reader.u32()?; // name type
     }
-
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
+    let mut count = reader.u32()? as usize;
+    if version == 1 {
+        count = count.checked_sub(1).ok_or("a principal without a realm")?;
     }
-
-    fn u16(&mut self) -> Result<u16, String> {
-        let b = self.take(2)?;
-        let b = [b[0], b[1]];
-        Ok(if self.big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        })
+    let realm = String::from_utf8_lossy(reader.data()?).into_owned();
+    let mut components = Vec::new();
+    for _ in 0..count {
+        components.push(String::from_utf8_lossy(reader.data()?).into_owned());
     }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        let b = [b[0], b[1], b[2], b[3]];
-        Ok(if self.big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    }
-
-    fn data(&mut self) -> Result<&'a [u8], String> {
-        let length = self.u32()? as usize;
-        self.take(length)
-    }
-
-    /// `name/components@REALM` (v1 has no name type and counts the realm among the components).
-    fn principal(&mut self, version: u8) -> Result<String, String> {
-        if version != 1 {
-            self.u32()?; // name type
-        }
-        let mut count = self.u32()? as usize;
-        if version == 1 {
-            count = count.checked_sub(1).ok_or("a principal without a realm")?;
-        }
-        let realm = String::from_utf8_lossy(self.data()?).into_owned();
-        let mut components = Vec::new();
-        for _ in 0..count {
-            components.push(String::from_utf8_lossy(self.data()?).into_owned());
-        }
-        Ok(format!("{}@{realm}", components.join("/")))
-    }
+    Ok(format!("{}@{realm}", components.join("/")))
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@
 //! no parser message that could echo a value reaches the user.
 
 mod aws;
-pub(crate) mod kerberos;
+mod kerberos;
 mod kubeconfig;
 mod ssh_certificate;
 mod text;
+mod wire;
 pub(crate) mod x509;
 
 use crate::support::secret::Document;
@@ -74,7 +75,7 @@ impl fmt::Display for ParseProblem {
 }
 
 /// What the files of a format are, for the policies a store applies to them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Traits {
     /// Its files are public by nature (a certificate): readable by others is not a flaw.
     pub public: bool,
@@ -89,7 +90,14 @@ pub struct Traits {
     /// limit is what the tools' own files need, and keeps any one file's answer well under a
     /// second (BENCHMARKS.md, `cargo bench --bench parsers`).
     pub size_limit: u64,
+    /// A file spec of this format is the name of a cache, one value with its type before a `:`
+    /// (Kerberos: `FILE:/tmp/krb5cc_1`, `DIR:…`, `KEYRING:…`), resolved to the file that holds
+    /// it, or to why none does.
+    pub names_a_cache: Option<LocateCache>,
 }
+
+/// Resolves a cache name to the file that holds it, or says why none does.
+pub type LocateCache = fn(&std::ffi::OsStr) -> Result<std::path::PathBuf, String>;
 
 /// Logins in text files are small: a token, a few hosts or profiles (1 MiB is ~10,000 entries).
 pub const TEXT_SIZE_LIMIT: u64 = 1 << 20;
@@ -103,6 +111,7 @@ const SECRET_TEXT: Traits = Traits {
     volatile_by_design: false,
     path_list: false,
     size_limit: TEXT_SIZE_LIMIT,
+    names_a_cache: None,
 };
 
 impl Format {
@@ -125,6 +134,7 @@ impl Format {
             // not expect to lose.
             Format::KerberosCcache => Traits {
                 volatile_by_design: true,
+                names_a_cache: Some(kerberos::locate),
                 ..SECRET_TEXT
             },
             // A certificate is public: readable by others is not a flaw.

@@ -6,6 +6,7 @@
 //! valid "forever" (`valid_before` all ones) has no deadline (`null`); nothing of the key is
 //! kept but its type. A certificate is public: nothing in it is a secret.
 
+use super::wire::Reader;
 use serde_json::{json, Value};
 
 /// The view of a certificate: `{type, key_type, key_id, principals, serial, valid_after,
@@ -29,12 +30,12 @@ pub fn view(text: &str) -> Result<Value, String> {
     let blob = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| "the certificate data is not base64")?;
-    let mut reader = Reader(&blob);
-    let inner_type = reader.string()?;
+    let mut reader = Reader::new(&blob, "the certificate data");
+    let inner_type = reader.data()?;
     if inner_type != key_type.as_bytes() {
         return Err("the certificate's inner type differs from its outer one".into());
     }
-    reader.string()?; // nonce
+    reader.data()?; // nonce
     let key_fields = match key_type {
         "ssh-rsa-cert-v01@openssh.com" => 2,
         "ssh-dss-cert-v01@openssh.com" => 4,
@@ -47,7 +48,7 @@ pub fn view(text: &str) -> Result<Value, String> {
         _ => return Err("an OpenSSH certificate of a key type credwatch does not know".into()),
     };
     for _ in 0..key_fields {
-        reader.string()?;
+        reader.data()?;
     }
     let serial = reader.u64()?;
     let kind = match reader.u32()? {
@@ -55,20 +56,20 @@ pub fn view(text: &str) -> Result<Value, String> {
         2 => "host",
         _ => return Err("a certificate that is neither a user's nor a host's".into()),
     };
-    let key_id = String::from_utf8_lossy(reader.string()?).into_owned();
+    let key_id = String::from_utf8_lossy(reader.data()?).into_owned();
     let mut principals = Vec::new();
-    let mut packed = Reader(reader.string()?);
-    while !packed.0.is_empty() {
-        principals.push(String::from_utf8_lossy(packed.string()?).into_owned());
+    let mut packed = Reader::new(reader.data()?, "the certificate's principals");
+    while !packed.rest.is_empty() {
+        principals.push(String::from_utf8_lossy(packed.data()?).into_owned());
     }
     let valid_after = reader.u64()?;
     let valid_before = reader.u64()?;
     // critical options, extensions, reserved, the CA's key, its signature: present and whole (a
     // truncated file is damaged, even when the fields above survived).
     for _ in 0..5 {
-        reader.string()?;
+        reader.data()?;
     }
-    if !reader.0.is_empty() {
+    if !reader.rest.is_empty() {
         return Err("the certificate data goes on past its signature".into());
     }
     Ok(json!({
@@ -80,37 +81,6 @@ pub fn view(text: &str) -> Result<Value, String> {
         "valid_after": (valid_after != 0).then_some(valid_after),
         "valid_before": (valid_before != u64::MAX).then_some(valid_before),
     }))
-}
-
-/// SSH wire format (RFC 4251): big-endian integers, strings with a u32 length.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.0.len() < n {
-            return Err("the certificate data ends early (truncated)".into());
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        let bytes = self.take(4)?;
-        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-    }
-
-    fn u64(&mut self) -> Result<u64, String> {
-        let bytes = self.take(8)?;
-        let mut array = [0u8; 8];
-        array.copy_from_slice(bytes);
-        Ok(u64::from_be_bytes(array))
-    }
-
-    fn string(&mut self) -> Result<&'a [u8], String> {
-        let length = self.u32()? as usize;
-        self.take(length)
-    }
 }
 
 #[cfg(test)]
