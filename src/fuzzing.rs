@@ -7,7 +7,7 @@ use crate::define::config::{self, Definition, Source};
 use crate::support::formats::{self, Format};
 
 /// Every text format and view a store can be decoded with.
-const FORMATS: [Format; 11] = [
+const FORMATS: [Format; 12] = [
     Format::Json,
     Format::Yaml,
     Format::Toml,
@@ -19,6 +19,7 @@ const FORMATS: [Format; 11] = [
     Format::AwsCredentials,
     Format::SshCertificate,
     Format::KerberosCcache,
+    Format::GcloudCredentials,
 ];
 
 fn preset_definitions() -> &'static [Definition] {
@@ -39,7 +40,11 @@ pub fn credential_file(data: &[u8]) {
     }
     let files = [data.to_vec()];
     for definition in preset_definitions() {
-        let _ = crate::store::file::content_of(&files, definition);
+        let _ = crate::store::file::content_of(
+            &files,
+            definition,
+            crate::support::formats::NOTHING_BESIDE,
+        );
     }
 }
 

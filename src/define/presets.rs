@@ -39,6 +39,8 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("tsh", include_str!("../../presets/tsh.toml")),
     ("kerberos", include_str!("../../presets/kerberos.toml")),
     ("yarn", include_str!("../../presets/yarn.toml")),
+    ("gcloud", include_str!("../../presets/gcloud.toml")),
+    ("gcloud-adc", include_str!("../../presets/gcloud-adc.toml")),
 ];
 
 pub fn names() -> impl Iterator<Item = &'static str> {

@@ -152,8 +152,8 @@ fn no_login_in(definition: &Definition, facts: &LoginFacts, path: &str) -> Strin
     let chosen_by: Vec<&str> = facts
         .env
         .iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| name.as_str())
+        .filter(|e| e.set)
+        .map(|e| e.name.as_str())
         .collect();
     if !chosen_by.is_empty() {
         reason.push_str(&format!(" for the {} set here", chosen_by.join(" and ")));
@@ -230,11 +230,13 @@ fn from_content(
     if !facts.entry_present {
         return blank(definition, no_login_in(definition, facts, path));
     }
+    // Only a variable that supplies the login leaves it empty when unset; one that selects
+    // among the file's logins has a default.
     let unset: Vec<&str> = facts
         .env
         .iter()
-        .filter(|(_, set)| !set)
-        .map(|(name, _)| name.as_str())
+        .filter(|e| !e.set && !e.selects)
+        .map(|e| e.name.as_str())
         .collect();
     if facts.secret != Presence::Present && !unset.is_empty() {
         return from_unset_env(definition, &unset, path, in_shell);

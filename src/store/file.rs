@@ -99,8 +99,8 @@ pub struct LoginFacts {
     pub refresh_until: Option<Result<Timestamp, String>>,
     /// Other logins in the file, not in use (`others`): their names.
     pub others: Vec<String>,
-    /// Environment variables the file's values came from, and whether each was set.
-    pub env: Vec<(String, bool)>,
+    /// Environment variables the file's view depends on.
+    pub env: Vec<crate::support::secret::EnvRef>,
     /// The keyring items this file says to expect (with a keyring in the definition).
     pub keyring_plan: Option<KeyringPlan>,
 }
@@ -226,17 +226,27 @@ fn option_value(command: &str, option: &str) -> Option<String> {
 }
 
 /// The paths the daemon watches for a definition's files: each spec in use (a glob as a
-/// pattern), the files `file_from` reads, and the account marker.
+/// pattern) and the files its format reads beside it, the files `file_from` reads, and the
+/// account marker.
 pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
-    let mut specs = specs(definition);
-    if let Some(from) = &definition.file_from {
-        specs.extend(from.files.iter().cloned());
-    }
-    let mut paths: Vec<PathBuf> = specs
+    let beside = definition.format.traits().beside;
+    let mut paths: Vec<PathBuf> = specs(definition)
         .iter()
         .filter_map(|spec| paths::expand(spec).ok())
         .flatten()
+        .flat_map(|path| {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            std::iter::once(path).chain(beside.iter().map(move |name| dir.join(name)))
+        })
         .collect();
+    if let Some(from) = &definition.file_from {
+        paths.extend(
+            from.files
+                .iter()
+                .filter_map(|spec| paths::expand(spec).ok())
+                .flatten(),
+        );
+    }
     if let Some(marker) = &definition.account_marker {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
     }
@@ -314,24 +324,37 @@ fn read_file(path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), FileStatus>
 }
 
 fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
-    match read_file(path, definition.format.traits().size_limit) {
+    let limit = definition.format.traits().size_limit;
+    match read_file(path, limit) {
         Err(status) => status,
-        Ok((bytes, meta)) => FileStatus::Read(FileFacts {
-            meta,
-            content: content_of(&[bytes], definition),
-        }),
+        Ok((bytes, meta)) => {
+            let dir = path.parent().unwrap_or(Path::new("/"));
+            let beside = |name: &str| match read_bounded(&dir.join(name), limit) {
+                ReadOutcome::Read { bytes, .. } => Some(bytes),
+                _ => None,
+            };
+            FileStatus::Read(FileFacts {
+                meta,
+                content: content_of(&[bytes], definition, &beside),
+            })
+        }
     }
 }
 
-/// The files' content, decoded together, reduced to facts; the bytes are dropped on return.
-pub(crate) fn content_of(files: &[Vec<u8>], definition: &Definition) -> Content {
+/// The files' content, decoded together (with what the format reads beside them), reduced to
+/// facts; the bytes are dropped on return.
+pub(crate) fn content_of(
+    files: &[Vec<u8>],
+    definition: &Definition,
+    beside: formats::ReadBeside<'_>,
+) -> Content {
     if files
         .iter()
         .all(|bytes| bytes.iter().all(u8::is_ascii_whitespace))
     {
         return Content::Empty;
     }
-    match formats::parse_all(definition.format, files) {
+    match formats::parse_all(definition.format, files, beside) {
         Ok(document) => Content::Parsed(Box::new(login_facts(&document, definition))),
         Err(problem) => Content::Unparseable(problem),
     }
@@ -366,7 +389,7 @@ fn observe_list(list: &[PathBuf], definition: &Definition) -> FileObservation {
             path,
             status: FileStatus::Read(FileFacts {
                 meta,
-                content: content_of(&contents, definition),
+                content: content_of(&contents, definition, formats::NOTHING_BESIDE),
             }),
         },
     }

@@ -185,7 +185,7 @@ impl Observation {
     /// The environment variables the login in use was taken from (names only).
     pub fn env_refs(&self) -> Vec<String> {
         self.login_facts()
-            .map(|f| f.env.iter().map(|(name, _)| name.clone()).collect())
+            .map(|f| f.env.iter().map(|e| e.name.clone()).collect())
             .unwrap_or_default()
     }
 }

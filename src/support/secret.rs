@@ -35,12 +35,39 @@ impl fmt::Display for Secret {
     }
 }
 
+/// An environment variable a document's view depends on: names only, never a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvRef {
+    pub name: String,
+    pub set: bool,
+    /// It chooses which login of the file is in use (`AWS_PROFILE`), rather than supplying the
+    /// login itself (npm's `${NPM_TOKEN}`, where an unset one means no token).
+    pub selects: bool,
+}
+
+impl EnvRef {
+    pub fn supplies(name: impl Into<String>, set: bool) -> Self {
+        EnvRef {
+            name: name.into(),
+            set,
+            selects: false,
+        }
+    }
+
+    pub fn selects(name: impl Into<String>, set: bool) -> Self {
+        EnvRef {
+            name: name.into(),
+            set,
+            selects: true,
+        }
+    }
+}
+
 /// A parsed credential file. It holds tokens, so it redacts itself like [`Secret`].
 pub struct Document {
     value: serde_json::Value,
-    /// Environment variables the file's values were taken from (npm's `${NPM_TOKEN}`), each
-    /// with whether it was set: names only, never a value.
-    env: Vec<(String, bool)>,
+    /// Environment variables the file's view depends on.
+    env: Vec<EnvRef>,
 }
 
 impl Document {
@@ -51,8 +78,8 @@ impl Document {
         }
     }
 
-    /// A document whose values were taken in part from these environment variables.
-    pub fn with_env(value: serde_json::Value, env: Vec<(String, bool)>) -> Self {
+    /// A document whose view depends on these environment variables.
+    pub fn with_env(value: serde_json::Value, env: Vec<EnvRef>) -> Self {
         Document { value, env }
     }
 
@@ -60,8 +87,8 @@ impl Document {
         &self.value
     }
 
-    /// The environment variables its values came from, and whether each was set.
-    pub fn env(&self) -> &[(String, bool)] {
+    /// The environment variables its view depends on.
+    pub fn env(&self) -> &[EnvRef] {
         &self.env
     }
 }

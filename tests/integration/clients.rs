@@ -97,8 +97,9 @@ fn reason(credential: &serde_json::Value) -> String {
         .to_string()
 }
 
-/// A local server that answers every request 200 with what gh (`GET /`, `GET /user`, GraphQL)
-/// and docker (`GET /v2/`) expect of GitHub and of a registry, and records the request lines.
+/// A local server that answers every request 200 with what gh (`GET /`, `GET /user`, GraphQL),
+/// docker (`GET /v2/`) and an OAuth client (a token endpoint: `access_token`, `expires_in`)
+/// expect of GitHub, of a registry and of Google, and records the request lines.
 struct FakeApi {
     port: u16,
     requests: Arc<Mutex<Vec<String>>>,
@@ -133,7 +134,9 @@ impl FakeApi {
                     let mut body = vec![0; length.min(1 << 20)];
                     let _ = reader.read_exact(&mut body);
                     seen.lock().unwrap().push(line.trim().to_string());
-                    let answer = r#"{"login":"fakeuser","data":{"viewer":{"login":"fakeuser"}}}"#;
+                    let answer = format!(
+                        r#"{{"login":"fakeuser","data":{{"viewer":{{"login":"fakeuser"}}}},"access_token":"ya29.{CANARY}","expires_in":3599,"token_type":"Bearer"}}"#
+                    );
                     let mut stream = stream;
                     let _ = write!(
                         stream,
@@ -980,4 +983,162 @@ fn kinit_tickets_from_a_private_kdc_before_and_after_they_end() {
         .run(&["status", "--json", "--live", "kerberos"])
         .credential("kerberos");
     assert_eq!(c["state"], "invalid", "{c}");
+}
+
+/// The installed gcloud, or `None` (said on stderr): its apt source is not among this
+/// machine's registries, so the test runs where an image brings it.
+fn gcloud() -> Option<PathBuf> {
+    let found = ["/usr/bin/gcloud", "/usr/lib/google-cloud-sdk/bin/gcloud"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("gcloud is not installed here: its real-client test does not run");
+    }
+    found
+}
+
+/// gcloud 528 writes its own login: `gcloud auth activate-service-account --key-file` against a
+/// token endpoint on loopback (the key's `token_uri`) fills credentials.db and access_tokens.db
+/// → ok with no deadline claimed, the cached token's expiry the one gcloud stored; gcloud keeps
+/// working while credwatch reads its databases over and over; `config set account` to an account
+/// with no credential → logged out (followed by the daemon); a new configuration without an
+/// account → logged out, naming the other accounts; CLOUDSDK_ACTIVE_CONFIG_NAME in the shell
+/// decides; `gcloud auth revoke` → logged out; a truncated database → invalid. Neither the
+/// access token nor the private key appears anywhere.
+#[test]
+fn gcloud_service_account_login_configurations_and_revoke() {
+    let Some(gcloud) = gcloud() else { return };
+    let api = FakeApi::start();
+    let mut home = TestHome::new();
+    let config = home.path(".config/gcloud");
+    home.set_env("CLOUDSDK_CONFIG", &config);
+    home.set_env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1");
+    home.write_config("presets = [\"gcloud\"]\n");
+    let key_pem = home.path("key.pem");
+    let openssl = run_client(
+        &home,
+        "openssl",
+        &["genrsa", "-out", key_pem.to_str().unwrap(), "2048"],
+        "",
+    );
+    assert_eq!(openssl.code, 0, "{}", openssl.stderr);
+    let private_key = std::fs::read_to_string(&key_pem).unwrap();
+    let account = "ci@demo.iam.gserviceaccount.com";
+    let key_file = home.path("sa.json");
+    let endpoint = format!("http://127.0.0.1:{}", api.port);
+    std::fs::write(
+        &key_file,
+        serde_json::json!({
+            "type": "service_account", "project_id": "demo", "private_key_id": "k1",
+            "private_key": private_key, "client_email": account, "client_id": "1",
+            "auth_uri": format!("{endpoint}/auth"), "token_uri": format!("{endpoint}/token"),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = run_program(&home, &gcloud, args, "", None);
+        assert_eq!(out.code, 0, "gcloud {args:?}: {}{}", out.stdout, out.stderr);
+        out
+    };
+    assert_eq!(state(&home, "gcloud")["state"], "missing");
+    let daemon = home.start_daemon(&[]);
+    let before = now_secs();
+    run(&[
+        "auth",
+        "activate-service-account",
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ]);
+    assert!(api.requests().iter().any(|r| r.starts_with("POST /token")));
+    home.wait_for_state("gcloud", "ok");
+    let c = state(&home, "gcloud");
+    assert_eq!(
+        c["expires_at"],
+        serde_json::Value::Null,
+        "no deadline is stored: {c}"
+    );
+    assert!(reason(&c).contains("no login deadline"), "{c}");
+    assert_eq!(c["stores"][0]["mode"], "0600", "{c}");
+    let cached = Timestamp::parse_datetime(c["access_expires_at"].as_str().unwrap()).unwrap();
+    let lifetime = cached.millis() / 1000 - before;
+    assert!(
+        (3590..=3610).contains(&lifetime),
+        "expires_in 3599 s, read {lifetime} s: {c}"
+    );
+
+    // gcloud works while its databases are read again and again (nothing locks them).
+    let reading = std::sync::atomic::AtomicBool::new(true);
+    /// Stops the reader however the writer ends (a failed assertion too).
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut reads = 0;
+            while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                let c = home
+                    .run(&["status", "--json", "--live", "gcloud"])
+                    .credential("gcloud");
+                assert_ne!(c["state"], "invalid", "{c}");
+                reads += 1;
+            }
+            reads
+        });
+        let stop = Stop(&reading);
+        for _ in 0..3 {
+            let token = run(&["auth", "print-access-token"]);
+            assert!(token.stdout.contains(CANARY));
+            run(&[
+                "auth",
+                "activate-service-account",
+                "--key-file",
+                key_file.to_str().unwrap(),
+            ]);
+        }
+        drop(stop);
+        assert!(reader.join().unwrap() > 0);
+    });
+
+    run(&["config", "set", "account", "other@example.com"]);
+    home.wait_for_state("gcloud", "logged-out");
+    assert!(reason(&state(&home, "gcloud")).contains("missing"));
+    run(&["config", "set", "account", account]);
+    home.wait_for_state("gcloud", "ok");
+
+    run(&["config", "configurations", "create", "work"]);
+    home.wait_for_state("gcloud", "logged-out");
+    let c = state(&home, "gcloud");
+    assert!(
+        reason(&c).contains(&format!("other accounts: {account}")),
+        "{c}"
+    );
+    let mut in_default = home.command(&["status", "--json", "gcloud"]);
+    in_default.env("CLOUDSDK_ACTIVE_CONFIG_NAME", "default");
+    let c = crate::harness::run_command(in_default).credential("gcloud");
+    assert_eq!(c["state"], "ok", "the shell's configuration decides: {c}");
+    run(&["config", "configurations", "activate", "default"]);
+    home.wait_for_state("gcloud", "ok");
+
+    run(&["auth", "revoke", account]);
+    home.wait_for_state("gcloud", "logged-out");
+
+    let db = config.join("credentials.db");
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &bytes[..bytes.len() / 2]).unwrap();
+    home.wait_for_state("gcloud", "invalid");
+    drop(daemon);
+
+    let key_line = private_key.lines().nth(5).unwrap();
+    let everything = format!(
+        "{}{}",
+        home.run(&["status", "--json", "--live"]).stdout,
+        serde_json::Value::Array(home.journal())
+    );
+    assert!(!everything.contains(CANARY));
+    assert!(!everything.contains(key_line));
 }

@@ -15,7 +15,7 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 pub const DAY: i64 = 86_400;
 
 /// Every built-in preset, in the order `presets` lists them.
-pub const ALL_PRESETS: [&str; 24] = [
+pub const ALL_PRESETS: [&str; 26] = [
     "claude",
     "gh",
     "aws-sso",
@@ -40,6 +40,8 @@ pub const ALL_PRESETS: [&str; 24] = [
     "kubelogin",
     "tsh",
     "yarn",
+    "gcloud",
+    "gcloud-adc",
 ];
 
 pub struct TestHome {
@@ -177,6 +179,12 @@ fn render(template: &str, times: Times) -> String {
             &(times.access_expires * 1000).to_string(),
         )
         .replace("{{ACCESS_EXP_S}}", &times.access_expires.to_string())
+        .replace(
+            "{{ACCESS_EXP_NAIVE}}",
+            &iso(times.access_expires)
+                .replace('T', " ")
+                .replace('Z', ".250000"),
+        )
         .replace("{{REG_EXP_AWS}}", &iso(now + 80 * DAY))
         .replace("{{OLD_RFC3339}}", &iso(now - 300 * DAY))
         .replace("{{NOW_S}}", &now.to_string())
@@ -274,10 +282,26 @@ impl TestHome {
         for entry in walk(&source) {
             let relative = entry.strip_prefix(&source).unwrap();
             let template = std::fs::read_to_string(&entry).unwrap();
-            write_file(
-                &self.home.join(relative),
-                render(&template, times).as_bytes(),
-            );
+            let target = self.home.join(relative);
+            match target.to_str().and_then(|t| t.strip_suffix(".sql")) {
+                // A database, made by the real sqlite3 from the statements the tool runs.
+                Some(database) => {
+                    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                    let mut sqlite3 = Command::new("sqlite3")
+                        .arg(database)
+                        .stdin(Stdio::piped())
+                        .spawn()
+                        .expect("sqlite3 is not installed: run scripts/test, which installs it");
+                    let mut statements = sqlite3.stdin.take().unwrap();
+                    std::io::Write::write_all(&mut statements, render(&template, times).as_bytes())
+                        .unwrap();
+                    drop(statements);
+                    assert!(sqlite3.wait().unwrap().success(), "sqlite3 {database}");
+                    std::fs::set_permissions(database, std::fs::Permissions::from_mode(0o600))
+                        .unwrap();
+                }
+                None => write_file(&target, render(&template, times).as_bytes()),
+            }
         }
     }
 

@@ -727,3 +727,77 @@ fn new_text_presets_tell_a_logout_from_a_login() {
     );
     assert_eq!(state_of(&home, "yarn")["state"], "missing");
 }
+
+/// gcloud (databases as gcloud 528 creates them, made by the real sqlite3): the active
+/// configuration's account decides; its expired access token renews itself and no deadline is
+/// claimed; an account with no credential is logged out, and with credentials.db gone while
+/// the configuration names an account, the login did not persist (found by `auto` too); CLOUDSDK_CORE_ACCOUNT and
+/// CLOUDSDK_ACTIVE_CONFIG_NAME in the shell choose as gcloud does.
+#[test]
+fn gcloud_the_active_configurations_account_decides() {
+    let home = TestHome::new();
+    home.install_fixture("gcloud", Times::valid_for(30));
+    let dir = home.path(".config/gcloud");
+    let c = state_of(&home, "gcloud");
+    assert_eq!(c["state"], "ok", "{c}");
+    assert_eq!(c["expires_at"], Value::Null, "{c}");
+    assert!(c["access_expires_at"].is_string(), "{c}");
+
+    std::fs::write(
+        dir.join("configurations/config_default"),
+        "[core]\naccount = gone@example.com\n",
+    )
+    .unwrap();
+    let c = state_of(&home, "gcloud");
+    assert_eq!(c["state"], "logged-out", "{c}");
+    let mut chosen = home.command(&["status", "--json", "gcloud"]);
+    chosen.env("CLOUDSDK_CORE_ACCOUNT", "ci@demo.iam.gserviceaccount.com");
+    assert_eq!(
+        crate::harness::run_command(chosen).credential("gcloud")["state"],
+        "ok"
+    );
+
+    std::fs::write(
+        dir.join("configurations/config_work"),
+        "[core]\naccount = me@example.com\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("active_config"), "work").unwrap();
+    assert_eq!(state_of(&home, "gcloud")["state"], "ok");
+    let mut chosen = home.command(&["status", "--json", "gcloud"]);
+    chosen.env("CLOUDSDK_ACTIVE_CONFIG_NAME", "default");
+    let c = crate::harness::run_command(chosen).credential("gcloud");
+    assert_eq!(c["state"], "logged-out", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("missing"), "{c}");
+
+    std::fs::remove_file(dir.join("credentials.db")).unwrap();
+    let c = home.run(&["status", "--json"]).credential("gcloud");
+    assert_eq!(
+        c["state"], "unpersisted",
+        "the configuration still names an account: {c}"
+    );
+}
+
+/// Application-default credentials: a refresh token (authorized_user) or a service account's
+/// key, in gcloud's place or where GOOGLE_APPLICATION_CREDENTIALS points; a key readable by
+/// others is insecure.
+#[test]
+fn gcloud_application_default_credentials_follow_google_application_credentials() {
+    let mut home = TestHome::new();
+    home.install_fixture("gcloud-adc", Times::valid_for(30));
+    assert_eq!(state_of(&home, "gcloud-adc")["state"], "ok");
+    let key = home.path("keys/sa.json");
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    std::fs::write(
+        &key,
+        format!(r#"{{"type": "service_account", "private_key": "{CANARY}"}}"#),
+    )
+    .unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    home.set_env("GOOGLE_APPLICATION_CREDENTIALS", &key);
+    let c = state_of(&home, "gcloud-adc");
+    assert_eq!(c["state"], "insecure", "{c}");
+    assert_eq!(c["stores"][0]["path"], key.to_str().unwrap(), "{c}");
+    std::fs::remove_file(&key).unwrap();
+    assert_eq!(state_of(&home, "gcloud-adc")["state"], "missing");
+}

@@ -7,11 +7,12 @@
 //!
 //! `profile` is absent when the file has no such section.
 
+use crate::support::secret::EnvRef;
 use serde_json::{Map, Value};
 
 /// The profile view of a parsed credentials file, and the variable it depends on.
-pub(super) fn view(ini: Value, profile: Option<String>) -> (Value, Vec<(String, bool)>) {
-    let env = vec![("AWS_PROFILE".to_string(), profile.is_some())];
+pub(super) fn view(ini: Value, profile: Option<String>) -> (Value, Vec<EnvRef>) {
+    let env = vec![EnvRef::selects("AWS_PROFILE", profile.is_some())];
     let name = profile
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "default".into());
@@ -49,10 +50,10 @@ mod tests {
         let (view_admin, env) = view(file.clone(), Some("admin".into()));
         assert_eq!(view_admin["profile"]["aws_access_key_id"], "B");
         assert_eq!(view_admin["other-profiles"], json!(["default"]));
-        assert_eq!(env, vec![("AWS_PROFILE".to_string(), true)]);
+        assert_eq!(env, vec![EnvRef::selects("AWS_PROFILE", true)]);
         let (view_default, env) = view(file.clone(), None);
         assert_eq!(view_default["profile"]["aws_access_key_id"], "A");
-        assert_eq!(env, vec![("AWS_PROFILE".to_string(), false)]);
+        assert_eq!(env, vec![EnvRef::selects("AWS_PROFILE", false)]);
         let (missing, _) = view(file, Some("nope".into()));
         assert!(missing.get("profile").is_none());
     }

@@ -9,14 +9,16 @@
 //! no parser message that could echo a value reaches the user.
 
 mod aws;
+mod gcloud;
 mod kerberos;
 mod kubeconfig;
+mod sqlite;
 mod ssh_certificate;
 mod text;
 mod wire;
 pub(crate) mod x509;
 
-use crate::support::secret::Document;
+use crate::support::secret::{Document, EnvRef};
 use serde_json::Value;
 use std::fmt;
 
@@ -44,6 +46,9 @@ pub enum Format {
     /// A Kerberos credential cache (MIT's FILE: format): the default principal and its
     /// ticket-granting ticket's times (see `kerberos`). Binary; lives in /tmp by design.
     KerberosCcache,
+    /// gcloud's `credentials.db` (SQLite), seen from the active configuration's account, with
+    /// the files beside it that say which one that is (see `gcloud`).
+    GcloudCredentials,
 }
 
 impl fmt::Display for Format {
@@ -60,6 +65,7 @@ impl fmt::Display for Format {
             Format::AwsCredentials => "aws-credentials",
             Format::SshCertificate => "ssh-certificate",
             Format::KerberosCcache => "kerberos-ccache",
+            Format::GcloudCredentials => "gcloud-credentials",
         })
     }
 }
@@ -94,7 +100,17 @@ pub struct Traits {
     /// (Kerberos: `FILE:/tmp/krb5cc_1`, `DIR:…`, `KEYRING:…`), resolved to the file that holds
     /// it, or to why none does.
     pub names_a_cache: Option<LocateCache>,
+    /// Files beside the store (patterns relative to its directory) that its view reads too:
+    /// they are watched with it, and read through a [`ReadBeside`].
+    pub beside: &'static [&'static str],
 }
+
+/// Reads a file beside the store (a name relative to its directory): its bytes, or `None` when
+/// it cannot be read (absent, not a file, too large).
+pub type ReadBeside<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
+
+/// For a store read alone: nothing beside it.
+pub const NOTHING_BESIDE: ReadBeside<'static> = &|_| None;
 
 /// Resolves a cache name to the file that holds it, or says why none does.
 pub type LocateCache = fn(&std::ffi::OsStr) -> Result<std::path::PathBuf, String>;
@@ -112,7 +128,11 @@ const SECRET_TEXT: Traits = Traits {
     path_list: false,
     size_limit: TEXT_SIZE_LIMIT,
     names_a_cache: None,
+    beside: &[],
 };
+
+/// gcloud keeps logins in SQLite databases, which grow with every account and cached token.
+pub const SQLITE_SIZE_LIMIT: u64 = 4 << 20;
 
 impl Format {
     pub fn traits(self) -> Traits {
@@ -137,6 +157,11 @@ impl Format {
                 names_a_cache: Some(kerberos::locate),
                 ..SECRET_TEXT
             },
+            Format::GcloudCredentials => Traits {
+                size_limit: SQLITE_SIZE_LIMIT,
+                beside: gcloud::BESIDE,
+                ..SECRET_TEXT
+            },
             // A certificate is public: readable by others is not a flaw.
             Format::SshCertificate => Traits {
                 public: true,
@@ -147,8 +172,12 @@ impl Format {
 }
 
 /// Decodes the files of a list read together (a format with `path_list`), in order; any other
-/// format reads the first.
-pub fn parse_all(format: Format, files: &[Vec<u8>]) -> Result<Document, ParseProblem> {
+/// format reads the first (and the files beside it through `beside`).
+pub fn parse_all(
+    format: Format,
+    files: &[Vec<u8>],
+    beside: ReadBeside<'_>,
+) -> Result<Document, ParseProblem> {
     match format {
         Format::Kubeconfig => {
             let values = files
@@ -157,12 +186,21 @@ pub fn parse_all(format: Format, files: &[Vec<u8>]) -> Result<Document, ParsePro
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Document::new(kubeconfig::view(values)))
         }
-        _ => parse(format, files.first().map_or(&[][..], Vec::as_slice)),
+        _ => parse_beside(format, files.first().map_or(&[][..], Vec::as_slice), beside),
     }
 }
 
-/// Decodes a file of `format`.
+/// Decodes a file of `format` read alone.
 pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
+    parse_beside(format, bytes, NOTHING_BESIDE)
+}
+
+/// Decodes a file of `format`, reading the files beside it (`Traits::beside`) through `beside`.
+pub fn parse_beside(
+    format: Format,
+    bytes: &[u8],
+    beside: ReadBeside<'_>,
+) -> Result<Document, ParseProblem> {
     let value = match format {
         Format::Json => text::json(as_text(bytes)?)?,
         Format::Yaml => text::yaml(as_text(bytes)?)?,
@@ -177,6 +215,14 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, ParseProblem> {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
                 std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
             });
+            let env = env
+                .into_iter()
+                .map(|(name, set)| EnvRef::supplies(name, set))
+                .collect();
+            return Ok(Document::with_env(value, env));
+        }
+        Format::GcloudCredentials => {
+            let (value, env) = gcloud::view(bytes, beside).map_err(ParseProblem)?;
             return Ok(Document::with_env(value, env));
         }
         Format::AwsCredentials => {
