@@ -131,6 +131,9 @@ fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32
             format!("cannot read {path}: {error}"),
             format!("check the file system that holds {path}"),
         ),
+        FileStatus::Unlocated { why, fix } => {
+            (State::Unknown, format!("{path}: {why}"), fix.clone())
+        }
         FileStatus::Absent | FileStatus::Read(_) => unreachable!("handled by the caller"),
     };
     Verdict::new(state, reason, Some(fix))

@@ -50,8 +50,16 @@ pub enum FileStatus {
     NotAFile(&'static str),
     SymlinkLoop,
     PermissionDenied,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     Failed(String),
+    /// A cache name that leads to no file (a KEYRING: cache), or could not be resolved.
+    Unlocated {
+        why: String,
+        fix: String,
+    },
     Read(FileFacts),
 }
 
@@ -132,9 +140,12 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
                         status: observe_file(&path, definition),
                         path,
                     },
-                    Err(why) => FileObservation {
-                        path: PathBuf::from(name),
-                        status: FileStatus::Failed(why),
+                    Err(unlocated) => FileObservation {
+                        path: PathBuf::from(unlocated.name),
+                        status: FileStatus::Unlocated {
+                            why: unlocated.why,
+                            fix: unlocated.fix,
+                        },
                     },
                 }),
                 Err(why) => unresolved.push((spec.clone(), why)),
@@ -229,14 +240,21 @@ fn option_value(command: &str, option: &str) -> Option<String> {
 /// pattern) and the files its format reads beside it, the files `file_from` reads, and the
 /// account marker.
 pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
-    let beside = definition.format.traits().beside;
+    let traits = definition.format.traits();
     let mut paths: Vec<PathBuf> = specs(definition)
         .iter()
-        .filter_map(|spec| paths::expand(spec).ok())
-        .flatten()
+        .flat_map(|spec| match traits.names_a_cache {
+            // The file the cache name leads to (none for a cache kept outside files).
+            Some(locate) => paths::expand_one(spec)
+                .ok()
+                .and_then(|name| locate(&name).ok())
+                .into_iter()
+                .collect(),
+            None => paths::expand(spec).unwrap_or_default(),
+        })
         .flat_map(|path| {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            std::iter::once(path).chain(beside.iter().map(move |name| dir.join(name)))
+            std::iter::once(path).chain(traits.beside.iter().map(move |name| dir.join(name)))
         })
         .collect();
     if let Some(from) = &definition.file_from {

@@ -1142,3 +1142,37 @@ fn gcloud_service_account_login_configurations_and_revoke() {
     assert!(!everything.contains(CANARY));
     assert!(!everything.contains(key_line));
 }
+
+/// Without KRB5CCNAME, the cache is the one `default_ccache_name` in krb5.conf names (its
+/// `%{uid}` expanded), where the real kinit writes it: credwatch follows the same file, and
+/// agrees with `klist -s` there.
+#[test]
+fn kinit_writes_where_krb5_conf_says_and_credwatch_looks_there() {
+    let mut home = TestHome::new();
+    let kdc = Kdc::start(&home);
+    let conf = kdc.dir.join("krb5.conf");
+    let text = std::fs::read_to_string(&conf).unwrap().replace(
+        "[libdefaults]\n",
+        &format!(
+            "[libdefaults]\n default_ccache_name = FILE:{}/cache_%{{uid}}\n",
+            home.home.display()
+        ),
+    );
+    std::fs::write(&conf, text).unwrap();
+    home.set_env("KRB5_CONFIG", &conf);
+    home.remove_env("KRB5CCNAME");
+    home.write_config("presets = [\"kerberos\"]\n");
+    let expected = home.path(&format!("cache_{}", nix::unistd::geteuid()));
+    let c = state(&home, "kerberos");
+    assert_eq!(c["state"], "missing", "{c}");
+    assert_eq!(c["stores"][0]["path"], expected.to_str().unwrap(), "{c}");
+    ok(&home, "kinit", &["-l", "1h", "alice"], "alice-pw\n");
+    assert!(expected.exists(), "kinit wrote elsewhere");
+    assert_eq!(run_client(&home, "klist", &["-s"], "").code, 0);
+    let c = state(&home, "kerberos");
+    assert_eq!(
+        c["state"], "expiring",
+        "a one-hour ticket, warned 1 h ahead: {c}"
+    );
+    assert_eq!(c["stores"][0]["path"], expected.to_str().unwrap(), "{c}");
+}

@@ -259,6 +259,11 @@ impl TestHome {
             .collect()
     }
 
+    pub fn remove_env(&mut self, name: &str) -> &mut Self {
+        self.env.remove(name);
+        self
+    }
+
     pub fn set_env(&mut self, name: &str, value: impl Into<std::ffi::OsString>) -> &mut Self {
         self.env.insert(name.into(), value.into());
         self

@@ -11,8 +11,31 @@ use super::wire::Reader;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-/// Where the cache named `name` (a `KRB5CCNAME` value, or a path) keeps its tickets as a file.
-pub fn locate(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
+/// Where the cache named `name` (a `KRB5CCNAME` value, or a path) keeps its tickets as a file;
+/// an empty name is the default cache, as libkrb5 finds it: `default_ccache_name` in krb5.conf,
+/// else `FILE:/tmp/krb5cc_%{uid}`.
+pub fn locate(name: &std::ffi::OsStr) -> Result<PathBuf, super::Unlocated> {
+    let default;
+    let name = if name.is_empty() {
+        default = default_cache_name(&config_files()).map_err(|why| super::Unlocated {
+            name: "default_ccache_name (krb5.conf)".into(),
+            why,
+            fix: "set KRB5CCNAME to the cache klist shows".into(),
+        })?;
+        std::ffi::OsStr::new(&default)
+    } else {
+        name
+    };
+    locate_named(name).map_err(|why| super::Unlocated {
+        name: name.to_os_string(),
+        why,
+        fix: "klist shows its tickets; for credwatch to follow them, use a file cache: \
+              KRB5CCNAME=FILE:/tmp/krb5cc_$(id -u) kinit"
+            .into(),
+    })
+}
+
+fn locate_named(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
     use std::os::unix::ffi::OsStrExt;
     let bytes = name.as_bytes();
     let text = String::from_utf8_lossy(bytes);
@@ -42,6 +65,93 @@ pub fn locate(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
         )),
         _ => Ok(PathBuf::from(name)),
     }
+}
+
+/// The krb5.conf files libkrb5 reads, in order: `KRB5_CONFIG` (a `:`-separated list), else
+/// /etc/krb5.conf.
+fn config_files() -> Vec<PathBuf> {
+    match std::env::var_os("KRB5_CONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => vec![PathBuf::from("/etc/krb5.conf")],
+    }
+}
+
+/// `default_ccache_name` of `[libdefaults]` in the first of `files` that sets it (its
+/// `%{uid}`-style tokens expanded), else libkrb5's compiled default. A file writable by another
+/// user is not believed (it would choose which cache is judged).
+fn default_cache_name(files: &[PathBuf]) -> Result<String, String> {
+    use crate::support::fsread::{read_bounded, ReadOutcome};
+    use std::os::unix::fs::MetadataExt;
+    for file in files {
+        let ReadOutcome::Read {
+            bytes, metadata, ..
+        } = read_bounded(file, 1 << 20)
+        else {
+            continue;
+        };
+        let euid = nix::unistd::geteuid().as_raw();
+        if (metadata.uid() != 0 && metadata.uid() != euid) || metadata.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} is writable by another user, so its default_ccache_name is not believed: \
+                 make it owned by root and not group- or world-writable",
+                file.display()
+            ));
+        }
+        let mut in_libdefaults = false;
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                in_libdefaults = line.starts_with("[libdefaults]");
+            } else if let Some(value) = in_libdefaults
+                .then(|| line.strip_prefix("default_ccache_name"))
+                .flatten()
+                .and_then(|rest| rest.trim_start().strip_prefix('='))
+            {
+                return expand_tokens(value.trim());
+            }
+        }
+    }
+    expand_tokens("FILE:/tmp/krb5cc_%{uid}")
+}
+
+/// libkrb5's path tokens: `%{uid}`, `%{euid}`, `%{USERID}`, `%{username}`, `%{TEMP}`, `%{null}`.
+fn expand_tokens(value: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("%{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .ok_or("default_ccache_name has a %{ without its }")?;
+        let token = &rest[start + 2..start + end];
+        let euid = nix::unistd::geteuid();
+        match token {
+            "uid" | "euid" | "USERID" => out.push_str(&euid.to_string()),
+            "TEMP" => out.push_str(
+                &std::env::var("TMPDIR")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| "/tmp".into()),
+            ),
+            "username" => out.push_str(
+                &nix::unistd::User::from_uid(euid)
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+                    .ok_or("default_ccache_name uses %{username}, and this user has no name")?,
+            ),
+            "null" => {}
+            other => {
+                return Err(format!(
+                    "default_ccache_name uses %{{{other}}}, which credwatch does not expand: \
+                     set KRB5CCNAME to the cache klist shows"
+                ))
+            }
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The view of a cache: `{version, principal, tgt, tickets}`, where `tgt` is
@@ -217,6 +327,7 @@ mod tests {
         );
         assert!(locate(OsStr::new("KEYRING:persistent:1000"))
             .unwrap_err()
+            .why
             .contains("KEYRING:"));
         assert!(locate(OsStr::new("KCM:")).is_err());
         let dir = tempfile::tempdir().unwrap();
@@ -229,5 +340,51 @@ mod tests {
         );
         let one = format!("DIR::{}/tktX", dir.path().display());
         assert_eq!(locate(OsStr::new(&one)).unwrap(), dir.path().join("tktX"));
+    }
+
+    #[test]
+    fn the_default_cache_is_krb5_confs_or_libkrb5s_own() {
+        use std::ffi::OsStr;
+        use std::os::unix::fs::PermissionsExt;
+        let uid = nix::unistd::geteuid().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let none = dir.path().join("absent.conf");
+        assert_eq!(
+            default_cache_name(std::slice::from_ref(&none)).unwrap(),
+            format!("FILE:/tmp/krb5cc_{uid}")
+        );
+        let conf = dir.path().join("krb5.conf");
+        std::fs::write(
+            &conf,
+            "[realms]\n default_ccache_name = FILE:/nope\n[libdefaults]\n  default_realm = X\n  default_ccache_name = DIR:/run/user/%{uid}/krb5cc%{null}\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(
+            default_cache_name(&[none.clone(), conf.clone()]).unwrap(),
+            format!("DIR:/run/user/{uid}/krb5cc")
+        );
+        std::fs::write(
+            &conf,
+            "[libdefaults]\ndefault_ccache_name = KEYRING:persistent:%{uid}\n",
+        )
+        .unwrap();
+        assert!(locate_named(OsStr::new(
+            &default_cache_name(std::slice::from_ref(&conf)).unwrap()
+        ))
+        .unwrap_err()
+        .contains("KEYRING:"));
+        std::fs::write(
+            &conf,
+            "[libdefaults]\ndefault_ccache_name = FILE:%{LIBDIR}/x\n",
+        )
+        .unwrap();
+        assert!(default_cache_name(std::slice::from_ref(&conf))
+            .unwrap_err()
+            .contains("KRB5CCNAME"));
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(default_cache_name(&[conf])
+            .unwrap_err()
+            .contains("writable"));
     }
 }

@@ -113,7 +113,16 @@ pub type ReadBeside<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 pub const NOTHING_BESIDE: ReadBeside<'static> = &|_| None;
 
 /// Resolves a cache name to the file that holds it, or says why none does.
-pub type LocateCache = fn(&std::ffi::OsStr) -> Result<std::path::PathBuf, String>;
+pub type LocateCache = fn(&std::ffi::OsStr) -> Result<std::path::PathBuf, Unlocated>;
+
+/// A cache that no file holds, or whose name could not be found: what to show in its place
+/// (`KEYRING:persistent:1000`), why, and what the user can do.
+#[derive(Debug)]
+pub struct Unlocated {
+    pub name: std::ffi::OsString,
+    pub why: String,
+    pub fix: String,
+}
 
 /// Logins in text files are small: a token, a few hosts or profiles (1 MiB is ~10,000 entries).
 pub const TEXT_SIZE_LIMIT: u64 = 1 << 20;
