@@ -26,7 +26,15 @@ pub const PRESETS: &[(&str, &str)] = &[
     ),
     ("vault", include_str!("../../presets/vault.toml")),
     ("cargo", include_str!("../../presets/cargo.toml")),
+    (
+        "cargo-libsecret",
+        include_str!("../../presets/cargo-libsecret.toml"),
+    ),
     ("codex", include_str!("../../presets/codex.toml")),
+    (
+        "codex-keyring",
+        include_str!("../../presets/codex-keyring.toml"),
+    ),
     ("ssh-cert", include_str!("../../presets/ssh-cert.toml")),
     ("gemini", include_str!("../../presets/gemini.toml")),
     ("pypi", include_str!("../../presets/pypi.toml")),

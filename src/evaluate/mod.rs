@@ -74,8 +74,16 @@ pub fn evaluate(
     let mut verdict = match (&observation.keyring_plan, primary, path.as_deref()) {
         (Some(plan), _, _) if !plan.items.is_empty() => {
             let base = keyring::verdict(definition, plan, observation, now, warn_ms);
+            // A file that only says the keyring is in use (a git or cargo setting) holds no
+            // token: who may read it, or where it lives, is not the login's concern.
+            let file_may_hold_token = definition
+                .keyring
+                .as_ref()
+                .is_some_and(|k| k.each.is_some() || k.in_file.is_some() || k.when.is_none());
             let base = match (primary.map(|f| &f.status), path.as_deref()) {
-                (Some(FileStatus::Read(FileFacts { meta, .. })), Some(path)) => {
+                (Some(FileStatus::Read(FileFacts { meta, .. })), Some(path))
+                    if file_may_hold_token =>
+                {
                     file::with_storage(base, meta, observation.uid, path, definition)
                 }
                 _ => base,

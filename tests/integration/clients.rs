@@ -1176,3 +1176,112 @@ fn kinit_writes_where_krb5_conf_says_and_credwatch_looks_there() {
     );
     assert_eq!(c["stores"][0]["path"], expected.to_str().unwrap(), "{c}");
 }
+
+/// cargo's libsecret provider, with the real cargo and a real keyring: with `cargo:libsecret` in
+/// config.toml, `cargo login` stores the token in the keyring (nothing in credentials.toml) →
+/// ok, the keyring item its store; `cargo logout` removes the item → missing; the plain
+/// `cargo` preset is not fooled into reporting a file login.
+#[test]
+fn cargo_login_with_the_libsecret_provider_keeps_the_token_in_the_keyring() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    let cargo_home = home.path(".cargo");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    std::fs::write(
+        cargo_home.join("config.toml"),
+        "[registry]\nglobal-credential-providers = [\"cargo:token\", \"cargo:libsecret\"]\n",
+    )
+    .unwrap();
+    home.set_env("CARGO_HOME", &cargo_home);
+    home.write_config("presets = \"auto\"\n");
+    let work = home.path("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let cargo = std::path::Path::new(env!("CARGO"));
+    let c = home
+        .status(&["cargo-libsecret"])
+        .credential("cargo-libsecret");
+    assert_eq!(c["state"], "missing", "{c}");
+    let login = run_program(
+        &home,
+        cargo,
+        &["login"],
+        &format!("{CANARY}\n"),
+        Some(&work),
+    );
+    assert_eq!(login.code, 0, "cargo login: {}", login.stderr);
+    assert!(
+        !cargo_home.join("credentials.toml").exists(),
+        "the token went to a file"
+    );
+    let c = home
+        .status(&["cargo-libsecret"])
+        .credential("cargo-libsecret");
+    assert_eq!(c["state"], "ok", "{c}");
+    assert!(
+        c["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "keyring"),
+        "{c}"
+    );
+    let everything = home.run(&["status", "--json"]).stdout;
+    assert!(!everything.contains(CANARY));
+    let logout = run_program(&home, cargo, &["logout"], "", Some(&work));
+    assert_eq!(logout.code, 0, "cargo logout: {}", logout.stderr);
+    let c = home
+        .status(&["cargo-libsecret"])
+        .credential("cargo-libsecret");
+    assert_eq!(c["state"], "missing", "{c}");
+    drop(bus);
+}
+
+/// The Codex CLI with `cli_auth_credentials_store = "keyring"` and a real keyring: `codex login
+/// --with-api-key` writes a keyring item and no auth.json → codex-keyring ok (the item its
+/// store), agreeing with `codex login status`; `codex logout` removes it → missing.
+#[test]
+fn codex_login_into_the_keyring() {
+    let codex = crate::pty::tools_dir().join("codex/node_modules/.bin/codex");
+    assert!(
+        codex.exists(),
+        "{} is missing: run scripts/test",
+        codex.display()
+    );
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    let codex_home = home.path(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        "cli_auth_credentials_store = \"keyring\"\n",
+    )
+    .unwrap();
+    home.set_env("CODEX_HOME", &codex_home);
+    home.write_config("presets = \"auto\"\n");
+    let run = |args: &[&str], input: &str| run_program(&home, &codex, args, input, None);
+    let c = home.status(&["codex-keyring"]).credential("codex-keyring");
+    assert_eq!(c["state"], "missing", "{c}");
+    let login = run(&["login", "--with-api-key"], &format!("sk-{CANARY}\n"));
+    assert_eq!(login.code, 0, "{}{}", login.stdout, login.stderr);
+    assert!(
+        !codex_home.join("auth.json").exists(),
+        "codex wrote auth.json"
+    );
+    assert_eq!(run(&["login", "status"], "").code, 0);
+    let c = home.status(&["codex-keyring"]).credential("codex-keyring");
+    assert_eq!(c["state"], "ok", "{c}");
+    assert!(
+        c["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "keyring" && s["present"] == true),
+        "{c}"
+    );
+    assert!(!home.run(&["status", "--json"]).stdout.contains(CANARY));
+    assert_eq!(run(&["logout"], "").code, 0);
+    assert_ne!(run(&["login", "status"], "").code, 0);
+    let c = home.status(&["codex-keyring"]).credential("codex-keyring");
+    assert_eq!(c["state"], "missing", "{c}");
+    drop(bus);
+}
