@@ -15,6 +15,7 @@ pub const PRESETS: &[(&str, &str)] = &[
         include_str!("../../presets/aws-cli-cache.toml"),
     ),
     ("aws-keys", include_str!("../../presets/aws-keys.toml")),
+    ("aws-login", include_str!("../../presets/aws-login.toml")),
     ("azure", include_str!("../../presets/azure.toml")),
     ("kube", include_str!("../../presets/kube.toml")),
     ("docker", include_str!("../../presets/docker.toml")),

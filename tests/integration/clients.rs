@@ -1285,3 +1285,59 @@ fn codex_login_into_the_keyring() {
     assert_eq!(c["state"], "missing", "{c}");
     drop(bus);
 }
+
+/// The interpreter the AWS CLI runs on, which carries botocore.
+fn botocore_python() -> PathBuf {
+    let aws = client("aws");
+    let shebang = std::fs::read_to_string(&aws).unwrap_or_default();
+    let line = shebang.lines().next().unwrap_or_default();
+    PathBuf::from(line.strip_prefix("#!").map(str::trim).unwrap_or("python3"))
+}
+
+/// `aws login`'s cache as botocore (1.43) itself writes it (its LoginTokenLoader over a
+/// JSONFileCache, the code `aws login` and every refresh go through): credentials that expire
+/// in minutes but carry a refresh token → ok, no deadline claimed; without the refresh token and
+/// past expiresAt → expired; the daemon follows botocore's rewrite.
+#[test]
+fn aws_login_cache_written_by_botocore() {
+    let mut home = TestHome::new();
+    let cache = home.path(".aws/login/cache");
+    home.set_env("AWS_LOGIN_CACHE_DIRECTORY", &cache);
+    home.write_config("presets = \"auto\"\n");
+    let python = botocore_python();
+    let save = |expires_in: i64, refresh: bool| {
+        let script = format!(
+            r#"
+import datetime
+from botocore.credentials import JSONFileCache
+from botocore.utils import LoginTokenLoader, get_login_token_cache_directory
+at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds={expires_in})
+token = {{"accessToken": {{"accessKeyId": "ASIAEXAMPLE", "secretAccessKey": "{CANARY}",
+          "sessionToken": "st-{CANARY}", "accountId": "123456789012",
+          "expiresAt": at.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+         "clientId": "arn:aws:signin:::devtools/same-device", "dpopKey": "k",
+         "idToken": "i"}}
+if {refresh}:
+    token["refreshToken"] = "rt-{CANARY}"
+LoginTokenLoader(cache=JSONFileCache(get_login_token_cache_directory())).save_token("my-session", token)
+"#,
+            refresh = if refresh { "True" } else { "False" }
+        );
+        let out = run_program(&home, &python, &["-c", &script], "", None);
+        assert_eq!(out.code, 0, "botocore: {}", out.stderr);
+    };
+    save(600, true);
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let c = home.run(&["status", "--json"]).credential("aws-login");
+    assert_eq!(c["state"], "ok", "found by auto, renews itself: {c}");
+    assert_eq!(c["expires_at"], serde_json::Value::Null, "{c}");
+    assert_eq!(c["stores"][0]["mode"], "0600", "{c}");
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("aws-login", "ok");
+    save(-60, false);
+    home.wait_for_state("aws-login", "expired");
+    save(900, true);
+    home.wait_for_state("aws-login", "ok");
+    assert!(!home.run(&["status", "--json"]).stdout.contains(CANARY));
+}

@@ -15,12 +15,13 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 pub const DAY: i64 = 86_400;
 
 /// Every built-in preset, in the order `presets` lists them.
-pub const ALL_PRESETS: [&str; 26] = [
+pub const ALL_PRESETS: [&str; 27] = [
     "claude",
     "gh",
     "aws-sso",
     "aws-cli-cache",
     "aws-keys",
+    "aws-login",
     "azure",
     "kube",
     "docker",
