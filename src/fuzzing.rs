@@ -7,7 +7,7 @@ use crate::define::config::{self, Definition, Source};
 use crate::support::formats::{self, Format};
 
 /// Every text format and view a store can be decoded with.
-const FORMATS: [Format; 12] = [
+const FORMATS: [Format; 14] = [
     Format::Json,
     Format::Yaml,
     Format::Toml,
@@ -20,6 +20,8 @@ const FORMATS: [Format; 12] = [
     Format::SshCertificate,
     Format::KerberosCcache,
     Format::GcloudCredentials,
+    Format::X509Certificate,
+    Format::SshConfig,
 ];
 
 fn preset_definitions() -> &'static [Definition] {

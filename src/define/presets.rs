@@ -46,6 +46,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("heroku", include_str!("../../presets/heroku.toml")),
     ("kubelogin", include_str!("../../presets/kubelogin.toml")),
     ("tsh", include_str!("../../presets/tsh.toml")),
+    ("tsh-x509", include_str!("../../presets/tsh-x509.toml")),
     ("kerberos", include_str!("../../presets/kerberos.toml")),
     ("yarn", include_str!("../../presets/yarn.toml")),
     ("gcloud", include_str!("../../presets/gcloud.toml")),

@@ -201,7 +201,8 @@ fn specs(definition: &Definition) -> Vec<String> {
 }
 
 /// The file named by the value of `from.option` in the command line at `from.path` of the first
-/// of `from.files` that exists (`credential.helper = store --file=~/creds` names `~/creds`).
+/// of `from.files` that exists (`credential.helper = store --file=~/creds` names `~/creds`), or
+/// without an option, by the value itself (`CertificateFile ~/.ssh/work-cert.pub`).
 fn named_file(from: &FileFrom) -> Option<String> {
     let path = from
         .files
@@ -218,7 +219,10 @@ fn named_file(from: &FileFrom) -> Option<String> {
         .resolve(document.root())
         .into_iter()
         .filter_map(Value::as_str)
-        .find_map(|command| option_value(command, &from.option))
+        .find_map(|value| match &from.option {
+            Some(option) => option_value(value, option),
+            None => Some(value.trim().to_string()).filter(|v| !v.is_empty()),
+        })
 }
 
 /// The value of `option` in a command line: `--file=PATH`, `--file PATH`, quotes removed.

@@ -1341,3 +1341,151 @@ LoginTokenLoader(cache=JSONFileCache(get_login_token_cache_directory())).save_to
     home.wait_for_state("aws-login", "ok");
     assert!(!home.run(&["status", "--json"]).stdout.contains(CANARY));
 }
+
+/// `CertificateFile` in ~/.ssh/config names the certificate ssh uses (`ssh -G` agrees): credwatch
+/// judges that one (signed by the real ssh-keygen, outside ~/.ssh), not an expired
+/// `*-cert.pub` beside the keys; without the line, the glob decides again.
+#[test]
+fn ssh_config_certificate_file_names_the_certificate_in_use() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"ssh-cert\"]\n");
+    let ssh = home.path(".ssh");
+    let keys = home.path("keys");
+    std::fs::create_dir_all(&ssh).unwrap();
+    std::fs::create_dir_all(&keys).unwrap();
+    let ca = home.path("ca");
+    let keygen = |path: &std::path::Path| {
+        ok(
+            &home,
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                path.to_str().unwrap(),
+            ],
+            "",
+        );
+    };
+    let sign = |public: &std::path::Path, validity: &str| {
+        let args = [
+            "-q",
+            "-s",
+            ca.to_str().unwrap(),
+            "-I",
+            "alice",
+            "-n",
+            "alice",
+            "-V",
+            validity,
+            public.to_str().unwrap(),
+        ];
+        ok(&home, "ssh-keygen", &args, "");
+    };
+    keygen(&ca);
+    keygen(&ssh.join("id_ed25519"));
+    keygen(&keys.join("work"));
+    sign(&ssh.join("id_ed25519.pub"), "-3d:-1d");
+    sign(&keys.join("work.pub"), "+20d");
+    assert_eq!(state(&home, "ssh-cert")["state"], "expired");
+    std::fs::write(
+        ssh.join("config"),
+        "Host *.corp\n    User alice\n    CertificateFile ~/keys/work-cert.pub\n",
+    )
+    .unwrap();
+    // ssh reads the passwd entry's home, not $HOME: name the file.
+    let config = ssh.join("config");
+    let resolved = ok(&home, "ssh", &["-F", config.to_str().unwrap(), "-G", "db.corp"], "");
+    assert!(
+        resolved
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("certificatefile ") && l.ends_with("keys/work-cert.pub")),
+        "{}",
+        resolved.stdout
+    );
+    let c = state(&home, "ssh-cert");
+    assert_eq!(c["state"], "ok", "{c}");
+    assert!(
+        c["stores"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("keys/work-cert.pub"),
+        "{c}"
+    );
+    std::fs::write(ssh.join("config"), "Host *.corp\n    User alice\n").unwrap();
+    assert_eq!(state(&home, "ssh-cert")["state"], "expired");
+}
+
+/// Teleport's TLS certificate (`<user>-x509.pem`), here minted by the real openssl: its notAfter
+/// is the deadline (what `openssl x509 -enddate` says); two days left is ok (the warning is 1 h
+/// ahead); a truncated PEM is invalid; 0644 is normal for a certificate.
+#[test]
+fn x509_certificates_end_at_their_not_after() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"tsh-x509\"]\n");
+    let dir = home.path(".tsh/keys/teleport.example.com");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("alice-x509.pem");
+    let key = home.path("tls.key");
+    let mint = |days: &str| {
+        ok(
+            &home,
+            "openssl",
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-subj",
+                "/CN=alice",
+                "-days",
+                days,
+                "-keyout",
+                key.to_str().unwrap(),
+                "-out",
+                cert.to_str().unwrap(),
+            ],
+            "",
+        );
+        std::fs::set_permissions(&cert, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+    };
+    assert_eq!(state(&home, "tsh-x509")["state"], "missing");
+    mint("2");
+    let c = state(&home, "tsh-x509");
+    assert_eq!(c["state"], "ok", "{c}");
+    let end = ok(
+        &home,
+        "openssl",
+        &[
+            "x509",
+            "-enddate",
+            "-noout",
+            "-dateopt",
+            "iso_8601",
+            "-in",
+            cert.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = end
+        .stdout
+        .trim()
+        .trim_start_matches("notAfter=")
+        .to_string();
+    assert_eq!(
+        Timestamp::parse_datetime(c["expires_at"].as_str().unwrap()),
+        Timestamp::parse_datetime(&said),
+        "{c} vs {said}"
+    );
+    let bytes = std::fs::read(&cert).unwrap();
+    std::fs::write(&cert, &bytes[..bytes.len() / 2]).unwrap();
+    assert_eq!(state(&home, "tsh-x509")["state"], "invalid");
+}

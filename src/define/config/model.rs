@@ -115,7 +115,8 @@ pub struct FileFrom {
     pub files: Vec<String>,
     pub format: Format,
     pub path: DocPath,
-    pub option: String,
+    /// The option that gives the path in a command line; `None`: the value is the path.
+    pub option: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

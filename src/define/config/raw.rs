@@ -165,7 +165,9 @@ pub struct RawFileFrom {
     #[serde(default = "default_file_from_format")]
     pub format: Format,
     pub path: String,
-    pub option: String,
+    /// The option of a command line that gives the path; without one, the value is the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
 }
 
 fn default_file_from_format() -> Format {

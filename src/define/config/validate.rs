@@ -275,10 +275,10 @@ fn validate_credential(
                     ));
                 }
             }
-            if !value.option.starts_with('-') {
+            if let Some(option) = value.option.as_ref().filter(|o| !o.starts_with('-')) {
                 return Err(source.error_at(
                     from.span(),
-                    format!("file_from.option \"{}\" is not an option", value.option),
+                    format!("file_from.option \"{option}\" is not an option"),
                     "name the option that gives the path, like option = \"--file\"",
                 ));
             }

@@ -43,6 +43,12 @@ pub enum Format {
     /// An OpenSSH certificate (`*-cert.pub`): its fields, the validity window among them (see
     /// `ssh_certificate`). Public by nature.
     SshCertificate,
+    /// An X.509 certificate, PEM or DER (a client certificate, Teleport's `-x509.pem`): its
+    /// `not_after`. Public by nature.
+    X509Certificate,
+    /// OpenSSH's client configuration: each keyword with its values (for `file_from`: the
+    /// `CertificateFile` it names).
+    SshConfig,
     /// A Kerberos credential cache (MIT's FILE: format): the default principal and its
     /// ticket-granting ticket's times (see `kerberos`). Binary; lives in /tmp by design.
     KerberosCcache,
@@ -65,6 +71,8 @@ impl fmt::Display for Format {
             Format::AwsCredentials => "aws-credentials",
             Format::SshCertificate => "ssh-certificate",
             Format::KerberosCcache => "kerberos-ccache",
+            Format::X509Certificate => "x509-certificate",
+            Format::SshConfig => "ssh-config",
             Format::GcloudCredentials => "gcloud-credentials",
         })
     }
@@ -153,7 +161,8 @@ impl Format {
             | Format::Netrc
             | Format::Text
             | Format::Npmrc
-            | Format::AwsCredentials => SECRET_TEXT,
+            | Format::AwsCredentials
+            | Format::SshConfig => SECRET_TEXT,
             Format::Kubeconfig => Traits {
                 path_list: true,
                 size_limit: KUBECONFIG_SIZE_LIMIT,
@@ -172,7 +181,7 @@ impl Format {
                 ..SECRET_TEXT
             },
             // A certificate is public: readable by others is not a flaw.
-            Format::SshCertificate => Traits {
+            Format::SshCertificate | Format::X509Certificate => Traits {
                 public: true,
                 ..SECRET_TEXT
             },
@@ -220,6 +229,11 @@ pub fn parse_beside(
         Format::Kubeconfig => kubeconfig::view(vec![text::yaml(as_text(bytes)?)?]),
         Format::SshCertificate => ssh_certificate::view(as_text(bytes)?).map_err(ParseProblem)?,
         Format::KerberosCcache => kerberos::view(bytes).map_err(ParseProblem)?,
+        Format::X509Certificate => {
+            let not_after = x509::not_after(bytes).map_err(ParseProblem)?;
+            serde_json::json!({ "not_after": not_after.millis() / 1000 })
+        }
+        Format::SshConfig => text::ssh_config(as_text(bytes)?),
         Format::Npmrc => {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
                 std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())

@@ -185,6 +185,37 @@ fn unquote(value: &str) -> &str {
 
 /// `.netrc`: `machine HOST login USER password PASS account ACCT`, and `default`, as
 /// `{HOST: {login, password, account}}`. `macdef` bodies are skipped; unknown words ignored.
+/// OpenSSH's client configuration (`~/.ssh/config`): each keyword, lower-cased, with the values
+/// it is given, in order, whatever `Host` or `Match` block they sit in (`Keyword value` or
+/// `Keyword=value`; quotes removed; `%d`, the home directory, and a leading `~` become `~`).
+pub(super) fn ssh_config(text: &str) -> Value {
+    let mut root: Map<String, Value> = Map::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let split = line
+            .find(|c: char| c.is_whitespace() || c == '=')
+            .unwrap_or(line.len());
+        let (keyword, rest) = line.split_at(split);
+        let value = rest
+            .trim_start()
+            .strip_prefix('=')
+            .unwrap_or(rest)
+            .trim()
+            .trim_matches('"')
+            .replace("%d", "~");
+        if let Value::Array(values) = root
+            .entry(keyword.to_ascii_lowercase())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            values.push(Value::String(value));
+        }
+    }
+    Value::Object(root)
+}
+
 pub(super) fn netrc(text: &str) -> Value {
     let mut root = Map::new();
     let mut current: Option<String> = None;
