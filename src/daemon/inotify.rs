@@ -5,6 +5,7 @@
 //! directory is seen coming back; the store file itself is watched for writes. Nothing asks for
 //! reads (see [`watches_for`]).
 
+use crate::support::paths::matches_glob_prefix;
 use crate::support::watch::{Mask, CONTENT, STRUCTURE};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,9 @@ use std::path::{Path, PathBuf};
 /// some target (rare: created, deleted, renamed) scans them all.
 #[derive(Default)]
 pub struct TargetIndex {
+    /// Targets with a pattern in a directory component (`~/.tsh/keys/*/*-ssh/*-cert.pub`):
+    /// matched component by component, since no one directory holds them.
+    dir_globs: Vec<(usize, PathBuf)>,
     /// Directory → (credential index, target, target is a glob) for targets in it.
     by_parent: HashMap<PathBuf, Vec<(usize, PathBuf, bool)>>,
     /// Every strict ancestor of every target (and of the extra paths).
@@ -31,6 +35,9 @@ impl TargetIndex {
         let mut index = TargetIndex::default();
         for (i, target) in targets {
             let glob = crate::support::paths::has_glob(&target.to_string_lossy());
+            if target.parent().is_some_and(has_dir_glob) {
+                index.dir_globs.push((i, target.clone()));
+            }
             if let Some(parent) = target.parent() {
                 index
                     .by_parent
@@ -54,6 +61,10 @@ impl TargetIndex {
     /// Whether `path` is a directory on the way to some target.
     pub fn is_on_the_way(&self, path: &Path) -> bool {
         self.on_the_way.contains(path)
+            || self.dir_globs.iter().any(|(_, pattern)| {
+                path.components().count() < pattern.components().count()
+                    && matches_glob_prefix(pattern, path)
+            })
     }
 
     /// Whether `path` is a store file itself (not a glob).
@@ -83,6 +94,11 @@ impl TargetIndex {
                 }
             }
         }
+        for (i, pattern) in &self.dir_globs {
+            if matches_glob_prefix(pattern, path) {
+                into.insert(*i);
+            }
+        }
     }
 }
 
@@ -102,6 +118,28 @@ pub fn watches_for(targets: &[PathBuf]) -> BTreeMap<PathBuf, Mask> {
         let Some(parent) = target.parent() else {
             continue;
         };
+        if has_dir_glob(parent) {
+            // No one directory holds the matches: each directory matching each level of the
+            // pattern is watched for entries coming and going, the deepest also for writes.
+            let levels: Vec<PathBuf> = parent.ancestors().map(Path::to_path_buf).collect();
+            for level in levels.iter().rev().filter(|l| has_dir_glob(l)) {
+                let mask = if level == parent {
+                    STRUCTURE | CONTENT
+                } else {
+                    STRUCTURE
+                };
+                for dir in crate::support::paths::glob(level, GLOB_LEVEL_LIMIT) {
+                    if dir.is_dir() {
+                        add(&dir, mask);
+                    }
+                }
+            }
+            let literal = levels.iter().find(|l| !has_dir_glob(l));
+            if let Some(ancestor) = literal.and_then(|l| l.ancestors().find(|a| a.is_dir())) {
+                add(ancestor, STRUCTURE);
+            }
+            continue;
+        }
         let glob = crate::support::paths::has_glob(&target.to_string_lossy());
         if parent.is_dir() {
             add(parent, if glob { STRUCTURE | CONTENT } else { STRUCTURE });
@@ -116,6 +154,14 @@ pub fn watches_for(targets: &[PathBuf]) -> BTreeMap<PathBuf, Mask> {
         }
     }
     watches
+}
+
+/// At most this many directories are watched for one level of a pattern.
+const GLOB_LEVEL_LIMIT: usize = 1024;
+
+/// Whether a directory path has a pattern in it (`~/.tsh/keys/*`).
+fn has_dir_glob(dir: &Path) -> bool {
+    crate::support::paths::has_glob(&dir.to_string_lossy())
 }
 
 /// Whether an event at `event_path` may change what is at `target`: the target itself or a

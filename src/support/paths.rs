@@ -155,6 +155,25 @@ pub fn glob(pattern: &std::path::Path, limit: usize) -> Vec<PathBuf> {
     current
 }
 
+/// Whether `path` is `pattern` (a glob made by [`expand_for_glob`]) or a directory on the way to
+/// what it matches: its components, as many as `path` has, each match (as [`glob`] matches them).
+pub fn matches_glob_prefix(pattern: &std::path::Path, path: &std::path::Path) -> bool {
+    let options = glob::MatchOptions::new();
+    let mut wanted = pattern.components();
+    path.components().all(|have| {
+        let Some(want) = wanted.next() else {
+            return false;
+        };
+        let want = want.as_os_str().as_bytes();
+        if !want.iter().any(|b| b"*?[".contains(b)) {
+            return want == have.as_os_str().as_bytes();
+        }
+        glob::Pattern::new(&String::from_utf8_lossy(want)).is_ok_and(|compiled| {
+            compiled.matches_with(&have.as_os_str().to_string_lossy(), options)
+        })
+    })
+}
+
 pub fn expand_with(
     spec: &str,
     lookup: &dyn Fn(&str) -> Option<OsString>,
@@ -274,6 +293,37 @@ pub fn display_short(path: &std::path::Path, home: Option<&std::path::Path>) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_glob_prefix_matches_the_directories_on_the_way_component_by_component() {
+        let pattern = std::path::Path::new("/h/.tsh/keys/*/*-ssh/*-cert.pub");
+        for on_the_way in [
+            "/h",
+            "/h/.tsh/keys",
+            "/h/.tsh/keys/proxy",
+            "/h/.tsh/keys/p/alice-ssh",
+        ] {
+            assert!(
+                matches_glob_prefix(pattern, std::path::Path::new(on_the_way)),
+                "{on_the_way}"
+            );
+        }
+        assert!(matches_glob_prefix(
+            pattern,
+            std::path::Path::new("/h/.tsh/keys/p/alice-ssh/root-cert.pub")
+        ));
+        for elsewhere in [
+            "/h/.ssh",
+            "/h/.tsh/keys/p/alice",
+            "/h/.tsh/keys/p/a-ssh/x.pub",
+            "/h/.tsh/keys/p/a-ssh/x-cert.pub/more",
+        ] {
+            assert!(
+                !matches_glob_prefix(pattern, std::path::Path::new(elsewhere)),
+                "{elsewhere}"
+            );
+        }
+    }
+
     use super::*;
 
     fn expand_in(spec: &str, vars: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, Unexpanded> {

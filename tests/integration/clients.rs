@@ -1398,7 +1398,12 @@ fn ssh_config_certificate_file_names_the_certificate_in_use() {
     .unwrap();
     // ssh reads the passwd entry's home, not $HOME: name the file.
     let config = ssh.join("config");
-    let resolved = ok(&home, "ssh", &["-F", config.to_str().unwrap(), "-G", "db.corp"], "");
+    let resolved = ok(
+        &home,
+        "ssh",
+        &["-F", config.to_str().unwrap(), "-G", "db.corp"],
+        "",
+    );
     assert!(
         resolved
             .stdout

@@ -801,3 +801,115 @@ fn gcloud_application_default_credentials_follow_google_application_credentials(
     std::fs::remove_file(&key).unwrap();
     assert_eq!(state_of(&home, "gcloud-adc")["state"], "missing");
 }
+
+/// Every preset's store, as the daemon follows it: damaged in place (binary garbage where the
+/// login was) → invalid, naming the file; larger than any login (5 MiB) → invalid, "too large",
+/// unread; its tool's login written back → ok again. No kind is left out of the daemon's watch.
+#[test]
+fn every_presets_store_damaged_huge_and_rewritten_is_followed_by_the_daemon() {
+    let home = TestHome::new();
+    let presets = crate::harness::ALL_PRESETS;
+    for name in presets {
+        home.install_fixture(name, Times::valid_for(30));
+    }
+    let doc = home.status(&[]).json();
+    let store_of = |name: &str| -> std::path::PathBuf {
+        let c = doc["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not found"));
+        let store = c["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["present"] == true)
+            .unwrap_or_else(|| panic!("{name}: no store present: {c}"));
+        std::path::PathBuf::from(store["path"].as_str().unwrap())
+    };
+    let stores: Vec<(&str, std::path::PathBuf)> =
+        presets.iter().map(|name| (*name, store_of(name))).collect();
+    let _daemon = home.start_daemon(&[]);
+    let all_are = |state: &str, check: &dyn Fn(&str, &Value)| {
+        let others = || -> Vec<String> {
+            presets
+                .iter()
+                .filter_map(|name| {
+                    let now = home.published_state(name);
+                    (now.as_deref() != Some(state)).then(|| format!("{name}: {now:?}"))
+                })
+                .collect()
+        };
+        let started = std::time::Instant::now();
+        while !others().is_empty() && started.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(others().is_empty(), "not {state}: {:?}", others());
+        let published = home.published();
+        for name in presets {
+            let c = published["credentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == *name)
+                .unwrap();
+            check(name, c);
+        }
+    };
+    all_are("ok", &|_, _| {});
+
+    for (_, path) in &stores {
+        std::fs::write(path, b"\x00\x01\xfe\xff{[garbage").unwrap();
+    }
+    all_are("invalid", &|name, c| {
+        let reason = c["reason"].as_str().unwrap();
+        let file = store_of(name);
+        let shown = file.file_name().unwrap().to_str().unwrap();
+        assert!(reason.contains(shown), "{name}: {reason}");
+    });
+
+    let huge = vec![b' '; 5 << 20];
+    for (_, path) in &stores {
+        std::fs::write(path, &huge).unwrap();
+    }
+    all_are("invalid", &|name, c| {
+        let reason = c["reason"].as_str().unwrap();
+        assert!(reason.contains("too large"), "{name}: {reason}");
+    });
+
+    for (_, path) in &stores {
+        std::fs::remove_file(path).unwrap();
+    }
+    for name in presets {
+        home.install_fixture(name, Times::valid_for(30));
+    }
+    all_are("ok", &|_, _| {});
+}
+
+/// A store whose pattern spans directories (tsh: keys/<proxy>/<user>-ssh/<cluster>-cert.pub):
+/// the daemon sees the directories appear after it started, then each rewrite of the
+/// certificate in them, and a second proxy's directory.
+#[test]
+fn a_pattern_across_directories_is_followed_as_they_appear() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"tsh\"]\n");
+    std::fs::create_dir_all(home.path(".tsh")).unwrap();
+    // A short grace: the removal below, a moment after a write, is a removal, not a login
+    // that failed to persist.
+    let _daemon = home.start_daemon(&["--grace", "100ms"]);
+    home.wait_for_state("tsh", "missing");
+    home.install_fixture("tsh", Times::valid_for(30));
+    home.wait_for_state("tsh", "ok");
+    home.install_fixture("tsh", Times::expired_since(1));
+    home.wait_for_state("tsh", "expired");
+    let cert = "keys/teleport.example.com/alice-ssh/root-cert.pub";
+    let text = std::fs::read_to_string(home.path(&format!(".tsh/{cert}"))).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::remove_dir_all(home.path(".tsh/keys")).unwrap();
+    home.wait_for_state("tsh", "missing");
+    let other = home.path(".tsh/keys/other.example.com/bob-ssh");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("leaf-cert.pub"), text).unwrap();
+    home.wait_for_state("tsh", "expired");
+}
