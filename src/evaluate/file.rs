@@ -353,6 +353,14 @@ fn by_deadline(
             &format!("{renewal}; "),
         ),
     };
+    if let (Some(Ok(until)), Some(at)) = (&facts.renewable_until, deadline) {
+        if *until > at && *until > now {
+            verdict.reason.push_str(&format!(
+                "; renewable until {}, if something renews it (credwatch never does)",
+                until.human()
+            ));
+        }
+    }
     if renewable {
         verdict.access_expires_at = access;
     } else if renewal_ended.is_some() && verdict.state != State::Ok {

@@ -184,6 +184,7 @@ mod tests {
                 expires: Some(Ok(Timestamp::from_millis(500))),
                 refresh_expires: deadline.map(Ok),
                 refresh_until: None,
+                renewable_until: None,
                 others: vec![],
                 env: vec![],
                 keyring_plan: None,

@@ -105,6 +105,8 @@ pub struct LoginFacts {
     pub refresh_expires: Option<Result<Timestamp, String>>,
     /// Until when the tool can renew its access token (`refresh_until`).
     pub refresh_until: Option<Result<Timestamp, String>>,
+    /// Until when a renewer outside the tool can extend the deadline (`renewable_until`).
+    pub renewable_until: Option<Result<Timestamp, String>>,
     /// Other logins in the file, not in use (`others`): their names.
     pub others: Vec<String>,
     /// Environment variables the file's view depends on.
@@ -446,6 +448,7 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
         expires: expiries.earliest,
         refresh_expires: one(&definition.refresh_expires),
         refresh_until: one(&definition.refresh_until),
+        renewable_until: one(&definition.renewable_until),
         env: document.env().to_vec(),
         others: definition
             .others

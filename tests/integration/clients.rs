@@ -1145,7 +1145,7 @@ fn gcloud_service_account_login_configurations_and_revoke() {
 
 /// Without KRB5CCNAME, the cache is the one `default_ccache_name` in krb5.conf names (its
 /// `%{uid}` expanded), where the real kinit writes it: credwatch follows the same file, and
-/// agrees with `klist -s` there.
+/// agrees with `klist -s` there; a renewable ticket's renew_till is shown beside its deadline.
 #[test]
 fn kinit_writes_where_krb5_conf_says_and_credwatch_looks_there() {
     let mut home = TestHome::new();
@@ -1166,7 +1166,12 @@ fn kinit_writes_where_krb5_conf_says_and_credwatch_looks_there() {
     let c = state(&home, "kerberos");
     assert_eq!(c["state"], "missing", "{c}");
     assert_eq!(c["stores"][0]["path"], expected.to_str().unwrap(), "{c}");
-    ok(&home, "kinit", &["-l", "1h", "alice"], "alice-pw\n");
+    ok(
+        &home,
+        "kinit",
+        &["-l", "1h", "-r", "1d", "alice"],
+        "alice-pw\n",
+    );
     assert!(expected.exists(), "kinit wrote elsewhere");
     assert_eq!(run_client(&home, "klist", &["-s"], "").code, 0);
     let c = state(&home, "kerberos");
@@ -1175,6 +1180,8 @@ fn kinit_writes_where_krb5_conf_says_and_credwatch_looks_there() {
         "a one-hour ticket, warned 1 h ahead: {c}"
     );
     assert_eq!(c["stores"][0]["path"], expected.to_str().unwrap(), "{c}");
+    // Renewable for a day: said, not counted (nothing renews it unless a renewer runs).
+    assert!(reason(&c).contains("renewable until"), "{c}");
 }
 
 /// cargo's libsecret provider, with the real cargo and a real keyring: with `cargo:libsecret` in

@@ -168,6 +168,8 @@ pub struct Definition {
     pub refresh_token: Option<DocPath>,
     pub refresh_expires: Option<ExpirySpec>,
     pub refresh_until: Option<ExpirySpec>,
+    /// Until when a renewer outside the tool can extend the deadline: shown, not counted.
+    pub renewable_until: Option<ExpirySpec>,
     pub renews_itself: bool,
     pub secret_name: Option<String>,
     /// Names at this path are other logins in the file, not in use; said with these words.

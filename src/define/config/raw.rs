@@ -119,6 +119,10 @@ pub struct RawCredential {
     /// registration's end); past it, the access token's own expiry is the deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_until: Option<Spanned<String>>,
+    /// A renewer outside the tool (krenew, sssd) can extend the deadline until this time: shown
+    /// beside the deadline, never counted (Kerberos' `renew_till`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewable_until: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renews_itself: Option<bool>,
     /// What holds the login, in words, for reasons ("a token for the current context's user").

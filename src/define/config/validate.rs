@@ -250,6 +250,16 @@ fn validate_credential(
         })?),
         None => None,
     };
+    let renewable_until = match &raw.renewable_until {
+        Some(text) => Some(ExpirySpec::parse(text.get_ref()).map_err(|why| {
+            source.error_at(
+                text.span(),
+                why,
+                "write renewable_until = \"/tgt/renew_till\"",
+            )
+        })?),
+        None => None,
+    };
     let refresh_until = match &raw.refresh_until {
         Some(text) => Some(ExpirySpec::parse(text.get_ref()).map_err(|why| {
             source.error_at(
@@ -338,6 +348,7 @@ fn validate_credential(
             .transpose()?,
         refresh_expires,
         refresh_until,
+        renewable_until,
         renews_itself: raw.renews_itself.unwrap_or(false),
         secret_name: raw.secret_name.clone(),
         others: match &raw.others {
