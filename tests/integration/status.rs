@@ -31,7 +31,7 @@ fn exit_codes_follow_the_contract() {
     );
     assert!(unknown
         .stderr
-        .contains("fix: use one of: aws-cli-cache, aws-keys, aws-sso, azure, cargo, claude"));
+        .contains("fix: use one of: aws-cli-cache, aws-keys, aws-login, aws-sso, azure, cargo, cargo-libsecret, claude"));
 }
 
 #[test]
