@@ -59,6 +59,8 @@ fn show(config: &Config) -> anyhow::Result<i32> {
         prompt: config.raw.prompt.clone(),
         keyring_poll: config.raw.keyring_poll.clone(),
         export: config.raw.export.clone(),
+        notify: config.raw.notify.clone(),
+        on_change: config.raw.on_change.clone(),
         credentials: checked.iter().map(|c| c.definition.raw.clone()).collect(),
     };
     let origin = match &config.path {

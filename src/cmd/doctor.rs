@@ -91,6 +91,9 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
     }
     checks.extend(keyring_checks(&seen.reach, keyring_level));
 
+    if config.alerts.desktop {
+        checks.push(notifications_check());
+    }
     checks.push(runtime_check());
     checks.push(daemon_check());
     checks.push(hook_check());
@@ -189,6 +192,42 @@ fn keyring_checks(reach: &Reach, level: Level) -> Vec<Check> {
             check("secret-service", Level::Ok, "org.freedesktop.secrets answers", None),
             check("keyring", Level::Ok, format!("default collection \"{default_collection}\", unlocked"), None),
         ],
+    }
+}
+
+/// Whether desktop notifications can be shown: a notification server on the session bus.
+fn notifications_check() -> Check {
+    use crate::publish::desktop;
+    let found = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                let bus = desktop::connect().await?;
+                desktop::server_running(&bus).await
+            })
+        });
+    let off = "or set notify.desktop = false in the config (hooks and the prompt still tell)";
+    match found {
+        Ok(true) => check(
+            "notifications",
+            Level::Ok,
+            "a notification server runs on the session bus (org.freedesktop.Notifications)",
+            None,
+        ),
+        Ok(false) => check(
+            "notifications",
+            Level::Warn,
+            "no notification server on the session bus: desktop notifications are not shown",
+            Some(&format!("start one (dunst, mako, your desktop's), {off}")),
+        ),
+        Err(why) => check(
+            "notifications",
+            Level::Warn,
+            format!("desktop notifications cannot be shown: {why}"),
+            Some(&format!("run credwatch in a desktop session, {off}")),
+        ),
     }
 }
 

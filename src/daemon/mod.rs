@@ -16,6 +16,7 @@
 //! one and says why; on SIGTERM/SIGINT the published files are removed, so no stale "ok" is left.
 //! It never writes to another tool's files.
 
+mod alerts;
 mod events;
 mod inotify;
 mod keyring;
@@ -131,6 +132,8 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         probes: probes::ProbeLink::new(),
         reads: reads::ReadLink::new(),
         textfile_override: options.prometheus_textfile,
+        alerts: alerts::AlertLink::new(),
+        quiet: alerts::Quiet::default(),
     };
     runtime.block_on(daemon.serve())
 }
@@ -208,6 +211,9 @@ struct Daemon {
     textfile_override: Option<PathBuf>,
     /// A credential's watch targets changed (`file_from`): reindex and rewatch after the batch.
     retarget: bool,
+    /// Notifications and hooks, and their rate limits.
+    alerts: alerts::AlertLink,
+    quiet: alerts::Quiet,
 }
 
 impl Daemon {

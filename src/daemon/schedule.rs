@@ -79,9 +79,11 @@ impl Daemon {
     /// When the timer must wake the daemon next: what is due, the retry of watches that could
     /// not be set, the heartbeat.
     pub(super) fn next_wake(&self) -> Option<Timestamp> {
+        let leads = &self.config.alerts.lead_times_ms;
         self.entries
             .iter()
             .filter_map(|e| e.due().next())
+            .chain(self.entries.iter().filter_map(|e| e.lead_due(leads)))
             .chain(self.watch_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
             .min()
@@ -107,6 +109,7 @@ impl Daemon {
             self.refresh_entry(i, now);
         }
         self.record_settled(now);
+        self.fire_leads(now);
         self.start_due_probes(now);
         self.after_refresh();
     }

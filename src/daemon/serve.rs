@@ -18,6 +18,7 @@ impl Daemon {
         let (mut keyring_events, mut keyring_results) = self.keyring.take_receivers();
         let mut probe_results = self.probes.take_receiver();
         let mut read_results = self.reads.take_receiver();
+        let mut alert_failures = self.alerts.take_receiver();
         let mut poll = keyring_poll(std::time::Duration::from_millis(
             self.config.keyring_poll_ms as u64,
         ));
@@ -49,6 +50,7 @@ impl Daemon {
                 Some(done) = keyring_results.recv() => self.on_keyring_result(done),
                 Some(done) = probe_results.recv() => self.on_probe_result(done),
                 Some(done) = read_results.recv() => self.on_read_done(done),
+                Some(failure) = alert_failures.recv() => self.on_alert_failure(failure),
                 _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
                 batch = self.watcher.next_batch() => match batch {
                     Ok(batch) => self.handle_events(batch),

@@ -40,6 +40,8 @@ pub(super) struct Tracked {
     pub(super) probe: probes::ProbeState,
     /// A read of its large store under way off the event loop.
     pub(super) read: reads::ReadState,
+    /// The last lead-time alert said for it: (the deadline, the lead), so each is said once.
+    pub(super) lead_said: Option<(Timestamp, i64)>,
 }
 
 impl Tracked {
@@ -140,6 +142,7 @@ impl Daemon {
                     .as_ref()
                     .map(|e| e.settling.clone())
                     .unwrap_or_default(),
+                lead_said: kept.as_ref().and_then(|e| e.lead_said),
                 probe: kept.map(|e| e.probe).unwrap_or_default(),
                 read: reads::ReadState::default(),
             });
@@ -373,15 +376,33 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
 impl Daemon {
     /// Records the transitions that have held until `now` (see `settle`).
     pub(super) fn record_settled(&mut self, now: Timestamp) {
+        let mut alerts = Vec::new();
         for entry in &mut self.entries {
             if let Some(settled) = entry.settling.settle(now) {
-                let mut line =
-                    journal::Record::new(settled.at, &entry.candidate.definition.name, "state");
+                let definition = &entry.candidate.definition;
+                let mut line = journal::Record::new(settled.at, &definition.name, "state");
                 line.from = settled.from.map(|s| s.as_str().to_string());
                 line.to = Some(settled.to.as_str().to_string());
-                line.detail = Some(settled.reason);
+                line.detail = Some(settled.reason.clone());
                 self.pending_journal.push(line);
+                if let Some(kind) = super::alerts::kind_of(settled.from, settled.to) {
+                    let verdict = entry.checked.as_ref().map(|c| &c.verdict);
+                    alerts.push(super::alerts::Alert {
+                        name: definition.name.clone(),
+                        tool: definition.tool.clone(),
+                        kind,
+                        from: settled.from,
+                        to: settled.to,
+                        reason: settled.reason,
+                        fix: verdict.and_then(|v| v.fix.clone()),
+                        expires_at: verdict.and_then(|v| v.expires_at),
+                        lead_ms: None,
+                    });
+                }
             }
+        }
+        for alert in alerts {
+            self.alert(alert, now);
         }
     }
 }

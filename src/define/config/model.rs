@@ -186,6 +186,75 @@ pub struct Definition {
     pub raw: RawCredential,
 }
 
+/// What happened to a credential that the daemon tells about on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlertKind {
+    /// It became broken (expired, logged out, missing, invalid, …).
+    Broken,
+    /// It entered its warning window.
+    Expiring,
+    /// Usable again after being broken or expiring (or undetermined, when those are told).
+    Recovered,
+    /// A lead time before its deadline was reached.
+    Lead,
+    /// It cannot be checked (unknown, unavailable).
+    Undetermined,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 5] = [
+        AlertKind::Broken,
+        AlertKind::Expiring,
+        AlertKind::Recovered,
+        AlertKind::Lead,
+        AlertKind::Undetermined,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Broken => "broken",
+            AlertKind::Expiring => "expiring",
+            AlertKind::Recovered => "recovered",
+            AlertKind::Lead => "lead",
+            AlertKind::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// A command run on transitions (`[[on_change]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    /// `None`: every credential.
+    pub credentials: Option<Vec<String>>,
+    pub on: Vec<AlertKind>,
+    pub argv: Vec<String>,
+    pub timeout_ms: i64,
+}
+
+pub const DEFAULT_LEAD_TIMES_MS: [i64; 2] = [86_400_000, 3_600_000];
+pub const DEFAULT_HOOK_TIMEOUT_MS: i64 = 10_000;
+
+/// What the daemon says on its own (`[notify]`, `[[on_change]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alerts {
+    pub desktop: bool,
+    /// Longest first.
+    pub lead_times_ms: Vec<i64>,
+    pub undetermined: bool,
+    pub hooks: Vec<Hook>,
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            desktop: true,
+            lead_times_ms: DEFAULT_LEAD_TIMES_MS.to_vec(),
+            undetermined: false,
+            hooks: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PresetSelection {
     Auto,
@@ -206,6 +275,7 @@ pub struct Config {
     pub keyring_poll_ms: i64,
     /// The Prometheus textfile the daemon keeps up to date, as written (unexpanded).
     pub prometheus_textfile: Option<String>,
+    pub alerts: Alerts,
     pub definitions: Vec<Definition>,
     pub raw: RawConfig,
 }
@@ -221,6 +291,7 @@ impl Default for Config {
             prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
             keyring_poll_ms: DEFAULT_KEYRING_POLL_MS,
             prometheus_textfile: None,
+            alerts: Alerts::default(),
             definitions: Vec::new(),
             raw: RawConfig::default(),
         }

@@ -22,8 +22,45 @@ pub struct RawConfig {
     pub keyring_poll: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export: Option<RawExport>,
+    /// What the daemon says on its own: desktop notifications and lead times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<RawNotify>,
+    /// Commands the daemon runs on transitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_change: Vec<Spanned<RawOnChange>>,
     #[serde(default, rename = "credential", skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<RawCredential>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    /// Desktop notifications over D-Bus (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desktop: Option<bool>,
+    /// How long before a login's deadline to warn (default ["1d", "1h"]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_times: Option<Spanned<Vec<String>>>,
+    /// Notify undetermined states too (unknown, unavailable; default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undetermined: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnChange {
+    /// Which credentials (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<String>>,
+    /// Which events: broken, expiring, recovered, lead, undetermined (default: all but
+    /// undetermined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<Vec<String>>,
+    /// The program and its arguments (no shell unless written).
+    pub command: Vec<String>,
+    /// Killed (with its process group) past this (default 10 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -47,6 +47,88 @@ impl Source<'_> {
     }
 }
 
+/// `[notify]` and `[[on_change]]`.
+fn validate_alerts(source: &Source<'_>, raw: &RawConfig) -> Result<Alerts, ConfigError> {
+    let notify = raw.notify.clone().unwrap_or_default();
+    let mut alerts = Alerts {
+        desktop: notify.desktop.unwrap_or(true),
+        undetermined: notify.undetermined.unwrap_or(false),
+        ..Alerts::default()
+    };
+    if let Some(leads) = &notify.lead_times {
+        let mut ms = Vec::new();
+        for text in leads.get_ref() {
+            ms.push(
+                crate::support::timefmt::parse_duration(text)
+                    .ok()
+                    .filter(|ms| *ms > 0)
+                    .ok_or_else(|| {
+                        source.error_at(
+                            leads.span(),
+                            format!("lead time \"{text}\" is not a duration"),
+                            "write lead_times = [\"1d\", \"1h\"]",
+                        )
+                    })?,
+            );
+        }
+        ms.sort_unstable_by(|a, b| b.cmp(a));
+        ms.dedup();
+        alerts.lead_times_ms = ms;
+    }
+    for entry in &raw.on_change {
+        let hook = entry.get_ref();
+        let at = entry.span();
+        if hook.command.first().is_none_or(|p| p.is_empty()) {
+            return Err(source.error_at(
+                at,
+                "on_change needs a command".into(),
+                "write command = [\"notify-send\", \"credwatch\"] (a program and its arguments)",
+            ));
+        }
+        let on = match &hook.on {
+            None => AlertKind::ALL
+                .into_iter()
+                .filter(|k| *k != AlertKind::Undetermined)
+                .collect(),
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    AlertKind::ALL
+                        .into_iter()
+                        .find(|k| k.as_str() == name)
+                        .ok_or_else(|| {
+                            source.error_at(
+                                at.clone(),
+                                format!("on_change: \"{name}\" is not an event"),
+                                "use broken, expiring, recovered, lead or undetermined",
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let timeout_ms = match &hook.timeout {
+            None => DEFAULT_HOOK_TIMEOUT_MS,
+            Some(text) => crate::support::timefmt::parse_duration(text)
+                .ok()
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| {
+                    source.error_at(
+                        at.clone(),
+                        format!("on_change timeout \"{text}\" is not a duration"),
+                        "write timeout = \"10s\"",
+                    )
+                })?,
+        };
+        alerts.hooks.push(Hook {
+            credentials: hook.credentials.clone(),
+            on,
+            argv: hook.command.clone(),
+            timeout_ms,
+        });
+    }
+    Ok(alerts)
+}
+
 /// Parses and validates config text.
 pub fn parse(source: &Source<'_>) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(source.text).map_err(|e| {
@@ -124,8 +206,10 @@ pub fn parse(source: &Source<'_>) -> Result<Config, ConfigError> {
         }
         None => DEFAULT_KEYRING_POLL_MS,
     };
+    let alerts = validate_alerts(source, &raw)?;
     Ok(Config {
         path: None,
+        alerts,
         warn_before_ms,
         presets,
         prompt_format,

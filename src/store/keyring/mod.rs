@@ -8,6 +8,8 @@
 //! tried: the answer is [`Reach::NoBus`] at once.
 
 mod dbus;
+/// The session bus, or why it cannot be reached (shared with desktop notifications).
+pub use dbus::connect as connect_session_bus;
 pub mod signals;
 
 pub use dbus::{connect, fetch, fetch_blocking, modified_changed, unlock};

@@ -1,0 +1,330 @@
+//! Saying it before it breaks (#17): desktop notifications to a real notification server on a
+//! private session bus (a recorder of the `Notify` calls it receives), lead-time warnings, and
+//! `[[on_change]]` hooks, from a real daemon.
+
+use crate::harness::{now_secs, wait_until, TestHome, CANARY};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One `Notify` call as the server received it.
+#[derive(Debug, Clone)]
+struct Notified {
+    replaces_id: u32,
+    summary: String,
+    body: String,
+    urgency: Option<u8>,
+    /// The id the server answered with.
+    id: u32,
+}
+
+struct Recorder {
+    calls: Arc<Mutex<Vec<Notified>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    async fn notify(
+        &self,
+        _app_name: String,
+        replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        _actions: Vec<String>,
+        hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut calls = self.calls.lock().unwrap();
+        let id = if replaces_id != 0 {
+            replaces_id
+        } else {
+            calls.len() as u32 + 1
+        };
+        calls.push(Notified {
+            replaces_id,
+            summary,
+            body,
+            urgency: hints.get("urgency").and_then(|v| u8::try_from(v).ok()),
+            id,
+        });
+        id
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "recorder".into(),
+            "credwatch-tests".into(),
+            "1".into(),
+            "1.2".into(),
+        )
+    }
+}
+
+/// A notification server on `address` recording every call; stops when dropped.
+struct NotificationServer {
+    calls: Arc<Mutex<Vec<Notified>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NotificationServer {
+    fn start(address: &str) -> Self {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let recorder = Recorder {
+            calls: calls.clone(),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, is_ready) = std::sync::mpsc::channel();
+        let address = address.to_string();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let connection = zbus::connection::Builder::address(address.as_str())
+                    .unwrap()
+                    .name("org.freedesktop.Notifications")
+                    .unwrap()
+                    .serve_at("/org/freedesktop/Notifications", recorder)
+                    .unwrap()
+                    .build()
+                    .await
+                    .expect("the notification server connects");
+                ready.send(()).unwrap();
+                let _ = stopped.await;
+                drop(connection);
+            });
+        });
+        is_ready
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the notification server started");
+        NotificationServer {
+            calls,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn calls(&self) -> Vec<Notified> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl Drop for NotificationServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A credential in a JSON file whose `exp` (epoch s) is its deadline, warned 1 s ahead.
+const TOKEN_DEFINITION: &str = r#"presets = "none"
+
+[[credential]]
+name = "api"
+tool = "Test API"
+file = "~/token.json"
+format = "json"
+secret = "/token"
+expires = "/exp"
+expires_unit = "s"
+warn_before = "1s"
+fix = "api login"
+"#;
+
+fn write_token(home: &TestHome, exp: i64) {
+    home.write(
+        "token.json",
+        format!(r#"{{"token": "{CANARY}", "exp": {exp}}}"#),
+    );
+}
+
+fn wait_for_calls(server: &NotificationServer, n: usize) -> Vec<Notified> {
+    wait_until(&format!("{n} notification(s)"), || {
+        server.calls().len() >= n
+    });
+    server.calls()
+}
+
+/// A lead time reached → one notification; the deadline passing → one, critical, with the fix,
+/// replacing the earlier one; logged in again → one, low, replacing that one. Nothing else, and
+/// no secret in any of them.
+#[test]
+fn lead_time_broken_and_fixed_each_notify_once_replacing_the_last() {
+    let mut home = TestHome::new();
+    let bus = home.start_session_bus();
+    let server = NotificationServer::start(&bus.address);
+    home.write_config(format!(
+        "{TOKEN_DEFINITION}\n[notify]\nlead_times = [\"4s\"]\n"
+    ));
+    write_token(&home, now_secs() + 7);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("api", "ok");
+
+    let calls = wait_for_calls(&server, 1);
+    assert!(calls[0].summary.contains("login ends in 4 s"), "{calls:?}");
+    assert_eq!(calls[0].urgency, Some(1));
+
+    let calls = wait_for_calls(&server, 2);
+    let broken = &calls[1];
+    assert!(broken.summary.contains("Test API: expired"), "{calls:?}");
+    assert!(broken.body.contains("fix: api login"), "{calls:?}");
+    assert_eq!(broken.urgency, Some(2));
+    assert_eq!(
+        broken.replaces_id, calls[0].id,
+        "replaces the lead-time notice"
+    );
+
+    write_token(&home, now_secs() + 30 * 86_400);
+    let calls = wait_for_calls(&server, 3);
+    let fixed = &calls[2];
+    assert!(fixed.summary.contains("working again"), "{calls:?}");
+    assert_eq!(fixed.urgency, Some(0));
+    assert_eq!(fixed.replaces_id, broken.id, "replaces the broken notice");
+    std::thread::sleep(Duration::from_secs(3));
+    let calls = server.calls();
+    assert_eq!(calls.len(), 3, "nothing more: {calls:?}");
+    assert!(calls
+        .iter()
+        .all(|c| !c.summary.contains(CANARY) && !c.body.contains(CANARY)));
+}
+
+/// A store flapping between a login and none 100 times in 10 s: a bounded number of
+/// notifications (only what held 2 s is told, and a burst limit holds the rest).
+#[test]
+fn a_flapping_store_cannot_flood_the_desktop() {
+    let mut home = TestHome::new();
+    let bus = home.start_session_bus();
+    let server = NotificationServer::start(&bus.address);
+    home.write_config(TOKEN_DEFINITION);
+    let far = now_secs() + 30 * 86_400;
+    write_token(&home, far);
+    let _daemon = home.start_daemon(&["--grace", "50ms"]);
+    home.wait_for_state("api", "ok");
+    for i in 0..100 {
+        if i % 2 == 0 {
+            home.write("token.json", "{}");
+        } else {
+            write_token(&home, far);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    home.write("token.json", "{}");
+    let calls = wait_for_calls(&server, 1);
+    std::thread::sleep(Duration::from_secs(3));
+    let calls = server.calls().len().max(calls.len());
+    assert!(
+        (1..=credwatch_burst()).contains(&calls),
+        "{calls} notifications for 100 flaps"
+    );
+}
+
+/// The burst limit per credential (the daemon's `alerts::BURST`).
+fn credwatch_burst() -> usize {
+    3
+}
+
+/// `[[on_change]]`: a hook gets the facts in its environment (never the secret); a hook that
+/// hangs is killed with its process group at its timeout, and the journal says so; without any
+/// session bus, nothing breaks and the journal says once that notifications failed.
+#[test]
+fn hooks_get_the_facts_and_a_hanging_one_is_killed_at_its_timeout() {
+    let home = TestHome::new();
+    // A sleep no other test (or run) has: its processes are found by it.
+    let marker = format!("60.{:03}", std::process::id() % 1000);
+    let out = home.path("hook-env.txt");
+    let script = home.path("record-env.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv > {}.tmp && mv {}.tmp {}\n",
+            out.display(),
+            out.display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    home.write_config(format!(
+        "{TOKEN_DEFINITION}
+[[on_change]]
+credentials = [\"api\"]
+on = [\"broken\", \"recovered\"]
+command = [\"{}\"]
+
+[[on_change]]
+on = [\"broken\"]
+command = [\"sh\", \"-c\", \"sleep {marker} & sleep {marker}\"]
+timeout = \"1s\"
+",
+        script.display()
+    ));
+    write_token(&home, now_secs() + 30 * 86_400);
+    let _daemon = home.start_daemon(&["--grace", "50ms"]);
+    home.wait_for_state("api", "ok");
+    wait_until("ok to be recorded (it held 2 s)", || {
+        home.journal()
+            .iter()
+            .any(|e| e["event"] == "state" && e["to"] == "ok")
+    });
+    assert!(
+        !out.exists(),
+        "nothing to tell for a first state that is ok"
+    );
+    write_token(&home, now_secs() - 60);
+    wait_until("the hook to run", || out.exists());
+    let env = std::fs::read_to_string(&out).unwrap();
+    for expected in [
+        "CREDWATCH_NAME=api",
+        "CREDWATCH_TOOL=Test API",
+        "CREDWATCH_EVENT=broken",
+        "CREDWATCH_FROM=ok",
+        "CREDWATCH_TO=expired",
+        "CREDWATCH_FIX=api login",
+    ] {
+        assert!(env.lines().any(|l| l == expected), "{expected} in:\n{env}");
+    }
+    assert!(env.contains("CREDWATCH_REASON="), "{env}");
+    assert!(env.contains("CREDWATCH_EXPIRES_AT=20"), "{env}");
+    assert!(!env.contains(CANARY), "the secret reached a hook");
+
+    wait_until("the hanging hook to be killed", || {
+        home.journal()
+            .iter()
+            .any(|e| e["event"] == "hook-timed-out")
+    });
+    let sleeping = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .filter(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        .count();
+    assert_eq!(sleeping, 0, "the hook's group was left running");
+    let journal = serde_json::Value::Array(home.journal()).to_string();
+    assert_eq!(
+        journal.matches("notify-failed").count(),
+        1,
+        "no session bus here: said once: {journal}"
+    );
+    assert!(!journal.contains(CANARY));
+
+    std::fs::remove_file(&out).unwrap();
+    write_token(&home, now_secs() + 30 * 86_400);
+    wait_until("the hook to run again", || out.exists());
+    let env = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        env.lines().any(|l| l == "CREDWATCH_EVENT=recovered"),
+        "{env}"
+    );
+}
