@@ -122,6 +122,8 @@ fn main() {
         home.install_fixture(preset, Times::valid_for(30));
     }
     home.write(".claude/.credentials.json", claude_login(true));
+    // Lead times configured (#17): they must add no wake-up while nothing is due.
+    home.write_config("[notify]\nlead_times = [\"7d\", \"1d\", \"1h\"]\n");
     let daemon = home.start_daemon(&[]);
     let pid = daemon.child.id();
     let watch = PublishWatch::new(&home.credwatch_runtime());
