@@ -328,3 +328,42 @@ timeout = \"1s\"
         "{env}"
     );
 }
+
+/// `doctor` says whether desktop notifications can be shown: no session bus → a warning with
+/// the fix; a notification server on the bus → ok; `notify.desktop = false` → not checked.
+#[test]
+fn doctor_tells_whether_notifications_can_be_shown() {
+    let mut home = TestHome::new();
+    let find = |home: &TestHome| -> Option<serde_json::Value> {
+        let doc = home.run(&["doctor", "--json"]).json();
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "notifications")
+            .cloned()
+    };
+    let none = find(&home).expect("checked by default");
+    assert_eq!(none["status"], "warn", "{none}");
+    assert!(
+        none["fix"]
+            .as_str()
+            .unwrap()
+            .contains("notify.desktop = false"),
+        "{none}"
+    );
+    let bus = home.start_session_bus();
+    let no_server = find(&home).unwrap();
+    assert_eq!(no_server["status"], "warn", "{no_server}");
+    assert!(
+        no_server["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no notification server"),
+        "{no_server}"
+    );
+    let _server = NotificationServer::start(&bus.address);
+    assert_eq!(find(&home).unwrap()["status"], "ok");
+    home.write_config("[notify]\ndesktop = false\n");
+    assert!(find(&home).is_none());
+}
