@@ -1,6 +1,6 @@
-//! What the daemon says on its own, before a command fails: on a settled transition (see
-//! `settle`) and when a lead time before a login's deadline is reached, a desktop notification
-//! (`publish::desktop`) and the user's `[[on_change]]` hooks.
+//! What the daemon says on its own, before a command fails: each settled transition (see
+//! `settle`) is journaled, and it and each lead time reached before a login's deadline are told
+//! by a desktop notification (`publish::desktop`) and the user's `[[on_change]]` hooks.
 //!
 //! Guarantees: only settled transitions and lead times alert, each at most once; a flapping
 //! store is held to [`BURST`] alerts per [`WINDOW_MS`] per credential (and [`GLOBAL_BURST`] in
@@ -350,6 +350,38 @@ async fn run_hook(
 }
 
 impl Daemon {
+    /// Records the transitions that have held until `now` (see `settle`).
+    pub(super) fn record_settled(&mut self, now: Timestamp) {
+        let mut alerts = Vec::new();
+        for entry in &mut self.entries {
+            if let Some(settled) = entry.settling.settle(now) {
+                let definition = &entry.candidate.definition;
+                let mut line = journal::Record::new(settled.at, &definition.name, "state");
+                line.from = settled.from.map(|s| s.as_str().to_string());
+                line.to = Some(settled.to.as_str().to_string());
+                line.detail = Some(settled.reason.clone());
+                self.pending_journal.push(line);
+                if let Some(kind) = kind_of(settled.from, settled.to) {
+                    let verdict = entry.checked.as_ref().map(|c| &c.verdict);
+                    alerts.push(Alert {
+                        name: definition.name.clone(),
+                        tool: definition.tool.clone(),
+                        kind,
+                        from: settled.from,
+                        to: settled.to,
+                        reason: settled.reason,
+                        fix: verdict.and_then(|v| v.fix.clone()),
+                        expires_at: verdict.and_then(|v| v.expires_at),
+                        lead_ms: None,
+                    });
+                }
+            }
+        }
+        for alert in alerts {
+            self.alert(alert, now);
+        }
+    }
+
     /// Tells `alert`: a notification and the hooks that want it, unless quieted.
     pub(super) fn alert(&mut self, alert: Alert, now: Timestamp) {
         let settings: &Alerts = &self.config.alerts;

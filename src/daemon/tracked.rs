@@ -372,37 +372,3 @@ fn same_visible(old: Option<&CredentialReport>, new: Option<&CredentialReport>) 
         _ => false,
     }
 }
-
-impl Daemon {
-    /// Records the transitions that have held until `now` (see `settle`).
-    pub(super) fn record_settled(&mut self, now: Timestamp) {
-        let mut alerts = Vec::new();
-        for entry in &mut self.entries {
-            if let Some(settled) = entry.settling.settle(now) {
-                let definition = &entry.candidate.definition;
-                let mut line = journal::Record::new(settled.at, &definition.name, "state");
-                line.from = settled.from.map(|s| s.as_str().to_string());
-                line.to = Some(settled.to.as_str().to_string());
-                line.detail = Some(settled.reason.clone());
-                self.pending_journal.push(line);
-                if let Some(kind) = super::alerts::kind_of(settled.from, settled.to) {
-                    let verdict = entry.checked.as_ref().map(|c| &c.verdict);
-                    alerts.push(super::alerts::Alert {
-                        name: definition.name.clone(),
-                        tool: definition.tool.clone(),
-                        kind,
-                        from: settled.from,
-                        to: settled.to,
-                        reason: settled.reason,
-                        fix: verdict.and_then(|v| v.fix.clone()),
-                        expires_at: verdict.and_then(|v| v.expires_at),
-                        lead_ms: None,
-                    });
-                }
-            }
-        }
-        for alert in alerts {
-            self.alert(alert, now);
-        }
-    }
-}
