@@ -94,6 +94,7 @@ impl Daemon {
                 }
                 self.rewatch();
                 self.refresh_all();
+                crate::support::heap::give_back_freed();
                 return;
             }
             Batch::Changes(changes) => changes,

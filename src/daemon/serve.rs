@@ -80,6 +80,8 @@ impl Daemon {
                 self.rebuild_entries();
                 self.rewatch();
                 self.refresh_all();
+                // The old entries and the reload's scratch are free now: give them back.
+                crate::support::heap::give_back_freed();
             }
             Err(error) => {
                 let message = error.to_string();

@@ -5,6 +5,7 @@
 pub(crate) mod docpath;
 pub(crate) mod formats;
 pub(crate) mod fsread;
+pub(crate) mod heap;
 pub(crate) mod output;
 pub(crate) mod paths;
 pub(crate) mod runtime;
