@@ -1,6 +1,7 @@
 //! Packaging helper: writes shell completions and man pages, generated from the clap definitions,
-//! under the given directory (default `packaging`, where they are kept for `cargo deb`; a test
-//! fails when they are stale).
+//! under the given directory (default `packaging`, where they are kept for `cargo deb`), and the
+//! compiled presets (`presets/compiled.jsonl`, which the binary includes). A test fails when any
+//! of them is stale.
 //!
 //! `cargo run --example generate-assets [-- DIR]`
 
@@ -9,6 +10,7 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "packaging".into());
     credwatch::cmd::assets::generate(std::path::Path::new(&out_dir))?;
-    println!("wrote {out_dir}/completions and {out_dir}/man");
+    credwatch::cmd::assets::compile_presets(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))?;
+    println!("wrote {out_dir}/completions, {out_dir}/man and presets/compiled.jsonl");
     Ok(())
 }

@@ -61,7 +61,18 @@ fn show(config: &Config) -> anyhow::Result<i32> {
         export: config.raw.export.clone(),
         notify: config.raw.notify.clone(),
         on_change: config.raw.on_change.clone(),
-        credentials: checked.iter().map(|c| c.definition.raw.clone()).collect(),
+        credentials: checked
+            .iter()
+            .filter_map(|c| match &c.definition.raw {
+                Some(raw) => Some(raw.clone()),
+                // A preset keeps no raw form: its TOML is in the binary.
+                None => {
+                    crate::define::config::preset_from_source(&c.definition.name)?
+                        .ok()?
+                        .raw
+                }
+            })
+            .collect(),
     };
     let origin = match &config.path {
         Some(path) => format!("# config: {}\n", display(path)),

@@ -1,9 +1,12 @@
 //! Built-in credential definitions, shipped inside the binary: the files in `presets/`, in the
-//! order `credwatch presets` lists them. This module is data; `config::preset` parses one.
+//! order `credwatch presets` lists them, and `presets/compiled.jsonl`, the same definitions
+//! validated ahead of time (what a run reads: parsing 31 presets' TOML cost more than the rest of
+//! an empty `status`). This module is data; `config::preset` reads one.
 //!
-//! Guarantees: each preset is TOML in the very form a user writes in config.toml, parsed by the
-//! same validation; tests prove every one loads, and that every file in `presets/` is listed
-//! here (a preset file left out of the list fails the build's tests).
+//! Guarantees: each preset is TOML in the very form a user writes in config.toml, checked by the
+//! same validation; tests prove every one loads, that the compiled form is exactly what that
+//! validation gives today (`cargo run --example generate-assets` rewrites it), and that every
+//! file in `presets/` is listed here (a preset file left out of the list fails the tests).
 
 /// (name, TOML source), in the order `presets` lists them.
 pub const PRESETS: &[(&str, &str)] = &[
@@ -53,6 +56,9 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("gcloud-adc", include_str!("../../presets/gcloud-adc.toml")),
 ];
 
+/// Every preset, validated when credwatch was built (see `config::preset`).
+pub const COMPILED: &str = include_str!("../../presets/compiled.jsonl");
+
 pub fn names() -> impl Iterator<Item = &'static str> {
     PRESETS.iter().map(|(name, _)| *name)
 }
@@ -64,6 +70,15 @@ pub fn source(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_compiled_presets_are_current() {
+        let current = crate::define::config::compile_presets().expect("every preset is valid");
+        assert!(
+            current == COMPILED,
+            "presets/compiled.jsonl is stale: cargo run --example generate-assets"
+        );
+    }
 
     #[test]
     fn every_file_in_presets_is_listed_exactly_once() {

@@ -13,6 +13,20 @@ pub struct DocPath {
     segments: Vec<Segment>,
 }
 
+/// Written as its text (`"/users/*/token"`), and parsed again when read back.
+impl serde::Serialize for DocPath {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DocPath {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DocPath::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 enum Segment {
     Key(String),

@@ -63,12 +63,50 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// The built-in preset named `name`, parsed and validated.
+/// The built-in preset named `name`, as validated when credwatch was built: a line of
+/// `presets/compiled.jsonl` (in `presets::PRESETS` order), read in a fraction of what parsing
+/// its TOML costs at every run. [`compile_presets`] writes the file; a test fails when it is stale.
 pub fn preset(name: &str) -> Option<Result<Definition, ConfigError>> {
+    let index = crate::define::presets::names().position(|n| n == name)?;
+    let line = crate::define::presets::COMPILED.lines().nth(index);
+    let stale = |message: String| ConfigError::Invalid {
+        location: format!("<built-in preset {name}>"),
+        message,
+        fix: "presets/compiled.jsonl is stale: cargo run --example generate-assets, then rebuild"
+            .into(),
+    };
+    Some(match line {
+        None => Err(stale("missing from the compiled presets".into())),
+        Some(line) => serde_json::from_str::<Definition>(line)
+            .map_err(|e| stale(e.to_string()))
+            .and_then(|definition| {
+                if definition.name == name {
+                    Ok(definition)
+                } else {
+                    Err(stale(format!("found {} in its place", definition.name)))
+                }
+            }),
+    })
+}
+
+/// The built-in preset named `name`, parsed and validated from its TOML (what
+/// [`compile_presets`] compiles, and `config show` prints).
+pub fn preset_from_source(name: &str) -> Option<Result<Definition, ConfigError>> {
     let text = crate::define::presets::source(name)?;
     let source = Source {
         label: format!("<built-in preset {name}>"),
         text,
     };
     Some(parse(&source).map(|mut config| config.definitions.remove(0)))
+}
+
+/// Every preset validated from its TOML, one JSON line each: `presets/compiled.jsonl`.
+pub fn compile_presets() -> Result<String, ConfigError> {
+    let mut out = String::new();
+    for name in crate::define::presets::names() {
+        let definition = preset_from_source(name).expect("listed")?;
+        out.push_str(&serde_json::to_string(&definition).expect("a definition serialises"));
+        out.push('\n');
+    }
+    Ok(out)
 }

@@ -11,7 +11,7 @@ mod model;
 mod raw;
 mod validate;
 
-pub use load::{load, preset};
+pub use load::{compile_presets, load, preset, preset_from_source};
 pub use model::*;
 pub use raw::*;
 pub use validate::ConfigError;

@@ -11,7 +11,7 @@ pub const DEFAULT_WARN_BEFORE_MS: i64 = 3 * 86_400_000;
 pub const DEFAULT_PROMPT_FORMAT: &str = "⚠ {names}";
 
 /// A validated [`KeyringSpec`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Keyring {
     pub spec: KeyringSpec,
     pub each: Option<DocPath>,
@@ -20,7 +20,7 @@ pub struct Keyring {
     pub expires: Option<SecretExpiry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ValueTest {
     Equals(String),
     Contains(String),
@@ -36,7 +36,7 @@ impl ValueTest {
 }
 
 /// Where a deadline sits inside a keyring secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SecretExpiry {
     Jwt,
     Key(String),
@@ -60,14 +60,14 @@ impl Keyring {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExpirySpec {
     pub path: DocPath,
     pub reading: Reading,
 }
 
 /// How an expiry is read from a field's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Reading {
     /// A date: epoch seconds or milliseconds, or a date in text.
     Date,
@@ -110,7 +110,7 @@ impl std::fmt::Display for ExpirySpec {
 
 /// A validated `file_from`: the credential file is the value of `option` in the command line at
 /// `path` of the first of `files` that exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileFrom {
     pub files: Vec<String>,
     pub format: Format,
@@ -119,7 +119,7 @@ pub struct FileFrom {
     pub option: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccountMarker {
     pub file: String,
     pub format: Format,
@@ -127,14 +127,14 @@ pub struct AccountMarker {
 }
 
 /// A validated probe: what to ask, how often, how long to wait.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeSpec {
     pub kind: ProbeKind,
     pub every_ms: i64,
     pub timeout: std::time::Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProbeKind {
     /// Exit 0: accepted; one of `rejected_exit_codes` or output containing `rejected_output`:
     /// rejected; anything else: unknown.
@@ -154,7 +154,7 @@ pub const DEFAULT_PROBE_EVERY_MS: i64 = 15 * 60 * 1000;
 pub const DEFAULT_PROBE_TIMEOUT_MS: i64 = 5_000;
 
 /// A validated credential definition: everything needed to observe and evaluate it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Definition {
     pub name: String,
     pub tool: String,
@@ -183,7 +183,10 @@ pub struct Definition {
     pub fix: String,
     pub warn_before_ms: Option<i64>,
     pub probe: Option<Box<ProbeSpec>>,
-    pub raw: RawCredential,
+    /// The definition as written, for `config show`; a built-in preset's is not kept (its TOML
+    /// is in the binary: see `presets`).
+    #[serde(skip)]
+    pub raw: Option<RawCredential>,
 }
 
 /// What happened to a credential that the daemon tells about on its own.

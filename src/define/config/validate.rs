@@ -451,7 +451,7 @@ fn validate_credential(
             .map(|d| duration_at(source, d))
             .transpose()?,
         probe: probe.map(Box::new),
-        raw: raw.clone(),
+        raw: Some(raw.clone()),
     })
 }
 
