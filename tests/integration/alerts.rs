@@ -367,3 +367,37 @@ fn doctor_tells_whether_notifications_can_be_shown() {
     home.write_config("[notify]\ndesktop = false\n");
     assert!(find(&home).is_none());
 }
+
+/// A hook that fails is journaled with its exit status and the first line it wrote to stderr
+/// (made inert); the daemon goes on.
+#[test]
+fn a_failing_hook_is_journaled_with_its_status_and_first_error_line() {
+    let home = TestHome::new();
+    home.write_config(format!(
+        "{TOKEN_DEFINITION}
+[[on_change]]
+command = [\"sh\", \"-c\", \"printf 'no route to mail\\\\033[31m host\\\\n' >&2; exit 3\"]
+"
+    ));
+    write_token(&home, now_secs() - 60);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("api", "expired");
+    wait_until("the failure to be journaled", || {
+        home.journal().iter().any(|e| e["event"] == "hook-failed")
+    });
+    let entry = home
+        .journal()
+        .into_iter()
+        .find(|e| e["event"] == "hook-failed")
+        .unwrap();
+    let detail = entry["detail"].as_str().unwrap();
+    assert!(detail.contains("exit status: 3"), "{detail}");
+    assert!(detail.contains("no route to mail"), "{detail}");
+    assert!(
+        !detail.contains('\u{1b}'),
+        "an escape reached the journal: {detail:?}"
+    );
+    assert_eq!(entry["name"], "api");
+    write_token(&home, now_secs() + 30 * 86_400);
+    home.wait_for_state("api", "ok");
+}
