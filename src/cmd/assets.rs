@@ -139,8 +139,6 @@ fn fish_with_names(generated: &str) -> String {
     text
 }
 
-/// Writes `completions/{credwatch.bash,_credwatch,credwatch.fish}` and `man/credwatch*.1` under
-/// `out_dir` (what the .deb ships, kept in `packaging/`: `cargo run --example generate-assets`).
 /// Writes `presets/compiled.jsonl` under `root`: every preset validated from its TOML, the form
 /// the binary reads them in (see `config::preset`).
 pub fn compile_presets(root: &Path) -> anyhow::Result<()> {
@@ -149,6 +147,8 @@ pub fn compile_presets(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `completions/{credwatch.bash,_credwatch,credwatch.fish}` and `man/credwatch*.1` under
+/// `out_dir` (what the .deb ships, kept in `packaging/`: `cargo run --example generate-assets`).
 pub fn generate(out_dir: &Path) -> anyhow::Result<()> {
     let completions = out_dir.join("completions");
     std::fs::create_dir_all(&completions)?;

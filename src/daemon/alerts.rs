@@ -42,17 +42,21 @@ pub(super) struct Alert {
     pub lead_ms: Option<i64>,
 }
 
-/// What a settled transition from `from` to `to` is worth telling, if anything.
-pub(super) fn kind_of(from: Option<State>, to: State) -> Option<AlertKind> {
+/// What a settled transition from `from` to `to` is worth telling, if anything. Coming back
+/// from an undetermined state is a recovery only where undetermined states are told.
+pub(super) fn kind_of(
+    from: Option<State>,
+    to: State,
+    undetermined_told: bool,
+) -> Option<AlertKind> {
     let was = from.map(State::group);
     match to.group() {
         Group::Broken => Some(AlertKind::Broken),
         Group::Undetermined => Some(AlertKind::Undetermined),
         Group::Usable if to == State::Expiring => Some(AlertKind::Expiring),
         Group::Usable => match (was, from) {
-            (Some(Group::Broken | Group::Undetermined), _) | (_, Some(State::Expiring)) => {
-                Some(AlertKind::Recovered)
-            }
+            (Some(Group::Broken), _) | (_, Some(State::Expiring)) => Some(AlertKind::Recovered),
+            (Some(Group::Undetermined), _) if undetermined_told => Some(AlertKind::Recovered),
             _ => None,
         },
     }
@@ -63,14 +67,22 @@ pub(super) fn kind_of(from: Option<State>, to: State) -> Option<AlertKind> {
 pub(super) struct Quiet {
     sent: HashMap<String, VecDeque<Timestamp>>,
     all: VecDeque<Timestamp>,
-    last: HashMap<String, (AlertKind, State, Option<i64>)>,
+    last: HashMap<String, News>,
+    /// The newest alert per credential that a limit held back: told when the limit allows, so
+    /// the last word on a flapping credential is where it ended up.
+    held: HashMap<String, Alert>,
 }
 
+/// What an alert says, to tell the same news from new news.
+type News = (AlertKind, State, Option<i64>, Option<Timestamp>);
+
 impl Quiet {
-    /// Whether `alert` may go out at `now` (and, if so, it is counted).
+    /// Whether `alert` may go out at `now` (and, if so, it is counted); one held back by a limit
+    /// waits (see [`Quiet::release`]), replacing any older one held for its credential.
     pub fn allow(&mut self, alert: &Alert, now: Timestamp) -> bool {
-        let news = (alert.kind, alert.to, alert.lead_ms);
+        let news = (alert.kind, alert.to, alert.lead_ms, alert.expires_at);
         if self.last.get(&alert.name) == Some(&news) {
+            self.held.remove(&alert.name);
             return false;
         }
         let since = now.saturating_add_millis(-WINDOW_MS);
@@ -78,17 +90,41 @@ impl Quiet {
         mine.retain(|at| *at > since);
         self.all.retain(|at| *at > since);
         if mine.len() >= BURST || self.all.len() >= GLOBAL_BURST {
+            self.held.insert(alert.name.clone(), alert.clone());
             return false;
         }
         mine.push_back(now);
         self.all.push_back(now);
         self.last.insert(alert.name.clone(), news);
+        self.held.remove(&alert.name);
         true
+    }
+
+    /// The alerts held back that may go out at `now`.
+    pub fn release(&mut self, now: Timestamp) -> Vec<Alert> {
+        let held: Vec<Alert> = self.held.values().cloned().collect();
+        held.into_iter()
+            .filter(|alert| self.allow(alert, now))
+            .collect()
+    }
+
+    /// When a held-back alert may go out: when its credential's oldest alert in the window
+    /// leaves it (or the oldest of all, for the global limit).
+    pub fn next_release(&self) -> Option<Timestamp> {
+        if self.held.is_empty() {
+            return None;
+        }
+        self.held
+            .keys()
+            .filter_map(|name| self.sent.get(name)?.front())
+            .chain(self.all.front())
+            .max()
+            .map(|oldest| oldest.saturating_add_millis(WINDOW_MS))
     }
 }
 
-/// The notification for `alert`.
-fn notification(alert: &Alert) -> Notification {
+/// The notification for `alert` at `now`.
+fn notification(alert: &Alert, now: Timestamp) -> Notification {
     let fix = alert
         .fix
         .as_ref()
@@ -104,7 +140,12 @@ fn notification(alert: &Alert) -> Notification {
             format!(
                 "{}: login ends in {}",
                 alert.tool,
-                describe_span(alert.lead_ms.unwrap_or_default())
+                describe_span(
+                    alert
+                        .expires_at
+                        .map_or(0, |at| at.millis() - now.millis())
+                        .max(0)
+                )
             ),
             Urgency::Normal,
         ),
@@ -305,16 +346,37 @@ async fn run_hook(
         .spawn()
         .map_err(|e| ("hook-failed", format!("{shown}: cannot start: {e}")))?;
     let group = child.id().map(|pid| nix::unistd::Pid::from_raw(pid as i32));
-    let mut stderr = child.stderr.take();
+    // Its first KiB of stderr is kept for the journal, the rest drained (a hook that writes a
+    // lot must not block on a full pipe); the hook's end, not the pipe's, is waited for (a
+    // grandchild may keep the pipe open).
+    let reader = child.stderr.take().map(|mut stderr| {
+        tokio::spawn(async move {
+            let mut said = Vec::new();
+            let _ = (&mut stderr).take(1024).read_to_end(&mut said).await;
+            let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
+            said
+        })
+    });
     let limit = std::time::Duration::from_millis(timeout_ms.max(1) as u64);
-    let waited = tokio::time::timeout(limit, async {
-        let mut said = Vec::new();
-        if let Some(stderr) = stderr.as_mut() {
-            let _ = stderr.take(1024).read_to_end(&mut said).await;
+    let waited = match tokio::time::timeout(limit, child.wait()).await {
+        Err(elapsed) => Err(elapsed),
+        Ok(status) => {
+            let said = match reader {
+                Some(reader) => {
+                    let abort = reader.abort_handle();
+                    let said = tokio::time::timeout(std::time::Duration::from_millis(200), reader)
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or_default();
+                    abort.abort();
+                    said
+                }
+                None => Vec::new(),
+            };
+            Ok((status, said))
         }
-        (child.wait().await, said)
-    })
-    .await;
+    };
     match waited {
         Err(_) => {
             if let Some(group) = group {
@@ -352,6 +414,12 @@ async fn run_hook(
 impl Daemon {
     /// Records the transitions that have held until `now` (see `settle`).
     pub(super) fn record_settled(&mut self, now: Timestamp) {
+        let settings = &self.config.alerts;
+        let undetermined_told = settings.undetermined
+            || settings
+                .hooks
+                .iter()
+                .any(|h| h.on.contains(&AlertKind::Undetermined));
         let mut alerts = Vec::new();
         for entry in &mut self.entries {
             if let Some(settled) = entry.settling.settle(now) {
@@ -361,7 +429,7 @@ impl Daemon {
                 line.to = Some(settled.to.as_str().to_string());
                 line.detail = Some(settled.reason.clone());
                 self.pending_journal.push(line);
-                if let Some(kind) = kind_of(settled.from, settled.to) {
+                if let Some(kind) = kind_of(settled.from, settled.to, undetermined_told) {
                     let verdict = entry.checked.as_ref().map(|c| &c.verdict);
                     alerts.push(Alert {
                         name: definition.name.clone(),
@@ -384,28 +452,50 @@ impl Daemon {
 
     /// Tells `alert`: a notification and the hooks that want it, unless quieted.
     pub(super) fn alert(&mut self, alert: Alert, now: Timestamp) {
+        if self.wanted(&alert) && self.quiet.allow(&alert, now) {
+            self.dispatch(&alert, now);
+        }
+    }
+
+    /// Tells the alerts a limit held back, once it allows (called from the timer).
+    pub(super) fn release_held(&mut self, now: Timestamp) {
+        for alert in self.quiet.release(now) {
+            self.dispatch(&alert, now);
+        }
+    }
+
+    /// Whether anything (the desktop, a hook) wants to be told `alert`.
+    fn wanted(&self, alert: &Alert) -> bool {
         let settings: &Alerts = &self.config.alerts;
-        let hooks: Vec<&Hook> = settings
+        self.desktop_wants(alert) || settings.hooks.iter().any(|h| hook_wants(h, alert))
+    }
+
+    fn desktop_wants(&self, alert: &Alert) -> bool {
+        let settings: &Alerts = &self.config.alerts;
+        settings.desktop && (alert.kind != AlertKind::Undetermined || settings.undetermined)
+    }
+
+    /// Sends `alert` to the desktop and the hooks that want it.
+    fn dispatch(&mut self, alert: &Alert, now: Timestamp) {
+        let hooks: Vec<&Hook> = self
+            .config
+            .alerts
             .hooks
             .iter()
-            .filter(|h| hook_wants(h, &alert))
+            .filter(|h| hook_wants(h, alert))
             .collect();
-        let desktop =
-            settings.desktop && (alert.kind != AlertKind::Undetermined || settings.undetermined);
-        if (!desktop && hooks.is_empty()) || !self.quiet.allow(&alert, now) {
-            return;
-        }
+        let desktop = self.desktop_wants(alert);
         let jobs: Vec<Job> = hooks
             .into_iter()
             .map(|hook| Job::Run {
                 name: alert.name.clone(),
                 argv: hook.argv.clone(),
-                env: hook_env(&alert),
+                env: hook_env(alert),
                 timeout_ms: hook.timeout_ms,
             })
             .chain(desktop.then(|| Job::Notify {
                 name: alert.name.clone(),
-                notification: notification(&alert),
+                notification: notification(alert, now),
             }))
             .collect();
         let queue = self.alerts.jobs();
@@ -422,34 +512,22 @@ impl Daemon {
         self.write_journal(&[line]);
     }
 
-    /// The lead times reached by `now`: one alert per credential for the most urgent one
-    /// reached (and the longer ones count as said).
+    /// The lead times reached by `now` (see `leads`): one alert per credential, for a usable
+    /// login.
     pub(super) fn fire_leads(&mut self, now: Timestamp) {
         let leads = self.config.alerts.lead_times_ms.clone();
         let mut reached = Vec::new();
         for entry in &mut self.entries {
-            let Some(checked) = entry.checked.as_ref() else {
+            let Some((deadline, lead)) = entry.leads.reach(now, &leads) else {
                 continue;
             };
-            let Some(deadline) = checked.verdict.expires_at.filter(|d| *d > now) else {
-                continue;
-            };
-            let said_below = match entry.lead_said {
-                Some((d, lead)) if d == deadline => lead,
-                _ => i64::MAX,
-            };
-            let Some(lead) = leads
-                .iter()
-                .copied()
-                .filter(|l| *l < said_below && deadline.saturating_add_millis(-l) <= now)
-                .min()
+            let Some(checked) = entry
+                .checked
+                .as_ref()
+                .filter(|c| c.verdict.state.is_usable())
             else {
                 continue;
             };
-            entry.lead_said = Some((deadline, lead));
-            if !checked.verdict.state.is_usable() {
-                continue;
-            }
             reached.push(Alert {
                 name: checked.definition.name.clone(),
                 tool: checked.definition.tool.clone(),
@@ -469,29 +547,6 @@ impl Daemon {
         for alert in reached {
             self.alert(alert, now);
         }
-    }
-}
-
-impl super::tracked::Tracked {
-    /// When the next lead time before its deadline is reached, if one is still to come.
-    pub(super) fn lead_due(&self, leads: &[i64]) -> Option<Timestamp> {
-        let deadline = self
-            .checked
-            .as_ref()?
-            .verdict
-            .expires_at
-            .filter(|d| *d > Timestamp::now())?;
-        let said_below = match self.lead_said {
-            Some((d, lead)) if d == deadline => lead,
-            _ => i64::MAX,
-        };
-        leads
-            .iter()
-            .copied()
-            .filter(|l| *l < said_below)
-            .max()
-            .map(|lead| deadline.saturating_add_millis(-lead))
-            .filter(|at| *at < deadline)
     }
 }
 
@@ -515,25 +570,37 @@ mod tests {
 
     #[test]
     fn transitions_worth_telling() {
-        assert_eq!(kind_of(None, State::Ok), None);
-        assert_eq!(kind_of(None, State::Expired), Some(AlertKind::Broken));
+        assert_eq!(kind_of(None, State::Ok, false), None);
         assert_eq!(
-            kind_of(Some(State::Ok), State::Expiring),
+            kind_of(None, State::Expired, false),
+            Some(AlertKind::Broken)
+        );
+        assert_eq!(
+            kind_of(Some(State::Ok), State::Expiring, false),
             Some(AlertKind::Expiring)
         );
         assert_eq!(
-            kind_of(Some(State::Expired), State::Ok),
+            kind_of(Some(State::Expired), State::Ok, false),
             Some(AlertKind::Recovered)
         );
         assert_eq!(
-            kind_of(Some(State::Expiring), State::Ok),
+            kind_of(Some(State::Expiring), State::Ok, false),
             Some(AlertKind::Recovered)
         );
         assert_eq!(
-            kind_of(Some(State::Ok), State::Unknown),
+            kind_of(Some(State::Ok), State::Unknown, false),
             Some(AlertKind::Undetermined)
         );
-        assert_eq!(kind_of(Some(State::Ok), State::Insecure), None);
+        assert_eq!(
+            kind_of(Some(State::Unknown), State::Ok, false),
+            None,
+            "a blip nobody was told of"
+        );
+        assert_eq!(
+            kind_of(Some(State::Unknown), State::Ok, true),
+            Some(AlertKind::Recovered)
+        );
+        assert_eq!(kind_of(Some(State::Ok), State::Insecure, false), None);
     }
 
     #[test]
@@ -546,7 +613,7 @@ mod tests {
             "the same news"
         );
         let mut allowed = 1;
-        for i in 0..100 {
+        for i in 0..101 {
             let (kind, to) = if i % 2 == 0 {
                 (AlertKind::Recovered, State::Ok)
             } else {
@@ -555,7 +622,19 @@ mod tests {
             allowed += usize::from(quiet.allow(&alert(kind, to), t.saturating_add_millis(i * 100)));
         }
         assert_eq!(allowed, BURST);
-        let later = t.saturating_add_millis(WINDOW_MS + 20_000);
-        assert!(quiet.allow(&alert(AlertKind::Recovered, State::Ok), later));
+        // The last word (working again, at the last flap; the last told was broken) is held, and
+        // told once the window allows.
+        let release = quiet.next_release().expect("one is held");
+        assert!(release > t && release <= t.saturating_add_millis(WINDOW_MS + 10_000));
+        assert!(quiet.release(release.saturating_add_millis(-1)).is_empty());
+        let told = quiet.release(release);
+        assert_eq!(told.len(), 1);
+        assert_eq!(
+            (told[0].kind, told[0].to),
+            (AlertKind::Recovered, State::Ok)
+        );
+        assert_eq!(quiet.next_release(), None);
+        let later = t.saturating_add_millis(2 * WINDOW_MS + 20_000);
+        assert!(quiet.allow(&alert(AlertKind::Broken, State::Expired), later));
     }
 }

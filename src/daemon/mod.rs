@@ -20,6 +20,7 @@ mod alerts;
 mod events;
 mod inotify;
 mod keyring;
+mod leads;
 mod probes;
 mod publication;
 mod reads;

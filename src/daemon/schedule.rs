@@ -83,7 +83,8 @@ impl Daemon {
         self.entries
             .iter()
             .filter_map(|e| e.due().next())
-            .chain(self.entries.iter().filter_map(|e| e.lead_due(leads)))
+            .chain(self.entries.iter().filter_map(|e| e.leads.due(leads)))
+            .chain(self.quiet.next_release())
             .chain(self.watch_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
             .min()
@@ -110,6 +111,7 @@ impl Daemon {
         }
         self.record_settled(now);
         self.fire_leads(now);
+        self.release_held(now);
         self.start_due_probes(now);
         self.after_refresh();
     }

@@ -4,7 +4,7 @@
 //! evaluates it again, journals what changed in its stores and state, and keeps a loss in view.
 
 use super::settle::Settling;
-use super::{inotify, probes, reads, Daemon};
+use super::{inotify, leads, probes, reads, Daemon};
 use crate::define::state::Group;
 use crate::engine::{self, journal, Candidate, Checked, Context};
 use crate::evaluate;
@@ -40,8 +40,8 @@ pub(super) struct Tracked {
     pub(super) probe: probes::ProbeState,
     /// A read of its large store under way off the event loop.
     pub(super) read: reads::ReadState,
-    /// The last lead-time alert said for it: (the deadline, the lead), so each is said once.
-    pub(super) lead_said: Option<(Timestamp, i64)>,
+    /// The lead times before its deadline reached so far.
+    pub(super) leads: leads::Leads,
 }
 
 impl Tracked {
@@ -142,7 +142,7 @@ impl Daemon {
                     .as_ref()
                     .map(|e| e.settling.clone())
                     .unwrap_or_default(),
-                lead_said: kept.as_ref().and_then(|e| e.lead_said),
+                leads: kept.as_ref().map(|e| e.leads).unwrap_or_default(),
                 probe: kept.map(|e| e.probe).unwrap_or_default(),
                 read: reads::ReadState::default(),
             });
@@ -286,6 +286,11 @@ impl Daemon {
             entry
                 .settling
                 .saw(checked.verdict.state, &checked.verdict.reason, now);
+            entry.leads.saw(
+                checked.verdict.expires_at,
+                now,
+                &self.config.alerts.lead_times_ms,
+            );
         }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
         if checked.is_some() && self.memory.record(&name, present_at.as_deref(), now) {

@@ -2,8 +2,8 @@
 //! interface every desktop's notification server (and `notify-send`) speaks.
 //!
 //! Guarantees: every call is bounded (2 s); a notification for a credential replaces the last one
-//! shown for it (its id), rather than stacking; the text is made inert (no control characters)
-//! and never holds a secret (it is built from verdicts, which never do); no bus, or no server on
+//! shown for it (its id), rather than stacking; the text is made inert line by line (no control
+//! characters; `&`, `<`, `>` escaped for servers that read markup in bodies) and never holds a secret (it is built from verdicts, which never do); no bus, or no server on
 //! it, is an error value, never a panic or a hang.
 
 use std::collections::HashMap;
@@ -43,7 +43,17 @@ pub async fn notify(
     replaces: u32,
     notification: &Notification,
 ) -> Result<u32, String> {
-    let inert = |text: &str| crate::support::output::inert(text).into_owned();
+    let inert = |text: &str| {
+        text.split('\n')
+            .map(|line| {
+                crate::support::output::inert(line)
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
     hints.insert("urgency", Value::U8(notification.urgency as u8));
     hints.insert("desktop-entry", Value::from("credwatch"));

@@ -136,8 +136,8 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
     for spec in &specs(definition) {
         if let Some(locate) = definition.format.traits().names_a_cache {
             // A cache name is one value (`FILE:/tmp/krb5cc_1`), its type before the `:`.
-            match paths::expand_one(spec) {
-                Ok(name) => files.push(match locate(&name) {
+            match located(spec, locate) {
+                Ok(found) => files.push(match found {
                     Ok(path) => FileObservation {
                         status: observe_file(&path, definition),
                         path,
@@ -179,6 +179,15 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
         }
     }
     Files { files, unresolved }
+}
+
+/// The file a cache-name spec leads to (or why no file holds that cache); `Err` when the spec
+/// cannot be expanded.
+fn located(
+    spec: &str,
+    locate: formats::LocateCache,
+) -> Result<Result<PathBuf, formats::Unlocated>, Unexpanded> {
+    paths::expand_one(spec).map(|name| locate(&name))
 }
 
 /// Whether the account marker names a logged-in account.
@@ -251,9 +260,9 @@ pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
         .iter()
         .flat_map(|spec| match traits.names_a_cache {
             // The file the cache name leads to (none for a cache kept outside files).
-            Some(locate) => paths::expand_one(spec)
+            Some(locate) => located(spec, locate)
                 .ok()
-                .and_then(|name| locate(&name).ok())
+                .and_then(Result::ok)
                 .into_iter()
                 .collect(),
             None => paths::expand(spec).unwrap_or_default(),

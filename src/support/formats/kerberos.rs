@@ -76,42 +76,105 @@ fn config_files() -> Vec<PathBuf> {
     }
 }
 
-/// `default_ccache_name` of `[libdefaults]` in the first of `files` that sets it (its
-/// `%{uid}`-style tokens expanded), else libkrb5's compiled default. A file writable by another
-/// user is not believed (it would choose which cache is judged).
+/// `default_ccache_name` of `[libdefaults]` in the first of `files` that sets it (following
+/// `include FILE` and `includedir DIR` where they stand, as libkrb5 does; Fedora sets `KCM:` in
+/// /etc/krb5.conf.d/), its `%{uid}`-style tokens expanded; else libkrb5's compiled default. A
+/// file or directory writable by another user is not believed (it would choose which cache is
+/// judged).
 fn default_cache_name(files: &[PathBuf]) -> Result<String, String> {
-    use crate::support::fsread::{read_bounded, ReadOutcome};
-    use std::os::unix::fs::MetadataExt;
+    let mut budget = CONFIG_FILES_LIMIT;
     for file in files {
-        let ReadOutcome::Read {
-            bytes, metadata, ..
-        } = read_bounded(file, 1 << 20)
-        else {
-            continue;
-        };
-        let euid = nix::unistd::geteuid().as_raw();
-        if (metadata.uid() != 0 && metadata.uid() != euid) || metadata.mode() & 0o022 != 0 {
-            return Err(format!(
-                "{} is writable by another user, so its default_ccache_name is not believed: \
-                 make it owned by root and not group- or world-writable",
-                file.display()
-            ));
-        }
-        let mut in_libdefaults = false;
-        for line in String::from_utf8_lossy(&bytes).lines() {
-            let line = line.trim();
-            if line.starts_with('[') {
-                in_libdefaults = line.starts_with("[libdefaults]");
-            } else if let Some(value) = in_libdefaults
-                .then(|| line.strip_prefix("default_ccache_name"))
-                .flatten()
-                .and_then(|rest| rest.trim_start().strip_prefix('='))
-            {
-                return expand_tokens(value.trim());
-            }
+        if let Some(value) = setting_in(file, &mut budget, 0)? {
+            return expand_tokens(&value);
         }
     }
     expand_tokens("FILE:/tmp/krb5cc_%{uid}")
+}
+
+/// At most this many krb5.conf files are read for one lookup (includes loop, or fan out).
+const CONFIG_FILES_LIMIT: usize = 64;
+
+/// Whether a krb5.conf file or include directory may be believed: root's or the user's, and
+/// not writable by group or others.
+fn trusted(path: &Path, metadata: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let euid = nix::unistd::geteuid().as_raw();
+    if (metadata.uid() != 0 && metadata.uid() != euid) || metadata.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} is writable by another user, so its default_ccache_name is not believed: \
+             make it owned by root and not group- or world-writable",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `default_ccache_name` as `file` (and what it includes, in place) sets it, if it does.
+fn setting_in(file: &Path, budget: &mut usize, depth: usize) -> Result<Option<String>, String> {
+    use crate::support::fsread::{read_bounded, ReadOutcome};
+    if *budget == 0 || depth > 8 {
+        return Ok(None);
+    }
+    *budget -= 1;
+    let ReadOutcome::Read {
+        bytes, metadata, ..
+    } = read_bounded(file, 1 << 20)
+    else {
+        return Ok(None);
+    };
+    trusted(file, &metadata)?;
+    let mut in_libdefaults = false;
+    for line in String::from_utf8_lossy(&bytes).lines() {
+        let line = line.trim();
+        let directive = |name: &str| {
+            line.strip_prefix(name)
+                .filter(|rest| rest.starts_with(char::is_whitespace))
+                .map(str::trim)
+        };
+        if let Some(included) = directive("include") {
+            if let Some(value) = setting_in(Path::new(included), budget, depth + 1)? {
+                return Ok(Some(value));
+            }
+        } else if let Some(dir) = directive("includedir") {
+            let dir = Path::new(dir);
+            let Ok(metadata) = std::fs::metadata(dir) else {
+                continue;
+            };
+            trusted(dir, &metadata)?;
+            // libkrb5 reads names of letters, digits, `-` and `_`, or ending in `.conf`.
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| {
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|name| {
+                            name.ends_with(".conf")
+                                || name
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                        })
+                })
+                .collect();
+            names.sort();
+            for path in names {
+                if let Some(value) = setting_in(&path, budget, depth + 1)? {
+                    return Ok(Some(value));
+                }
+            }
+        } else if line.starts_with('[') {
+            in_libdefaults = line.starts_with("[libdefaults]");
+        } else if let Some(value) = in_libdefaults
+            .then(|| line.strip_prefix("default_ccache_name"))
+            .flatten()
+            .and_then(|rest| rest.trim_start().strip_prefix('='))
+        {
+            return Ok(Some(value.trim().to_string()));
+        }
+    }
+    Ok(None)
 }
 
 /// libkrb5's path tokens: `%{uid}`, `%{euid}`, `%{USERID}`, `%{username}`, `%{TEMP}`, `%{null}`.
@@ -383,8 +446,42 @@ mod tests {
             .unwrap_err()
             .contains("KRB5CCNAME"));
         std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert!(default_cache_name(&[conf])
+        assert!(default_cache_name(std::slice::from_ref(&conf))
             .unwrap_err()
             .contains("writable"));
+        // Fedora's layout: the setting in a file of an included directory, read where the
+        // include stands.
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let dropins = dir.path().join("krb5.conf.d");
+        std::fs::create_dir(&dropins).unwrap();
+        std::fs::set_permissions(&dropins, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(
+            dropins.join("kcm_default_ccache"),
+            "[libdefaults]\n    default_ccache_name = KCM:\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dropins.join("ignored.rpmsave"),
+            "[libdefaults]\n default_ccache_name = FILE:/x\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &conf,
+            format!(
+                "includedir {}\n[libdefaults]\n default_ccache_name = FILE:/late\n",
+                dropins.display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            default_cache_name(std::slice::from_ref(&conf)).unwrap(),
+            "KCM:"
+        );
+        // An include that includes itself ends.
+        std::fs::write(&conf, format!("include {}\n", conf.display())).unwrap();
+        assert_eq!(
+            default_cache_name(std::slice::from_ref(&conf)).unwrap(),
+            format!("FILE:/tmp/krb5cc_{uid}")
+        );
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Guarantees: every page number, offset and length is checked against the file (a truncated or
 //! hostile file is an error, never a panic, a loop or an allocation of a claimed length); each
-//! page is visited at most once, so the work is linear in the file's size; only the columns asked
+//! b-tree page is visited at most once and overflow pages at most twice per scan, so the work is
+//! linear in the file's size; only the columns asked
 //! for are decoded, and a record is read only up to the end of the last of them (a secret in a
 //! later column, such as gcloud's `value`, is never copied out of the file's buffer); blobs are
 //! never decoded at all.
@@ -43,6 +44,10 @@ pub struct Database<'a> {
     page_size: usize,
     usable: usize,
     pages: usize,
+    /// Overflow pages still allowed to be read in this scan: each page of the file belongs to
+    /// one chain, read at most twice (a record's header, then its columns), so a file whose
+    /// cells share or loop their chains is refused in linear time.
+    overflow_budget: std::cell::Cell<usize>,
 }
 
 impl<'a> Database<'a> {
@@ -62,11 +67,13 @@ impl<'a> Database<'a> {
         if u32::from_be_bytes([bytes[56], bytes[57], bytes[58], bytes[59]]) > 1 {
             return Err("the database keeps its text in UTF-16, which is not read".into());
         }
+        let pages = bytes.len() / page_size;
         Ok(Database {
             bytes,
             page_size,
             usable: page_size - reserved,
-            pages: bytes.len() / page_size,
+            pages,
+            overflow_budget: std::cell::Cell::new(0),
         })
     }
 
@@ -133,6 +140,7 @@ impl<'a> Database<'a> {
         root: usize,
         positions: &[usize],
     ) -> Result<Vec<(i64, Vec<Cell>)>, String> {
+        self.overflow_budget.set(2 * self.pages);
         let mut visited = vec![false; self.pages + 1];
         let mut stack = vec![root];
         let mut rows = Vec::new();
@@ -242,6 +250,10 @@ impl<'d> Payload<'d> {
                 min_local
             }
         };
+        // No payload is longer than its page and every overflow page could hold.
+        if size > local_size + db.pages * (usable - 4) {
+            return Err(truncated());
+        }
         let local = cell.get(..local_size).ok_or_else(truncated)?;
         let first_overflow = if local_size < size {
             Some(be32(cell, local_size)? as usize)
@@ -264,16 +276,17 @@ impl<'d> Payload<'d> {
         if n <= self.local.len() {
             return Ok(Cow::Borrowed(&self.local[..n]));
         }
-        let mut bytes = Vec::with_capacity(n);
-        bytes.extend_from_slice(self.local);
+        let mut bytes = self.local.to_vec();
         let mut next = self.first_overflow;
-        let mut hops = 0;
         while bytes.len() < n {
             let number = next.ok_or_else(truncated)?;
-            hops += 1;
-            if hops > self.db.pages {
-                return Err("the database's overflow pages form a loop (damaged)".into());
+            let budget = self.db.overflow_budget.get();
+            if budget == 0 {
+                return Err(
+                    "the database's overflow pages are shared or form a loop (damaged)".into(),
+                );
             }
+            self.db.overflow_budget.set(budget - 1);
             let page = self.db.page(number)?;
             let content = &page[4..self.db.usable];
             let take = content.len().min(n - bytes.len());

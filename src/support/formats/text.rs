@@ -183,8 +183,6 @@ fn unquote(value: &str) -> &str {
     value
 }
 
-/// `.netrc`: `machine HOST login USER password PASS account ACCT`, and `default`, as
-/// `{HOST: {login, password, account}}`. `macdef` bodies are skipped; unknown words ignored.
 /// OpenSSH's client configuration (`~/.ssh/config`): each keyword, lower-cased, with the values
 /// it is given, in order, whatever `Host` or `Match` block they sit in (`Keyword value` or
 /// `Keyword=value`; quotes removed; `%d`, the home directory, and a leading `~` become `~`).
@@ -216,6 +214,8 @@ pub(super) fn ssh_config(text: &str) -> Value {
     Value::Object(root)
 }
 
+/// `.netrc`: `machine HOST login USER password PASS account ACCT`, and `default`, as
+/// `{HOST: {login, password, account}}`. `macdef` bodies are skipped; unknown words ignored.
 pub(super) fn netrc(text: &str) -> Value {
     let mut root = Map::new();
     let mut current: Option<String> = None;
