@@ -231,7 +231,11 @@ pub(super) struct AlertLink {
     jobs: Option<UnboundedSender<Job>>,
     failures: UnboundedSender<Failure>,
     receiver: Option<UnboundedReceiver<Failure>>,
+    /// The process groups of hooks still running, killed when the daemon stops.
+    running: Running,
 }
+
+type Running = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i32>>>;
 
 impl AlertLink {
     pub fn new() -> Self {
@@ -240,6 +244,22 @@ impl AlertLink {
             jobs: None,
             failures,
             receiver: Some(receiver),
+            running: Running::default(),
+        }
+    }
+
+    /// Kills the process group of every hook still running (the daemon stops).
+    pub fn stop_hooks(&self) {
+        let groups: Vec<i32> = self
+            .running
+            .lock()
+            .map(|g| g.iter().copied().collect())
+            .unwrap_or_default();
+        for group in groups {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(group),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
 
@@ -252,7 +272,11 @@ impl AlertLink {
     fn jobs(&mut self) -> &UnboundedSender<Job> {
         self.jobs.get_or_insert_with(|| {
             let (sender, receiver) = unbounded_channel();
-            tokio::spawn(deliver(receiver, self.failures.clone()));
+            tokio::spawn(deliver(
+                receiver,
+                self.failures.clone(),
+                self.running.clone(),
+            ));
             sender
         })
     }
@@ -260,7 +284,11 @@ impl AlertLink {
 
 /// Delivers jobs in order: notifications on one connection (made when first needed, and again
 /// after it fails), each hook in a task of its own.
-async fn deliver(mut jobs: UnboundedReceiver<Job>, failures: UnboundedSender<Failure>) {
+async fn deliver(
+    mut jobs: UnboundedReceiver<Job>,
+    failures: UnboundedSender<Failure>,
+    running: Running,
+) {
     let mut connection: Option<zbus::Connection> = None;
     let mut shown: HashMap<String, u32> = HashMap::new();
     let mut said_unreachable = false;
@@ -310,8 +338,10 @@ async fn deliver(mut jobs: UnboundedReceiver<Job>, failures: UnboundedSender<Fai
                 timeout_ms,
             } => {
                 let failures = failures.clone();
+                let running = running.clone();
                 tokio::spawn(async move {
-                    if let Err((event, detail)) = run_hook(&argv, &env, timeout_ms).await {
+                    if let Err((event, detail)) = run_hook(&argv, &env, timeout_ms, &running).await
+                    {
                         let _ = failures.send(Failure {
                             name,
                             event,
@@ -330,6 +360,7 @@ async fn run_hook(
     argv: &[String],
     env: &[(&'static str, String)],
     timeout_ms: i64,
+    running: &Running,
 ) -> Result<(), (&'static str, String)> {
     use tokio::io::AsyncReadExt;
     let shown = inert(&argv.join(" ")).into_owned();
@@ -346,6 +377,19 @@ async fn run_hook(
         .spawn()
         .map_err(|e| ("hook-failed", format!("{shown}: cannot start: {e}")))?;
     let group = child.id().map(|pid| nix::unistd::Pid::from_raw(pid as i32));
+    // Forgotten when this hook ends, however it ends.
+    struct Registered<'a>(&'a Running, Option<i32>);
+    impl Drop for Registered<'_> {
+        fn drop(&mut self) {
+            if let (Some(group), Ok(mut groups)) = (self.1, self.0.lock()) {
+                groups.remove(&group);
+            }
+        }
+    }
+    let _registered = Registered(running, group.map(|g| g.as_raw()));
+    if let (Some(group), Ok(mut groups)) = (group, running.lock()) {
+        groups.insert(group.as_raw());
+    }
     // Its first KiB of stderr is kept for the journal, the rest drained (a hook that writes a
     // lot must not block on a full pipe); the hook's end, not the pipe's, is waited for (a
     // grandchild may keep the pipe open).

@@ -169,6 +169,8 @@ impl Daemon {
         // A last try for journal entries a full disk kept out.
         self.write_journal(&[]);
         self.withdraw();
+        // Hooks do not outlive the daemon that ran them.
+        self.alerts.stop_hooks();
         // Metrics must not go on saying "ok" for a watchdog that stopped.
         let stopped = DaemonInfo {
             running: false,

@@ -404,3 +404,31 @@ command = [\"sh\", \"-c\", \"printf 'no route to mail\\\\033[31m host\\\\n' >&2;
     write_token(&home, now_secs() + 30 * 86_400);
     home.wait_for_state("api", "ok");
 }
+
+/// A hook still running when the daemon stops (SIGTERM) is killed with its process group.
+#[test]
+fn hooks_do_not_outlive_the_daemon() {
+    let home = TestHome::new();
+    let marker = format!("59.{:03}", std::process::id() % 1000);
+    home.write_config(format!(
+        "{TOKEN_DEFINITION}
+[[on_change]]
+command = [\"sh\", \"-c\", \"sleep {marker} & sleep {marker}\"]
+timeout = \"60s\"
+"
+    ));
+    write_token(&home, now_secs() - 60);
+    let running = |marker: &str| {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+            .filter(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
+            .count()
+    };
+    let daemon = home.start_daemon(&[]);
+    wait_until("the hook to start", || running(&marker) >= 2);
+    daemon.signal(nix::sys::signal::Signal::SIGTERM);
+    wait_until("the hook's group to be gone", || running(&marker) == 0);
+    drop(daemon);
+}
