@@ -8,7 +8,7 @@
 //! lead times themselves (they are part of the schedule); a notification replaces the last one
 //! for its credential; hooks run off the event loop, in their own process group, with the facts
 //! in their environment (never a secret: verdicts hold none) and are killed with their group at
-//! their timeout; no bus, no notification server, or a failing hook breaks nothing and is
+//! their timeout or when the daemon stops; no bus, no notification server, or a failing hook breaks nothing and is
 //! journaled once.
 
 use super::Daemon;
