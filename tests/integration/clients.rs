@@ -506,9 +506,11 @@ fn gh_login_and_logout_against_a_local_api_journal_settled_states() {
         "gh asked the local API: {:?}",
         api.requests()
     );
+    // The daemon publishes what gh wrote a moment later (under a loaded CI the status read
+    // right after gh exits could still be the previous one).
+    home.wait_for_state("gh", "ok");
     let gh = state(&home, "gh");
     assert_eq!(gh["state"], "ok", "{gh}");
-    home.wait_for_state("gh", "ok");
     wait_until("the login to be journaled (once it held 2 s)", || {
         home.journal()
             .iter()
