@@ -206,6 +206,28 @@ fn hook_wants(hook: &Hook, alert: &Alert) -> bool {
             .is_none_or(|names| names.contains(&alert.name))
 }
 
+/// What telling `alert` takes: a run of each hook that wants it, and a notification where the
+/// desktop is told (none: nothing wants it).
+fn jobs_for(settings: &Alerts, alert: &Alert, now: Timestamp) -> Vec<Job> {
+    let desktop =
+        settings.desktop && (alert.kind != AlertKind::Undetermined || settings.undetermined);
+    settings
+        .hooks
+        .iter()
+        .filter(|hook| hook_wants(hook, alert))
+        .map(|hook| Job::Run {
+            name: alert.name.clone(),
+            argv: hook.argv.clone(),
+            env: hook_env(alert),
+            timeout_ms: hook.timeout_ms,
+        })
+        .chain(desktop.then(|| Job::Notify {
+            name: alert.name.clone(),
+            notification: notification(alert, now),
+        }))
+        .collect()
+}
+
 enum Job {
     Notify {
         name: String,
@@ -496,52 +518,21 @@ impl Daemon {
 
     /// Tells `alert`: a notification and the hooks that want it, unless quieted.
     pub(super) fn alert(&mut self, alert: Alert, now: Timestamp) {
-        if self.wanted(&alert) && self.quiet.allow(&alert, now) {
-            self.dispatch(&alert, now);
+        let jobs = jobs_for(&self.config.alerts, &alert, now);
+        if !jobs.is_empty() && self.quiet.allow(&alert, now) {
+            self.send(jobs);
         }
     }
 
     /// Tells the alerts a limit held back, once it allows (called from the timer).
     pub(super) fn release_held(&mut self, now: Timestamp) {
         for alert in self.quiet.release(now) {
-            self.dispatch(&alert, now);
+            let jobs = jobs_for(&self.config.alerts, &alert, now);
+            self.send(jobs);
         }
     }
 
-    /// Whether anything (the desktop, a hook) wants to be told `alert`.
-    fn wanted(&self, alert: &Alert) -> bool {
-        let settings: &Alerts = &self.config.alerts;
-        self.desktop_wants(alert) || settings.hooks.iter().any(|h| hook_wants(h, alert))
-    }
-
-    fn desktop_wants(&self, alert: &Alert) -> bool {
-        let settings: &Alerts = &self.config.alerts;
-        settings.desktop && (alert.kind != AlertKind::Undetermined || settings.undetermined)
-    }
-
-    /// Sends `alert` to the desktop and the hooks that want it.
-    fn dispatch(&mut self, alert: &Alert, now: Timestamp) {
-        let hooks: Vec<&Hook> = self
-            .config
-            .alerts
-            .hooks
-            .iter()
-            .filter(|h| hook_wants(h, alert))
-            .collect();
-        let desktop = self.desktop_wants(alert);
-        let jobs: Vec<Job> = hooks
-            .into_iter()
-            .map(|hook| Job::Run {
-                name: alert.name.clone(),
-                argv: hook.argv.clone(),
-                env: hook_env(alert),
-                timeout_ms: hook.timeout_ms,
-            })
-            .chain(desktop.then(|| Job::Notify {
-                name: alert.name.clone(),
-                notification: notification(alert, now),
-            }))
-            .collect();
+    fn send(&mut self, jobs: Vec<Job>) {
         let queue = self.alerts.jobs();
         for job in jobs {
             let _ = queue.send(job);

@@ -5,7 +5,7 @@
 //! directory is seen coming back; the store file itself is watched for writes. Nothing asks for
 //! reads (see [`watches_for`]).
 
-use crate::support::paths::matches_glob_prefix;
+use crate::support::paths::GlobPrefix;
 use crate::support::watch::{Mask, CONTENT, STRUCTURE};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub struct TargetIndex {
     /// Targets with a pattern in a directory component (`~/.tsh/keys/*/*-ssh/*-cert.pub`):
     /// matched component by component, since no one directory holds them.
-    dir_globs: Vec<(usize, PathBuf)>,
+    dir_globs: Vec<(usize, GlobPrefix)>,
     /// Directory → (credential index, target, target is a glob) for targets in it.
     by_parent: HashMap<PathBuf, Vec<(usize, PathBuf, bool)>>,
     /// Every strict ancestor of every target (and of the extra paths).
@@ -36,7 +36,7 @@ impl TargetIndex {
         for (i, target) in targets {
             let glob = crate::support::paths::has_glob(&target.to_string_lossy());
             if target.parent().is_some_and(has_dir_glob) {
-                index.dir_globs.push((i, target.clone()));
+                index.dir_globs.push((i, GlobPrefix::new(target)));
             }
             if let Some(parent) = target.parent() {
                 index
@@ -62,8 +62,7 @@ impl TargetIndex {
     pub fn is_on_the_way(&self, path: &Path) -> bool {
         self.on_the_way.contains(path)
             || self.dir_globs.iter().any(|(_, pattern)| {
-                path.components().count() < pattern.components().count()
-                    && matches_glob_prefix(pattern, path)
+                path.components().count() < pattern.len() && pattern.matches_prefix(path)
             })
     }
 
@@ -95,7 +94,7 @@ impl TargetIndex {
             }
         }
         for (i, pattern) in &self.dir_globs {
-            if matches_glob_prefix(pattern, path) {
+            if pattern.matches_prefix(path) {
                 into.insert(*i);
             }
         }

@@ -96,13 +96,38 @@ fn glob_escaped(value: &OsStr) -> OsString {
     OsString::from_vec(out)
 }
 
-/// The paths that match a glob pattern made by [`expand_for_glob`], at most `limit` of them.
-/// A component without `*`, `?` or `[` is taken as it is, byte for byte; the others are matched
-/// against each directory entry's name (as `glob` would, dot files included), a name or a pattern
-/// that is not UTF-8 compared with its undecodable bytes replaced: so a non-UTF-8 home or file
-/// name is found, where the `glob` crate skips it.
+/// One component of a glob pattern: without `*`, `?` or `[`, taken as it is, byte for byte;
+/// else matched against a name as `glob` would (dot files included), a name or a pattern that is
+/// not UTF-8 compared with its undecodable bytes replaced.
+enum GlobComponent {
+    Literal(Vec<u8>),
+    /// `None`: not a valid pattern, matching nothing.
+    Pattern(Option<glob::Pattern>),
+}
+
+impl GlobComponent {
+    fn new(bytes: &[u8]) -> Self {
+        if bytes.iter().any(|b| b"*?[".contains(b)) {
+            GlobComponent::Pattern(glob::Pattern::new(&String::from_utf8_lossy(bytes)).ok())
+        } else {
+            GlobComponent::Literal(bytes.to_vec())
+        }
+    }
+
+    fn matches(&self, name: &OsStr) -> bool {
+        match self {
+            GlobComponent::Literal(bytes) => bytes == name.as_bytes(),
+            GlobComponent::Pattern(pattern) => pattern.as_ref().is_some_and(|p| {
+                p.matches_with(&name.to_string_lossy(), glob::MatchOptions::new())
+            }),
+        }
+    }
+}
+
+/// The paths that match a glob pattern made by [`expand_for_glob`], at most `limit` of them
+/// (each component matched as [`GlobComponent`] says): a non-UTF-8 home or file name is found,
+/// where the `glob` crate skips it.
 pub fn glob(pattern: &std::path::Path, limit: usize) -> Vec<PathBuf> {
-    let options = glob::MatchOptions::new();
     let bytes = pattern.as_os_str().as_bytes();
     let mut current: Vec<PathBuf> = vec![if bytes.first() == Some(&b'/') {
         PathBuf::from("/")
@@ -116,30 +141,31 @@ pub fn glob(pattern: &std::path::Path, limit: usize) -> Vec<PathBuf> {
     for (n, component) in components.iter().enumerate() {
         let last = n + 1 == components.len();
         let mut next = Vec::new();
-        if !component.iter().any(|b| b"*?[".contains(b)) {
-            for dir in current {
-                let path = dir.join(OsStr::from_bytes(component));
-                if last || path.is_dir() {
-                    next.push(path);
+        match GlobComponent::new(component) {
+            GlobComponent::Literal(_) => {
+                for dir in current {
+                    let path = dir.join(OsStr::from_bytes(component));
+                    if last || path.is_dir() {
+                        next.push(path);
+                    }
                 }
             }
-        } else {
-            let Ok(compiled) = glob::Pattern::new(&String::from_utf8_lossy(component)) else {
-                return Vec::new();
-            };
-            for dir in current {
-                let Ok(entries) = std::fs::read_dir(&dir) else {
-                    continue;
-                };
-                for entry in entries.flatten() {
-                    let name = entry.file_name();
-                    if compiled.matches_with(&name.to_string_lossy(), options) {
-                        let path = dir.join(&name);
-                        if last || path.is_dir() {
-                            next.push(path);
-                        }
-                        if next.len() >= limit {
-                            break;
+            GlobComponent::Pattern(None) => return Vec::new(),
+            matcher => {
+                for dir in current {
+                    let Ok(entries) = std::fs::read_dir(&dir) else {
+                        continue;
+                    };
+                    for entry in entries.flatten() {
+                        let name = entry.file_name();
+                        if matcher.matches(&name) {
+                            let path = dir.join(&name);
+                            if last || path.is_dir() {
+                                next.push(path);
+                            }
+                            if next.len() >= limit {
+                                break;
+                            }
                         }
                     }
                 }
@@ -155,23 +181,37 @@ pub fn glob(pattern: &std::path::Path, limit: usize) -> Vec<PathBuf> {
     current
 }
 
-/// Whether `path` is `pattern` (a glob made by [`expand_for_glob`]) or a directory on the way to
-/// what it matches: its components, as many as `path` has, each match (as [`glob`] matches them).
-pub fn matches_glob_prefix(pattern: &std::path::Path, path: &std::path::Path) -> bool {
-    let options = glob::MatchOptions::new();
-    let mut wanted = pattern.components();
-    path.components().all(|have| {
-        let Some(want) = wanted.next() else {
-            return false;
-        };
-        let want = want.as_os_str().as_bytes();
-        if !want.iter().any(|b| b"*?[".contains(b)) {
-            return want == have.as_os_str().as_bytes();
+/// A glob pattern (made by [`expand_for_glob`]) compiled once, to tell quickly whether a path
+/// is a match or a directory on the way to one.
+pub struct GlobPrefix {
+    components: Vec<GlobComponent>,
+}
+
+impl GlobPrefix {
+    pub fn new(pattern: &std::path::Path) -> Self {
+        GlobPrefix {
+            components: pattern
+                .components()
+                .map(|c| GlobComponent::new(c.as_os_str().as_bytes()))
+                .collect(),
         }
-        glob::Pattern::new(&String::from_utf8_lossy(want)).is_ok_and(|compiled| {
-            compiled.matches_with(&have.as_os_str().to_string_lossy(), options)
+    }
+
+    /// How many components the pattern has.
+    pub fn len(&self) -> usize {
+        self.components.len()
+    }
+
+    /// Whether `path` is a match or a directory on the way to one: its components, as many as
+    /// it has, each match the pattern's.
+    pub fn matches_prefix(&self, path: &std::path::Path) -> bool {
+        let mut wanted = self.components.iter();
+        path.components().all(|have| {
+            wanted
+                .next()
+                .is_some_and(|want| want.matches(have.as_os_str()))
         })
-    })
+    }
 }
 
 pub fn expand_with(
@@ -295,7 +335,7 @@ pub fn display_short(path: &std::path::Path, home: Option<&std::path::Path>) -> 
 mod tests {
     #[test]
     fn a_glob_prefix_matches_the_directories_on_the_way_component_by_component() {
-        let pattern = std::path::Path::new("/h/.tsh/keys/*/*-ssh/*-cert.pub");
+        let pattern = GlobPrefix::new(std::path::Path::new("/h/.tsh/keys/*/*-ssh/*-cert.pub"));
         for on_the_way in [
             "/h",
             "/h/.tsh/keys",
@@ -303,14 +343,13 @@ mod tests {
             "/h/.tsh/keys/p/alice-ssh",
         ] {
             assert!(
-                matches_glob_prefix(pattern, std::path::Path::new(on_the_way)),
+                pattern.matches_prefix(std::path::Path::new(on_the_way)),
                 "{on_the_way}"
             );
         }
-        assert!(matches_glob_prefix(
-            pattern,
-            std::path::Path::new("/h/.tsh/keys/p/alice-ssh/root-cert.pub")
-        ));
+        assert!(pattern.matches_prefix(std::path::Path::new(
+            "/h/.tsh/keys/p/alice-ssh/root-cert.pub"
+        )));
         for elsewhere in [
             "/h/.ssh",
             "/h/.tsh/keys/p/alice",
@@ -318,7 +357,7 @@ mod tests {
             "/h/.tsh/keys/p/a-ssh/x-cert.pub/more",
         ] {
             assert!(
-                !matches_glob_prefix(pattern, std::path::Path::new(elsewhere)),
+                !pattern.matches_prefix(std::path::Path::new(elsewhere)),
                 "{elsewhere}"
             );
         }

@@ -624,6 +624,41 @@ fn docker_login_to_a_local_registry_in_the_file_without_a_bus_and_in_the_keyring
     drop(bus);
 }
 
+/// A new ed25519 key at `path` (and `path.pub`), made by the real ssh-keygen.
+fn ssh_key(home: &TestHome, path: &std::path::Path) {
+    let path = path.to_str().unwrap();
+    ok(
+        home,
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "", "-f", path],
+        "",
+    );
+}
+
+/// `public` signed by the CA key `ca` with the real `ssh-keygen -s` (principal alice), valid
+/// for `validity` (`-V`; none: forever): the certificate is written beside it.
+fn ssh_sign(
+    home: &TestHome,
+    ca: &std::path::Path,
+    public: &std::path::Path,
+    validity: Option<&str>,
+) {
+    let mut args = vec![
+        "-q",
+        "-s",
+        ca.to_str().unwrap(),
+        "-I",
+        "alice@laptop",
+        "-n",
+        "alice",
+    ];
+    if let Some(validity) = validity {
+        args.extend(["-V", validity]);
+    }
+    args.push(public.to_str().unwrap());
+    ok(home, "ssh-keygen", &args, "");
+}
+
 /// The validity end `ssh-keygen -L` prints for a certificate ("Valid: from A to B"), as seconds
 /// since the epoch (the test runs without TZ: UTC); `None` for "forever".
 fn ssh_keygen_valid_to(home: &TestHome, cert: &std::path::Path) -> Option<i64> {
@@ -662,40 +697,11 @@ fn ssh_keygen_certificates_valid_expiring_expired_forever_damaged_and_followed()
     let ssh = home.path(".ssh");
     std::fs::create_dir_all(&ssh).unwrap();
     let ca = home.path("ca");
-    let key = ssh.join("id_ed25519");
-    for path in [&ca, &key] {
-        ok(
-            &home,
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                path.to_str().unwrap(),
-            ],
-            "",
-        );
-    }
+    ssh_key(&home, &ca);
+    ssh_key(&home, &ssh.join("id_ed25519"));
     let cert = ssh.join("id_ed25519-cert.pub");
     let sign = |validity: Option<&str>| {
-        let mut args = vec![
-            "-q",
-            "-s",
-            ca.to_str().unwrap(),
-            "-I",
-            "alice@laptop",
-            "-n",
-            "alice",
-        ];
-        if let Some(validity) = validity {
-            args.extend(["-V", validity]);
-        }
-        let public = ssh.join("id_ed25519.pub");
-        args.push(public.to_str().unwrap());
-        ok(&home, "ssh-keygen", &args, "");
+        ssh_sign(&home, &ca, &ssh.join("id_ed25519.pub"), validity);
         assert!(cert.is_file());
     };
 
@@ -1363,42 +1369,11 @@ fn ssh_config_certificate_file_names_the_certificate_in_use() {
     std::fs::create_dir_all(&ssh).unwrap();
     std::fs::create_dir_all(&keys).unwrap();
     let ca = home.path("ca");
-    let keygen = |path: &std::path::Path| {
-        ok(
-            &home,
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                path.to_str().unwrap(),
-            ],
-            "",
-        );
-    };
-    let sign = |public: &std::path::Path, validity: &str| {
-        let args = [
-            "-q",
-            "-s",
-            ca.to_str().unwrap(),
-            "-I",
-            "alice",
-            "-n",
-            "alice",
-            "-V",
-            validity,
-            public.to_str().unwrap(),
-        ];
-        ok(&home, "ssh-keygen", &args, "");
-    };
-    keygen(&ca);
-    keygen(&ssh.join("id_ed25519"));
-    keygen(&keys.join("work"));
-    sign(&ssh.join("id_ed25519.pub"), "-3d:-1d");
-    sign(&keys.join("work.pub"), "+20d");
+    ssh_key(&home, &ca);
+    ssh_key(&home, &ssh.join("id_ed25519"));
+    ssh_key(&home, &keys.join("work"));
+    ssh_sign(&home, &ca, &ssh.join("id_ed25519.pub"), Some("-3d:-1d"));
+    ssh_sign(&home, &ca, &keys.join("work.pub"), Some("+20d"));
     assert_eq!(state(&home, "ssh-cert")["state"], "expired");
     std::fs::write(
         ssh.join("config"),
