@@ -16,37 +16,58 @@
 # CREDWATCH_DISABLE=1 turns it off. CREDWATCH_INTERVAL (seconds, default 30) spaces the direct
 # checks made while no daemon runs; CREDWATCH_AUTOSTART=0/1 controls starting the daemon
 # (default: start it when no systemd user manager runs).
+# The login a command uses depends on this shell's variables (KUBECONFIG, AWS_PROFILE, GH_TOKEN,
+# ...): when one of them changed since the last prompt, the hook hands their values to the
+# daemon (a shadowing variable only as set or not, never its value) in one file it writes with
+# a builtin, and then reads the prompt file the daemon keeps for this shell. Unchanged, it
+# compares one string in memory.
 
 # The values below are filled in by `credwatch init`.
 _credwatch_bin=@CREDWATCH_BIN@
 _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
+# The variables whose values select a login, and those that shadow one.
+_credwatch_selects=(@CREDWATCH_SELECTS@)
+_credwatch_shadows=(@CREDWATCH_SHADOWS@)
 
 _credwatch_cmds=()
 _credwatch_texts=()
 _credwatch_shown=
 _credwatch_next_check=0
 _credwatch_daemon_seen=
-# The state last read: its stamp (the marker $_credwatch_dir/prompt.STAMP exists while it is
-# current; empty: read again at the next prompt), the daemon's pid and the deadline.
-_credwatch_stamp=
+# The state last read: the marker that exists while it is current ($_credwatch_dir/prompt.STAMP,
+# or shell/PID.STAMP for this shell's own; `prompt.`, which never exists: read again at the next
+# prompt), the daemon's pid and the deadline.
+_credwatch_marker=$_credwatch_dir/prompt.
 _credwatch_pid=0
 _credwatch_until=0
+# This shell's context as last handed to the daemon (lengths and values of the selecting
+# variables, lengths of the shadowing ones), the generation it was given, and how many prompts
+# have waited for the daemon's answer.
+_credwatch_context=-
+_credwatch_generation=
+_credwatch_waited=0
 export CREDWATCH_PROMPT CREDWATCH_DAEMON
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
 # into the arrays. Digits only are accepted (checked without a regex, which would clobber the
 # user's BASH_REMATCH). 2>&- closes stderr for the read: a missing file fails silently.
 # pid stays 0 (direct checks) when the file is not to be trusted.
+# With a second argument, the file is a shell's own and has the generation it answers after the
+# stamp (into the caller's `generation`).
 _credwatch_read() {
   local cmd text
-  pid='' until='' stamp='' message=''
+  pid='' until='' stamp='' message='' generation=''
   _credwatch_cmds=()
   _credwatch_texts=()
   # Only a regular file of ours, not a link, in a directory of ours: a state another user
   # planted (/tmp/credwatch-UID made by them) or a FIFO is never read.
   if [[ -f $1 && ! -L $1 && -O $1 && -O ${1%/*} && ! -L ${1%/*} ]]; then
     {
-      IFS=' ' read -r pid until stamp message || :
+      if [[ -n ${2-} ]]; then
+        IFS=' ' read -r pid until stamp generation message || :
+      else
+        IFS=' ' read -r pid until stamp message || :
+      fi
       # Warning lines exist only when something is broken, that is when the message is not empty.
       if [[ -n $message ]]; then
         while IFS=$'\t' read -r cmd text; do
@@ -60,21 +81,63 @@ _credwatch_read() {
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$((10#$pid)) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$((10#$until)) || until=0
   [[ -n $stamp && -z ${stamp//[0-9.]/} ]] || stamp=
+  [[ -z ${generation//[0-9]/} ]] || generation=
+}
+
+# Hands this shell's context to the daemon when it changed since it was last handed over, or
+# when the daemon lost it (a new runtime dir): one file written with printf, a builtin.
+_credwatch_send_context() {
+  local context="@CREDWATCH_CONTEXT@" name value records=()
+  [[ $context != "$_credwatch_context" || ! -e $_credwatch_dir/context/$$ ]] || return 0
+  [[ -d $_credwatch_dir/context && -O $_credwatch_dir/context && ! -L $_credwatch_dir/context ]] || return 0
+  _credwatch_context=$context
+  _credwatch_generation=$RANDOM$RANDOM$RANDOM _credwatch_waited=0
+  for name in "${_credwatch_selects[@]}"; do
+    if [[ -n ${!name+set} ]]; then
+      records+=("$name=${!name}")
+    else
+      records+=("$name")
+    fi
+  done
+  for name in "${_credwatch_shadows[@]}"; do
+    value=${!name-}
+    case ${value,,} in
+      '' | 0 | false | no | off) records+=("$name") ;;
+      *) records+=("$name=1") ;;
+    esac
+  done
+  printf '%s\0' "$_credwatch_generation" ${records[@]+"${records[@]}"} end 2>&- >"$_credwatch_dir/context/$$" || :
 }
 
 # Reads the state; sets CREDWATCH_PROMPT, CREDWATCH_DAEMON and the pre-command warnings.
 _credwatch_refresh() {
-  local now=${EPOCHSECONDS-} pid until stamp message
+  local now=${EPOCHSECONDS-} pid until stamp message generation
   [[ -n $now ]] || printf -v now '%(%s)T' -1
+  _credwatch_send_context
   _credwatch_read "$_credwatch_dir/prompt"
   if ((pid != 0)) && [[ -d /proc/$pid ]] && ((until == 0 || now < until)); then
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
-    _credwatch_stamp=$stamp _credwatch_pid=$pid _credwatch_until=$until
+    _credwatch_marker=$_credwatch_dir/prompt.$stamp
+    local daemon=$pid
+    _credwatch_read "$_credwatch_dir/shell/$$" generation
+    if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" && $pid == "$daemon" ]] &&
+      ((until == 0 || now < until)); then
+      # The daemon's answer for this shell's context.
+      _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
+    else
+      # Not answered yet: the daemon's own view, read again at the next prompts (three at most:
+      # a daemon that does not keep contexts never answers).
+      _credwatch_read "$_credwatch_dir/prompt"
+      if [[ -n $_credwatch_generation ]] && ((_credwatch_waited++ < 3)); then
+        _credwatch_marker=$_credwatch_dir/prompt.
+      fi
+    fi
+    _credwatch_pid=$pid _credwatch_until=$until
     ((until)) || _credwatch_until=99999999999
   else
     CREDWATCH_DAEMON=0
-    _credwatch_stamp=
+    _credwatch_marker=$_credwatch_dir/prompt.
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=
       printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' "${CREDWATCH_INTERVAL:-30}" >&2
@@ -113,9 +176,10 @@ _credwatch_check_detached() {
 # each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
 # does the same for each precmd function. (bash copies a function's body each time it runs it:
 # this one stays this small.)
+# shellcheck disable=SC2050 # the context is an expansion once `credwatch init` filled it in
 _credwatch_precmd() {
-  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid ]] || _credwatch_slow
+  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
 }
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
@@ -150,10 +214,12 @@ _credwatch_rearm=0
 _credwatch_on_change() {
   [[ ${!_credwatch_head-} == $_credwatch_head_pattern ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
-    CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown='' _credwatch_stamp=''
+    CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown=''
+    _credwatch_marker=$_credwatch_dir/prompt.
     _credwatch_cmds=()
     _credwatch_texts=()
-  elif [[ ! -e $_credwatch_dir/prompt.$_credwatch_stamp || ! -d /proc/$_credwatch_pid ]]; then
+  elif [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ||
+    "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
     _credwatch_refresh
   fi
   _credwatch_rearm=0

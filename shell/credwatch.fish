@@ -8,6 +8,10 @@
 # fish_prompt is never redefined), with one line on stderr when that changes, and a warning
 # before each command of a line that uses a broken login (with CREDWATCH_CONFIRM=1 set before
 # the hook is sourced, a question whether to run it). CREDWATCH_DISABLE=1 turns it off.
+# When a variable that selects a login (KUBECONFIG, AWS_PROFILE, ...) changes (fish tells,
+# --on-variable: nothing is compared at a prompt), the hook hands this shell's context to the
+# daemon at the next prompt (a shadowing variable such as GH_TOKEN only as set or not) and reads
+# the prompt file kept for this shell.
 # In a non-interactive fish (`fish -c`, as prompt frameworks such as tide start in the
 # background) it does nothing.
 
@@ -15,6 +19,14 @@ status is-interactive; or return 0
 
 set -g _credwatch_bin @CREDWATCH_BIN@
 set -g _credwatch_dir @CREDWATCH_RUNTIME_DIR@
+# The variables whose values select a login, and those that shadow one.
+set -g _credwatch_selects @CREDWATCH_SELECTS@
+set -g _credwatch_shadows @CREDWATCH_SHADOWS@
+# Whether they changed since the context was last handed over, its generation, and how many
+# prompts have waited for the daemon's answer.
+set -g _credwatch_context_changed 1
+set -g _credwatch_generation ''
+set -g _credwatch_waited 0
 set -g _credwatch_cmds
 set -g _credwatch_texts
 set -g _credwatch_shown ''
@@ -36,10 +48,12 @@ end
 
 # Reads one prompt file: prints pid, until, stamp and message (one per line, in that order) and
 # sets the warning lists.
-function _credwatch_read --argument-names file
+# Prints pid, until, stamp, message and (for a shell's own file, with `own` given) the
+# generation it answers.
+function _credwatch_read --argument-names file own
     set -g _credwatch_cmds
     set -g _credwatch_texts
-    set -l fields 0 0 '' ''
+    set -l fields 0 0 '' '' ''
     # Only a regular file of ours, not a link, in a directory of ours: a state another user
     # planted (/tmp/credwatch-UID made by them) or a FIFO is never read.
     set -l dir (string replace -r '/[^/]*$' '' -- $file)
@@ -48,8 +62,15 @@ function _credwatch_read --argument-names file
         while read -l entry
             if test $first = 1
                 set first 0
-                set -l split (string split -m 3 ' ' -- $entry)
-                set fields[1..(count $split)] $split
+                if test -n "$own"
+                    set -l split (string split -m 4 ' ' -- $entry)
+                    set fields[1..(count $split)] $split
+                    # The generation comes before the message.
+                    set fields $fields[1..3] $fields[5] $fields[4]
+                else
+                    set -l split (string split -m 3 ' ' -- $entry)
+                    set fields[1..(count $split)] $split
+                end
                 test -n "$fields[4]"; or break
                 continue
             end
@@ -61,11 +82,47 @@ function _credwatch_read --argument-names file
     string match -qr '^[0-9]+$' -- $fields[1]; or set fields[1] 0
     string match -qr '^[0-9]+$' -- $fields[2]; or set fields[2] 0
     string match -qr '^[0-9.]+$' -- $fields[3]; or set fields[3] ''
+    string match -qr '^[0-9]*$' -- $fields[5]; or set fields[5] ''
     printf '%s\n' $fields
+end
+
+function _credwatch_context_changed @CREDWATCH_ON_VARIABLES@
+    set -g _credwatch_context_changed 1
+    test "$CREDWATCH_DISABLE" = 1; and return
+    set -g _credwatch_watch $_credwatch_dir/prompt.
+end
+
+# Hands this shell's context to the daemon when it changed since it was last handed over, or
+# when the daemon lost it (a new runtime dir): one file written with printf, a builtin.
+function _credwatch_send_context
+    set -l file $_credwatch_dir/context/$fish_pid
+    test $_credwatch_context_changed = 1; or not test -e $file; or return 0
+    set -l dir $_credwatch_dir/context
+    test -d $dir; and test -O $dir; and not test -L $dir; or return 0
+    set -g _credwatch_context_changed 0
+    set -g _credwatch_generation (random 1 999999999)(random 1 999999999)
+    set -g _credwatch_waited 0
+    set -l records $_credwatch_generation
+    for name in $_credwatch_selects
+        if set -q $name
+            set -a records "$name=$$name"
+        else
+            set -a records $name
+        end
+    end
+    for name in $_credwatch_shadows
+        if contains -- (string lower -- "$$name") '' 0 false no off
+            set -a records $name
+        else
+            set -a records "$name=1"
+        end
+    end
+    printf '%s\0' $records end >$file 2>/dev/null
 end
 
 function _credwatch_refresh
     set -g _credwatch_ticks
+    _credwatch_send_context
     set -l fields (_credwatch_read $_credwatch_dir/prompt)
     set -l message $fields[4]
     set -l now (_credwatch_now)
@@ -75,6 +132,22 @@ function _credwatch_refresh
         set -g _credwatch_daemon_seen 1
         set -g _credwatch_until $fields[2]
         set -g _credwatch_watch $_credwatch_dir/prompt.$fields[3] /proc/$fields[1]
+        set -l own (_credwatch_read $_credwatch_dir/shell/$fish_pid own)
+        if test -n "$_credwatch_generation" -a "$own[5]" = "$_credwatch_generation" -a "$own[1]" = "$fields[1]"
+            and test "$own[2]" = 0 -o "$now" -lt "$own[2]"
+            # The daemon's answer for this shell's context.
+            set message $own[4]
+            set -g _credwatch_until $own[2]
+            set -g _credwatch_watch $_credwatch_dir/shell/$fish_pid.$own[3] /proc/$own[1]
+        else
+            # Not answered yet: the daemon's own view, read again at the next prompts (three at
+            # most: a daemon that does not keep contexts never answers).
+            set fields (_credwatch_read $_credwatch_dir/prompt)
+            if test -n "$_credwatch_generation" -a $_credwatch_waited -lt 3
+                set -g _credwatch_waited (math $_credwatch_waited + 1)
+                set -g _credwatch_watch $_credwatch_dir/prompt.
+            end
+        end
     else
         set -gx CREDWATCH_DAEMON 0
         set -g _credwatch_until 0

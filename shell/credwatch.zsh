@@ -13,16 +13,25 @@
 # prompt; what it has to say is printed after every precmd function ran, just before the
 # prompt (so nothing is printed while .zshrc runs, nor inside powerlevel10k's instant prompt).
 # CREDWATCH_DISABLE=1 turns it off; CREDWATCH_INTERVAL and CREDWATCH_AUTOSTART work as in the
-# bash hook.
+# bash hook. As there, when a variable that selects a login (KUBECONFIG, AWS_PROFILE, ...)
+# changed since the last prompt, the hook hands this shell's context to the daemon (a shadowing
+# variable such as GH_TOKEN only as set or not) and reads the prompt file kept for this shell.
 
 typeset -g _credwatch_bin=@CREDWATCH_BIN@
 typeset -g _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
+# The variables whose values select a login, and those that shadow one.
+typeset -ga _credwatch_selects=(@CREDWATCH_SELECTS@) _credwatch_shadows=(@CREDWATCH_SHADOWS@)
 typeset -ga _credwatch_cmds _credwatch_texts
 typeset -g _credwatch_shown='' _credwatch_daemon_seen=''
 typeset -gi _credwatch_next_check=0
-# The state last read: its stamp (the marker $_credwatch_dir/prompt.STAMP exists while it is
-# current; empty: read again at the next prompt), the daemon's pid and the deadline.
-typeset -g _credwatch_stamp=''
+# The state last read: the marker that exists while it is current ($_credwatch_dir/prompt.STAMP,
+# or shell/PID.STAMP for this shell's own; `prompt.`, which never exists: read again at the next
+# prompt), the daemon's pid and the deadline.
+typeset -g _credwatch_marker=$_credwatch_dir/prompt.
+# This shell's context as last handed to the daemon, its generation, and how many prompts have
+# waited for the daemon's answer.
+typeset -g _credwatch_context=- _credwatch_generation=''
+typeset -gi _credwatch_waited=0
 typeset -gi _credwatch_pid=0 _credwatch_until=0
 # precmd_functions as the hook last placed itself in it: any change is looked at.
 typeset -g _credwatch_order=''
@@ -34,16 +43,21 @@ typeset -g _credwatch_sched=''
 zmodload zsh/sched 2>/dev/null && _credwatch_sched=1
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
-# into the arrays.
+# into the arrays. With a second argument, the file is a shell's own and has the generation it
+# answers after the stamp (into the caller's `generation`).
 _credwatch_read() {
   local cmd text
-  pid='' until='' stamp='' message=''
+  pid='' until='' stamp='' message='' generation=''
   _credwatch_cmds=() _credwatch_texts=()
   # Only a regular file of ours, not a link, in a directory of ours: a state another user
   # planted (/tmp/credwatch-UID made by them) or a FIFO is never read.
   if [[ -f $1 && ! -L $1 && -O $1 && -O ${1:h} && ! -L ${1:h} ]]; then
     {
-      IFS=' ' read -r pid until stamp message
+      if [[ -n ${2-} ]]; then
+        IFS=' ' read -r pid until stamp generation message
+      else
+        IFS=' ' read -r pid until stamp message
+      fi
       # Warning lines exist only when something is broken, that is when the message is not empty.
       if [[ -n $message ]]; then
         while IFS=$'\t' read -r cmd text; do
@@ -56,25 +70,69 @@ _credwatch_read() {
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$(( 10#$pid )) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$(( 10#$until )) || until=0
   [[ -n $stamp && -z ${stamp//[0-9.]/} ]] || stamp=''
+  [[ -z ${generation//[0-9]/} ]] || generation=''
+}
+
+# Hands this shell's context to the daemon when it changed since it was last handed over, or
+# when the daemon lost it (a new runtime dir): one file written with printf, a builtin.
+_credwatch_send_context() {
+  emulate -L zsh
+  local context="@CREDWATCH_CONTEXT@" name value
+  local -a records
+  [[ $context != "$_credwatch_context" || ! -e $_credwatch_dir/context/$$ ]] || return 0
+  [[ -d $_credwatch_dir/context && -O $_credwatch_dir/context && ! -L $_credwatch_dir/context ]] || return 0
+  _credwatch_context=$context
+  _credwatch_generation=$RANDOM$RANDOM$RANDOM _credwatch_waited=0
+  for name in $_credwatch_selects; do
+    if (( ${(P)+name} )); then
+      records+=("$name=${(P)name}")
+    else
+      records+=("$name")
+    fi
+  done
+  for name in $_credwatch_shadows; do
+    value=${(L)${(P)name-}}
+    case $value in
+      ('' | 0 | false | no | off) records+=("$name") ;;
+      (*) records+=("$name=1") ;;
+    esac
+  done
+  printf '%s\0' "$_credwatch_generation" "${records[@]}" end 2>&- >$_credwatch_dir/context/$$ || :
 }
 
 _credwatch_refresh() {
   emulate -L zsh
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
     CREDWATCH_PROMPT='' CREDWATCH_DAEMON=''
-    _credwatch_shown='' _credwatch_stamp='' _credwatch_cmds=() _credwatch_texts=()
+    _credwatch_shown='' _credwatch_marker=$_credwatch_dir/prompt. _credwatch_cmds=() _credwatch_texts=()
     return 0
   fi
-  local now=${EPOCHSECONDS:-0} pid until stamp message
+  local now=${EPOCHSECONDS:-0} pid until stamp message generation daemon
+  _credwatch_send_context
   _credwatch_read $_credwatch_dir/prompt
   if (( pid != 0 )) && [[ -d /proc/$pid ]] && (( until == 0 || now < until )); then
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1
-    _credwatch_stamp=$stamp _credwatch_pid=$pid _credwatch_until=$until
+    _credwatch_marker=$_credwatch_dir/prompt.$stamp
+    daemon=$pid
+    _credwatch_read $_credwatch_dir/shell/$$ generation
+    if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" && $pid == "$daemon" ]] &&
+      (( until == 0 || now < until )); then
+      # The daemon's answer for this shell's context.
+      _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
+    else
+      # Not answered yet: the daemon's own view, read again at the next prompts (three at most:
+      # a daemon that does not keep contexts never answers).
+      _credwatch_read $_credwatch_dir/prompt
+      if [[ -n $_credwatch_generation ]] && (( _credwatch_waited++ < 3 )); then
+        _credwatch_marker=$_credwatch_dir/prompt.
+      fi
+    fi
+    _credwatch_pid=$pid _credwatch_until=$until
     (( until )) || _credwatch_until=99999999999
   else
     CREDWATCH_DAEMON=0
-    _credwatch_stamp=''
+    _credwatch_marker=$_credwatch_dir/prompt.
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=''
       _credwatch_say "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
@@ -132,8 +190,8 @@ _credwatch_check_detached() {
 # where the state changes, and which prompt frameworks change while .zshrc runs or at the first
 # prompt.
 _credwatch_precmd() {
-  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_dir/prompt.$_credwatch_stamp &&
-    -d /proc/$_credwatch_pid ]] || _credwatch_on_change || :
+  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_on_change || :
   return 0
 }
 
@@ -141,8 +199,8 @@ _credwatch_precmd() {
 typeset -gi _credwatch_settle=3
 _credwatch_on_change() {
   [[ "${precmd_functions[*]}" == "$_credwatch_order" ]] || _credwatch_place
-  if [[ ${CREDWATCH_DISABLE-} == 1 || ! -e $_credwatch_dir/prompt.$_credwatch_stamp ||
-    ! -d /proc/$_credwatch_pid ]]; then
+  if [[ ${CREDWATCH_DISABLE-} == 1 || ! -e $_credwatch_marker ||
+    ! -d /proc/$_credwatch_pid || "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
     _credwatch_refresh
   fi
   if (( _credwatch_settle > 0 )); then
@@ -198,7 +256,7 @@ _credwatch_preexec() {
   # Per command, not per prompt: the clock, and a change while the prompt waited (it may have
   # been drawn hours ago), so the warning below is about the state now.
   if (( ${EPOCHSECONDS:-0} >= _credwatch_until )) ||
-    [[ ! -e $_credwatch_dir/prompt.$_credwatch_stamp || ! -d /proc/$_credwatch_pid ]]; then
+    [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ]]; then
     _credwatch_refresh
     _credwatch_say_pending
   fi

@@ -1,7 +1,7 @@
 //! The shell hooks (the files in `shell/` at the repository's root, compiled in), rendered for
 //! one shell with this binary's path and the runtime dir filled in.
 //!
-//! Guarantees: both values are quoted for the shell they go into (a path with a quote or a
+//! Guarantees: both paths are quoted for the shell they go into (a path with a quote or a
 //! backslash cannot break out of its string); no placeholder is left.
 
 /// A shell credwatch has a hook for.
@@ -12,20 +12,88 @@ pub enum Shell {
     Fish,
 }
 
+use crate::define::config::ContextVariables;
+
 const BASH_HOOK: &str = include_str!("../shell/credwatch.bash");
 const ZSH_HOOK: &str = include_str!("../shell/credwatch.zsh");
 const FISH_HOOK: &str = include_str!("../shell/credwatch.fish");
 
-/// The hook for `shell`, calling `binary` and reading the state in `runtime_dir`.
-pub fn render(shell: Shell, binary: &str, runtime_dir: &str) -> String {
+/// The hook for `shell`, calling `binary`, reading the state in `runtime_dir`, and handing the
+/// daemon the values of `variables` (names that are not valid shell names are left out).
+pub fn render(
+    shell: Shell,
+    binary: &str,
+    runtime_dir: &str,
+    variables: &ContextVariables,
+) -> String {
     let (template, quote): (&str, fn(&str) -> String) = match shell {
         Shell::Bash => (BASH_HOOK, posix_quote),
         Shell::Zsh => (ZSH_HOOK, posix_quote),
         Shell::Fish => (FISH_HOOK, fish_quote),
     };
+    let valid = |name: &&String| {
+        name.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    let shadows: Vec<&String> = variables.shadows.iter().filter(valid).collect();
+    // A name both selects and shadows: only whether it is set leaves the shell.
+    let selects: Vec<&String> = variables
+        .selects
+        .iter()
+        .filter(valid)
+        .filter(|name| !shadows.contains(name))
+        .collect();
+    // What the hook compares at each prompt: each selecting variable's length and value, each
+    // shadowing one's length (an expansion, no process).
+    let context: String = selects
+        .iter()
+        .map(|n| format!("${{{n}+${{#{n}}}:${n}}}/"))
+        .chain(shadows.iter().map(|n| format!("${{{n}:+${{#{n}}}}}/")))
+        .collect();
+    let on_variables: String = selects
+        .iter()
+        .chain(&shadows)
+        .map(|n| format!(" --on-variable {n}"))
+        .collect();
+    let join = |names: &[&String]| {
+        names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     template
         .replace("@CREDWATCH_BIN@", &quote(binary))
         .replace("@CREDWATCH_RUNTIME_DIR@", &quote(runtime_dir))
+        .replace("@CREDWATCH_SELECTS@", &join(&selects))
+        .replace("@CREDWATCH_SHADOWS@", &join(&shadows))
+        .replace("@CREDWATCH_CONTEXT@", &context)
+        .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables)
+}
+
+/// The variables of every credential in play, each once.
+pub fn context_variables<'a>(
+    definitions: impl Iterator<Item = &'a crate::define::config::Definition>,
+) -> ContextVariables {
+    let mut all = ContextVariables::default();
+    for definition in definitions {
+        let own = definition.context_variables();
+        for (from, into) in [
+            (own.selects, &mut all.selects),
+            (own.shadows, &mut all.shadows),
+        ] {
+            for name in from {
+                if !into.contains(&name) {
+                    into.push(name);
+                }
+            }
+        }
+    }
+    all.selects.sort();
+    all.shadows.sort();
+    all
 }
 
 /// Single quotes for bash and zsh: `'` becomes `'\''`.
@@ -50,7 +118,17 @@ mod tests {
         );
         assert_eq!(fish_quote(r"/opt/it's\here"), r"'/opt/it\'s\\here'");
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let hook = render(shell, "/usr/bin/credwatch", "/run/user/1000/credwatch");
+            let variables = ContextVariables {
+                selects: vec!["KUBECONFIG".into(), "BAD;NAME".into()],
+                shadows: vec!["GH_TOKEN".into()],
+            };
+            let hook = render(
+                shell,
+                "/usr/bin/credwatch",
+                "/run/user/1000/credwatch",
+                &variables,
+            );
+            assert!(!hook.contains("BAD"), "{shell:?}: an invalid name left in");
             assert!(!hook.contains("@CREDWATCH_"), "{shell:?}: placeholder left");
             assert!(hook.contains("'/usr/bin/credwatch'"));
         }

@@ -9,9 +9,8 @@ use crate::cli::PromptArgs;
 use crate::define::config::Config;
 use crate::engine;
 use crate::publish::prompt::{self, PromptItem};
-use crate::publish::report::{credential_report, read_daemon_document};
+use crate::publish::report::credential_report;
 use crate::support::output::print;
-use crate::support::timefmt::Timestamp;
 
 impl Run for PromptArgs {
     fn run(self, context: &Context) -> anyhow::Result<i32> {
@@ -23,22 +22,22 @@ impl Run for PromptArgs {
 }
 
 fn prompt(config: &Config, cache: bool) -> anyhow::Result<i32> {
-    let now = Timestamp::now();
-    let candidates = engine::candidates(config)?;
     if !cache {
-        if let Some(document) = read_daemon_document(now) {
-            let items: Vec<PromptItem<'_>> = document
-                .credentials
-                .iter()
-                .map(|report| PromptItem {
-                    report,
-                    commands: &[],
-                })
-                .collect();
-            print_segment(&prompt::segment(&config.prompt_format, &items));
-            return Ok(0);
-        }
+        // The daemon's state (with what depends on this shell's environment checked here), or
+        // a direct check.
+        let document = super::status::current_document(config, &[], false)?;
+        let items: Vec<PromptItem<'_>> = document
+            .credentials
+            .iter()
+            .map(|report| PromptItem {
+                report,
+                commands: &[],
+            })
+            .collect();
+        print_segment(&prompt::segment(&config.prompt_format, &items));
+        return Ok(0);
     }
+    let candidates = engine::candidates(config)?;
     let checked = engine::check_for_user(config, candidates);
     let reports: Vec<_> = checked.iter().map(credential_report).collect();
     let items: Vec<PromptItem<'_>> = checked

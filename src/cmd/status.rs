@@ -13,6 +13,7 @@ use crate::evaluate::shadow_note;
 use crate::publish::report::{
     read_daemon_document_or_refusal, status_document, CredentialReport, StatusDocument,
 };
+use crate::support::environ;
 use crate::support::output::{paint, print, use_color};
 use crate::support::timefmt::Timestamp;
 
@@ -118,8 +119,9 @@ pub fn current_document(
     })
 }
 
-/// Credentials whose login depends on environment variables (the daemon's environment is no
-/// shell's) are checked again here, in the caller's.
+/// Credentials whose login depends on environment variables that are not, here, what the
+/// daemon judged them with (a shell's `KUBECONFIG`, `AWS_PROFILE`, npm's `${NPM_TOKEN}`) are
+/// checked again here, in the caller's environment.
 fn recheck_in_this_shell(
     config: &Config,
     document: &mut StatusDocument,
@@ -129,7 +131,12 @@ fn recheck_in_this_shell(
     let wanted: Vec<Candidate> = document
         .credentials
         .iter()
-        .filter(|c| !c.depends_on_env.is_empty())
+        .filter(|c| {
+            !c.depends_on_env.is_empty()
+                || c.environment
+                    .iter()
+                    .any(|(name, value)| environ::var_text(name) != *value)
+        })
         .filter_map(|c| candidates.iter().find(|k| k.definition.name == c.name))
         .map(|k| Candidate {
             definition: k.definition.clone(),

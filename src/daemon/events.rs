@@ -24,7 +24,15 @@ impl Daemon {
             .flat_map(|e| e.paths().cloned())
             .collect();
         targets.extend(self.config_targets());
+        targets.extend(self.contexts.targets().cloned());
         let mut wanted = inotify::watches_for(&targets);
+        // The shells' contexts: written (closed), renamed in, removed.
+        if self.contexts.context_dir().is_dir() {
+            *wanted
+                .entry(self.contexts.context_dir().to_path_buf())
+                .or_insert(Mask::empty()) |=
+                Mask::IN_CLOSE_WRITE | Mask::IN_MOVED_TO | Mask::IN_DELETE;
+        }
         // The runtime dir: gone or moved away (a tmp cleaner) is seen at once. Nothing else in it
         // is asked for, so the daemon's own writes there wake nothing.
         *wanted
@@ -133,10 +141,20 @@ impl Daemon {
         if rewatch_all {
             self.rewatch();
         }
+        let context_dir = self.contexts.context_dir().to_path_buf();
+        for change in &changes {
+            if change.path.parent() == Some(&context_dir) {
+                self.context_changed(&change.path);
+            }
+        }
         let now = Timestamp::now();
         let mut touched = BTreeSet::new();
         for change in &changes {
             self.index.touched_by(&change.path, &mut touched);
+        }
+        // What a shell's context points at changed.
+        if touched.remove(&super::contexts::CONTEXT_TARGET) {
+            self.contexts.stale = true;
         }
         self.refresh_entries(touched.into_iter().collect(), now);
         self.after_refresh();

@@ -17,6 +17,7 @@
 //! It never writes to another tool's files.
 
 mod alerts;
+mod contexts;
 mod events;
 mod inotify;
 mod keyring;
@@ -113,6 +114,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         watch_retry_at: None,
         index: inotify::TargetIndex::default(),
         prompt: prompt::Publisher::new(&runtime_dir, std::process::id()),
+        contexts: contexts::Contexts::new(&runtime_dir),
         runtime_dir,
         lock,
         stop: None,
@@ -189,6 +191,8 @@ struct Daemon {
     heartbeat_at: Timestamp,
     /// The prompt file and its marker.
     prompt: prompt::Publisher,
+    /// The shells' contexts, and the prompt file of each shell.
+    contexts: contexts::Contexts,
     state_dir: PathBuf,
     journal: Journal,
     memory: Memory,
@@ -268,6 +272,9 @@ impl Daemon {
 
     /// Ends a batch: one journal append, one memory save, one publication at most.
     fn after_refresh(&mut self) {
+        if self.contexts.stale || self.dirty {
+            self.judge_contexts();
+        }
         if std::mem::take(&mut self.retarget) {
             self.reindex();
             self.rewatch();

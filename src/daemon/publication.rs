@@ -50,6 +50,7 @@ impl Daemon {
                 tracing::warn!(dir = %paths::display(&self.runtime_dir), "the runtime dir or its lock was removed: recreated");
                 self.lock = lock;
                 self.prompt = prompt::Publisher::new(&self.runtime_dir, self.pid);
+                self.start_contexts();
                 self.dirty = true;
                 self.published_until = None;
                 true
@@ -90,6 +91,8 @@ impl Daemon {
             return;
         }
         let valid_until = self.next_state_change();
+        // Each shell's file, when its content changed (the publisher compares).
+        self.publish_shells(valid_until);
         if !std::mem::take(&mut self.dirty) && self.published_until == Some(valid_until) {
             return;
         }
@@ -163,6 +166,7 @@ impl Daemon {
     fn withdraw(&mut self) {
         let _ = std::fs::remove_file(self.runtime_dir.join(STATUS_FILE));
         self.prompt.withdraw();
+        self.contexts.withdraw();
     }
 
     pub(super) fn shutdown(&mut self) {

@@ -85,6 +85,7 @@ impl Daemon {
             .filter_map(|e| e.due().next())
             .chain(self.entries.iter().filter_map(|e| e.leads.due(leads)))
             .chain(self.quiet.next_release())
+            .chain(self.contexts.next_change())
             .chain(self.watch_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
             .min()
@@ -108,6 +109,9 @@ impl Daemon {
             // Here, not off the loop: the published state's validity ends now, and a prompt
             // must not find it expired while a large store is read.
             self.refresh_entry(i, now);
+        }
+        if self.contexts.next_change().is_some_and(|at| at <= now) {
+            self.contexts.stale = true;
         }
         self.record_settled(now);
         self.fire_leads(now);

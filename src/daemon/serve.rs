@@ -19,10 +19,12 @@ impl Daemon {
         let mut probe_results = self.probes.take_receiver();
         let mut read_results = self.reads.take_receiver();
         let mut alert_failures = self.alerts.take_receiver();
+        let mut shell_exits = self.contexts.take_receiver();
         let mut poll = keyring_poll(std::time::Duration::from_millis(
             self.config.keyring_poll_ms as u64,
         ));
         self.rebuild_entries();
+        self.start_contexts();
         self.rewatch();
         self.refresh_all();
         tracing::info!(
@@ -51,6 +53,10 @@ impl Daemon {
                 Some(done) = probe_results.recv() => self.on_probe_result(done),
                 Some(done) = read_results.recv() => self.on_read_done(done),
                 Some(failure) = alert_failures.recv() => self.on_alert_failure(failure),
+                Some(pid) = shell_exits.recv() => {
+                    self.shell_exited(pid);
+                    self.after_refresh();
+                }
                 _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
                 batch = self.watcher.next_batch() => match batch {
                     Ok(batch) => self.handle_events(batch),

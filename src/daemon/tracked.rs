@@ -156,7 +156,12 @@ impl Daemon {
             self.entries
                 .iter()
                 .enumerate()
-                .flat_map(|(i, e)| e.paths().map(move |t| (i, t))),
+                .flat_map(|(i, e)| e.paths().map(move |t| (i, t)))
+                .chain(
+                    self.contexts
+                        .targets()
+                        .map(|t| (super::contexts::CONTEXT_TARGET, t)),
+                ),
             &self.config_targets(),
         );
     }

@@ -144,6 +144,7 @@ mod tests {
             shadowed_by: vec![],
             probe: None,
             depends_on_env: vec![],
+            environment: Default::default(),
         }
     }
 

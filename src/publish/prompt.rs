@@ -12,6 +12,10 @@
 //! therefore knows, from one `stat` of the marker, that nothing changed: the steady state opens
 //! no file at all. A content that changes gets a new stamp, unique across daemon restarts.
 //!
+//! A shell that handed the daemon its context (`daemon::contexts`) gets a file of its own,
+//! `shell/PID`, with markers `shell/PID.STAMP`; its first line carries one more field after the
+//! stamp, the generation of the context it answers: `PID VALID_UNTIL STAMP GENERATION MESSAGE`.
+//!
 //! Guarantees: no field holds a tab or newline (they are replaced); a stamp is digits and dots;
 //! the marker appears before the content that names it and goes after its successor is in place.
 
@@ -85,6 +89,8 @@ pub fn warning(report: &CredentialReport) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PromptFile {
     pid: u32,
+    /// The generation of the shell's context it answers (a shell's own file only).
+    generation: Option<String>,
     valid_until: i64,
     message: String,
     warnings: String,
@@ -109,16 +115,28 @@ impl PromptFile {
         }
         PromptFile {
             pid,
+            generation: None,
             valid_until: valid_until.map_or(0, |t| t.millis().div_euclid(1000).max(1)),
             message: segment(format, items),
             warnings,
         }
     }
 
+    /// The same, as the answer to a shell's context of `generation` (digits).
+    pub fn for_shell(mut self, generation: &str) -> PromptFile {
+        self.generation = Some(generation.to_string());
+        self
+    }
+
     /// The whole file, with `stamp` (digits and dots) on its first line.
     pub fn render(&self, stamp: &str) -> String {
+        let generation = self
+            .generation
+            .as_deref()
+            .map(|g| format!("{g} "))
+            .unwrap_or_default();
         format!(
-            "{} {} {stamp} {}\n{}",
+            "{} {} {stamp} {generation}{}\n{}",
             self.pid, self.valid_until, self.message, self.warnings
         )
     }
@@ -128,6 +146,8 @@ impl PromptFile {
 /// new stamp and its marker.
 pub struct Publisher {
     dir: PathBuf,
+    /// The file's name in `dir`; its markers are `NAME.STAMP`.
+    name: String,
     pid: u32,
     /// Starts at the daemon's start time in ms, so a restarted daemon that gets the same pid
     /// never repeats a stamp a shell may still hold.
@@ -139,12 +159,18 @@ impl Publisher {
     /// Removes markers that a daemon which did not stop cleanly left in `dir` (the caller holds
     /// the per-user lock, so none of them is live).
     pub fn new(dir: &Path, pid: u32) -> Publisher {
+        Publisher::named(dir, DAEMON_FILE, pid)
+    }
+
+    /// A publisher of the file `name` in `dir` (a shell's: `shell/PID`).
+    pub fn named(dir: &Path, name: &str, pid: u32) -> Publisher {
+        let prefix = format!("{name}.");
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
                 if entry
                     .file_name()
                     .to_str()
-                    .and_then(|name| name.strip_prefix("prompt."))
+                    .and_then(|found| found.strip_prefix(&prefix))
                     .is_some_and(is_stamp)
                 {
                     let _ = std::fs::remove_file(entry.path());
@@ -153,6 +179,7 @@ impl Publisher {
         }
         Publisher {
             dir: dir.to_path_buf(),
+            name: name.to_string(),
             pid,
             serial: Timestamp::now().millis().max(0) as u64,
             published: None,
@@ -166,7 +193,7 @@ impl Publisher {
         }
         self.serial += 1;
         let stamp = format!("{}.{}", self.pid, self.serial);
-        let marker = self.dir.join(format!("prompt.{stamp}"));
+        let marker = self.dir.join(format!("{}.{stamp}", self.name));
         std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -175,7 +202,7 @@ impl Publisher {
             .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
             .open(&marker)?;
         if let Err(error) = crate::support::runtime::write_atomically(
-            &self.dir.join(DAEMON_FILE),
+            &self.dir.join(&self.name),
             file.render(&stamp).as_bytes(),
         ) {
             let _ = std::fs::remove_file(&marker);
@@ -189,7 +216,7 @@ impl Publisher {
 
     /// Removes the prompt file and its marker (the daemon stops).
     pub fn withdraw(&mut self) {
-        let _ = std::fs::remove_file(self.dir.join(DAEMON_FILE));
+        let _ = std::fs::remove_file(self.dir.join(&self.name));
         if let Some((_, marker)) = self.published.take() {
             let _ = std::fs::remove_file(marker);
         }
@@ -207,6 +234,7 @@ mod tests {
     fn file(message: &str) -> PromptFile {
         PromptFile {
             pid: 42,
+            generation: None,
             valid_until: 0,
             message: message.into(),
             warnings: String::new(),

@@ -3,6 +3,7 @@
 //! Guarantees: field names and shapes follow the contract; it is built only from observations and
 //! verdicts, which hold no secret, so no secret can reach it.
 
+use crate::define::config::Definition;
 use crate::define::state::State;
 use crate::engine::Checked;
 use crate::store::keyring::{KeyringObservation, KeyringPlan, Reach};
@@ -69,6 +70,11 @@ pub struct CredentialReport {
     /// The daemon's environment is no shell's, so `status` checks these in the caller's shell.
     #[serde(default)]
     pub depends_on_env: Vec<String>,
+    /// The environment it was judged in: the value of each variable that selects its login
+    /// (`KUBECONFIG`, `AWS_PROFILE`, …; `null`: unset or empty). A reader whose own values differ
+    /// uses another login, and checks it again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, Option<String>>,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -145,7 +151,21 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         shadowed_by: observation.shadowed_by.clone(),
         probe: checked.history.probe.clone(),
         depends_on_env: observation.env_refs(),
+        environment: judged_in(&checked.definition),
     }
+}
+
+/// The values, in the environment in force, of the variables that select `definition`'s login.
+pub fn judged_in(definition: &Definition) -> BTreeMap<String, Option<String>> {
+    definition
+        .context_variables()
+        .selects
+        .into_iter()
+        .map(|name| {
+            let value = crate::support::environ::var_text(&name);
+            (name, value)
+        })
+        .collect()
 }
 
 /// One store line per expected keyring item, with what the last lookup found.
@@ -210,15 +230,6 @@ pub fn daemon_seen() -> DaemonInfo {
         config_error: None,
         unwatched: Vec::new(),
     }
-}
-
-/// The daemon's published state, when a live daemon wrote it, it still holds, and the daemon
-/// watches everything (one that cannot polls part of it: its state may lag).
-pub fn read_daemon_document(now: Timestamp) -> Option<StatusDocument> {
-    read_daemon_document_or_refusal(now)
-        .ok()
-        .flatten()
-        .filter(|document| document.daemon.unwatched.is_empty())
 }
 
 /// The published state of a live daemon whose state still holds (whatever it cannot watch:

@@ -2,6 +2,7 @@
 //! only; a value is never read beyond telling whether it is set).
 
 use crate::define::config::Definition;
+use crate::support::environ;
 
 /// Names of the definition's environment variables that are set in this process and so take
 /// precedence over the stored login.
@@ -9,7 +10,7 @@ pub fn shadowing_env(definition: &Definition) -> Vec<String> {
     definition
         .env
         .iter()
-        .filter(|name| std::env::var_os(name).is_some_and(|v| is_set(&v)))
+        .filter(|name| environ::var_os(name).is_some_and(|v| is_set(&v)))
         .cloned()
         .collect()
 }

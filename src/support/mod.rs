@@ -3,6 +3,7 @@
 //! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
 
 pub(crate) mod docpath;
+pub(crate) mod environ;
 pub(crate) mod formats;
 pub(crate) mod fsread;
 pub(crate) mod heap;

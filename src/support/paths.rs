@@ -62,8 +62,27 @@ pub fn expand_one(spec: &str) -> Result<OsString, Unexpanded> {
 /// An environment variable; `UID`, which shells set but do not export, is the effective uid
 /// when unset (`/tmp/krb5cc_${UID}` is libkrb5's default cache).
 fn variable(name: &str) -> Option<OsString> {
-    std::env::var_os(name)
+    super::environ::var_os(name)
         .or_else(|| (name == "UID").then(|| OsString::from(nix::unistd::geteuid().to_string())))
+}
+
+/// The names of the variables a path spec refers to (`$A`, `${B}`, `${C:-$D}`: A, B, C, D), in
+/// order, each once.
+pub fn variables_in(spec: &str) -> Vec<&str> {
+    let bytes = spec.as_bytes();
+    let mut names: Vec<&str> = Vec::new();
+    for (i, _) in spec.match_indices('$') {
+        let start = i + 1 + usize::from(bytes.get(i + 1) == Some(&b'{'));
+        let len = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        let name = &spec[start..start + len];
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Whether a path spec is a glob (`*`, `?`, `[` in its own text, not in a variable's value).

@@ -189,6 +189,43 @@ pub struct Definition {
     pub raw: Option<RawCredential>,
 }
 
+impl Definition {
+    /// The environment variables that decide which login it finds: those its file specs name
+    /// and its format reads (their values matter), then those that shadow it (only whether
+    /// they are set matters). `HOME` and `UID` are the user's, not a shell's.
+    pub fn context_variables(&self) -> ContextVariables {
+        let mut selects: Vec<String> = Vec::new();
+        let specs = self
+            .files
+            .iter()
+            .chain(self.file_from.iter().flat_map(|f| &f.files))
+            .chain(self.account_marker.iter().map(|m| &m.file));
+        for spec in specs {
+            for name in crate::support::paths::variables_in(spec) {
+                if !["HOME", "UID"].contains(&name) && !selects.iter().any(|s| s == name) {
+                    selects.push(name.to_string());
+                }
+            }
+        }
+        for name in self.format.traits().selected_by {
+            if !selects.iter().any(|s| s == name) {
+                selects.push(name.to_string());
+            }
+        }
+        ContextVariables {
+            selects,
+            shadows: self.env.clone(),
+        }
+    }
+}
+
+/// See [`Definition::context_variables`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextVariables {
+    pub selects: Vec<String>,
+    pub shadows: Vec<String>,
+}
+
 /// What happened to a credential that the daemon tells about on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AlertKind {

@@ -113,5 +113,5 @@ fn token_expiry(bytes: &[u8], account: &str) -> Option<String> {
 }
 
 fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    crate::support::environ::var_text(name)
 }

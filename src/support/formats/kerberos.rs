@@ -70,7 +70,7 @@ fn locate_named(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
 /// The krb5.conf files libkrb5 reads, in order: `KRB5_CONFIG` (a `:`-separated list), else
 /// /etc/krb5.conf.
 fn config_files() -> Vec<PathBuf> {
-    match std::env::var_os("KRB5_CONFIG").filter(|v| !v.is_empty()) {
+    match crate::support::environ::var_os("KRB5_CONFIG").filter(|v| !v.is_empty()) {
         Some(list) => std::env::split_paths(&list).collect(),
         None => vec![PathBuf::from("/etc/krb5.conf")],
     }

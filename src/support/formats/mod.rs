@@ -111,6 +111,9 @@ pub struct Traits {
     /// Files beside the store (patterns relative to its directory) that its view reads too:
     /// they are watched with it, and read through a [`ReadBeside`].
     pub beside: &'static [&'static str],
+    /// Environment variables its reading depends on besides those in the file spec (the
+    /// profile or account a view picks): a shell setting them may use another login.
+    pub selected_by: &'static [&'static str],
 }
 
 /// Reads a file beside the store (a name relative to its directory): its bytes, or `None` when
@@ -146,6 +149,7 @@ const SECRET_TEXT: Traits = Traits {
     size_limit: TEXT_SIZE_LIMIT,
     names_a_cache: None,
     beside: &[],
+    selected_by: &[],
 };
 
 /// gcloud keeps logins in SQLite databases, which grow with every account and cached token.
@@ -161,8 +165,11 @@ impl Format {
             | Format::Netrc
             | Format::Text
             | Format::Npmrc
-            | Format::AwsCredentials
             | Format::SshConfig => SECRET_TEXT,
+            Format::AwsCredentials => Traits {
+                selected_by: &["AWS_PROFILE"],
+                ..SECRET_TEXT
+            },
             Format::Kubeconfig => Traits {
                 path_list: true,
                 size_limit: KUBECONFIG_SIZE_LIMIT,
@@ -173,11 +180,13 @@ impl Format {
             Format::KerberosCcache => Traits {
                 volatile_by_design: true,
                 names_a_cache: Some(kerberos::locate),
+                selected_by: &["KRB5_CONFIG"],
                 ..SECRET_TEXT
             },
             Format::GcloudCredentials => Traits {
                 size_limit: SQLITE_SIZE_LIMIT,
                 beside: gcloud::BESIDE,
+                selected_by: &["CLOUDSDK_ACTIVE_CONFIG_NAME", "CLOUDSDK_CORE_ACCOUNT"],
                 ..SECRET_TEXT
             },
             // A certificate is public: readable by others is not a flaw.
@@ -236,7 +245,7 @@ pub fn parse_beside(
         Format::SshConfig => text::ssh_config(as_text(bytes)?),
         Format::Npmrc => {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
-                std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+                crate::support::environ::var_os(name).map(|v| v.to_string_lossy().into_owned())
             });
             let env = env
                 .into_iter()
@@ -249,7 +258,8 @@ pub fn parse_beside(
             return Ok(Document::with_env(value, env));
         }
         Format::AwsCredentials => {
-            let profile = std::env::var_os("AWS_PROFILE").map(|v| v.to_string_lossy().into_owned());
+            let profile = crate::support::environ::var_os("AWS_PROFILE")
+                .map(|v| v.to_string_lossy().into_owned());
             let (value, env) = aws::view(text::ini(as_text(bytes)?), profile);
             return Ok(Document::with_env(value, env));
         }
