@@ -6,6 +6,7 @@ mod bus;
 mod clients;
 mod completions;
 mod config;
+mod contexts;
 mod daemon;
 mod export;
 mod faults;

@@ -1,0 +1,147 @@
+//! Per-shell context (issue #16): the prompt tells the truth for the shell it is in. Real
+//! interactive shells in pseudo-terminals, two at once, each with its own `CLAUDE_CONFIG_DIR`,
+//! `KUBECONFIG` or `AWS_PROFILE`, in front of one real daemon.
+
+use crate::harness::{claude_login, jwt_with_exp, now_secs, run_command, TestHome};
+use crate::pty::{each_shell, Session, Shell, CREDS};
+
+fn kubeconfig(token: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    token: {token}\n"
+    )
+}
+
+/// HOME with a good Claude login, a second Claude config dir that is logged out, a good
+/// kubeconfig and an expired one, and AWS keys for the default profile only.
+fn home_with_contexts() -> (TestHome, crate::harness::Daemon) {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    home.write("work-claude/.credentials.json", claude_login(false));
+    home.write(
+        ".kube/config",
+        kubeconfig(&jwt_with_exp(now_secs() + 86_400)),
+    );
+    home.write(".kube/prod", kubeconfig(&jwt_with_exp(now_secs() - 3_600)));
+    home.write(
+        ".aws/credentials",
+        "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE\naws_secret_access_key = secret-example\n",
+    );
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    home.wait_for_state("kube", "ok");
+    home.wait_for_state("aws-keys", "ok");
+    (home, daemon)
+}
+
+fn export(shell: Shell, name: &str, value: &str) -> String {
+    match shell {
+        Shell::Fish => format!("set -gx {name} {value}"),
+        _ => format!("export {name}={value}"),
+    }
+}
+
+fn unset(shell: Shell, name: &str) -> String {
+    match shell {
+        Shell::Fish => format!("set -e {name}"),
+        _ => format!("unset {name}"),
+    }
+}
+
+/// The files the daemon keeps for shells and the shells hand it.
+fn shell_files(home: &TestHome) -> Vec<String> {
+    let runtime = home.credwatch_runtime();
+    let mut names = Vec::new();
+    for dir in ["context", "shell"] {
+        if let Ok(entries) = std::fs::read_dir(runtime.join(dir)) {
+            names.extend(
+                entries
+                    .flatten()
+                    .map(|e| format!("{dir}/{}", e.file_name().to_string_lossy())),
+            );
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn two_shells_with_different_contexts_show_different_flags_and_status_agrees() {
+    each_shell(|shell| {
+        let (home, _daemon) = home_with_contexts();
+        let mut first = Session::start(&home, shell, &[]);
+        first.enter_until("[[P0::1]]");
+        let mut second = Session::start(&home, shell, &[]);
+        second.enter_until("[[P0::1]]");
+
+        // Claude Code's config dir, in the first shell only.
+        first.line(&export(shell, "CLAUDE_CONFIG_DIR", "~/work-claude"));
+        first.enter_until("[[P0:⚠ claude:1]]");
+        second.enter_until("[[P0::1]]");
+        // `credwatch status` run in that shell agrees with its prompt, the other's with its own.
+        let status = format!(
+            "env NO_COLOR=1 {} status claude; echo DONE-{}",
+            env!("CARGO_BIN_EXE_credwatch"),
+            shell.sum(40, 2)
+        );
+        first.line(&status);
+        let said = first.expect("DONE-42");
+        assert!(
+            said.contains("logged-out") && said.contains("work-claude"),
+            "{shell:?}: {said}"
+        );
+        second.line(&status);
+        let said = second.expect("DONE-42");
+        assert!(
+            said.contains("claude  ok") && !said.contains("logged-out"),
+            "{shell:?}: {said}"
+        );
+
+        // Another variable, another login: KUBECONFIG at an expired token.
+        first.line(&unset(shell, "CLAUDE_CONFIG_DIR"));
+        first.line(&export(shell, "KUBECONFIG", "~/.kube/prod"));
+        first.enter_until("[[P0:⚠ kube:1]]");
+        first.line(&format!("kubectl get pods; echo DONE-{}", shell.sum(40, 2)));
+        let warned = first.expect("DONE-42");
+        assert!(
+            warned.contains("credwatch: kubectl:") && warned.contains("expired"),
+            "{shell:?}: no warning before kubectl in the shell whose KUBECONFIG is expired: {warned}"
+        );
+        first.line("true");
+        // And AWS_PROFILE naming a profile with no keys, in the second shell.
+        second.line(&export(shell, "AWS_PROFILE", "admin"));
+        second.enter_until("[[P0:⚠ aws-keys:1]]");
+        first.enter_until("[[P0:⚠ kube:1]]");
+
+        // What the context points at is watched: a fresh token in ~/.kube/prod clears the
+        // first shell's flag without anything typed there but Enter.
+        home.write(".kube/prod", kubeconfig(&jwt_with_exp(now_secs() + 86_400)));
+        first.enter_until("[[P0::1]]");
+
+        // A shell that exits leaves nothing behind.
+        let before = shell_files(&home);
+        // Per shell: its context, its prompt file and that file's marker.
+        assert_eq!(before.len(), 6, "{shell:?}: {before:?}");
+        first.line("exit");
+        let started = std::time::Instant::now();
+        while shell_files(&home).len() > 3 && started.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let after = shell_files(&home);
+        assert_eq!(after.len(), 3, "{shell:?}: {after:?}");
+        second.enter_until("[[P0:⚠ aws-keys:1]]");
+    });
+}
+
+/// Without a daemon the hook's direct check runs in the shell's own environment, as before.
+#[test]
+fn without_a_daemon_the_direct_check_uses_the_shells_environment() {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    home.write("work-claude/.credentials.json", claude_login(false));
+    let mut in_work_dir = home.command(&["status", "claude"]);
+    in_work_dir.env("CLAUDE_CONFIG_DIR", home.path("work-claude"));
+    let out = run_command(in_work_dir);
+    assert!(out.stdout.contains("logged-out"), "{}", out.stdout);
+    let out = run_command(home.command(&["status", "claude"]));
+    assert!(out.stdout.contains("claude  ok"), "{}", out.stdout);
+}
