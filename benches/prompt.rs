@@ -4,7 +4,9 @@
 //! Each hook function runs in a loop inside the real shell (bash, zsh, fish), timed with the
 //! shell's own clock, against two baselines from the same run: an empty function (the cost of a
 //! call) and direnv's hook with no `.envrc` (what users already accept). The credwatch hook runs in
-//! its steady state: a daemon is running and every credential is usable.
+//! its steady state: a daemon is running and every credential is usable, in a shell with a
+//! context of its own (`KUBECONFIG` and `AWS_PROFILE` set: the hook compares them at each prompt
+//! and reads the daemon's answer for that shell, issue #16).
 //! Goals: ≤ 20 µs bash, ≤ 20 µs zsh, ≤ 30 µs fish; ≥ 100× cheaper than direnv.
 
 #[allow(dead_code)]
@@ -129,8 +131,12 @@ fn rc_files(
         "bash" => "_empty() { :; }\nPROMPT_COMMAND=('' _empty)\n",
         _ => "_empty() { : }\nprecmd_functions+=(_empty)\n",
     };
-    std::fs::write(&plain, format!("PS1='$ '\n{empty_hook}")).unwrap();
-    std::fs::write(&hooked, format!("PS1='$ '\nsource {}\n", hook.display())).unwrap();
+    std::fs::write(&plain, format!("PS1='$ '\n{CONTEXT}\n{empty_hook}")).unwrap();
+    std::fs::write(
+        &hooked,
+        format!("PS1='$ '\n{CONTEXT}\nsource {}\n", hook.display()),
+    )
+    .unwrap();
     (plain, hooked)
 }
 
@@ -154,6 +160,9 @@ fn interactive_delta(home: &TestHome, shell: &str, hook: &std::path::Path) -> (f
     )
 }
 
+/// The shell's own context: variables that select a login, set in every variant measured.
+const CONTEXT: &str = "export KUBECONFIG=$HOME/.kube/config AWS_PROFILE=default";
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -167,6 +176,11 @@ fn main() {
     home.write(".claude/.credentials.json", claude_login(true));
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
+    home.write(
+        ".kube/config",
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nclusters:\n- name: k\n  cluster: {server: 'https://127.0.0.1:6443'}\nusers:\n- name: u\n  user: {token: example}\n",
+    );
+    home.wait_for_state("kube", "ok");
     let envrc_free = home.home.join("work");
     std::fs::create_dir_all(&envrc_free).unwrap();
 
@@ -180,7 +194,7 @@ fn main() {
         let init = init.replace("status is-interactive; or return 0", "");
         let hook = home.home.join(format!("hook.{shell}"));
         std::fs::write(&hook, init).unwrap();
-        let cd = format!("cd {}", envrc_free.display());
+        let cd = format!("cd {}\n{CONTEXT}", envrc_free.display());
         let f = state_file.display();
         let (empty_setup, empty_call, cw_call, direnv_setup, direnv_call, reference) = match shell {
             "bash" => (

@@ -46,6 +46,10 @@ _credwatch_until=0
 _credwatch_context=-
 _credwatch_generation=
 _credwatch_waited=0
+# Whether a command ran since the last prompt (set by PS0); without PS0 (bash < 4.4), always.
+_credwatch_no_ps0=0
+((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))) || _credwatch_no_ps0=1
+_credwatch_ran=1
 export CREDWATCH_PROMPT CREDWATCH_DAEMON
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
@@ -176,10 +180,13 @@ _credwatch_check_detached() {
 # each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
 # does the same for each precmd function. (bash copies a function's body each time it runs it:
 # this one stays this small.)
+# The context is compared only when a command ran since the last prompt (PS0 says so): only a
+# command changes a variable, and an empty line costs nothing more.
 # shellcheck disable=SC2050 # the context is an expansion once `credwatch init` filled it in
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
+    ($_credwatch_ran == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] || _credwatch_slow
+  _credwatch_ran=$_credwatch_no_ps0
 }
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
@@ -430,7 +437,7 @@ _credwatch_debug() {
 # deadline has passed it makes the next prompt read the state again (pid 0 never runs). So the
 # clock is read per command, not per prompt.
 # shellcheck disable=SC2016 # expanded by bash when it shows PS0
-_credwatch_ps0='${_credwatch_bin:$((_credwatch_armed = 1, ${EPOCHSECONDS:-0} >= _credwatch_until ? (_credwatch_pid = 0) : 0)):0}'
+_credwatch_ps0='${_credwatch_bin:$((_credwatch_armed = 1, _credwatch_ran = 1, ${EPOCHSECONDS:-0} >= _credwatch_until ? (_credwatch_pid = 0) : 0)):0}'
 
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array). Prints
 # nothing: what there is to say is said at the first prompt.

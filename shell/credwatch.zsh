@@ -32,6 +32,9 @@ typeset -g _credwatch_marker=$_credwatch_dir/prompt.
 # waited for the daemon's answer.
 typeset -g _credwatch_context=- _credwatch_generation=''
 typeset -gi _credwatch_waited=0
+# Whether a command ran since the last prompt (set by preexec): only a command changes a
+# variable, so only then is the context compared.
+typeset -gi _credwatch_ran=1
 typeset -gi _credwatch_pid=0 _credwatch_until=0
 # precmd_functions as the hook last placed itself in it: any change is looked at.
 typeset -g _credwatch_order=''
@@ -191,7 +194,9 @@ _credwatch_check_detached() {
 # prompt.
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_on_change || :
+    ($_credwatch_ran == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] ||
+    _credwatch_on_change || :
+  _credwatch_ran=0
   return 0
 }
 
@@ -252,6 +257,7 @@ _credwatch_command_part() {
 _credwatch_preexec() {
   emulate -L zsh
   local line=${3:-${1-}} part i warned='' nl=$'\n'
+  _credwatch_ran=1
   [[ ${CREDWATCH_DISABLE-} == 1 ]] && return 0
   # Per command, not per prompt: the clock, and a change while the prompt waited (it may have
   # been drawn hours ago), so the warning below is about the state now.

@@ -11,15 +11,16 @@ impl Run for InitArgs {
             .map(|p| display(&p))
             .unwrap_or_else(|_| "credwatch".into());
         let runtime = display(&crate::support::runtime::runtime_dir());
-        // The variables that select a login: every credential in play's (the presets' alone
-        // when the config cannot be read: the hook must be printed).
-        let candidates = context
+        // The variables that select a login, of the credentials in play here (found in this
+        // shell's environment, remembered, or configured): the hook compares each after every
+        // command. With a config that cannot be read, the presets'.
+        let in_play = context
             .config()
             .ok()
-            .and_then(|config| crate::engine::candidates(&config).ok())
-            .or_else(|| crate::engine::candidates(&Default::default()).ok())
+            .or_else(|| Some(Default::default()))
+            .and_then(|config| crate::engine::found_here(&config).ok())
             .unwrap_or_default();
-        let variables = crate::shell::context_variables(candidates.iter().map(|c| &c.definition));
+        let variables = crate::shell::context_variables(in_play.iter().map(|c| &c.definition));
         print(&crate::shell::render(
             self.shell, &binary, &runtime, &variables,
         ));

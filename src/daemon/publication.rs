@@ -51,6 +51,7 @@ impl Daemon {
                 self.lock = lock;
                 self.prompt = prompt::Publisher::new(&self.runtime_dir, self.pid);
                 self.start_contexts();
+                self.rewatch();
                 self.dirty = true;
                 self.published_until = None;
                 true

@@ -2,7 +2,7 @@
 //! interactive shells in pseudo-terminals, two at once, each with its own `CLAUDE_CONFIG_DIR`,
 //! `KUBECONFIG` or `AWS_PROFILE`, in front of one real daemon.
 
-use crate::harness::{claude_login, jwt_with_exp, now_secs, run_command, TestHome};
+use crate::harness::{claude_login, jwt_with_exp, now_secs, run_command, TestHome, CANARY};
 use crate::pty::{each_shell, Session, Shell, CREDS};
 
 fn kubeconfig(token: &str) -> String {
@@ -73,10 +73,33 @@ fn two_shells_with_different_contexts_show_different_flags_and_status_agrees() {
         let mut second = Session::start(&home, shell, &[]);
         second.enter_until("[[P0::1]]");
 
+        // A token in a shadowing variable: only "set" leaves the shell.
+        first.line(&export(shell, "ANTHROPIC_API_KEY", CANARY));
+        let read_contexts = || -> Vec<String> {
+            std::fs::read_dir(home.credwatch_runtime().join("context"))
+                .unwrap()
+                .flatten()
+                .map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned())
+                .collect()
+        };
+        let started = std::time::Instant::now();
+        let mut handed = read_contexts();
+        while !handed.iter().any(|h| h.contains("ANTHROPIC_API_KEY=1"))
+            && started.elapsed().as_secs() < 10
+        {
+            first.enter_until("[[P0:");
+            handed = read_contexts();
+        }
+        assert!(
+            handed.iter().any(|h| h.contains("\0ANTHROPIC_API_KEY=1\0"))
+                && !handed.iter().any(|h| h.contains(CANARY)),
+            "{shell:?}: a shadowing variable's value left the shell: {handed:?}"
+        );
+        first.line(&unset(shell, "ANTHROPIC_API_KEY"));
+
         // Claude Code's config dir, in the first shell only.
         first.line(&export(shell, "CLAUDE_CONFIG_DIR", "~/work-claude"));
         first.enter_until("[[P0:⚠ claude:1]]");
-        second.enter_until("[[P0::1]]");
         // `credwatch status` run in that shell agrees with its prompt, the other's with its own.
         let status = format!(
             "env NO_COLOR=1 {} status claude; echo DONE-{}",

@@ -294,7 +294,7 @@ fn strace_lines(log: &std::path::Path, from: usize, wanted: impl Fn(&str) -> boo
 }
 
 /// 200 prompts in the steady state start no process and open no file: the hook stats the
-/// marker of the state it read. The same shell without the hook is the baseline (a shell may
+/// marker of the state it read (its own shell's, with a context set). The same shell without the hook is the baseline (a shell may
 /// fork or open files on its own).
 #[test]
 fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
@@ -330,6 +330,11 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
             let pty = rexpect::session::spawn_command(command, Some(TIMEOUT_MS)).unwrap();
             let mut session = Session { pty };
             session.line(shell.prompt_setup());
+            // A context of its own (issue #16): the hook hands it over once, then only compares.
+            session.line(match shell {
+                Shell::Fish => "set -gx KUBECONFIG $HOME/.kube/prod; set -gx AWS_PROFILE admin",
+                _ => "export KUBECONFIG=$HOME/.kube/prod AWS_PROFILE=admin",
+            });
             if with_hook {
                 session.line(&shell.source(&hook));
                 session.enter_until("[[P0::1]]");
@@ -356,6 +361,14 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
                 opened.iter().filter(|l| l.contains(&runtime)).collect();
             counts.push((started.len(), opened.len()));
             if with_hook {
+                let published: Vec<_> = std::fs::read_dir(home.credwatch_runtime().join("shell"))
+                    .map(|d| d.flatten().map(|e| e.file_name()).collect())
+                    .unwrap_or_default();
+                assert_eq!(
+                    published.len(),
+                    2,
+                    "{shell:?}: no prompt file of the shell's own (its context): {published:?}"
+                );
                 assert_eq!(
                     started.len(),
                     counts[0].0,
