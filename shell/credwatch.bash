@@ -180,13 +180,19 @@ _credwatch_check_detached() {
 # each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
 # does the same for each precmd function. (bash copies a function's body each time it runs it:
 # this one stays this small.)
-# The context is compared only when a command ran since the last prompt (PS0 says so): only a
-# command changes a variable, and an empty line costs nothing more.
-# shellcheck disable=SC2050 # the context is an expansion once `credwatch init` filled it in
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    ($_credwatch_ran == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] || _credwatch_slow
+    $_credwatch_ran == 0 ]] || _credwatch_after_command
+}
+
+# A command ran since the last prompt (PS0 says so; without PS0, at every prompt): only a
+# command changes a variable, so only then is the context compared. (A function of its own:
+# bash copies a function's body each time it runs it, and an empty line costs nothing more.)
+# shellcheck disable=SC2050 # the context is an expansion once `credwatch init` filled it in
+_credwatch_after_command() {
   _credwatch_ran=$_credwatch_no_ps0
+  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
 }
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
@@ -208,7 +214,7 @@ _credwatch_precmd_keep_status() {
 # Traced: a function sees the DEBUG trap in force (to chain the user's, see
 # _credwatch_arm_debug_trap) only when every caller up to the top level is traced. With no
 # DEBUG trap set, tracing costs nothing.
-declare -ft _credwatch_precmd _credwatch_slow _credwatch_precmd_keep_status
+declare -ft _credwatch_precmd _credwatch_after_command _credwatch_slow _credwatch_precmd_keep_status
 
 # Where the hook must be: an indirect reference to one array element, and what it must hold.
 _credwatch_head='PROMPT_COMMAND[0]'

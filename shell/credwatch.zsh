@@ -194,9 +194,16 @@ _credwatch_check_detached() {
 # prompt.
 _credwatch_precmd() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    ($_credwatch_ran == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] ||
-    _credwatch_on_change || :
+    $_credwatch_ran == 0 ]] || _credwatch_after_command
+  return 0
+}
+
+# A command ran since the last prompt (preexec says so): only a command changes a variable, so
+# only then is the context compared.
+_credwatch_after_command() {
   _credwatch_ran=0
+  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_on_change || :
   return 0
 }
 
