@@ -7,7 +7,7 @@ use crate::define::config::{self, Definition, Source};
 use crate::support::formats::{self, Format};
 
 /// Every text format and view a store can be decoded with.
-const FORMATS: [Format; 14] = [
+const FORMATS: [Format; 15] = [
     Format::Json,
     Format::Yaml,
     Format::Toml,
@@ -22,6 +22,7 @@ const FORMATS: [Format; 14] = [
     Format::GcloudCredentials,
     Format::X509Certificate,
     Format::SshConfig,
+    Format::SshAgent,
 ];
 
 fn preset_definitions() -> &'static [Definition] {

@@ -111,6 +111,7 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
             ));
         }
     }
+    checks.extend(agent_check(&watched));
     checks.push(clock_check(&watched));
     checks.push(home_check());
 
@@ -350,6 +351,38 @@ fn hook_check() -> Check {
             Some("add to ~/.bashrc: eval \"$(credwatch init bash)\" (zsh: eval \"$(credwatch init zsh)\"; fish: credwatch init fish | source)"),
         ),
     }
+}
+
+/// This shell's ssh-agent (`SSH_AUTH_SOCK`), when it names one: whether it answers and holds a
+/// usable key.
+fn agent_check(watched: &[engine::Checked]) -> Option<Check> {
+    let agent = watched
+        .iter()
+        .find(|c| c.definition.format == crate::support::formats::Format::SshAgent)?;
+    let verdict = &agent.verdict;
+    Some(if verdict.state.is_usable() {
+        let holds = agent
+            .observation
+            .login_facts()
+            .map(|_| "answers and holds a usable key")
+            .unwrap_or("answers");
+        check(
+            "ssh-agent",
+            Level::Ok,
+            format!(
+                "the agent of this shell (SSH_AUTH_SOCK) {holds}: {}",
+                verdict.reason
+            ),
+            None,
+        )
+    } else {
+        check(
+            "ssh-agent",
+            Level::Warn,
+            format!("{}: {}", verdict.state.as_str(), verdict.reason),
+            verdict.fix.as_deref(),
+        )
+    })
 }
 
 fn clock_check(watched: &[engine::Checked]) -> Check {

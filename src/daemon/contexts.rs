@@ -68,6 +68,8 @@ struct Judged {
     reports: BTreeMap<usize, Option<CredentialReport>>,
     targets: Vec<PathBuf>,
     next_change: Option<Timestamp>,
+    /// When to judge it again because one of its stores must be polled (an ssh-agent).
+    poll_at: Option<Timestamp>,
 }
 
 pub(super) struct Contexts {
@@ -118,9 +120,14 @@ impl Contexts {
         self.judged.values().flat_map(|j| &j.targets)
     }
 
-    /// The earliest moment a state judged in a context changes by itself.
-    pub(super) fn next_change(&self) -> Option<Timestamp> {
-        self.judged.values().filter_map(|j| j.next_change).min()
+    /// When the contexts must be judged again by themselves: a state changes, a store must be
+    /// polled.
+    pub(super) fn next_wake(&self) -> Option<Timestamp> {
+        self.judged
+            .values()
+            .flat_map(|j| [j.next_change, j.poll_at])
+            .flatten()
+            .min()
     }
 }
 
@@ -332,6 +339,7 @@ impl Daemon {
             .filter(|k| k.iter().next().is_some())
             .collect();
         let old_targets: Vec<PathBuf> = self.contexts.targets().cloned().collect();
+        let now = Timestamp::now();
         let mut judged = BTreeMap::new();
         for key in keys {
             let mut verdicts = Judged::default();
@@ -368,12 +376,16 @@ impl Daemon {
                     verdicts.next_change = Some(verdicts.next_change.map_or(*at, |n| n.min(*at)));
                 }
                 verdicts.reports.insert(i, report.map(|(r, _)| r));
-                verdicts
-                    .targets
-                    .extend(targets.into_iter().filter_map(|t| match t {
-                        WatchTarget::Path(path) => Some(path),
-                        _ => None,
-                    }));
+                for target in targets {
+                    match target {
+                        WatchTarget::Path(path) => verdicts.targets.push(path),
+                        WatchTarget::Poll(every) => {
+                            let at = now.saturating_add_millis(every);
+                            verdicts.poll_at = Some(verdicts.poll_at.map_or(at, |p| p.min(at)));
+                        }
+                        WatchTarget::SecretService => {}
+                    }
+                }
             }
             judged.insert(key, verdicts);
         }

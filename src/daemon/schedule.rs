@@ -85,7 +85,7 @@ impl Daemon {
             .filter_map(|e| e.due().next())
             .chain(self.entries.iter().filter_map(|e| e.leads.due(leads)))
             .chain(self.quiet.next_release())
-            .chain(self.contexts.next_change())
+            .chain(self.contexts.next_wake())
             .chain(self.watch_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
             .min()
@@ -110,7 +110,7 @@ impl Daemon {
             // must not find it expired while a large store is read.
             self.refresh_entry(i, now);
         }
-        if self.contexts.next_change().is_some_and(|at| at <= now) {
+        if self.contexts.next_wake().is_some_and(|at| at <= now) {
             self.contexts.stale = true;
         }
         self.record_settled(now);

@@ -40,6 +40,7 @@ pub const PRESETS: &[(&str, &str)] = &[
         include_str!("../../presets/codex-keyring.toml"),
     ),
     ("ssh-cert", include_str!("../../presets/ssh-cert.toml")),
+    ("ssh-agent", include_str!("../../presets/ssh-agent.toml")),
     ("gemini", include_str!("../../presets/gemini.toml")),
     ("pypi", include_str!("../../presets/pypi.toml")),
     ("terraform", include_str!("../../presets/terraform.toml")),

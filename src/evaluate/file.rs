@@ -134,6 +134,7 @@ fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32
         FileStatus::Unlocated { why, fix } => {
             (State::Unknown, format!("{path}: {why}"), fix.clone())
         }
+        FileStatus::Unusable { state, why, fix } => (*state, why.clone(), fix.clone()),
         FileStatus::Absent | FileStatus::Read(_) => unreachable!("handled by the caller"),
     };
     Verdict::new(state, reason, Some(fix))

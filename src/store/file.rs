@@ -60,6 +60,13 @@ pub enum FileStatus {
         why: String,
         fix: String,
     },
+    /// A store that is asked (an ssh-agent) said why it holds no usable login: its socket is
+    /// gone, it refuses, it holds no keys. `why` is the whole reason.
+    Unusable {
+        state: crate::define::state::State,
+        why: String,
+        fix: String,
+    },
     Read(FileFacts),
 }
 
@@ -283,7 +290,12 @@ pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
     if let Some(marker) = &definition.account_marker {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
     }
-    paths.into_iter().map(WatchTarget::Path).collect()
+    let mut targets: Vec<WatchTarget> = paths.into_iter().map(WatchTarget::Path).collect();
+    if traits.asked_through_socket {
+        // Keys added or removed, an agent killed with its socket left: nothing tells.
+        targets.push(WatchTarget::Poll(super::agent::POLL_MS));
+    }
+    targets
 }
 
 pub(crate) fn holds_login(status: &FileStatus) -> bool {
@@ -356,9 +368,36 @@ fn read_file(path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), FileStatus>
     Ok((bytes, meta))
 }
 
+/// An agent's answer as a file's content, its socket as the file.
+fn ask_agent(path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), FileStatus> {
+    use super::agent::{ask, Problem};
+    match ask(path, limit) {
+        Ok(answer) => {
+            let meta = FileMeta {
+                mode: answer.mode,
+                uid: answer.uid,
+                size: answer.bytes.len() as u64,
+                fs: "socket".into(),
+                persistent: false,
+                modified: None,
+            };
+            Ok((answer.bytes, meta))
+        }
+        Err(Problem::Unusable { state, why, fix }) => Err(FileStatus::Unusable { state, why, fix }),
+        Err(Problem::PermissionDenied) => Err(FileStatus::PermissionDenied),
+        Err(Problem::TooLarge(size)) => Err(FileStatus::TooLarge { size, limit }),
+        Err(Problem::Failed(error)) => Err(FileStatus::Failed(error)),
+    }
+}
+
 fn observe_file(path: &Path, definition: &Definition) -> FileStatus {
     let limit = definition.format.traits().size_limit;
-    match read_file(path, limit) {
+    let read = if definition.format.traits().asked_through_socket {
+        ask_agent(path, limit)
+    } else {
+        read_file(path, limit)
+    };
+    match read {
         Err(status) => status,
         Ok((bytes, meta)) => {
             let dir = path.parent().unwrap_or(Path::new("/"));

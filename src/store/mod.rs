@@ -14,6 +14,7 @@
 //! Guarantees: reading is bounded ([`file::FILE_SIZE_LIMIT`]) and never blocks; failures become
 //! facts too: nothing here panics or errors.
 
+pub mod agent;
 pub mod env;
 pub mod expiry;
 pub mod file;
@@ -36,9 +37,8 @@ pub enum WatchTarget {
     /// Secret Service items: the service's D-Bus signals, and a poll of the items' `Modified`
     /// time (no signal comes when a secret is replaced in place).
     SecretService,
-    /// Nothing tells when it changes: look again this often (ms). The schedule polls it; no
-    /// kind needs it yet (the ssh-agent socket of issue #16 will).
-    #[allow(dead_code)]
+    /// Nothing tells when it changes: look again this often (ms). The schedule polls it (an
+    /// ssh-agent).
     Poll(i64),
 }
 

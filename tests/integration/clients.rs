@@ -625,7 +625,7 @@ fn docker_login_to_a_local_registry_in_the_file_without_a_bus_and_in_the_keyring
 }
 
 /// A new ed25519 key at `path` (and `path.pub`), made by the real ssh-keygen.
-fn ssh_key(home: &TestHome, path: &std::path::Path) {
+pub(crate) fn ssh_key(home: &TestHome, path: &std::path::Path) {
     let path = path.to_str().unwrap();
     ok(
         home,
@@ -637,7 +637,7 @@ fn ssh_key(home: &TestHome, path: &std::path::Path) {
 
 /// `public` signed by the CA key `ca` with the real `ssh-keygen -s` (principal alice), valid
 /// for `validity` (`-V`; none: forever): the certificate is written beside it.
-fn ssh_sign(
+pub(crate) fn ssh_sign(
     home: &TestHome,
     ca: &std::path::Path,
     public: &std::path::Path,

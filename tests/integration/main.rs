@@ -1,5 +1,6 @@
 //! credwatch's integration tests: the real binary against real files in an isolated HOME.
 
+mod agent;
 mod alerts;
 mod bad_input;
 mod bus;

@@ -13,6 +13,7 @@ mod gcloud;
 mod kerberos;
 mod kubeconfig;
 mod sqlite;
+pub(crate) mod ssh_agent;
 mod ssh_certificate;
 mod text;
 mod wire;
@@ -55,6 +56,9 @@ pub enum Format {
     /// gcloud's `credentials.db` (SQLite), seen from the active configuration's account, with
     /// the files beside it that say which one that is (see `gcloud`).
     GcloudCredentials,
+    /// An ssh-agent, asked through its socket (`$SSH_AUTH_SOCK`) for the keys it holds: how
+    /// many, and its certificates' validity (see `ssh_agent`).
+    SshAgent,
 }
 
 impl fmt::Display for Format {
@@ -74,6 +78,7 @@ impl fmt::Display for Format {
             Format::X509Certificate => "x509-certificate",
             Format::SshConfig => "ssh-config",
             Format::GcloudCredentials => "gcloud-credentials",
+            Format::SshAgent => "ssh-agent",
         })
     }
 }
@@ -114,6 +119,9 @@ pub struct Traits {
     /// Environment variables its reading depends on besides those in the file spec (the
     /// profile or account a view picks): a shell setting them may use another login.
     pub selected_by: &'static [&'static str],
+    /// Its store is a socket that is asked, not a file that is read (an ssh-agent): the store
+    /// layer connects, asks, and decodes the answer as the file's content.
+    pub asked_through_socket: bool,
 }
 
 /// Reads a file beside the store (a name relative to its directory): its bytes, or `None` when
@@ -150,7 +158,11 @@ const SECRET_TEXT: Traits = Traits {
     names_a_cache: None,
     beside: &[],
     selected_by: &[],
+    asked_through_socket: false,
 };
+
+/// An agent's list of identities: a few KiB even with many certificates.
+pub const AGENT_ANSWER_LIMIT: u64 = 256 << 10;
 
 /// gcloud keeps logins in SQLite databases, which grow with every account and cached token.
 pub const SQLITE_SIZE_LIMIT: u64 = 4 << 20;
@@ -187,6 +199,16 @@ impl Format {
                 size_limit: SQLITE_SIZE_LIMIT,
                 beside: gcloud::BESIDE,
                 selected_by: &["CLOUDSDK_ACTIVE_CONFIG_NAME", "CLOUDSDK_CORE_ACCOUNT"],
+                ..SECRET_TEXT
+            },
+            // A socket in a private directory of /tmp, gone with the session by design; what
+            // it holds is asked, and `TMUX` decides which fix works.
+            Format::SshAgent => Traits {
+                public: true,
+                volatile_by_design: true,
+                size_limit: AGENT_ANSWER_LIMIT,
+                selected_by: &["TMUX"],
+                asked_through_socket: true,
                 ..SECRET_TEXT
             },
             // A certificate is public: readable by others is not a flaw.
@@ -243,6 +265,7 @@ pub fn parse_beside(
             serde_json::json!({ "not_after": not_after.millis() / 1000 })
         }
         Format::SshConfig => text::ssh_config(as_text(bytes)?),
+        Format::SshAgent => ssh_agent::view(bytes).map_err(ParseProblem)?,
         Format::Npmrc => {
             let (value, env) = text::with_env(text::ini(as_text(bytes)?), &|name| {
                 crate::support::environ::var_os(name).map(|v| v.to_string_lossy().into_owned())

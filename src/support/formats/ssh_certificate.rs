@@ -30,10 +30,35 @@ pub fn view(text: &str) -> Result<Value, String> {
     let blob = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| "the certificate data is not base64")?;
-    let mut reader = Reader::new(&blob, "the certificate data");
-    let inner_type = reader.data()?;
-    if inner_type != key_type.as_bytes() {
+    let value = decode(&blob)?;
+    if value["key_type"]
+        .as_str()
+        .map(|t| format!("{t}-cert-v01@openssh.com"))
+        .as_deref()
+        != Some(key_type)
+    {
         return Err("the certificate's inner type differs from its outer one".into());
+    }
+    Ok(value)
+}
+
+/// Whether a key blob (as an agent lists it) is a certificate's.
+pub fn is_certificate(blob: &[u8]) -> bool {
+    Reader::new(blob, "a key")
+        .data()
+        .is_ok_and(|key_type| key_type.ends_with(b"-cert-v01@openssh.com"))
+}
+
+/// The view of a certificate's blob (the bytes the text line holds in base64, or an agent
+/// lists).
+pub fn decode(blob: &[u8]) -> Result<Value, String> {
+    let mut reader = Reader::new(blob, "the certificate data");
+    let key_type =
+        std::str::from_utf8(reader.data()?).map_err(|_| "a certificate whose type is not text")?;
+    if !key_type.ends_with("-cert-v01@openssh.com") {
+        return Err(
+            "not an OpenSSH certificate (its type does not end in -cert-v01@openssh.com)".into(),
+        );
     }
     reader.data()?; // nonce
     let key_fields = match key_type {

@@ -1,0 +1,228 @@
+//! The ssh-agent as a store: the socket a shell's `SSH_AUTH_SOCK` names, asked for the
+//! identities the agent holds (the answer is then decoded as the store's content by the
+//! `ssh-agent` format).
+//!
+//! Guarantees: only a socket owned by the user is asked (a path in /tmp that another user
+//! planted is not); connecting and the whole exchange end within [`TIMEOUT`] (an agent can
+//! hang); the answer is bounded; nothing is sent but the request to list identities; each
+//! failure is a state with its reason and the fix that works where the shell is (inside tmux:
+//! tmux's current `SSH_AUTH_SOCK`). The daemon asks again when the socket's directory changes
+//! and every [`POLL_MS`], never at a prompt.
+
+use crate::define::state::State;
+use crate::support::environ;
+use crate::support::formats::ssh_agent;
+use crate::support::paths::display;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The longest an agent is waited for, connection and answer together.
+pub const TIMEOUT: Duration = Duration::from_secs(1);
+/// How often the daemon asks an agent again when nothing tells it changed (keys added or
+/// removed, an agent killed with its socket left behind).
+pub const POLL_MS: i64 = 30_000;
+/// `SSH2_AGENTC_REQUEST_IDENTITIES`, with its length.
+const REQUEST_IDENTITIES: [u8; 5] = [0, 0, 0, 1, 11];
+
+/// The agent's answer, and its socket's mode and owner.
+pub struct Answer {
+    pub bytes: Vec<u8>,
+    pub mode: u32,
+    pub uid: u32,
+}
+
+/// Why an agent gave no usable answer.
+pub enum Problem {
+    /// A state with its whole reason and fix (gone, refused, no keys, hanging, not a socket).
+    Unusable {
+        state: State,
+        why: String,
+        fix: String,
+    },
+    PermissionDenied,
+    TooLarge(u64),
+    Failed(String),
+}
+
+/// The agent's answer to "list your identities", with what the socket is; or why there is none.
+pub fn ask(path: &Path, limit: u64) -> Result<Answer, Problem> {
+    let shown = display(path);
+    let unusable = |state, why: String, fix: String| Problem::Unusable { state, why, fix };
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(unusable(
+                State::Missing,
+                format!("the ssh-agent socket {shown} is gone: its agent exited, or the SSH connection that forwarded it has ended"),
+                reconnect_fix(),
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(Problem::PermissionDenied)
+        }
+        Err(e) => return Err(Problem::Failed(e.to_string())),
+    };
+    if !metadata.file_type().is_socket() {
+        return Err(unusable(
+            State::Invalid,
+            format!("SSH_AUTH_SOCK names {shown}, which is not a socket"),
+            "point SSH_AUTH_SOCK at your agent's socket (ssh-agent prints it), or unset it".into(),
+        ));
+    }
+    let uid = nix::unistd::geteuid().as_raw();
+    if metadata.uid() != uid {
+        return Err(unusable(
+            State::Insecure,
+            format!(
+                "the ssh-agent socket {shown} belongs to uid {}, not to you: it was not asked",
+                metadata.uid()
+            ),
+            "unset SSH_AUTH_SOCK, or point it at your own agent's socket".into(),
+        ));
+    }
+    let answer = exchange(path, limit).map_err(|failure| match failure {
+        Failure::Refused => unusable(
+            State::Missing,
+            format!("the ssh-agent at {shown} refuses connections: it is no longer running (its socket was left behind)"),
+            reconnect_fix(),
+        ),
+        Failure::TimedOut => unusable(
+            State::Unknown,
+            format!(
+                "the ssh-agent at {shown} did not answer within {} s",
+                TIMEOUT.as_secs()
+            ),
+            "check it with ssh-add -l; restart the agent if it hangs".into(),
+        ),
+        Failure::TooLarge(size) => Problem::TooLarge(size),
+        Failure::Other(error) => Problem::Failed(error),
+    })?;
+    if ssh_agent::count(&answer) == 0 && answer.first() == Some(&ssh_agent::IDENTITIES_ANSWER) {
+        return Err(unusable(
+            State::LoggedOut,
+            format!("the ssh-agent at {shown} holds no keys"),
+            "ssh-add (or ssh-add ~/.ssh/KEY)".into(),
+        ));
+    }
+    Ok(Answer {
+        bytes: answer,
+        mode: metadata.mode() & 0o7777,
+        uid: metadata.uid(),
+    })
+}
+
+/// What works to get a live agent again, where this shell is.
+fn reconnect_fix() -> String {
+    if environ::var_os("TMUX").is_some_and(|v| !v.is_empty()) {
+        r#"take tmux's current agent into this shell: eval "$(tmux show-environment -s SSH_AUTH_SOCK)""#.into()
+    } else {
+        r#"reconnect with agent forwarding (ssh -A), or start an agent here: eval "$(ssh-agent -s)" && ssh-add"#.into()
+    }
+}
+
+enum Failure {
+    Refused,
+    TimedOut,
+    TooLarge(u64),
+    Other(String),
+}
+
+/// Connects (without blocking past the deadline), asks, and reads one answer.
+fn exchange(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
+    use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
+    let deadline = Instant::now() + TIMEOUT;
+    let other = |e: nix::errno::Errno| Failure::Other(e.desc().to_string());
+    let fd: OwnedFd = socket::socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(other)?;
+    let address = UnixAddr::new(path).map_err(other)?;
+    match socket::connect(fd.as_raw_fd(), &address) {
+        Ok(()) => {}
+        Err(nix::errno::Errno::ECONNREFUSED) => return Err(Failure::Refused),
+        // The listener's backlog is full (a hung agent): wait for it, up to the deadline.
+        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINPROGRESS) => {
+            wait_until_writable(&fd, deadline)?;
+            match socket::getsockopt(&fd, socket::sockopt::SocketError) {
+                Ok(0) => {}
+                Ok(code) if code == nix::libc::ECONNREFUSED => return Err(Failure::Refused),
+                Ok(code) => return Err(other(nix::errno::Errno::from_raw(code))),
+                Err(e) => return Err(other(e)),
+            }
+        }
+        Err(e) => return Err(other(e)),
+    }
+    let mut stream = std::os::unix::net::UnixStream::from(fd);
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Failure::TimedOut,
+        std::io::ErrorKind::ConnectionRefused => Failure::Refused,
+        _ => Failure::Other(e.to_string()),
+    };
+    stream.set_nonblocking(false).map_err(io)?;
+    let left = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or(Failure::TimedOut)
+    };
+    stream.set_write_timeout(Some(left()?)).map_err(io)?;
+    stream.write_all(&REQUEST_IDENTITIES).map_err(io)?;
+    stream.set_read_timeout(Some(left()?)).map_err(io)?;
+    let mut length = [0u8; 4];
+    read_exact_by(&mut stream, &mut length, deadline).map_err(io)?;
+    let length = u64::from(u32::from_be_bytes(length));
+    if length > limit {
+        return Err(Failure::TooLarge(length));
+    }
+    let mut answer = vec![0u8; length as usize];
+    read_exact_by(&mut stream, &mut answer, deadline).map_err(io)?;
+    Ok(answer)
+}
+
+/// `read_exact`, each read with the time left before `deadline` (an agent that trickles its
+/// answer byte by byte still ends at the deadline).
+fn read_exact_by(
+    stream: &mut std::os::unix::net::UnixStream,
+    mut buffer: &mut [u8],
+    deadline: Instant,
+) -> std::io::Result<()> {
+    while !buffer.is_empty() {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::TimedOut))?;
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(buffer) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => buffer = &mut buffer[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn wait_until_writable(fd: &OwnedFd, deadline: Instant) -> Result<(), Failure> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    loop {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or(Failure::TimedOut)?;
+        let millis = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+        match poll(&mut fds, PollTimeout::from(millis)) {
+            Ok(0) => return Err(Failure::TimedOut),
+            Ok(_) => return Ok(()),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(Failure::Other(e.desc().to_string())),
+        }
+    }
+}

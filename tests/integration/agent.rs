@@ -1,0 +1,334 @@
+//! The ssh-agent of a shell as a credential (issue #16): a real `ssh-agent`, real keys and
+//! certificates from `ssh-keygen`, added with the real `ssh-add`; real shells in a pty and a real
+//! tmux server for what the prompt shows.
+
+use crate::clients::{ssh_key, ssh_sign};
+use crate::harness::{run_command, TestHome};
+use crate::pty::{each_shell, Session, Shell};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// A real ssh-agent in the foreground (`-D`) on a socket in HOME; killed when dropped.
+struct Agent {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Agent {
+    fn start(home: &TestHome, name: &str) -> Agent {
+        let socket = home.path(&format!("{name}.sock"));
+        let child = home
+            .program("ssh-agent", &["-D", "-a", socket.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ssh-agent");
+        let started = Instant::now();
+        while !socket.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no agent socket"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Agent { child, socket }
+    }
+
+    /// `ssh-add` of these keys, with what it prints.
+    fn add(&self, home: &TestHome, keys: &[&Path]) -> String {
+        let mut args: Vec<&str> = vec![];
+        args.extend(keys.iter().map(|k| k.to_str().unwrap()));
+        let mut command = home.program("ssh-add", &args);
+        command.env("SSH_AUTH_SOCK", &self.socket);
+        let out = run_command(command);
+        assert_eq!(out.code, 0, "ssh-add: {}", out.stderr);
+        out.stderr
+    }
+
+    /// SIGTERM: the agent removes its socket and exits, as `ssh-agent -k` does.
+    fn stop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `credwatch status ssh-agent --json` with SSH_AUTH_SOCK set to `socket` (and `extra`).
+fn agent_state(home: &TestHome, socket: &Path, extra: &[(&str, &str)]) -> (String, String, String) {
+    let mut command = home.command(&["status", "--json", "ssh-agent"]);
+    command.env("SSH_AUTH_SOCK", socket);
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    let credential = run_command(command).credential("ssh-agent");
+    let text = |key: &str| credential[key].as_str().unwrap_or_default().to_string();
+    (text("state"), text("reason"), text("fix"))
+}
+
+#[test]
+fn an_agent_with_keys_none_an_expired_certificate_gone_refused_or_hanging() {
+    if !installed("ssh-agent") {
+        eprintln!("skipped: ssh-agent is not installed (scripts/test installs openssh-client)");
+        return;
+    }
+    let home = TestHome::new();
+    let key = home.path("id_ed25519");
+    ssh_key(&home, &key);
+    let mut agent = Agent::start(&home, "agent");
+
+    let (state, reason, fix) = agent_state(&home, &agent.socket, &[]);
+    assert_eq!(state, "logged-out", "{reason}");
+    assert!(reason.contains("holds no keys"), "{reason}");
+    assert!(fix.starts_with("ssh-add"), "{fix}");
+
+    agent.add(&home, &[&key]);
+    let (state, reason, _) = agent_state(&home, &agent.socket, &[]);
+    assert_eq!(state, "ok", "{reason}");
+
+    // A certificate that ended, added with its key: the agent holds it, ssh would offer it.
+    let ca = home.path("ca");
+    ssh_key(&home, &ca);
+    let old = home.path("old_ed25519");
+    ssh_key(&home, &old);
+    ssh_sign(
+        &home,
+        &ca,
+        &home.path("old_ed25519.pub"),
+        Some("20200101:20200102"),
+    );
+    agent.add(&home, &[&old]);
+    let (state, reason, _) = agent_state(&home, &agent.socket, &[]);
+    assert_eq!(state, "expired", "{reason}");
+    assert!(reason.contains("2020-01-02"), "{reason}");
+
+    // Stopped: its socket is gone. The fix is tmux's inside tmux, ssh -A or a new agent outside.
+    agent.stop();
+    let (state, reason, fix) = agent_state(&home, &agent.socket, &[]);
+    assert_eq!(state, "missing", "{reason}");
+    assert!(reason.contains("is gone"), "{reason}");
+    assert!(
+        fix.contains("ssh -A") && fix.contains("ssh-agent -s"),
+        "{fix}"
+    );
+    let (_, _, fix) = agent_state(&home, &agent.socket, &[("TMUX", "/tmp/tmux-1/default,1,0")]);
+    assert!(
+        fix.contains(r#"eval "$(tmux show-environment -s SSH_AUTH_SOCK)""#),
+        "{fix}"
+    );
+
+    // Killed (-9): the socket stays behind and refuses.
+    let killed = Agent::start(&home, "killed");
+    let mut killed = killed;
+    let _ = killed.child.kill();
+    let _ = killed.child.wait();
+    assert!(killed.socket.exists());
+    let (state, reason, _) = agent_state(&home, &killed.socket, &[]);
+    assert_eq!(state, "missing", "{reason}");
+    assert!(reason.contains("refuses connections"), "{reason}");
+
+    // An agent that accepts and never answers: unknown, within the deadline.
+    let hanging = home.path("hanging.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&hanging).unwrap();
+    let started = Instant::now();
+    let (state, reason, _) = agent_state(&home, &hanging, &[]);
+    assert_eq!(state, "unknown", "{reason}");
+    assert!(reason.contains("did not answer within 1 s"), "{reason}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // Not a socket, and a socket of another user's, are not asked.
+    let file = home.write("not-a-socket", "x");
+    let (state, reason, _) = agent_state(&home, &file, &[]);
+    assert_eq!(state, "invalid", "{reason}");
+}
+
+#[test]
+fn a_killed_agent_shows_at_the_prompt_and_before_ssh_and_git_push() {
+    if !installed("ssh-agent") {
+        eprintln!("skipped: ssh-agent is not installed");
+        return;
+    }
+    each_shell(|shell| {
+        let (home, _daemon) = crate::pty::home_with_daemon();
+        let key = home.path("id_ed25519");
+        ssh_key(&home, &key);
+        let mut agent = Agent::start(&home, "agent");
+        agent.add(&home, &[&key]);
+        let export = match shell {
+            Shell::Fish => format!("set -gx SSH_AUTH_SOCK {}", agent.socket.display()),
+            _ => format!("export SSH_AUTH_SOCK={}", agent.socket.display()),
+        };
+        let mut session = Session::start(&home, shell, &[&export]);
+        session.enter_until("[[P0::1]]");
+        agent.stop();
+        let shown = session.enter_until("[[P0:⚠ ssh-agent:1]]");
+        assert!(
+            shown.contains("credwatch: ⚠ ssh-agent"),
+            "{shell:?}: {shown}"
+        );
+        session.line(&format!("ssh -V; echo DONE-{}", shell.sum(40, 2)));
+        let warned = session.expect("DONE-42");
+        assert!(
+            warned.contains("credwatch: ssh-agent: the ssh-agent socket")
+                && warned.contains("ssh -A"),
+            "{shell:?}: {warned}"
+        );
+        session.line(&format!(
+            "git push --dry-run 2>/dev/null; echo DONE-{}",
+            shell.sum(40, 3)
+        ));
+        let warned = session.expect("DONE-43");
+        assert!(
+            warned.contains("credwatch: ssh-agent:"),
+            "{shell:?}: {warned}"
+        );
+        // A new agent in this shell clears it.
+        let fresh = Agent::start(&home, "fresh");
+        fresh.add(&home, &[&key]);
+        session.line(&match shell {
+            Shell::Fish => format!("set -gx SSH_AUTH_SOCK {}", fresh.socket.display()),
+            _ => format!("export SSH_AUTH_SOCK={}", fresh.socket.display()),
+        });
+        session.enter_until("[[P0::1]]");
+    });
+}
+
+/// The classic: a long-lived tmux session keeps the socket of the SSH connection that started
+/// it; the user reconnects (a new forwarded agent) and re-attaches; the old shell's
+/// SSH_AUTH_SOCK is stale. Its prompt says so with the fix that works inside tmux, and that fix
+/// clears it.
+#[test]
+fn a_tmux_shell_with_the_stale_socket_is_told_the_fix_that_works_there() {
+    if !installed("ssh-agent") || Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux or ssh-agent is not installed");
+        return;
+    }
+    let (home, _daemon) = crate::pty::home_with_daemon();
+    let key = home.path("id_ed25519");
+    ssh_key(&home, &key);
+    let mut first = Agent::start(&home, "first");
+    first.add(&home, &[&key]);
+    let hook = crate::pty::hook_file(&home, Shell::Bash);
+    let server = home.path("tmux.sock");
+    let tmux = |args: &[&str], agent: &Path| -> String {
+        let mut all = vec!["-S", server.to_str().unwrap(), "-f", "/dev/null"];
+        all.extend_from_slice(args);
+        let mut command = home.program("tmux", &all);
+        command
+            .env("SSH_AUTH_SOCK", agent)
+            .env("PATH", crate::pty::stub_path(&home))
+            .env("TERM", "xterm");
+        let out = command.output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tmux(
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "work",
+            "-x",
+            "200",
+            "-y",
+            "50",
+            "bash --norc --noprofile -i",
+        ],
+        &first.socket,
+    );
+    // The client commands that only drive the session carry no agent of their own.
+    let no_agent = home.path("no-agent.sock");
+    let send = |line: &str| {
+        tmux(&["send-keys", "-t", "work", "-l", line], &no_agent);
+        tmux(&["send-keys", "-t", "work", "Enter"], &no_agent);
+    };
+    let screen_shows = |needle: &str| {
+        let started = Instant::now();
+        loop {
+            let screen = tmux(
+                &["capture-pane", "-p", "-J", "-t", "work", "-S", "-50"],
+                &no_agent,
+            );
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "no {needle:?} on the tmux screen:\n{screen}"
+            );
+            send("");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    send(Shell::Bash.prompt_setup());
+    send(&format!("source {}", hook.display()));
+    screen_shows("[[P0::1]]");
+
+    // The connection ends (its agent's socket goes); the user comes back with a new agent and
+    // re-attaches, which hands tmux the new SSH_AUTH_SOCK (tmux's update-environment).
+    first.stop();
+    let mut second = Agent::start(&home, "second");
+    second.add(&home, &[&key]);
+    let mut client = home.program(
+        "tmux",
+        &[
+            "-S",
+            server.to_str().unwrap(),
+            "-f",
+            "/dev/null",
+            "attach",
+            "-t",
+            "work",
+        ],
+    );
+    client
+        .env("SSH_AUTH_SOCK", &second.socket)
+        .env("TERM", "xterm");
+    let mut attached = rexpect::session::spawn_command(client, Some(5_000)).expect("attach");
+    std::thread::sleep(Duration::from_millis(500));
+    tmux(&["detach-client", "-s", "work"], &second.socket);
+    let _ = attached.exp_eof();
+    let session_env = tmux(
+        &["show-environment", "-t", "work", "SSH_AUTH_SOCK"],
+        &second.socket,
+    );
+    assert!(
+        session_env.contains(second.socket.to_str().unwrap()),
+        "re-attaching did not hand tmux the new agent: {session_env}"
+    );
+
+    let screen = screen_shows("[[P0:⚠ ssh-agent:1]]");
+    assert!(screen.contains("credwatch: ⚠ ssh-agent"), "{screen}");
+    send(&format!(
+        "{} status ssh-agent",
+        env!("CARGO_BIN_EXE_credwatch")
+    ));
+    let screen = screen_shows("show-environment");
+    assert!(
+        screen.contains(r#"eval "$(tmux show-environment -s SSH_AUTH_SOCK)""#),
+        "{screen}"
+    );
+    // The fix, as told, in the old shell.
+    send("clear");
+    send(r#"eval "$(tmux show-environment -s SSH_AUTH_SOCK)""#);
+    screen_shows("[[P0::1]]");
+    let _ = second.child.kill();
+    tmux(&["kill-server"], &second.socket);
+}
