@@ -107,6 +107,13 @@ impl Daemon {
             }
             Batch::Changes(changes) => changes,
         };
+        // The contexts' directory itself removed: the runtime dir is going (its own removal
+        // follows) or someone removed it alone (the next publication makes it again).
+        let context_dir = self.contexts.context_dir().to_path_buf();
+        let changes: Vec<_> = changes
+            .into_iter()
+            .filter(|c| c.path != context_dir)
+            .collect();
         if changes.is_empty() {
             return;
         }
@@ -141,7 +148,6 @@ impl Daemon {
         if rewatch_all {
             self.rewatch();
         }
-        let context_dir = self.contexts.context_dir().to_path_buf();
         for change in &changes {
             if change.path.parent() == Some(&context_dir) {
                 self.context_changed(&change.path);

@@ -53,6 +53,9 @@ pub const EXIT_CANNOT_RUN: i32 = 1;
 const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
 /// How many journal entries are kept in memory while the journal cannot be written.
 const UNWRITTEN_JOURNAL_LIMIT: usize = 10_000;
+/// How soon the runtime dir is looked at again when its lock could not be taken (the dir was
+/// being removed).
+const RUNTIME_RETRY_MS: i64 = 250;
 /// How often an idle daemon republishes its state's validity.
 const HEARTBEAT_MS: i64 = 15 * 60 * 1000;
 /// How long past the last heartbeat a published state holds: a daemon frozen by SIGSTOP is taken
@@ -75,7 +78,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
     }
     let lock = match acquire_lock(&runtime_dir) {
         Ok(lock) => lock,
-        Err(message) => {
+        Err(LockFailure::Held(message) | LockFailure::Unusable(message)) => {
             eprintln!("credwatch daemon: {message}");
             return Ok(EXIT_CANNOT_RUN);
         }
@@ -117,6 +120,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         contexts: contexts::Contexts::new(&runtime_dir),
         runtime_dir,
         lock,
+        runtime_retry_at: None,
         stop: None,
         heartbeat_at: Timestamp::now(),
         journal: Journal::new(&state_dir),
@@ -141,11 +145,20 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
     runtime.block_on(daemon.serve())
 }
 
+/// Why the per-user lock was not taken.
+enum LockFailure {
+    /// Another daemon holds it (the message says which pid).
+    Held(String),
+    /// The lock file could not be opened or locked (the runtime dir is being removed, …).
+    Unusable(String),
+}
+
 /// Takes the per-user lock, or says which pid holds it.
-fn acquire_lock(runtime_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+fn acquire_lock(runtime_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, LockFailure> {
     let path = runtime_dir.join(LOCK_FILE);
-    let file = crate::support::runtime::open_own_for_writing(&path, false)
-        .map_err(|e| format!("cannot open {}: {e}", paths::display(&path)))?;
+    let file = crate::support::runtime::open_own_for_writing(&path, false).map_err(|e| {
+        LockFailure::Unusable(format!("cannot open {}: {e}", paths::display(&path)))
+    })?;
     match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
         Ok(mut lock) => {
             let _ = lock.set_len(0);
@@ -164,11 +177,14 @@ fn acquire_lock(runtime_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, 
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
             let pid = holder.split_whitespace().next().unwrap_or("?");
-            Err(format!(
+            Err(LockFailure::Held(format!(
                 "another credwatch daemon is already running (pid {pid}); only one runs per user\n  fix: use that one (credwatch status), or stop it first: kill {pid}"
-            ))
+            )))
         }
-        Err((_, errno)) => Err(format!("cannot lock {}: {errno}", paths::display(&path))),
+        Err((_, errno)) => Err(LockFailure::Unusable(format!(
+            "cannot lock {}: {errno}",
+            paths::display(&path)
+        ))),
     }
 }
 
@@ -185,6 +201,9 @@ struct Daemon {
     runtime_dir: PathBuf,
     /// The per-user lock, taken again if the runtime dir is recreated.
     lock: nix::fcntl::Flock<std::fs::File>,
+    /// When to look at the runtime dir again: its lock could not be taken (it was being
+    /// removed).
+    runtime_retry_at: Option<Timestamp>,
     /// Set when the daemon must stop (its runtime dir was taken over): the exit code.
     stop: Option<i32>,
     /// The last heartbeat: the published state never holds longer than [`VALIDITY_CAP_MS`] past it.

@@ -56,9 +56,17 @@ impl Daemon {
                 self.published_until = None;
                 true
             }
-            Err(message) => {
+            Err(super::LockFailure::Held(message)) => {
                 tracing::warn!(%message, "another daemon took the runtime dir over: stopping");
                 self.stop = Some(0);
+                false
+            }
+            Err(super::LockFailure::Unusable(message)) => {
+                // The dir is being removed (or replaced) right now: nothing is published into
+                // it; its removal, or this retry, brings it back.
+                tracing::debug!(%message, "the runtime dir is changing: looking again shortly");
+                self.runtime_retry_at =
+                    Some(Timestamp::now().saturating_add_millis(super::RUNTIME_RETRY_MS));
                 false
             }
         }
@@ -90,6 +98,11 @@ impl Daemon {
     pub(super) fn publish(&mut self) {
         if !self.keep_runtime_dir() {
             return;
+        }
+        if !self.contexts.context_dir().is_dir() {
+            // Removed alone: made again, and watched, so that shells can hand their contexts.
+            self.start_contexts();
+            self.rewatch();
         }
         let valid_until = self.next_state_change();
         // Each shell's file, when its content changed (the publisher compares).

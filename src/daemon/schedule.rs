@@ -87,6 +87,7 @@ impl Daemon {
             .chain(self.quiet.next_release())
             .chain(self.contexts.next_wake())
             .chain(self.watch_retry_at)
+            .chain(self.runtime_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
             .min()
     }
@@ -97,6 +98,10 @@ impl Daemon {
         let now = Timestamp::now();
         if self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS) <= now {
             self.heartbeat_at = now;
+        }
+        if self.runtime_retry_at.is_some_and(|at| at <= now) {
+            self.runtime_retry_at = None;
+            self.runtime_dir_changed();
         }
         if self.watch_retry_at.is_some_and(|at| at <= now) {
             self.retry_watches(now);
