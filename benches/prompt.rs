@@ -163,6 +163,26 @@ fn interactive_delta(home: &TestHome, shell: &str, hook: &std::path::Path) -> (f
 /// The shell's own context: variables that select a login, set in every variant measured.
 const CONTEXT: &str = "export KUBECONFIG=$HOME/.kube/config AWS_PROFILE=default";
 
+/// How many variables the hook of `shell` compares (selecting and shadowing).
+fn variables(home: &TestHome, shell: &str) -> usize {
+    let init = harness::run_command(home.command(&["init", shell])).stdout;
+    init.lines()
+        .filter(|l| {
+            l.starts_with("_credwatch_selects=")
+                || l.starts_with("_credwatch_shadows=")
+                || l.starts_with("typeset -ga _credwatch_selects=")
+        })
+        .flat_map(|l| {
+            l.split(['(', ')'])
+                .skip(1)
+                .step_by(2)
+                .flat_map(str::split_whitespace)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .count()
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -187,6 +207,7 @@ fn main() {
     println!("| shell | empty function µs | reference: one `read` of the state file µs | credwatch hook µs | added by credwatch µs | direnv hook µs | added by direnv µs | direnv ÷ credwatch | goal |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     let state_file = home.credwatch_runtime().join("prompt");
+    let mut after_rows = Vec::new();
     for (shell, goal) in [("bash", "≤ 20 µs"), ("zsh", "≤ 20 µs"), ("fish", "≤ 30 µs")] {
         let init = harness::run_command(home.command(&["init", shell])).stdout;
         // Outside an interactive shell the hooks only define their functions; fish's stops
@@ -229,6 +250,14 @@ fn main() {
         let rounds = 7;
         let (mut empties, mut references, mut hooks, mut deltas) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // A prompt after a command: the hook then compares this shell's variables with the
+        // context it handed over (fish is told of a change instead, and compares nothing).
+        let after_call = match shell {
+            "bash" => Some("{ _credwatch_ran=1; _credwatch_precmd; }"),
+            "zsh" => Some("{ _credwatch_ran=1; _credwatch_precmd }"),
+            _ => None,
+        };
+        let mut afters = Vec::new();
         for _ in 0..rounds {
             let empty = per_call(&home, shell, &format!("{cd}\n{empty_setup}"), empty_call, n);
             let credwatch = per_call(
@@ -239,6 +268,16 @@ fn main() {
                 n,
             );
             references.push(per_call(&home, shell, &reference, "_ref", n));
+            if let Some(after_call) = after_call {
+                let after = per_call(
+                    &home,
+                    shell,
+                    &format!("{cd}\nsource {}", hook.display()),
+                    after_call,
+                    n,
+                );
+                afters.push(after - empty);
+            }
             deltas.push(credwatch - empty);
             empties.push(empty);
             hooks.push(credwatch);
@@ -261,12 +300,30 @@ fn main() {
                 .collect(),
         );
         let direnv_added = direnv - empty;
+        if !afters.is_empty() {
+            after_rows.push(format!(
+                "| {shell} | {} | {:.2} |",
+                variables(&home, shell),
+                median(afters)
+            ));
+        }
         println!(
             "| {shell} | {empty:.2} | {reference:.2} | {credwatch:.2} | {added:.2} | {direnv:.0} | {direnv_added:.0} | {:.0}× | {goal} |",
             direnv_added / added
         );
     }
 
+    println!(
+        "\nA prompt after a command (the hook compares the variables of the credentials in play"
+    );
+    println!(
+        "with the context it handed over; the `_credwatch_ran=1` assignment is counted in):\n"
+    );
+    println!("| shell | variables compared | µs added |");
+    println!("|---|---:|---:|");
+    for row in &after_rows {
+        println!("{row}");
+    }
     println!(
         "\nInteractive shells reading 5,000 empty lines from a pipe (shell-hooks.md's method; fish"
     );

@@ -150,7 +150,7 @@ _credwatch_refresh() {
       _credwatch_next_check=$((now + ${CREDWATCH_INTERVAL:-30}))
       _credwatch_check_detached
     fi
-    _credwatch_read "$_credwatch_dir/prompt.direct"
+    _credwatch_read "$_credwatch_dir/shell/$$.direct"
   fi
   CREDWATCH_PROMPT=$message
   if [[ $message != "$_credwatch_shown" ]]; then
@@ -170,7 +170,7 @@ _credwatch_check_detached() {
   if [[ $autostart == 1 ]]; then
     ("$_credwatch_bin" daemon >/dev/null 2>&1 </dev/null &)
   fi
-  ("$_credwatch_bin" prompt --cache >/dev/null 2>&1 </dev/null &)
+  ("$_credwatch_bin" prompt --cache --shell $$ >/dev/null 2>&1 </dev/null &)
 }
 
 # Every prompt: one test (two stats). The rest runs when the state changed, and at the first

@@ -162,7 +162,7 @@ function _credwatch_refresh
             set -g _credwatch_next_check (math $now + $interval)
             _credwatch_check_detached
         end
-        set fields (_credwatch_read $_credwatch_dir/prompt.direct)
+        set fields (_credwatch_read $_credwatch_dir/shell/$fish_pid.direct)
         set message $fields[4]
     end
     set -gx CREDWATCH_PROMPT "$message"
@@ -183,7 +183,7 @@ function _credwatch_check_detached
     if test "$autostart" = 1
         command sh -c '"$0" daemon >/dev/null 2>&1 </dev/null &' $_credwatch_bin
     end
-    command sh -c '"$0" prompt --cache >/dev/null 2>&1 </dev/null &' $_credwatch_bin
+    command sh -c '"$0" prompt --cache --shell "$1" >/dev/null 2>&1 </dev/null &' $_credwatch_bin $fish_pid
 end
 
 # Every prompt: one builtin, two stats (`path is -v`: true when a path is missing). The rest

@@ -78,6 +78,10 @@ pub struct PromptArgs {
     /// Also keep the result for the shell hooks while no daemon runs
     #[arg(long)]
     pub cache: bool,
+    /// Keep it for the shell with this pid (its hook reads shell/PID.direct): each shell's
+    /// direct check is made in its own environment
+    #[arg(long, value_name = "PID", requires = "cache")]
+    pub shell: Option<u32>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -17,12 +17,18 @@ impl Run for PromptArgs {
         if std::env::var_os("CREDWATCH_DISABLE").is_some_and(|v| v == "1") {
             return Ok(0);
         }
-        prompt(&context.config()?, self.cache)
+        let cache = match (self.cache, self.shell) {
+            (false, _) => None,
+            (true, None) => Some(prompt::DIRECT_FILE.to_string()),
+            (true, Some(pid)) => Some(format!("{}/{pid}.direct", prompt::SHELL_DIR)),
+        };
+        prompt(&context.config()?, cache.as_deref())
     }
 }
 
-fn prompt(config: &Config, cache: bool) -> anyhow::Result<i32> {
-    if !cache {
+/// `cache`: where to keep the result in the runtime dir, if anywhere.
+fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
+    let Some(cache) = cache else {
         // The daemon's state (with what depends on this shell's environment checked here), or
         // a direct check.
         let document = super::status::current_document(config, &[], false)?;
@@ -36,7 +42,7 @@ fn prompt(config: &Config, cache: bool) -> anyhow::Result<i32> {
             .collect();
         print_segment(&prompt::segment(&config.prompt_format, &items));
         return Ok(0);
-    }
+    };
     let candidates = engine::candidates(config)?;
     let checked = engine::check_for_user(config, candidates);
     let reports: Vec<_> = checked.iter().map(credential_report).collect();
@@ -48,19 +54,20 @@ fn prompt(config: &Config, cache: bool) -> anyhow::Result<i32> {
             commands: &c.definition.commands,
         })
         .collect();
-    if cache {
-        let dir = crate::support::runtime::runtime_dir();
-        crate::support::runtime::ensure_private_dir(&dir)?;
-        let valid_until = checked
-            .iter()
-            .filter_map(|c| c.verdict.next_change_at)
-            .min();
-        let content = prompt::PromptFile::new(&config.prompt_format, &items, 0, valid_until);
-        crate::support::runtime::write_atomically(
-            &dir.join(prompt::DIRECT_FILE),
-            content.render("0").as_bytes(),
-        )?;
+    let path = crate::support::runtime::runtime_dir().join(cache);
+    for dir in path
+        .ancestors()
+        .skip(1)
+        .take(cache.matches('/').count() + 1)
+    {
+        crate::support::runtime::ensure_private_dir(dir)?;
     }
+    let valid_until = checked
+        .iter()
+        .filter_map(|c| c.verdict.next_change_at)
+        .min();
+    let content = prompt::PromptFile::new(&config.prompt_format, &items, 0, valid_until);
+    crate::support::runtime::write_atomically(&path, content.render("0").as_bytes())?;
     print_segment(&prompt::segment(&config.prompt_format, &items));
     Ok(0)
 }

@@ -121,26 +121,47 @@ pub fn current_document(
 
 /// Credentials whose login depends on environment variables that are not, here, what the
 /// daemon judged them with (a shell's `KUBECONFIG`, `AWS_PROFILE`, npm's `${NPM_TOKEN}`) are
-/// checked again here, in the caller's environment.
+/// checked again here, in the caller's environment; so are those the daemon does not list (not
+/// found in its environment) whose selecting variables this shell sets (its `SSH_AUTH_SOCK`).
 fn recheck_in_this_shell(
     config: &Config,
     document: &mut StatusDocument,
     candidates: &[Candidate],
     now: Timestamp,
 ) {
-    let wanted: Vec<Candidate> = document
-        .credentials
+    let differs = |report: &CredentialReport| {
+        !report.depends_on_env.is_empty()
+            || report
+                .environment
+                .iter()
+                .any(|(name, value)| environ::var_text(name) != *value)
+    };
+    let wanted: Vec<Candidate> = candidates
         .iter()
-        .filter(|c| {
-            !c.depends_on_env.is_empty()
-                || c.environment
+        .filter(|candidate| {
+            match document
+                .credentials
+                .iter()
+                .find(|c| c.name == candidate.definition.name)
+            {
+                Some(report) => differs(report),
+                None => candidate
+                    .definition
+                    .context_variables()
+                    .selects
                     .iter()
-                    .any(|(name, value)| environ::var_text(name) != *value)
+                    .any(|name| environ::var_text(name).is_some()),
+            }
         })
-        .filter_map(|c| candidates.iter().find(|k| k.definition.name == c.name))
         .map(|k| Candidate {
             definition: k.definition.clone(),
-            only_if_detected: false,
+            // One the daemon lists is shown whatever is found here; one it does not, only
+            // when found here.
+            only_if_detected: k.only_if_detected
+                && !document
+                    .credentials
+                    .iter()
+                    .any(|c| c.name == k.definition.name),
         })
         .collect();
     if wanted.is_empty() {
@@ -148,14 +169,23 @@ fn recheck_in_this_shell(
     }
     let here = status_document(&engine::check_for_user(config, wanted), now);
     for fresh in here.credentials {
-        if let Some(slot) = document
+        match document
             .credentials
             .iter_mut()
             .find(|c| c.name == fresh.name)
         {
-            *slot = fresh;
+            Some(slot) => *slot = fresh,
+            None => document.credentials.push(fresh),
         }
     }
+    // In the order of the candidates, as a direct check lists them.
+    let position = |name: &str| {
+        candidates
+            .iter()
+            .position(|c| c.definition.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    document.credentials.sort_by_key(|c| position(&c.name));
 }
 
 /// The daemon's document narrowed to what was asked, with the caller's env shadowing; `None`

@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 /// Written by the shells' hooks.
 pub const CONTEXT_DIR: &str = "context";
 /// Published by the daemon, one prompt file per shell.
-pub const SHELL_DIR: &str = "shell";
+pub const SHELL_DIR: &str = prompt::SHELL_DIR;
 /// A context file larger than this is not read.
 pub const CONTEXT_LIMIT: u64 = 64 * 1024;
 /// At most this many shells are followed; the others see the daemon's own view.

@@ -29,6 +29,9 @@ use crate::support::timefmt::Timestamp;
 /// The file the daemon keeps; `credwatch prompt --cache` writes [`DIRECT_FILE`] instead.
 pub const DAEMON_FILE: &str = "prompt";
 pub const DIRECT_FILE: &str = "prompt.direct";
+/// The directory of the shells' own prompt files (`shell/PID`, and `shell/PID.direct` that
+/// `credwatch prompt --cache --shell PID` writes while no daemon runs).
+pub const SHELL_DIR: &str = "shell";
 
 /// A credential as the prompt sees it: its report and the commands that use it.
 pub struct PromptItem<'a> {

@@ -184,6 +184,18 @@ fn a_killed_agent_shows_at_the_prompt_and_before_ssh_and_git_push() {
             shown.contains("credwatch: ⚠ ssh-agent"),
             "{shell:?}: {shown}"
         );
+        // `credwatch status` in that shell lists the agent too (the daemon's own environment
+        // has none) and agrees with the prompt.
+        session.line(&format!(
+            "env NO_COLOR=1 {} status; echo DONE-{}",
+            env!("CARGO_BIN_EXE_credwatch"),
+            shell.sum(40, 4)
+        ));
+        let listed = session.expect("DONE-44");
+        assert!(
+            listed.contains("ssh-agent  missing") && listed.contains("claude"),
+            "{shell:?}: {listed}"
+        );
         session.line(&format!("ssh -V; echo DONE-{}", shell.sum(40, 2)));
         let warned = session.expect("DONE-42");
         assert!(

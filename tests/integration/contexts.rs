@@ -168,3 +168,26 @@ fn without_a_daemon_the_direct_check_uses_the_shells_environment() {
     let out = run_command(home.command(&["status", "claude"]));
     assert!(out.stdout.contains("claude  ok"), "{}", out.stdout);
 }
+
+/// Without a daemon, each shell's direct check runs in its own environment and is kept for
+/// that shell alone: two shells with different CLAUDE_CONFIG_DIR show different flags.
+#[test]
+fn without_a_daemon_two_shells_keep_their_own_direct_checks() {
+    each_shell(|shell| {
+        let mut home = TestHome::new();
+        home.write(CREDS, claude_login(true));
+        home.write("work-claude/.credentials.json", claude_login(false));
+        home.set_env("CREDWATCH_AUTOSTART", "0");
+        home.set_env("CREDWATCH_INTERVAL", "1");
+        let mut first = Session::start(
+            &home,
+            shell,
+            &[&export(shell, "CLAUDE_CONFIG_DIR", "~/work-claude")],
+        );
+        let mut second = Session::start(&home, shell, &[]);
+        first.enter_until("[[P0:⚠ claude:0]]");
+        second.enter_until("[[P0::0]]");
+        first.enter_until("[[P0:⚠ claude:0]]");
+        second.enter_until("[[P0::0]]");
+    });
+}

@@ -134,8 +134,15 @@ fn without_a_daemon_it_checks_directly_in_the_background() {
         home.set_env("CREDWATCH_INTERVAL", "1");
         let mut session = Session::start(&home, shell, &[]);
         session.enter_until("[[P0::0]]");
-        let direct = home.credwatch_runtime().join("prompt.direct");
-        crate::harness::wait_until("a direct check to be cached", || direct.exists());
+        // Kept for this shell (shell/PID.direct): each shell checks in its own environment.
+        let shells = home.credwatch_runtime().join("shell");
+        crate::harness::wait_until("a direct check to be cached", || {
+            std::fs::read_dir(&shells).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".direct"))
+            })
+        });
         // The next direct check (a second later) sees the login break.
         replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
         let seen = session.enter_until("[[P0:⚠ claude:0]]");
