@@ -338,20 +338,30 @@ impl Daemon {
             .map(|s| s.key.clone())
             .filter(|k| k.iter().next().is_some())
             .collect();
+        if keys.is_empty() && self.contexts.judged.is_empty() {
+            return;
+        }
         let old_targets: Vec<PathBuf> = self.contexts.targets().cloned().collect();
         let now = Timestamp::now();
+        // Each definition's variables, once for all contexts.
+        let variables: Vec<Vec<String>> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let variables = e.candidate.definition.context_variables();
+                variables
+                    .selects
+                    .into_iter()
+                    .chain(variables.shadows)
+                    .collect()
+            })
+            .collect();
         let mut judged = BTreeMap::new();
         for key in keys {
             let mut verdicts = Judged::default();
             for (i, entry) in self.entries.iter().enumerate() {
                 let definition = &entry.candidate.definition;
-                let variables = definition.context_variables();
-                let selected = variables
-                    .selects
-                    .iter()
-                    .chain(&variables.shadows)
-                    .any(|name| key.get(name).is_some());
-                if !selected {
+                if !variables[i].iter().any(|name| key.get(name).is_some()) {
                     continue;
                 }
                 let context = engine::Context {
