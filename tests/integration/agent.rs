@@ -344,3 +344,42 @@ fn a_tmux_shell_with_the_stale_socket_is_told_the_fix_that_works_there() {
     let _ = second.child.kill();
     tmux(&["kill-server"], &second.socket);
 }
+
+/// `doctor` reports the shell's agent: ok with keys, a warning with the reason and fix when its
+/// socket is gone, nothing without SSH_AUTH_SOCK.
+#[test]
+fn doctor_reports_the_shells_agent() {
+    if !installed("ssh-agent") {
+        eprintln!("skipped: ssh-agent is not installed");
+        return;
+    }
+    let home = TestHome::new();
+    let key = home.path("id_ed25519");
+    ssh_key(&home, &key);
+    let mut agent = Agent::start(&home, "agent");
+    agent.add(&home, &[&key]);
+    let doctor = |socket: Option<&Path>| -> Option<serde_json::Value> {
+        let mut command = home.command(&["doctor", "--json"]);
+        if let Some(socket) = socket {
+            command.env("SSH_AUTH_SOCK", socket);
+        }
+        let out = run_command(command);
+        out.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "ssh-agent")
+            .cloned()
+    };
+    let check = doctor(Some(&agent.socket)).expect("an ssh-agent check");
+    assert_eq!(check["status"], "ok", "{check}");
+    agent.stop();
+    let check = doctor(Some(&agent.socket)).expect("an ssh-agent check");
+    assert_eq!(check["status"], "warn", "{check}");
+    assert!(
+        check["detail"].as_str().unwrap().contains("is gone")
+            && check["fix"].as_str().unwrap().contains("ssh-agent -s"),
+        "{check}"
+    );
+    assert!(doctor(None).is_none(), "no agent named, nothing said");
+}

@@ -191,3 +191,41 @@ fn without_a_daemon_two_shells_keep_their_own_direct_checks() {
         second.enter_until("[[P0::0]]");
     });
 }
+
+/// What lies in the contexts' directory is not trusted: a FIFO, a link, a huge file, garbage,
+/// a name that is no pid, the context of a process that is gone. The daemon keeps answering,
+/// publishes no prompt file for any of them, and removes the dead shell's context.
+#[test]
+fn hostile_or_stale_context_files_are_ignored() {
+    let home = TestHome::new();
+    home.write(CREDS, claude_login(true));
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let dir = home.credwatch_runtime().join("context");
+    assert!(dir.is_dir(), "the daemon makes the contexts' directory");
+    nix::unistd::mkfifo(
+        &dir.join("4000001"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("4000002")).unwrap();
+    std::fs::write(dir.join("4000003"), vec![b'A'; 1 << 20]).unwrap();
+    std::fs::write(dir.join("4000004"), b"\xff\xfe\x00garbage\x00").unwrap();
+    std::fs::write(dir.join("not-a-pid"), b"1\0KUBECONFIG=/x\0end\0").unwrap();
+    // A well-formed context of a process that no longer runs.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(dir.join(gone_pid.to_string()), b"7\0KUBECONFIG=/x\0end\0").unwrap();
+    crate::harness::wait_until("the dead shell's context to be removed", || {
+        !dir.join(gone_pid.to_string()).exists()
+    });
+    home.write(CREDS, claude_login(false));
+    home.wait_for_state("claude", "logged-out");
+    let published: Vec<String> = std::fs::read_dir(home.credwatch_runtime().join("shell"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(published.is_empty(), "{published:?}");
+}
