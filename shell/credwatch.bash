@@ -40,9 +40,9 @@ _credwatch_daemon_seen=
 _credwatch_marker=$_credwatch_dir/prompt.
 _credwatch_pid=0
 _credwatch_until=0
-# This shell's context as last handed to the daemon (lengths and values of the selecting
-# variables, lengths of the shadowing ones), the generation it was given, and how many prompts
-# have waited for the daemon's answer.
+# This shell's context as last handed to the daemon (the values of the selecting variables,
+# whether the shadowing ones are set, `|` between them), the generation it was given, and how
+# many prompts have waited for the daemon's answer.
 _credwatch_context=-
 _credwatch_generation=
 _credwatch_waited=0
@@ -89,28 +89,42 @@ _credwatch_read() {
 }
 
 # Hands this shell's context to the daemon when it changed since it was last handed over, or
-# when the daemon lost it (a new runtime dir): one file written with printf, a builtin.
+# when the daemon lost it (a new runtime dir): one file written with printf, a builtin (`>|`:
+# also under noclobber). A variable counts only when exported (what a command sees; bash < 4.4
+# cannot tell, and counts it when set).
 _credwatch_send_context() {
   local context="@CREDWATCH_CONTEXT@" name value records=()
   [[ $context != "$_credwatch_context" || ! -e $_credwatch_dir/context/$$ ]] || return 0
-  [[ -d $_credwatch_dir/context && -O $_credwatch_dir/context && ! -L $_credwatch_dir/context ]] || return 0
+  # Kept even when it cannot be handed over (no daemon made the directory yet): the comparison
+  # after each command then holds, and the missing file sends it once the directory exists.
   _credwatch_context=$context
+  [[ -d $_credwatch_dir/context && -O $_credwatch_dir/context && ! -L $_credwatch_dir/context ]] || return 0
   _credwatch_generation=$RANDOM$RANDOM$RANDOM _credwatch_waited=0
-  for name in "${_credwatch_selects[@]}"; do
-    if [[ -n ${!name+set} ]]; then
+  for name in ${_credwatch_selects[@]+"${_credwatch_selects[@]}"}; do
+    if [[ -n ${!name+set} ]] && _credwatch_exported "$name"; then
       records+=("$name=${!name}")
     else
       records+=("$name")
     fi
   done
-  for name in "${_credwatch_shadows[@]}"; do
-    value=${!name-}
+  for name in ${_credwatch_shadows[@]+"${_credwatch_shadows[@]}"}; do
+    value=
+    ! _credwatch_exported "$name" || value=${!name-}
     case ${value,,} in
       '' | 0 | false | no | off) records+=("$name") ;;
       *) records+=("$name=1") ;;
     esac
   done
-  printf '%s\0' "$_credwatch_generation" ${records[@]+"${records[@]}"} end 2>&- >"$_credwatch_dir/context/$$" || :
+  printf '%s\0' "$_credwatch_generation" ${records[@]+"${records[@]}"} end 2>&- >|"$_credwatch_dir/context/$$" || :
+}
+
+# Whether the variable named $1 is exported (bash >= 4.4 tells; older bash: taken as exported).
+_credwatch_exported() {
+  [[ -n ${!1+set} ]] || return 1
+  ((_credwatch_no_ps0)) && return 0
+  local attributes
+  attributes=${!1@a}
+  [[ $attributes == *x* ]]
 }
 
 # Reads the state; sets CREDWATCH_PROMPT, CREDWATCH_DAEMON and the pre-command warnings.
@@ -130,11 +144,16 @@ _credwatch_refresh() {
       # The daemon's answer for this shell's context.
       _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
     else
-      # Not answered yet: the daemon's own view, read again at the next prompts (three at most:
-      # a daemon that does not keep contexts never answers).
+      # Not answered yet: the daemon's own view, read again at the next prompts (three), then
+      # after the next command at least 5 s on (a slow answer is picked up; a daemon that does
+      # not keep contexts never answers, and costs a read now and then).
       _credwatch_read "$_credwatch_dir/prompt"
-      if [[ -n $_credwatch_generation ]] && ((_credwatch_waited++ < 3)); then
-        _credwatch_marker=$_credwatch_dir/prompt.
+      if [[ -n $_credwatch_generation ]]; then
+        if ((_credwatch_waited++ < 3)); then
+          _credwatch_marker=$_credwatch_dir/prompt.
+        elif ((until == 0 || until > now + 5)); then
+          until=$((now + 5))
+        fi
       fi
     fi
     _credwatch_pid=$pid _credwatch_until=$until

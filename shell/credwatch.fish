@@ -93,25 +93,28 @@ function _credwatch_context_changed @CREDWATCH_ON_VARIABLES@
 end
 
 # Hands this shell's context to the daemon when it changed since it was last handed over, or
-# when the daemon lost it (a new runtime dir): one file written with printf, a builtin.
+# when the daemon lost it (a new runtime dir): one file written with printf, a builtin. A
+# variable counts only when exported (what a command sees).
 function _credwatch_send_context
     set -l file $_credwatch_dir/context/$fish_pid
     test $_credwatch_context_changed = 1; or not test -e $file; or return 0
+    # Marked sent even when it cannot be (no daemon made the directory yet): the missing file
+    # sends it once the directory exists.
+    set -g _credwatch_context_changed 0
     set -l dir $_credwatch_dir/context
     test -d $dir; and test -O $dir; and not test -L $dir; or return 0
-    set -g _credwatch_context_changed 0
     set -g _credwatch_generation (random 1 999999999)(random 1 999999999)
     set -g _credwatch_waited 0
     set -l records $_credwatch_generation
     for name in $_credwatch_selects
-        if set -q $name
+        if set -qx $name
             set -a records "$name=$$name"
         else
             set -a records $name
         end
     end
     for name in $_credwatch_shadows
-        if contains -- (string lower -- "$$name") '' 0 false no off
+        if not set -qx $name; or contains -- (string lower -- "$$name") '' 0 false no off
             set -a records $name
         else
             set -a records "$name=1"
@@ -140,12 +143,17 @@ function _credwatch_refresh
             set -g _credwatch_until $own[2]
             set -g _credwatch_watch $_credwatch_dir/shell/$fish_pid.$own[3] /proc/$own[1]
         else
-            # Not answered yet: the daemon's own view, read again at the next prompts (three at
-            # most: a daemon that does not keep contexts never answers).
+            # Not answered yet: the daemon's own view, read again at the next prompts (three),
+            # then once its clock is looked at again at least 5 s on (a slow answer is picked
+            # up; a daemon that does not keep contexts never answers).
             set fields (_credwatch_read $_credwatch_dir/prompt)
             if test -n "$_credwatch_generation" -a $_credwatch_waited -lt 3
                 set -g _credwatch_waited (math $_credwatch_waited + 1)
                 set -g _credwatch_watch $_credwatch_dir/prompt.
+            else if test -n "$_credwatch_generation"
+                if test "$_credwatch_until" = 0 -o "$_credwatch_until" -gt (math $now + 5)
+                    set -g _credwatch_until (math $now + 5)
+                end
             end
         end
     else

@@ -77,24 +77,28 @@ _credwatch_read() {
 }
 
 # Hands this shell's context to the daemon when it changed since it was last handed over, or
-# when the daemon lost it (a new runtime dir): one file written with printf, a builtin.
+# when the daemon lost it (a new runtime dir): one file written with printf, a builtin. A
+# variable counts only when exported (what a command sees).
 _credwatch_send_context() {
   emulate -L zsh
   local context="@CREDWATCH_CONTEXT@" name value
   local -a records
   [[ $context != "$_credwatch_context" || ! -e $_credwatch_dir/context/$$ ]] || return 0
-  [[ -d $_credwatch_dir/context && -O $_credwatch_dir/context && ! -L $_credwatch_dir/context ]] || return 0
+  # Kept even when it cannot be handed over (no daemon made the directory yet): the comparison
+  # after each command then holds, and the missing file sends it once the directory exists.
   _credwatch_context=$context
+  [[ -d $_credwatch_dir/context && -O $_credwatch_dir/context && ! -L $_credwatch_dir/context ]] || return 0
   _credwatch_generation=$RANDOM$RANDOM$RANDOM _credwatch_waited=0
   for name in $_credwatch_selects; do
-    if (( ${(P)+name} )); then
+    if [[ ${(Pt)name} == *export* ]]; then
       records+=("$name=${(P)name}")
     else
       records+=("$name")
     fi
   done
   for name in $_credwatch_shadows; do
-    value=${(L)${(P)name-}}
+    value=''
+    [[ ${(Pt)name} != *export* ]] || value=${(L)${(P)name}}
     case $value in
       ('' | 0 | false | no | off) records+=("$name") ;;
       (*) records+=("$name=1") ;;
@@ -124,11 +128,16 @@ _credwatch_refresh() {
       # The daemon's answer for this shell's context.
       _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
     else
-      # Not answered yet: the daemon's own view, read again at the next prompts (three at most:
-      # a daemon that does not keep contexts never answers).
+      # Not answered yet: the daemon's own view, read again at the next prompts (three), then
+      # before the next command at least 5 s on (a slow answer is picked up; a daemon that does
+      # not keep contexts never answers, and costs a read now and then).
       _credwatch_read $_credwatch_dir/prompt
-      if [[ -n $_credwatch_generation ]] && (( _credwatch_waited++ < 3 )); then
-        _credwatch_marker=$_credwatch_dir/prompt.
+      if [[ -n $_credwatch_generation ]]; then
+        if (( _credwatch_waited++ < 3 )); then
+          _credwatch_marker=$_credwatch_dir/prompt.
+        elif (( until == 0 || until > now + 5 )); then
+          until=$(( now + 5 ))
+        fi
       fi
     fi
     _credwatch_pid=$pid _credwatch_until=$until

@@ -31,20 +31,9 @@ pub fn render(
         Shell::Zsh => (ZSH_HOOK, posix_quote),
         Shell::Fish => (FISH_HOOK, fish_quote),
     };
-    let valid = |name: &&String| {
-        name.bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    };
+    let valid = |name: &&String| crate::support::environ::is_name(name.as_bytes());
     let shadows: Vec<&String> = variables.shadows.iter().filter(valid).collect();
-    // A name both selects and shadows: only whether it is set leaves the shell.
-    let selects: Vec<&String> = variables
-        .selects
-        .iter()
-        .filter(valid)
-        .filter(|name| !shadows.contains(name))
-        .collect();
+    let selects: Vec<&String> = variables.selects.iter().filter(valid).collect();
     // What the hook compares after a command ran: each selecting variable's value, whether each
     // shadowing one is set (an expansion, no process; about 0.5 µs a variable in bash).
     let context: String = selects
@@ -91,6 +80,9 @@ pub fn context_variables<'a>(
             }
         }
     }
+    // A name one definition selects by and another is shadowed by: only whether it is set
+    // leaves the shell.
+    all.selects.retain(|name| !all.shadows.contains(name));
     all.selects.sort();
     all.shadows.sort();
     all

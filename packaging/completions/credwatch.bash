@@ -750,12 +750,16 @@ _credwatch() {
             return 0
             ;;
         credwatch__subcmd__prompt)
-            opts="-h --cache --config --help"
+            opts="-h --cache --shell --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --shell)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -50,6 +50,7 @@ complete -c credwatch -n "__fish_credwatch_using_subcommand presets" -l config -
 complete -c credwatch -n "__fish_credwatch_using_subcommand presets" -s h -l help -d 'Print help'
 complete -c credwatch -n "__fish_credwatch_using_subcommand init" -l config -d 'Config file [default: $CREDWATCH_CONFIG, else $XDG_CONFIG_HOME/credwatch/config.toml]' -r -F
 complete -c credwatch -n "__fish_credwatch_using_subcommand init" -s h -l help -d 'Print help'
+complete -c credwatch -n "__fish_credwatch_using_subcommand prompt" -l shell -d 'Keep it for the shell with this pid (its hook reads shell/PID.direct): each shell\'s direct check is made in its own environment' -r
 complete -c credwatch -n "__fish_credwatch_using_subcommand prompt" -l config -d 'Config file [default: $CREDWATCH_CONFIG, else $XDG_CONFIG_HOME/credwatch/config.toml]' -r -F
 complete -c credwatch -n "__fish_credwatch_using_subcommand prompt" -l cache -d 'Also keep the result for the shell hooks while no daemon runs'
 complete -c credwatch -n "__fish_credwatch_using_subcommand prompt" -s h -l help -d 'Print help'

@@ -122,7 +122,8 @@ pub fn current_document(
 /// Credentials whose login depends on environment variables that are not, here, what the
 /// daemon judged them with (a shell's `KUBECONFIG`, `AWS_PROFILE`, npm's `${NPM_TOKEN}`) are
 /// checked again here, in the caller's environment; so are those the daemon does not list (not
-/// found in its environment) whose selecting variables this shell sets (its `SSH_AUTH_SOCK`).
+/// found in its environment) whose selecting variables differ here from the daemon's own (the
+/// shell's `SSH_AUTH_SOCK`).
 fn recheck_in_this_shell(
     config: &Config,
     document: &mut StatusDocument,
@@ -150,7 +151,14 @@ fn recheck_in_this_shell(
                     .context_variables()
                     .selects
                     .iter()
-                    .any(|name| environ::var_text(name).is_some()),
+                    .any(|name| {
+                        let here = environ::var_text(name);
+                        match document.daemon.environment.get(name) {
+                            Some(daemons) => here != *daemons,
+                            // A daemon that does not say: any value set here may differ.
+                            None => here.is_some(),
+                        }
+                    }),
             }
         })
         .map(|k| Candidate {

@@ -2,8 +2,8 @@
 //! (`KUBECONFIG=~/.kube/prod`, `AWS_PROFILE=admin`, `GH_TOKEN` set), not by the daemon's own
 //! environment.
 //!
-//! A shell hook writes `context/PID` in the runtime dir when one of the variables that select a
-//! login changed since its last prompt (never in the steady state): NUL-separated records, the
+//! A shell hook writes `context/PID` in the runtime dir at its first prompt and when one of the
+//! variables that select a login changed since (never in the steady state): NUL-separated records, the
 //! context's generation (digits) first, then `NAME=VALUE` for a variable set, `NAME` for one
 //! unset, and `end` last. A shadowing variable (`GH_TOKEN`) is carried as `1` when set: its
 //! value never leaves the shell. The daemon reduces each context to the variables whose value
@@ -79,6 +79,8 @@ pub(super) struct Contexts {
     judged: BTreeMap<Environment, Judged>,
     /// Something a context depends on may have changed: judge again before publishing.
     pub(super) stale: bool,
+    /// A judgement or a shell changed: publish the shells' files at the next publication.
+    pub(super) republish: bool,
     exited: mpsc::UnboundedSender<u32>,
     exited_receiver: Option<mpsc::UnboundedReceiver<u32>>,
 }
@@ -92,6 +94,7 @@ impl Contexts {
             shells: BTreeMap::new(),
             judged: BTreeMap::new(),
             stale: false,
+            republish: false,
             exited,
             exited_receiver: Some(exited_receiver),
         }
@@ -153,11 +156,7 @@ pub fn parse_context(bytes: &[u8]) -> Option<(String, BTreeMap<String, Option<Os
             Some(at) => (&record[..at], Some(&record[at + 1..])),
             None => (&record[..], None),
         };
-        let valid = name
-            .first()
-            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-            && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        if !valid {
+        if !environ::is_name(name) {
             return None;
         }
         values.insert(
@@ -196,7 +195,7 @@ fn exit_watch(pid: u32, exited: mpsc::UnboundedSender<u32>) -> Option<tokio::tas
         Ok(fd) => fd,
         Err(rustix::io::Errno::SRCH) => return None,
         Err(error) => {
-            // No pidfd (an old kernel): the shell's files are dropped at the next rescan.
+            // No pidfd (a kernel before 5.3): the heartbeat looks for it (`drop_gone_shells`).
             tracing::debug!(%error, pid, "no pidfd for a shell");
             return Some(tokio::spawn(std::future::pending()));
         }
@@ -269,11 +268,12 @@ impl Daemon {
             self.shell_exited(pid);
             return;
         }
-        let shadows: BTreeSet<&str> = self
+        let shadows: BTreeSet<String> = self
             .entries
             .iter()
-            .flat_map(|e| e.candidate.definition.env.iter().map(String::as_str))
+            .flat_map(|e| e.candidate.definition.context_variables().shadows)
             .collect();
+        let shadows: BTreeSet<&str> = shadows.iter().map(String::as_str).collect();
         let key = reduce(values, &shadows);
         let contexts = &mut self.contexts;
         if !contexts.shells.contains_key(&pid) && contexts.shells.len() >= SHELL_LIMIT {
@@ -313,6 +313,21 @@ impl Daemon {
         contexts.stale = true;
     }
 
+    /// Drops the shells that no longer run (what a pidfd tells at once; without one, the
+    /// heartbeat finds them).
+    pub(super) fn drop_gone_shells(&mut self) {
+        let gone: Vec<u32> = self
+            .contexts
+            .shells
+            .keys()
+            .copied()
+            .filter(|pid| !alive(*pid))
+            .collect();
+        for pid in gone {
+            self.shell_exited(pid);
+        }
+    }
+
     /// A shell exited: its files go, and its context when no other shell uses it.
     pub(super) fn shell_exited(&mut self, pid: u32) {
         if self.contexts.shells.remove(&pid).is_none() {
@@ -331,6 +346,7 @@ impl Daemon {
     /// evaluated in it (the keyring as the daemon last saw it).
     pub(super) fn judge_contexts(&mut self) {
         self.contexts.stale = false;
+        self.contexts.republish = true;
         let keys: BTreeSet<Environment> = self
             .contexts
             .shells

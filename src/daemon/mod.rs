@@ -118,6 +118,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         index: inotify::TargetIndex::default(),
         prompt: prompt::Publisher::new(&runtime_dir, std::process::id()),
         contexts: contexts::Contexts::new(&runtime_dir),
+        environment: Default::default(),
         runtime_dir,
         lock,
         runtime_retry_at: None,
@@ -212,6 +213,9 @@ struct Daemon {
     prompt: prompt::Publisher,
     /// The shells' contexts, and the prompt file of each shell.
     contexts: contexts::Contexts,
+    /// Its own value of each variable that selects a login of a credential in play (published:
+    /// a reader whose values differ checks again).
+    environment: std::collections::BTreeMap<String, Option<String>>,
     state_dir: PathBuf,
     journal: Journal,
     memory: Memory,

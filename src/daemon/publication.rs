@@ -29,6 +29,7 @@ impl Daemon {
                     fix: error.fix(),
                 })
                 .collect(),
+            environment: self.environment.clone(),
         }
     }
 
@@ -99,15 +100,19 @@ impl Daemon {
         if !self.keep_runtime_dir() {
             return;
         }
-        if !self.contexts.context_dir().is_dir() {
-            // Removed alone: made again, and watched, so that shells can hand their contexts.
-            self.start_contexts();
-            self.rewatch();
-        }
         let valid_until = self.next_state_change();
-        // Each shell's file, when its content changed (the publisher compares).
-        self.publish_shells(valid_until);
-        if !std::mem::take(&mut self.dirty) && self.published_until == Some(valid_until) {
+        let changed = self.dirty || self.published_until != Some(valid_until);
+        if changed || std::mem::take(&mut self.contexts.republish) {
+            if !self.contexts.context_dir().is_dir() {
+                // Removed alone: made again, and watched, so that shells can hand their
+                // contexts.
+                self.start_contexts();
+                self.rewatch();
+            }
+            // Each shell's file, when its content changed (the publisher compares).
+            self.publish_shells(valid_until);
+        }
+        if !std::mem::take(&mut self.dirty) && !changed {
             return;
         }
         self.published_until = Some(valid_until);
@@ -197,6 +202,7 @@ impl Daemon {
             valid_until: None,
             config_error: None,
             unwatched: Vec::new(),
+            environment: Default::default(),
         };
         if let Some(path) = self.textfile() {
             write_textfile(&path, &[], &stopped);

@@ -98,6 +98,7 @@ impl Daemon {
         let now = Timestamp::now();
         if self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS) <= now {
             self.heartbeat_at = now;
+            self.drop_gone_shells();
         }
         if self.runtime_retry_at.is_some_and(|at| at <= now) {
             self.runtime_retry_at = None;

@@ -147,6 +147,11 @@ impl Daemon {
                 read: reads::ReadState::default(),
             });
         }
+        self.environment = self
+            .entries
+            .iter()
+            .flat_map(|e| crate::publish::report::judged_in(&e.candidate.definition))
+            .collect();
         self.reindex();
     }
 

@@ -193,6 +193,11 @@ pub fn rejudge(config: &Config, checked: &mut Checked) {
 /// keyring or a server: for commands that only need to know what is in play (`config show`,
 /// `doctor`, `verify` with no name).
 pub fn found_here(config: &Config) -> anyhow::Result<Vec<Checked>> {
+    Ok(found_among(config, candidates(config)?))
+}
+
+/// [`found_here`] among these candidates.
+pub fn found_among(config: &Config, candidates: Vec<Candidate>) -> Vec<Checked> {
     let memory = Memory::load(crate::support::runtime::state_dir().as_deref());
     let context = Context {
         memory: &memory,
@@ -200,7 +205,7 @@ pub fn found_here(config: &Config) -> anyhow::Result<Vec<Checked>> {
         keyring: KeyringSource::Known(None),
         probe: None,
     };
-    Ok(check(config, candidates(config)?, &context))
+    check(config, candidates, &context)
 }
 
 /// Observes and evaluates candidates, dropping undetected auto presets.

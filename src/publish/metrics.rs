@@ -157,6 +157,7 @@ mod tests {
             valid_until: None,
             config_error: None,
             unwatched: vec![],
+            environment: Default::default(),
         };
         let claude = report("claude", State::Expired, Some("2026-11-24T00:00:00Z"));
         let gh = report("gh", State::Ok, None);

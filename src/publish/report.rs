@@ -42,6 +42,10 @@ pub struct DaemonInfo {
     /// cover is polled, and readers check it directly.
     #[serde(default)]
     pub unwatched: Vec<UnwatchedReport>,
+    /// The daemon's own value of every variable that selects a login of a credential in play,
+    /// listed or not (`null`: unset or empty): a reader whose values differ checks again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, Option<String>>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -229,6 +233,7 @@ pub fn daemon_seen() -> DaemonInfo {
         valid_until: None,
         config_error: None,
         unwatched: Vec::new(),
+        environment: Default::default(),
     }
 }
 

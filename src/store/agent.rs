@@ -7,7 +7,8 @@
 //! hang); the answer is bounded; nothing is sent but the request to list identities; each
 //! failure is a state with its reason and the fix that works where the shell is (inside tmux:
 //! tmux's current `SSH_AUTH_SOCK`). The daemon asks again when the socket's directory changes
-//! and every [`POLL_MS`], never at a prompt.
+//! and every [`POLL_MS`], never because a prompt is drawn (`status` and `prompt` run in a shell
+//! ask it when they check that shell's agent themselves).
 
 use crate::define::state::State;
 use crate::support::environ;
@@ -146,16 +147,9 @@ fn exchange(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
     match socket::connect(fd.as_raw_fd(), &address) {
         Ok(()) => {}
         Err(nix::errno::Errno::ECONNREFUSED) => return Err(Failure::Refused),
-        // The listener's backlog is full (a hung agent): wait for it, up to the deadline.
-        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINPROGRESS) => {
-            wait_until_writable(&fd, deadline)?;
-            match socket::getsockopt(&fd, socket::sockopt::SocketError) {
-                Ok(0) => {}
-                Ok(code) if code == nix::libc::ECONNREFUSED => return Err(Failure::Refused),
-                Ok(code) => return Err(other(nix::errno::Errno::from_raw(code))),
-                Err(e) => return Err(other(e)),
-            }
-        }
+        // A UNIX socket connects at once or not at all: EAGAIN is a listener whose backlog is
+        // full, an agent that no longer accepts (hung).
+        Err(nix::errno::Errno::EAGAIN) => return Err(Failure::TimedOut),
         Err(e) => return Err(other(e)),
     }
     let mut stream = std::os::unix::net::UnixStream::from(fd);
@@ -165,15 +159,10 @@ fn exchange(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
         _ => Failure::Other(e.to_string()),
     };
     stream.set_nonblocking(false).map_err(io)?;
-    let left = || {
-        deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or(Failure::TimedOut)
-    };
-    stream.set_write_timeout(Some(left()?)).map_err(io)?;
+    stream
+        .set_write_timeout(Some(time_left(deadline).map_err(io)?))
+        .map_err(io)?;
     stream.write_all(&REQUEST_IDENTITIES).map_err(io)?;
-    stream.set_read_timeout(Some(left()?)).map_err(io)?;
     let mut length = [0u8; 4];
     read_exact_by(&mut stream, &mut length, deadline).map_err(io)?;
     let length = u64::from(u32::from_be_bytes(length));
@@ -193,11 +182,7 @@ fn read_exact_by(
     deadline: Instant,
 ) -> std::io::Result<()> {
     while !buffer.is_empty() {
-        let left = deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::TimedOut))?;
-        stream.set_read_timeout(Some(left))?;
+        stream.set_read_timeout(Some(time_left(deadline)?))?;
         match stream.read(buffer) {
             Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => buffer = &mut buffer[n..],
@@ -208,21 +193,10 @@ fn read_exact_by(
     Ok(())
 }
 
-fn wait_until_writable(fd: &OwnedFd, deadline: Instant) -> Result<(), Failure> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::AsFd;
-    loop {
-        let left = deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or(Failure::TimedOut)?;
-        let millis = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
-        match poll(&mut fds, PollTimeout::from(millis)) {
-            Ok(0) => return Err(Failure::TimedOut),
-            Ok(_) => return Ok(()),
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(Failure::Other(e.desc().to_string())),
-        }
-    }
+/// The time left before `deadline`; none left is a timeout.
+fn time_left(deadline: Instant) -> std::io::Result<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| std::io::ErrorKind::TimedOut.into())
 }

@@ -5,7 +5,8 @@
 //! Guarantees: the store and format layers read the environment only through [`var_os`]; inside
 //! [`within`], a variable the context names has the context's value (unset included) and any
 //! other the process's own; the scope is this thread's and ends with the closure, also when it
-//! unwinds. A context never holds a secret: a shadowing variable is carried as `1` or `0`.
+//! unwinds. A context never holds a secret: a shadowing variable is carried as `1` when set,
+//! and as unset otherwise.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -54,6 +55,14 @@ pub fn var_text(name: &str) -> Option<String> {
     var_os(name)
         .map(|v| v.to_string_lossy().into_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// Whether `name` is a valid environment variable name for a shell (`[A-Za-z_][A-Za-z0-9_]*`):
+/// only such names are rendered into a hook or read from a context.
+pub fn is_name(name: &[u8]) -> bool {
+    name.first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// Whether a context is in force on this thread (the daemon judging for a shell).

@@ -68,7 +68,12 @@ fn shell_files(home: &TestHome) -> Vec<String> {
 fn two_shells_with_different_contexts_show_different_flags_and_status_agrees() {
     each_shell(|shell| {
         let (home, _daemon) = home_with_contexts();
-        let mut first = Session::start(&home, shell, &[]);
+        // noclobber in the first shell: the hook rewrites its context file all the same.
+        let noclobber: &[&str] = match shell {
+            Shell::Fish => &[],
+            _ => &["set -C"],
+        };
+        let mut first = Session::start(&home, shell, noclobber);
         first.enter_until("[[P0::1]]");
         let mut second = Session::start(&home, shell, &[]);
         second.enter_until("[[P0::1]]");
@@ -130,8 +135,19 @@ fn two_shells_with_different_contexts_show_different_flags_and_status_agrees() {
             "{shell:?}: no warning before kubectl in the shell whose KUBECONFIG is expired: {warned}"
         );
         first.line("true");
-        // And AWS_PROFILE naming a profile with no keys, in the second shell.
-        second.line(&export(shell, "AWS_PROFILE", "admin"));
+        // And AWS_PROFILE naming a profile with no keys, in the second shell: not exported, no
+        // command sees it, nothing changes; exported, the flag shows.
+        second.line(match shell {
+            Shell::Fish => "set -g AWS_PROFILE other",
+            _ => "AWS_PROFILE=other",
+        });
+        second.line("true");
+        second.enter_until("[[P0::1]]");
+        second.line(&format!(
+            "{}; {}",
+            unset(shell, "AWS_PROFILE"),
+            export(shell, "AWS_PROFILE", "admin")
+        ));
         second.enter_until("[[P0:⚠ aws-keys:1]]");
         first.enter_until("[[P0:⚠ kube:1]]");
 

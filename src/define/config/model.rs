@@ -191,9 +191,16 @@ pub struct Definition {
 
 impl Definition {
     /// The environment variables that decide which login it finds: those its file specs name
-    /// and its format reads (their values matter), then those that shadow it (only whether
-    /// they are set matters). `HOME` and `UID` are the user's, not a shell's.
+    /// and its format reads (their values matter), then those that shadow it or only change
+    /// what is said (only whether they are set matters: a name in both lists is only there, so
+    /// that its value is never carried). `HOME` and `UID` are the user's, not a shell's.
     pub fn context_variables(&self) -> ContextVariables {
+        let mut shadows: Vec<String> = self.env.clone();
+        for name in self.format.traits().told_by {
+            if !shadows.iter().any(|s| s == name) {
+                shadows.push(name.to_string());
+            }
+        }
         let mut selects: Vec<String> = Vec::new();
         let specs = self
             .files
@@ -212,10 +219,8 @@ impl Definition {
                 selects.push(name.to_string());
             }
         }
-        ContextVariables {
-            selects,
-            shadows: self.env.clone(),
-        }
+        selects.retain(|name| !shadows.contains(name));
+        ContextVariables { selects, shadows }
     }
 }
 

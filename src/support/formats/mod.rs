@@ -119,6 +119,9 @@ pub struct Traits {
     /// Environment variables its reading depends on besides those in the file spec (the
     /// profile or account a view picks): a shell setting them may use another login.
     pub selected_by: &'static [&'static str],
+    /// Environment variables whose presence alone changes what is said of its login (inside
+    /// tmux, `TMUX`: which fix works); a shell hands over only whether they are set.
+    pub told_by: &'static [&'static str],
     /// Its store is a socket that is asked, not a file that is read (an ssh-agent): the store
     /// layer connects, asks, and decodes the answer as the file's content.
     pub asked_through_socket: bool,
@@ -158,6 +161,7 @@ const SECRET_TEXT: Traits = Traits {
     names_a_cache: None,
     beside: &[],
     selected_by: &[],
+    told_by: &[],
     asked_through_socket: false,
 };
 
@@ -207,7 +211,7 @@ impl Format {
                 public: true,
                 volatile_by_design: true,
                 size_limit: AGENT_ANSWER_LIMIT,
-                selected_by: &["TMUX"],
+                told_by: &["TMUX"],
                 asked_through_socket: true,
                 ..SECRET_TEXT
             },
