@@ -132,22 +132,19 @@ _credwatch_refresh() {
   local now=${EPOCHSECONDS-} pid until stamp message generation
   [[ -n $now ]] || printf -v now '%(%s)T' -1
   _credwatch_send_context
-  _credwatch_read "$_credwatch_dir/prompt"
-  if ((pid != 0)) && [[ -d /proc/$pid ]] && ((until == 0 || now < until)); then
-    CREDWATCH_DAEMON=1
-    _credwatch_daemon_seen=1
-    _credwatch_marker=$_credwatch_dir/prompt.$stamp
-    local daemon=$pid
-    _credwatch_read "$_credwatch_dir/shell/$$" generation
-    if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" && $pid == "$daemon" ]] &&
-      ((until == 0 || now < until)); then
-      # The daemon's answer for this shell's context.
-      _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
-    else
+  local live=0
+  # This shell's own answer first: when it answers the context handed over, it is the one file
+  # read.
+  [[ -z $_credwatch_generation ]] || _credwatch_read "$_credwatch_dir/shell/$$" generation
+  if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" ]] && _credwatch_holds; then
+    live=1 _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
+  else
+    _credwatch_read "$_credwatch_dir/prompt"
+    if _credwatch_holds; then
+      live=1 _credwatch_marker=$_credwatch_dir/prompt.$stamp
       # Not answered yet: the daemon's own view, read again at the next prompts (three), then
       # after the next command at least 5 s on (a slow answer is picked up; a daemon that does
       # not keep contexts never answers, and costs a read now and then).
-      _credwatch_read "$_credwatch_dir/prompt"
       if [[ -n $_credwatch_generation ]]; then
         if ((_credwatch_waited++ < 3)); then
           _credwatch_marker=$_credwatch_dir/prompt.
@@ -156,6 +153,10 @@ _credwatch_refresh() {
         fi
       fi
     fi
+  fi
+  if ((live)); then
+    CREDWATCH_DAEMON=1
+    _credwatch_daemon_seen=1
     _credwatch_pid=$pid _credwatch_until=$until
     ((until)) || _credwatch_until=99999999999
   else
@@ -177,6 +178,12 @@ _credwatch_refresh() {
     [[ -z $message ]] || printf 'credwatch: %s — run: credwatch status\n' "$message" >&2
   fi
   return 0
+}
+
+# Whether the state just read (the caller's pid, until and now) is a live daemon's that still
+# holds.
+_credwatch_holds() {
+  ((pid != 0)) && [[ -d /proc/$pid ]] && ((until == 0 || now < until))
 }
 
 # One direct check, fully detached (no job lines); starts the daemon instead when asked to.

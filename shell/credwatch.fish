@@ -126,34 +126,41 @@ end
 function _credwatch_refresh
     set -g _credwatch_ticks
     _credwatch_send_context
-    set -l fields (_credwatch_read $_credwatch_dir/prompt)
-    set -l message $fields[4]
     set -l now (_credwatch_now)
-    if test "$fields[1]" -gt 0; and test -d /proc/$fields[1]
-        and test "$fields[2]" = 0 -o "$now" -lt "$fields[2]"
+    set -l fields
+    set -l live 0
+    set -l waiting 0
+    # This shell's own answer first: when it answers the context handed over, it is the one
+    # file read.
+    if test -n "$_credwatch_generation"
+        set fields (_credwatch_read $_credwatch_dir/shell/$fish_pid own)
+        if test "$fields[5]" = "$_credwatch_generation"; and _credwatch_holds $fields[1] $fields[2] $now
+            set live 1
+            set -g _credwatch_watch $_credwatch_dir/shell/$fish_pid.$fields[3] /proc/$fields[1]
+        end
+    end
+    if test $live = 0
+        set fields (_credwatch_read $_credwatch_dir/prompt)
+        if _credwatch_holds $fields[1] $fields[2] $now
+            set live 1
+            set -g _credwatch_watch $_credwatch_dir/prompt.$fields[3] /proc/$fields[1]
+            test -n "$_credwatch_generation"; and set waiting 1
+        end
+    end
+    set -l message $fields[4]
+    if test $live = 1
         set -gx CREDWATCH_DAEMON 1
         set -g _credwatch_daemon_seen 1
         set -g _credwatch_until $fields[2]
-        set -g _credwatch_watch $_credwatch_dir/prompt.$fields[3] /proc/$fields[1]
-        set -l own (_credwatch_read $_credwatch_dir/shell/$fish_pid own)
-        if test -n "$_credwatch_generation" -a "$own[5]" = "$_credwatch_generation" -a "$own[1]" = "$fields[1]"
-            and test "$own[2]" = 0 -o "$now" -lt "$own[2]"
-            # The daemon's answer for this shell's context.
-            set message $own[4]
-            set -g _credwatch_until $own[2]
-            set -g _credwatch_watch $_credwatch_dir/shell/$fish_pid.$own[3] /proc/$own[1]
-        else
-            # Not answered yet: the daemon's own view, read again at the next prompts (three),
-            # then once its clock is looked at again at least 5 s on (a slow answer is picked
-            # up; a daemon that does not keep contexts never answers).
-            set fields (_credwatch_read $_credwatch_dir/prompt)
-            if test -n "$_credwatch_generation" -a $_credwatch_waited -lt 3
-                set -g _credwatch_waited (math $_credwatch_waited + 1)
-                set -g _credwatch_watch $_credwatch_dir/prompt.
-            else if test -n "$_credwatch_generation"
-                if test "$_credwatch_until" = 0 -o "$_credwatch_until" -gt (math $now + 5)
-                    set -g _credwatch_until (math $now + 5)
-                end
+        # Not answered yet: the daemon's own view, read again at the next prompts (three), then
+        # once its clock is looked at again at least 5 s on (a slow answer is picked up; a
+        # daemon that does not keep contexts never answers).
+        if test $waiting = 1 -a $_credwatch_waited -lt 3
+            set -g _credwatch_waited (math $_credwatch_waited + 1)
+            set -g _credwatch_watch $_credwatch_dir/prompt.
+        else if test $waiting = 1
+            if test "$_credwatch_until" = 0 -o "$_credwatch_until" -gt (math $now + 5)
+                set -g _credwatch_until (math $now + 5)
             end
         end
     else
@@ -178,6 +185,11 @@ function _credwatch_refresh
         set -g _credwatch_shown "$message"
         test -n "$message"; and printf 'credwatch: %s — run: credwatch status\n' "$message" >&2
     end
+end
+
+# Whether a state read (its pid and until, at now) is a live daemon's that still holds.
+function _credwatch_holds --argument-names pid until now
+    test "$pid" -gt 0; and test -d /proc/$pid; and test "$until" = 0 -o "$now" -lt "$until"
 end
 
 function _credwatch_check_detached

@@ -114,24 +114,21 @@ _credwatch_refresh() {
     _credwatch_shown='' _credwatch_marker=$_credwatch_dir/prompt. _credwatch_cmds=() _credwatch_texts=()
     return 0
   fi
-  local now=${EPOCHSECONDS:-0} pid until stamp message generation daemon
+  local now=${EPOCHSECONDS:-0} pid until stamp message generation
+  integer live=0
   _credwatch_send_context
-  _credwatch_read $_credwatch_dir/prompt
-  if (( pid != 0 )) && [[ -d /proc/$pid ]] && (( until == 0 || now < until )); then
-    CREDWATCH_DAEMON=1
-    _credwatch_daemon_seen=1
-    _credwatch_marker=$_credwatch_dir/prompt.$stamp
-    daemon=$pid
-    _credwatch_read $_credwatch_dir/shell/$$ generation
-    if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" && $pid == "$daemon" ]] &&
-      (( until == 0 || now < until )); then
-      # The daemon's answer for this shell's context.
-      _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
-    else
+  # This shell's own answer first: when it answers the context handed over, it is the one file
+  # read.
+  [[ -z $_credwatch_generation ]] || _credwatch_read $_credwatch_dir/shell/$$ generation
+  if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" ]] && _credwatch_holds; then
+    live=1 _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
+  else
+    _credwatch_read $_credwatch_dir/prompt
+    if _credwatch_holds; then
+      live=1 _credwatch_marker=$_credwatch_dir/prompt.$stamp
       # Not answered yet: the daemon's own view, read again at the next prompts (three), then
       # before the next command at least 5 s on (a slow answer is picked up; a daemon that does
       # not keep contexts never answers, and costs a read now and then).
-      _credwatch_read $_credwatch_dir/prompt
       if [[ -n $_credwatch_generation ]]; then
         if (( _credwatch_waited++ < 3 )); then
           _credwatch_marker=$_credwatch_dir/prompt.
@@ -140,6 +137,10 @@ _credwatch_refresh() {
         fi
       fi
     fi
+  fi
+  if (( live )); then
+    CREDWATCH_DAEMON=1
+    _credwatch_daemon_seen=1
     _credwatch_pid=$pid _credwatch_until=$until
     (( until )) || _credwatch_until=99999999999
   else
@@ -165,6 +166,12 @@ _credwatch_refresh() {
 
 # Prints a line just before the prompt, after every precmd function (sched +0 runs then), or at
 # once where zsh/sched is missing.
+# Whether the state just read (the caller's pid, until and now) is a live daemon's that still
+# holds.
+_credwatch_holds() {
+  (( pid != 0 )) && [[ -d /proc/$pid ]] && (( until == 0 || now < until ))
+}
+
 _credwatch_say() {
   if [[ -n $_credwatch_sched ]]; then
     (( $#_credwatch_pending )) || sched +0 _credwatch_say_pending

@@ -139,12 +139,12 @@ fn recheck_in_this_shell(
     };
     let wanted: Vec<Candidate> = candidates
         .iter()
-        .filter(|candidate| {
-            match document
+        .filter_map(|candidate| {
+            let listed = document
                 .credentials
                 .iter()
-                .find(|c| c.name == candidate.definition.name)
-            {
+                .find(|c| c.name == candidate.definition.name);
+            let again = match listed {
                 Some(report) => differs(report),
                 None => candidate
                     .definition
@@ -159,17 +159,13 @@ fn recheck_in_this_shell(
                             None => here.is_some(),
                         }
                     }),
-            }
-        })
-        .map(|k| Candidate {
-            definition: k.definition.clone(),
-            // One the daemon lists is shown whatever is found here; one it does not, only
-            // when found here.
-            only_if_detected: k.only_if_detected
-                && !document
-                    .credentials
-                    .iter()
-                    .any(|c| c.name == k.definition.name),
+            };
+            again.then(|| Candidate {
+                definition: candidate.definition.clone(),
+                // One the daemon lists is shown whatever is found here; one it does not, only
+                // when found here.
+                only_if_detected: candidate.only_if_detected && listed.is_none(),
+            })
         })
         .collect();
     if wanted.is_empty() {

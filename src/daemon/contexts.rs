@@ -188,26 +188,34 @@ fn reduce(values: BTreeMap<String, Option<OsString>>, shadows: &BTreeSet<&str>) 
     Environment::new(reduced)
 }
 
-/// A pidfd of `pid`, readable when it exits; `None` when it is gone already.
-fn exit_watch(pid: u32, exited: mpsc::UnboundedSender<u32>) -> Option<tokio::task::JoinHandle<()>> {
-    let raw = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+/// A task that sends `pid` when it exits (a pidfd), `Ok(None)` when there is no pidfd (a kernel
+/// before 5.3: the heartbeat looks for it, `drop_gone_shells`); `Err` when it is gone already.
+fn exit_watch(
+    pid: u32,
+    exited: mpsc::UnboundedSender<u32>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, ()> {
+    let raw = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or(())?;
     let fd = match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
         Ok(fd) => fd,
-        Err(rustix::io::Errno::SRCH) => return None,
+        Err(rustix::io::Errno::SRCH) => return Err(()),
         Err(error) => {
-            // No pidfd (a kernel before 5.3): the heartbeat looks for it (`drop_gone_shells`).
             tracing::debug!(%error, pid, "no pidfd for a shell");
-            return Some(tokio::spawn(std::future::pending()));
+            return Ok(None);
         }
     };
     // Deprecated as unsound for a descriptor someone else may close while it is registered;
     // this one is owned by the value registered, so it lives exactly as long.
     #[allow(deprecated)]
-    let fd = tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE).ok()?;
-    Some(tokio::spawn(async move {
+    let Ok(fd) = tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE) else {
+        return Ok(None);
+    };
+    Ok(Some(tokio::spawn(async move {
         let _ = fd.readable().await;
         let _ = exited.send(pid);
-    }))
+    })))
 }
 
 fn alive(pid: u32) -> bool {
@@ -290,11 +298,10 @@ impl Daemon {
                 shell.key = key;
             }
             None => {
-                let exit_watch = exit_watch(pid, contexts.exited.clone());
-                if exit_watch.is_none() {
+                let Ok(exit_watch) = exit_watch(pid, contexts.exited.clone()) else {
                     let _ = std::fs::remove_file(path);
                     return;
-                }
+                };
                 contexts.shells.insert(
                     pid,
                     Shell {

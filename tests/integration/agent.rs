@@ -9,13 +9,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn installed(program: &str) -> bool {
-    Command::new(program)
+/// Whether ssh-agent runs here; else the test says it is skipped.
+fn agent_available() -> bool {
+    // ssh-agent has no version flag: that it starts at all tells.
+    let available = Command::new("ssh-agent")
         .arg("-V")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok()
+        .is_ok();
+    if !available {
+        eprintln!("skipped: ssh-agent is not installed (scripts/test installs openssh-client)");
+    }
+    available
+}
+
+/// A key made by the real ssh-keygen in HOME.
+fn new_key(home: &TestHome) -> PathBuf {
+    let key = home.path("id_ed25519");
+    ssh_key(home, &key);
+    key
 }
 
 /// A real ssh-agent in the foreground (`-D`) on a socket in HOME; killed when dropped.
@@ -86,13 +99,11 @@ fn agent_state(home: &TestHome, socket: &Path, extra: &[(&str, &str)]) -> (Strin
 
 #[test]
 fn an_agent_with_keys_none_an_expired_certificate_gone_refused_or_hanging() {
-    if !installed("ssh-agent") {
-        eprintln!("skipped: ssh-agent is not installed (scripts/test installs openssh-client)");
+    if !agent_available() {
         return;
     }
     let home = TestHome::new();
-    let key = home.path("id_ed25519");
-    ssh_key(&home, &key);
+    let key = new_key(&home);
     let mut agent = Agent::start(&home, "agent");
 
     let (state, reason, fix) = agent_state(&home, &agent.socket, &[]);
@@ -162,14 +173,12 @@ fn an_agent_with_keys_none_an_expired_certificate_gone_refused_or_hanging() {
 
 #[test]
 fn a_killed_agent_shows_at_the_prompt_and_before_ssh_and_git_push() {
-    if !installed("ssh-agent") {
-        eprintln!("skipped: ssh-agent is not installed");
+    if !agent_available() {
         return;
     }
     each_shell(|shell| {
         let (home, _daemon) = crate::pty::home_with_daemon();
-        let key = home.path("id_ed25519");
-        ssh_key(&home, &key);
+        let key = new_key(&home);
         let mut agent = Agent::start(&home, "agent");
         agent.add(&home, &[&key]);
         let export = match shell {
@@ -229,13 +238,15 @@ fn a_killed_agent_shows_at_the_prompt_and_before_ssh_and_git_push() {
 /// clears it.
 #[test]
 fn a_tmux_shell_with_the_stale_socket_is_told_the_fix_that_works_there() {
-    if !installed("ssh-agent") || Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux or ssh-agent is not installed");
+    if !agent_available() {
+        return;
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (scripts/test installs it)");
         return;
     }
     let (home, _daemon) = crate::pty::home_with_daemon();
-    let key = home.path("id_ed25519");
-    ssh_key(&home, &key);
+    let key = new_key(&home);
     let mut first = Agent::start(&home, "first");
     first.add(&home, &[&key]);
     let hook = crate::pty::hook_file(&home, Shell::Bash);
@@ -349,13 +360,11 @@ fn a_tmux_shell_with_the_stale_socket_is_told_the_fix_that_works_there() {
 /// socket is gone, nothing without SSH_AUTH_SOCK.
 #[test]
 fn doctor_reports_the_shells_agent() {
-    if !installed("ssh-agent") {
-        eprintln!("skipped: ssh-agent is not installed");
+    if !agent_available() {
         return;
     }
     let home = TestHome::new();
-    let key = home.path("id_ed25519");
-    ssh_key(&home, &key);
+    let key = new_key(&home);
     let mut agent = Agent::start(&home, "agent");
     agent.add(&home, &[&key]);
     let doctor = |socket: Option<&Path>| -> Option<serde_json::Value> {

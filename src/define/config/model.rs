@@ -195,31 +195,35 @@ impl Definition {
     /// what is said (only whether they are set matters: a name in both lists is only there, so
     /// that its value is never carried). `HOME` and `UID` are the user's, not a shell's.
     pub fn context_variables(&self) -> ContextVariables {
-        let mut shadows: Vec<String> = self.env.clone();
-        for name in self.format.traits().told_by {
-            if !shadows.iter().any(|s| s == name) {
-                shadows.push(name.to_string());
+        fn add(list: &mut Vec<String>, name: &str) {
+            if !list.iter().any(|known| known == name) {
+                list.push(name.to_string());
             }
         }
-        let mut selects: Vec<String> = Vec::new();
+        let traits = self.format.traits();
+        let mut shadows: Vec<String> = Vec::new();
+        for name in self
+            .env
+            .iter()
+            .map(String::as_str)
+            .chain(traits.told_by.iter().copied())
+        {
+            add(&mut shadows, name);
+        }
         let specs = self
             .files
             .iter()
             .chain(self.file_from.iter().flat_map(|f| &f.files))
             .chain(self.account_marker.iter().map(|m| &m.file));
-        for spec in specs {
-            for name in crate::support::paths::variables_in(spec) {
-                if !["HOME", "UID"].contains(&name) && !selects.iter().any(|s| s == name) {
-                    selects.push(name.to_string());
-                }
+        let mut selects: Vec<String> = Vec::new();
+        for name in specs
+            .flat_map(|spec| crate::support::paths::variables_in(spec))
+            .chain(traits.selected_by.iter().copied())
+        {
+            if !["HOME", "UID"].contains(&name) && !shadows.iter().any(|s| s == name) {
+                add(&mut selects, name);
             }
         }
-        for name in self.format.traits().selected_by {
-            if !selects.iter().any(|s| s == name) {
-                selects.push(name.to_string());
-            }
-        }
-        selects.retain(|name| !shadows.contains(name));
         ContextVariables { selects, shadows }
     }
 }
