@@ -37,22 +37,24 @@ pub fn locate(name: &std::ffi::OsStr) -> Result<PathBuf, super::Unlocated> {
 
 fn locate_named(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
     use std::os::unix::ffi::OsStrExt;
+    // Bytes throughout: a name is whatever the environment holds, and every offset is one into
+    // these bytes (an offset taken from a lossy UTF-8 copy does not fit them).
     let bytes = name.as_bytes();
-    let text = String::from_utf8_lossy(bytes);
-    let (kind, rest) = match text.split_once(':') {
-        Some((kind, rest)) if !kind.contains('/') => (kind.to_ascii_uppercase(), rest),
+    let (kind, rest) = match bytes.iter().position(|&b| b == b':') {
+        Some(colon) if !bytes[..colon].contains(&b'/') => {
+            (bytes[..colon].to_ascii_uppercase(), &bytes[colon + 1..])
+        }
         _ => return Ok(PathBuf::from(name)),
     };
-    let rest_bytes = &bytes[kind.len() + 1..];
-    match kind.as_str() {
-        "FILE" => Ok(PathBuf::from(std::ffi::OsStr::from_bytes(rest_bytes))),
-        "DIR" => {
+    match kind.as_slice() {
+        b"FILE" => Ok(PathBuf::from(std::ffi::OsStr::from_bytes(rest))),
+        b"DIR" => {
             // A collection: `primary` names the cache in use (kinit writes it; never created
-            // here); without one, libkrb5 uses `tkt`.
-            let dir = Path::new(std::ffi::OsStr::from_bytes(rest_bytes.strip_prefix(b":").unwrap_or(rest_bytes)));
-            if rest.starts_with(':') {
-                return Ok(dir.to_path_buf());
+            // here); without one, libkrb5 uses `tkt`. `DIR::PATH` names one cache of it.
+            if let Some(one) = rest.strip_prefix(b":") {
+                return Ok(PathBuf::from(std::ffi::OsStr::from_bytes(one)));
             }
+            let dir = Path::new(std::ffi::OsStr::from_bytes(rest));
             let primary = std::fs::read_to_string(dir.join("primary"))
                 .ok()
                 .map(|p| p.trim().to_string())
@@ -60,8 +62,9 @@ fn locate_named(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
                 .unwrap_or_else(|| "tkt".into());
             Ok(dir.join(primary))
         }
-        "KEYRING" | "KCM" | "MEMORY" | "API" | "MSLSA" => Err(format!(
-            "a {kind}: credential cache keeps its tickets outside any file, where credwatch cannot read them (klist can)"
+        b"KEYRING" | b"KCM" | b"MEMORY" | b"API" | b"MSLSA" => Err(format!(
+            "a {}: credential cache keeps its tickets outside any file, where credwatch cannot read them (klist can)",
+            String::from_utf8_lossy(&kind)
         )),
         _ => Ok(PathBuf::from(name)),
     }
@@ -375,6 +378,42 @@ mod tests {
         let mut huge = whole.clone();
         huge[20..24].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(view(&huge).is_err());
+    }
+
+    /// Issue #25: `KRB5CCNAME=$'\xff\xff\xff:x'` panicked (a byte offset taken from a lossy
+    /// UTF-8 copy sliced the raw bytes). Any bytes are a name, judged or refused, never a panic.
+    #[test]
+    fn non_utf8_krb5ccname_does_not_panic() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(
+            locate(OsStr::from_bytes(b"\xff\xff\xff:x")).unwrap(),
+            PathBuf::from(OsStr::from_bytes(b"\xff\xff\xff:x"))
+        );
+        assert_eq!(
+            locate(OsStr::from_bytes(b"FILE:/tmp/\xff\xfe")).unwrap(),
+            PathBuf::from(OsStr::from_bytes(b"/tmp/\xff\xfe"))
+        );
+        assert_eq!(
+            locate(OsStr::from_bytes(b"file:\xff")).unwrap(),
+            PathBuf::from(OsStr::from_bytes(b"\xff"))
+        );
+        assert!(locate(OsStr::from_bytes(b"KCM:\xff")).is_err());
+        for name in [
+            &b"\xff:"[..],
+            b":",
+            b"::",
+            b"DIR:",
+            b"DIR::",
+            b"DIR:\xff\xff",
+            b"DIR::\xff",
+            b"\xc3:\xa9",
+            b"\xe2\x82:x",
+            b"\x00:\x01",
+            b"\xff\xff\xff:x:y:z",
+        ] {
+            let _ = locate(OsStr::from_bytes(name));
+        }
     }
 
     #[test]
