@@ -6,8 +6,14 @@
 //! Wake-ups are the daemon's context switches, summed over its threads, from /proc/PID/task.
 
 #[allow(dead_code)]
+#[path = "../tests/integration/bus.rs"]
+mod bus;
+#[allow(dead_code)]
 #[path = "../tests/integration/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+#[path = "../tests/integration/logins.rs"]
+mod logins;
 #[allow(dead_code)]
 mod support;
 
@@ -116,11 +122,11 @@ fn main() {
         return;
     }
 
-    // 1. File change → published state, realistic HOME (10 presets).
-    let home = bench_home();
-    for preset in harness::ALL_PRESETS {
-        home.install_fixture(preset, Times::valid_for(30));
-    }
+    // 1. File change → published state, realistic HOME (every preset).
+    let mut home = bench_home();
+    // Every preset in the code, each with its login: files, a Kerberos cache, an ssh-agent
+    // holding a key, keyring items (a real gnome-keyring on a private bus), as the tests do.
+    let _logins = home.install_every_login(Times::valid_for(30));
     home.write(".claude/.credentials.json", claude_login(true));
     // Lead times configured (#17): they must add no wake-up while nothing is due.
     home.write_config("[notify]\nlead_times = [\"7d\", \"1d\", \"1h\"]\n");

@@ -10,8 +10,14 @@
 //! earlier build), timed in the same run, to compare two versions on one machine state.
 
 #[allow(dead_code)]
+#[path = "../tests/integration/bus.rs"]
+mod bus;
+#[allow(dead_code)]
 #[path = "../tests/integration/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+#[path = "../tests/integration/logins.rs"]
+mod logins;
 
 use harness::{TestHome, Times};
 use std::process::{Command, Stdio};
@@ -62,10 +68,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for the list of tests: there are none.
     }
-    let realistic = TestHome::new();
-    for preset in harness::ALL_PRESETS {
-        realistic.install_fixture(preset, Times::valid_for(30));
-    }
+    let mut realistic = TestHome::new();
+    // Every preset in the code, each with its login: files, a Kerberos cache, an ssh-agent
+    // holding a key, keyring items (a real gnome-keyring on a private bus), as the tests do.
+    let _logins = realistic.install_every_login(Times::valid_for(30));
     // A realistic AWS SSO cache has old sessions and registrations beside the live one.
     for i in 0..20 {
         realistic.write(

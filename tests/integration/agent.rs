@@ -6,22 +6,15 @@ use crate::clients::{ssh_key, ssh_sign};
 use crate::harness::{run_command, TestHome};
 use crate::pty::{each_shell, Session, Shell};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// Whether ssh-agent runs here; else the test says it is skipped.
+/// Whether the OpenSSH tools these tests drive are installed; else the test skips
+/// (`harness::require`: a failure under scripts/test, which installs openssh-client).
 fn agent_available() -> bool {
-    // ssh-agent has no version flag: that it starts at all tells.
-    let available = Command::new("ssh-agent")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !available {
-        eprintln!("skipped: ssh-agent is not installed (scripts/test installs openssh-client)");
-    }
-    available
+    ["ssh-agent", "ssh-add", "ssh-keygen"]
+        .into_iter()
+        .all(|tool| crate::harness::require(tool, "a real agent and keys (openssh-client)"))
 }
 
 /// A key made by the real ssh-keygen in HOME.
@@ -241,8 +234,7 @@ fn a_tmux_shell_with_the_stale_socket_is_told_the_fix_that_works_there() {
     if !agent_available() {
         return;
     }
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed (scripts/test installs it)");
+    if !crate::harness::require("tmux", "a real tmux server the shell is re-attached in") {
         return;
     }
     let (home, _daemon) = crate::pty::home_with_daemon();

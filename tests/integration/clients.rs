@@ -993,15 +993,15 @@ fn kinit_tickets_from_a_private_kdc_before_and_after_they_end() {
     assert_eq!(c["state"], "invalid", "{c}");
 }
 
-/// The installed gcloud, or `None` (said on stderr): its apt source is not among this
-/// machine's registries, so the test runs where an image brings it.
+/// The installed gcloud, or `None` (a skip): its apt source is not among this machine's
+/// registries, so the test runs where an image brings it (it is in `CANNOT_RUN_HERE`).
 fn gcloud() -> Option<PathBuf> {
     let found = ["/usr/bin/gcloud", "/usr/lib/google-cloud-sdk/bin/gcloud"]
         .into_iter()
         .map(PathBuf::from)
         .find(|p| p.is_file());
     if found.is_none() {
-        eprintln!("gcloud is not installed here: its real-client test does not run");
+        crate::harness::skip("gcloud is not installed here (google-cloud-cli)");
     }
     found
 }

@@ -4,8 +4,8 @@
 //! took the dir over, and a frozen daemon is not believed.
 
 use crate::harness::{
-    claude_login, context_switches, cpu_ticks, is_root, replace_atomically, run_command,
-    wait_for_exit, wait_until, Daemon, TestHome,
+    claude_login, context_switches, cpu_ticks, replace_atomically, run_command, wait_for_exit,
+    wait_until, Daemon, TestHome,
 };
 use nix::sys::signal::Signal;
 use std::process::Stdio;
@@ -73,8 +73,7 @@ fn reads_and_appends_beside_stores_do_not_wake_the_daemon() {
 /// watches and the daemon's state is trusted again.
 #[test]
 fn watches_over_the_limit_are_named_with_the_sysctl_and_readers_check_directly() {
-    if !is_root() {
-        eprintln!("skipped: needs root to lower the watch limit in a user namespace");
+    if !crate::harness::require_root("lower the watch limit in a user namespace") {
         return;
     }
     let home = home_with_claude();
@@ -197,8 +196,7 @@ fn a_deleted_runtime_dir_is_recreated_and_a_second_daemon_still_refused() {
 /// daemon writes nothing there and stops, saying why.
 #[test]
 fn a_runtime_dir_taken_over_by_another_user_stops_the_daemon() {
-    if !is_root() {
-        eprintln!("skipped: needs root to own a directory as another user");
+    if !crate::harness::require_root("own a directory as another user") {
         return;
     }
     let home = home_with_claude();
@@ -354,8 +352,7 @@ impl Drop for Mounted {
 /// glued to the next.
 #[test]
 fn a_full_disk_loses_no_journal_entry() {
-    if !is_root() {
-        eprintln!("skipped: needs root to mount a tmpfs");
+    if !crate::harness::require_root("mount a tmpfs") {
         return;
     }
     let home = home_with_claude();

@@ -14,36 +14,135 @@ pub const CANARY: &str = "cwcanary-9f2e71d4b3a8";
 
 pub const DAY: i64 = 86_400;
 
-/// Every built-in preset, in the order `presets` lists them.
-pub const ALL_PRESETS: [&str; 27] = [
-    "claude",
-    "gh",
-    "aws-sso",
-    "aws-cli-cache",
-    "aws-keys",
-    "aws-login",
-    "azure",
-    "kube",
-    "docker",
-    "npm",
-    "git",
-    "vault",
-    "cargo",
-    "codex",
-    "ssh-cert",
-    "gemini",
-    "pypi",
-    "terraform",
-    "helm",
-    "glab",
-    "copilot",
-    "heroku",
-    "kubelogin",
-    "tsh",
-    "yarn",
-    "gcloud",
-    "gcloud-adc",
-];
+/// Every built-in preset, in the order `credwatch presets` lists them: read from
+/// presets/compiled.jsonl, which the library's own test keeps equal to its preset list
+/// (`define::presets::PRESETS`), so a preset added to the code is here too.
+pub fn all_presets() -> Vec<&'static str> {
+    const COMPILED: &str = include_str!("../../presets/compiled.jsonl");
+    COMPILED
+        .lines()
+        .map(|line| {
+            let name_at = line
+                .find("\"name\":\"")
+                .expect("a compiled preset has a name")
+                + 8;
+            let rest = &line[name_at..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+/// Tests this kind of machine (CI's: Debian with its package registry, as root) cannot always
+/// run, each with the reason. Only these may skip under `CREDWATCH_TEST_STRICT=1` (what
+/// `scripts/test` sets), and each skip is counted in its closing line; any other skip there
+/// fails its test. Names are as libtest names the test (`module::function`).
+pub const CANNOT_RUN_HERE: &[(&str, &str)] = &[(
+    "clients::gcloud_service_account_login_configurations_and_revoke",
+    "google-cloud-cli comes from Google's own apt source, which is not a registry this kind of \
+     machine reaches: scripts/test cannot install it; the test runs wherever the image carries \
+     gcloud (CI's does)",
+)];
+
+/// What a skip becomes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A developer's `cargo test`: said on stderr, the test passes.
+    Skip,
+    /// Strict, and the test is in [`CANNOT_RUN_HERE`]: said, and counted as skipped.
+    SkipCounted,
+    /// Strict, and not listed: the test fails.
+    Fail,
+}
+
+pub fn skip_verdict(strict: bool, listed: bool) -> Verdict {
+    match (strict, listed) {
+        (false, _) => Verdict::Skip,
+        (true, true) => Verdict::SkipCounted,
+        (true, false) => Verdict::Fail,
+    }
+}
+
+/// How skips are judged: strict or not, and the file counted skips are appended to.
+pub struct SkipMode {
+    pub strict: bool,
+    pub record: Option<PathBuf>,
+}
+
+impl SkipMode {
+    /// From `CREDWATCH_TEST_STRICT` (`1`: strict) and `CREDWATCH_TEST_SKIPS` (the record).
+    pub fn from_env() -> SkipMode {
+        SkipMode {
+            strict: std::env::var_os("CREDWATCH_TEST_STRICT").is_some_and(|v| v == "1"),
+            record: std::env::var_os("CREDWATCH_TEST_SKIPS").map(PathBuf::from),
+        }
+    }
+}
+
+/// The running test cannot run here, for `reason`: the one way a test skips. The caller
+/// returns (or moves on) after it. The test is named by its thread, as libtest names it.
+pub fn skip(reason: &str) {
+    skip_in(&SkipMode::from_env(), reason)
+}
+
+pub fn skip_in(mode: &SkipMode, reason: &str) {
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("an unnamed thread");
+    let listed = CANNOT_RUN_HERE.iter().find(|(name, _)| *name == test);
+    match skip_verdict(mode.strict, listed.is_some()) {
+        Verdict::Skip => eprintln!("skipped: {test}: {reason}"),
+        Verdict::SkipCounted => {
+            eprintln!("skipped: {test}: {reason} ({})", listed.unwrap().1);
+            if let Some(record) = &mode.record {
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(record)
+                    .unwrap_or_else(|e| panic!("{}: {e}", record.display()));
+                writeln!(file, "{test}\t{reason}").unwrap();
+            }
+        }
+        Verdict::Fail => panic!(
+            "{test} would be skipped ({reason}), and it is not in harness::CANNOT_RUN_HERE: \
+             scripts/test installs what the tests need, so this test must run"
+        ),
+    }
+}
+
+/// Whether `tool` (a command on the tests' PATH, or an absolute path) is installed; if not, the
+/// test [`skip`]s, saying `why` it needs it. `if !require("tmux", "…") { return; }`
+pub fn require(tool: &str, why: &str) -> bool {
+    require_in(&SkipMode::from_env(), tool, why)
+}
+
+pub fn require_in(mode: &SkipMode, tool: &str, why: &str) -> bool {
+    let found = if tool.starts_with('/') {
+        Path::new(tool).exists()
+    } else {
+        ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+            .iter()
+            .any(|dir| {
+                std::fs::metadata(Path::new(dir).join(tool))
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+    };
+    if !found {
+        skip_in(
+            mode,
+            &format!("{tool} is not installed ({why}; scripts/test installs it)"),
+        );
+    }
+    found
+}
+
+/// Whether this test runs as root; if not, it [`skip`]s, saying what it needs root for.
+pub fn require_root(why: &str) -> bool {
+    let root = is_root();
+    if !root {
+        skip(&format!("needs root to {why} (CI runs as root)"));
+    }
+    root
+}
 
 pub struct TestHome {
     _root: tempfile::TempDir,
@@ -163,6 +262,113 @@ pub fn ssh_certificate(valid_before: i64) -> String {
     )
 }
 
+/// DER: a tag, its length, its content.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let length = content.len();
+    if length < 0x80 {
+        out.push(length as u8);
+    } else {
+        let bytes: Vec<u8> = length
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend_from_slice(&bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// An X.509 certificate (PEM) whose notAfter is `not_after`, its subject's common name the
+/// canary, as `tsh login` leaves `<user>-x509.pem` (its key and signature are filler: credwatch
+/// reads the validity, never checks a signature).
+pub fn x509_certificate(not_after: i64) -> String {
+    let time = |secs: i64| {
+        let text: String = Timestamp::from_secs(secs)
+            .rfc3339()
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
+        der(0x18, format!("{text}Z").as_bytes())
+    };
+    let algorithm = der(
+        0x30,
+        &der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+    );
+    let name = |cn: &str| {
+        let attribute = [der(0x06, &[0x55, 0x04, 0x03]), der(0x0c, cn.as_bytes())].concat();
+        der(0x30, &der(0x31, &der(0x30, &attribute)))
+    };
+    let tbs = der(
+        0x30,
+        &[
+            der(0xa0, &der(0x02, &[2])),
+            der(0x02, &[1]),
+            algorithm.clone(),
+            name("teleport.example.com"),
+            der(0x30, &[time(now_secs() - 60), time(not_after)].concat()),
+            name(CANARY),
+            der(0x30, &[algorithm.clone(), der(0x03, &[0; 66])].concat()),
+        ]
+        .concat(),
+    );
+    let certificate = der(0x30, &[tbs, algorithm, der(0x03, &[0; 72])].concat());
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(certificate);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A Kerberos credential cache (version 4, as MIT kinit writes it) for alice@EXAMPLE.COM holding
+/// a config entry and a ticket-granting ticket that ends at `end` (renewable for a day more); the
+/// session key and the ticket are the canary.
+pub fn kerberos_ccache(end: i64) -> Vec<u8> {
+    fn data(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    fn principal(out: &mut Vec<u8>, realm: &str, components: &[&str]) {
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.extend_from_slice(&(components.len() as u32).to_be_bytes());
+        data(out, realm.as_bytes());
+        for c in components {
+            data(out, c.as_bytes());
+        }
+    }
+    let realm = "EXAMPLE.COM";
+    let mut out = vec![5, 4, 0, 12, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+    principal(&mut out, realm, &["alice"]);
+    let start = (now_secs() - 60) as u32;
+    for (server, server_realm) in [
+        (&["krb5_ccache_conf_data", "pa_type"][..], "X-CACHECONF:"),
+        (&["krbtgt", realm][..], realm),
+    ] {
+        principal(&mut out, realm, &["alice"]);
+        principal(&mut out, server_realm, server);
+        out.extend_from_slice(&18u16.to_be_bytes());
+        data(&mut out, format!("{CANARY}{CANARY}").as_bytes());
+        for t in [start, start, end as u32, (end + DAY) as u32] {
+            out.extend_from_slice(&t.to_be_bytes());
+        }
+        out.push(0);
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        data(&mut out, CANARY.as_bytes());
+        data(&mut out, b"");
+    }
+    out
+}
+
 fn render(template: &str, times: Times) -> String {
     let iso = |secs: i64| Timestamp::from_secs(secs).rfc3339();
     let now = now_secs();
@@ -171,6 +377,7 @@ fn render(template: &str, times: Times) -> String {
         .replace("{{SECRET}}", CANARY)
         .replace("{{JWT}}", &jwt_with_exp(times.expires))
         .replace("{{SSH_CERT}}", &ssh_certificate(times.expires))
+        .replace("{{X509_PEM}}", &x509_certificate(times.expires))
         .replace("{{EXP_MS}}", &(times.expires * 1000).to_string())
         .replace("{{EXP_S}}", &times.expires.to_string())
         .replace("{{EXP_AWS}}", &iso(times.expires))
@@ -250,6 +457,11 @@ impl TestHome {
 
     pub fn path(&self, relative: &str) -> PathBuf {
         self.home.join(relative)
+    }
+
+    /// The value this test runs with for `name`, if set.
+    pub fn env_value(&self, name: &str) -> Option<&std::ffi::OsStr> {
+        self.env.get(name).map(|v| v.as_os_str())
     }
 
     /// The environment every command of this test runs with.
@@ -659,5 +871,93 @@ pub fn claude_login(valid: bool) -> String {
         )
     } else {
         r#"{"claudeAiOauth":{"accessToken":"","refreshToken":"","expiresAt":0}}"#.to_string()
+    }
+}
+
+/// The skip mechanism itself: in strict mode (CI) an unlisted skip fails its test, a listed one
+/// is counted, and a developer's run only says it.
+#[cfg(test)]
+mod skips {
+    use super::*;
+
+    fn in_thread(name: &str, mode: SkipMode, tool: &'static str) -> std::thread::Result<bool> {
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || require_in(&mode, tool, "a tool no machine has"))
+            .unwrap()
+            .join()
+    }
+
+    #[test]
+    fn the_verdict_of_a_skip() {
+        assert_eq!(skip_verdict(false, false), Verdict::Skip);
+        assert_eq!(skip_verdict(false, true), Verdict::Skip);
+        assert_eq!(skip_verdict(true, true), Verdict::SkipCounted);
+        assert_eq!(skip_verdict(true, false), Verdict::Fail);
+    }
+
+    #[test]
+    fn in_strict_mode_an_unlisted_skip_fails_and_a_listed_one_is_counted() {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let record = dir.path().join("skips");
+        let strict = || SkipMode {
+            strict: true,
+            record: Some(record.clone()),
+        };
+        let missing = "credwatch-test-no-such-tool";
+        let unlisted = in_thread("presets::an_unlisted_test", strict(), missing);
+        let message = unlisted.expect_err("an unlisted skip in strict mode panics");
+        let message = message
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("not in harness::CANNOT_RUN_HERE") && message.contains(missing),
+            "{message}"
+        );
+        assert!(!record.exists(), "a failed test is not counted as skipped");
+
+        let (listed, _) = CANNOT_RUN_HERE[0];
+        assert_eq!(in_thread(listed, strict(), missing).ok(), Some(false));
+        let lines = std::fs::read_to_string(&record).unwrap();
+        assert_eq!(lines.lines().count(), 1, "{lines}");
+        assert!(lines.starts_with(&format!("{listed}\t{missing} is not installed")));
+
+        // A developer's run: said, not failed, not counted.
+        let relaxed = SkipMode {
+            strict: false,
+            record: Some(record.clone()),
+        };
+        assert_eq!(
+            in_thread("presets::an_unlisted_test", relaxed, missing).ok(),
+            Some(false)
+        );
+        assert_eq!(std::fs::read_to_string(&record).unwrap(), lines);
+
+        // A tool that is there is no skip, strict or not.
+        assert_eq!(
+            in_thread("presets::an_unlisted_test", strict(), "sh").ok(),
+            Some(true)
+        );
+    }
+
+    /// Each test on the list exists under that name (a renamed test would silently lose its
+    /// exception, and fail in CI: better said here).
+    #[test]
+    fn every_test_that_may_skip_is_named_as_it_is() {
+        for (name, reason) in CANNOT_RUN_HERE {
+            assert!(!reason.is_empty());
+            let (module, function) = name.split_once("::").unwrap();
+            let source = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/integration")
+                    .join(format!("{module}.rs")),
+            )
+            .unwrap_or_default();
+            assert!(
+                source.contains(&format!("#[test]\nfn {function}()")),
+                "CANNOT_RUN_HERE names {name}, which is not a test"
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ mod harness;
 mod hostile;
 mod keyring;
 mod login;
+mod logins;
 mod presets;
 mod pty;
 mod secrets;

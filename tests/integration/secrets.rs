@@ -1,7 +1,8 @@
 //! No secret value ever reaches output, logs or files: a canary planted in every preset's fixture
 //! and in the environment must not appear anywhere credwatch writes.
 
-use crate::harness::{canary_base64, jwt_with_exp, Outcome, TestHome, Times, ALL_PRESETS, CANARY};
+use crate::harness::{all_presets, canary_base64, jwt_with_exp, Outcome, TestHome, Times, CANARY};
+use crate::logins::Logins;
 
 fn assert_clean(what: &str, outcome: &Outcome, jwt: &str) {
     for (stream, text) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
@@ -23,7 +24,7 @@ fn every_command(home: &TestHome) -> Vec<(String, Outcome)> {
         vec!["config", "show"],
         vec!["config", "check"],
     ];
-    for name in ALL_PRESETS {
+    for name in all_presets() {
         runs.push(vec!["status", name]);
         runs.push(vec!["status", "--json", name]);
     }
@@ -32,11 +33,11 @@ fn every_command(home: &TestHome) -> Vec<(String, Outcome)> {
         .collect()
 }
 
-fn planted_home(times: Times) -> TestHome {
+/// A home with every preset's login (files, a Kerberos cache, an agent's key, keyring items),
+/// each holding the canary; the agent and the keyring run while the [`Logins`] lives.
+fn planted_home(times: Times) -> (TestHome, Logins) {
     let mut home = TestHome::new();
-    for preset in ALL_PRESETS {
-        home.install_fixture(preset, times);
-    }
+    let logins = home.install_every_login(times);
     for variable in [
         "ANTHROPIC_API_KEY",
         "CLAUDE_CODE_OAUTH_TOKEN",
@@ -48,7 +49,7 @@ fn planted_home(times: Times) -> TestHome {
         home.set_env(variable, CANARY);
     }
     home.set_env("CREDWATCH_LOG", "trace");
-    home
+    (home, logins)
 }
 
 #[test]
@@ -58,7 +59,7 @@ fn canary_appears_in_no_output_for_valid_and_expired_logins() {
         Times::valid_for(1),
         Times::expired_since(3),
     ] {
-        let home = planted_home(times);
+        let (home, _logins) = planted_home(times);
         let jwt = jwt_with_exp(times.expires);
         for (what, outcome) in every_command(&home) {
             assert_clean(&what, &outcome, &jwt);
@@ -74,7 +75,7 @@ fn canary_appears_in_no_output_for_valid_and_expired_logins() {
 #[test]
 fn canary_appears_in_no_output_when_files_are_damaged() {
     let times = Times::valid_for(30);
-    let home = planted_home(times);
+    let (home, _logins) = planted_home(times);
     let jwt = jwt_with_exp(times.expires);
     let mut damaged = 0;
     for entry in walk(&home.home) {
@@ -107,7 +108,7 @@ fn canary_appears_in_no_output_when_files_are_damaged() {
 
 #[test]
 fn nothing_is_written_to_state_or_runtime_dirs_with_a_secret() {
-    let home = planted_home(Times::valid_for(30));
+    let (home, _logins) = planted_home(Times::valid_for(30));
     for (_, _) in every_command(&home) {}
     for dir in [&home.state_home, &home.runtime_dir] {
         for file in walk(dir) {

@@ -124,8 +124,7 @@ fn open_permissions_make_a_login_insecure_with_the_chmod_fix() {
 #[test]
 fn foreign_owner_makes_a_login_insecure() {
     use std::os::unix::fs::PermissionsExt;
-    if !crate::harness::is_root() {
-        eprintln!("skipped: needs root to own the file and to switch user");
+    if !crate::harness::require_root("own the file as root and switch to another user") {
         return;
     }
     let home = TestHome::new();
@@ -173,12 +172,7 @@ fn a_closed_pipe_is_not_an_error() {
 /// Colour on a terminal, none with NO_COLOR (no-color.org): driven through a real pseudo-terminal.
 #[test]
 fn colour_only_on_a_terminal_and_never_with_no_color() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: util-linux `script` is not installed");
+    if !crate::harness::require("script", "a pseudo-terminal for the command (bsdutils)") {
         return;
     }
     let mut home = TestHome::new();
