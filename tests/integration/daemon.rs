@@ -99,9 +99,15 @@ fn burst_of_1000_atomic_replacements_ends_in_the_final_state() {
     for i in 0..1000 {
         replace_atomically(&path, claude_login(i % 2 == 0).as_bytes());
     }
+    let last_write = std::time::Instant::now();
     // The last write (i = 999) is a blanked file.
     home.wait_for_state("claude", "logged-out");
-    std::thread::sleep(Duration::from_millis(300));
+    // Still so once the daemon's post-write re-check (the grace after the last write) and the
+    // settling of the transition have passed: neither brings back an earlier login.
+    crate::harness::wait_out(
+        last_write,
+        crate::harness::DAEMON_GRACE.max(crate::harness::DAEMON_SETTLE),
+    );
     assert_eq!(
         home.published_state("claude").as_deref(),
         Some("logged-out")
@@ -281,7 +287,9 @@ fn unusable_runtime_dir_is_a_clear_error() {
 
 #[test]
 fn broken_config_at_reload_keeps_the_last_good_one() {
-    let home = TestHome::new();
+    let mut home = TestHome::new();
+    // Info: the daemon says when it reloaded, and why (a SIGHUP below).
+    home.set_env("CREDWATCH_LOG", "info");
     home.install_fixture("vault", Times::valid_for(1));
     home.write_config("presets = [\"vault\"]\n");
     let daemon = home.start_daemon(&[]);
@@ -319,8 +327,13 @@ fn broken_config_at_reload_keeps_the_last_good_one() {
     });
     home.wait_for_state("claude", "missing");
     daemon.signal(Signal::SIGHUP);
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(daemon.log().is_empty() || !daemon.log().contains("panicked"));
+    wait_until("the daemon to reload on SIGHUP", || {
+        daemon
+            .log()
+            .lines()
+            .any(|l| l.contains("config reloaded") && l.contains("SIGHUP"))
+    });
+    assert!(!daemon.log().contains("panicked"), "{}", daemon.log());
     home.wait_for_state("vault", "ok");
 }
 
@@ -501,7 +514,11 @@ fn a_symlinked_config_is_followed_and_sighup_reloads_it() {
     let repointed = home.path("dotfiles/current.new");
     std::os::unix::fs::symlink(&other, &repointed).unwrap();
     std::fs::rename(&repointed, home.path("dotfiles/current")).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // A change the daemon does watch, made after the repointing: once it is published, the
+    // daemon has handled every event before it (one inotify queue, read in order, a config
+    // change reloaded in the batch that carries it), so a reload would show by now.
+    home.write(CREDS, claude_login(true));
+    home.wait_for_state("claude", "ok");
     assert_eq!(
         home.published_state("gh"),
         None,
@@ -551,8 +568,14 @@ fn after_a_change_the_daemon_sleeps_again() {
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
     replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    let written = std::time::Instant::now();
     home.wait_for_state("claude", "logged-out");
-    std::thread::sleep(Duration::from_millis(300));
+    // Past what the change itself wakes the daemon for (its post-write re-check and the
+    // settling of the transition): what is left is idling.
+    crate::harness::wait_out(
+        written,
+        crate::harness::DAEMON_GRACE.max(crate::harness::DAEMON_SETTLE),
+    );
     let pid = daemon.child.id();
     let before = crate::harness::context_switches(pid);
     std::thread::sleep(Duration::from_secs(1));
@@ -631,12 +654,14 @@ fn after_a_credential_write_the_published_state_stays_current() {
     home.wait_for_state("claude", "ok");
     let before = home.published()["daemon"]["valid_until"].clone();
     replace_atomically(&home.path(CREDS), claude_login_for_days(25).as_bytes());
+    let written = std::time::Instant::now();
     wait_until("the write to be journaled", || {
         home.journal()
             .iter()
             .any(|e| e["event"] == "modified" || e["event"] == "created")
     });
-    std::thread::sleep(std::time::Duration::from_millis(3_000));
+    // Past the post-write re-check (the grace after the write), whose validity this rules out.
+    crate::harness::wait_out(written, crate::harness::DAEMON_GRACE);
     let now = crate::harness::now_secs();
     let until = |value: &serde_json::Value| {
         value.as_str().map(|t| {
@@ -674,6 +699,12 @@ fn journal_follow_prints_new_entries_and_ends_on_sigint_and_a_closed_pipe() {
     let home = home_with_claude();
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
+    // History to print first: claude's first state, recorded.
+    wait_until("claude's first state in the journal", || {
+        home.journal()
+            .iter()
+            .any(|e| e["name"] == "claude" && e["to"] == "ok")
+    });
 
     let mut follower = home
         .command(&["journal", "--follow", "claude"])
@@ -692,22 +723,27 @@ fn journal_follow_prints_new_entries_and_ends_on_sigint_and_a_closed_pipe() {
             let _ = lines.send(line);
         }
     });
-    std::thread::sleep(Duration::from_millis(300));
-    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
-    let started = std::time::Instant::now();
-    let mut seen = Vec::new();
-    while !seen
-        .iter()
-        .any(|l: &String| l.contains("blanked") || l.contains("modified"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no new entry: {seen:?}"
-        );
-        if let Ok(line) = received.recv_timeout(Duration::from_millis(100)) {
-            seen.push(line);
+    let next_line = |what: &str, wanted: &dyn Fn(&str) -> bool| -> Vec<String> {
+        let started = std::time::Instant::now();
+        let mut seen = Vec::new();
+        while !seen.iter().any(|l: &String| wanted(l)) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no {what}: {seen:?}"
+            );
+            if let Ok(line) = received.recv_timeout(Duration::from_millis(100)) {
+                seen.push(line);
+            }
         }
-    }
+        seen
+    };
+    // Ready: the history is printed (what it read before following), so what comes next is
+    // the follow's.
+    next_line("history line", &|l| l.contains("(new) → ok"));
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    next_line("new entry", &|l| {
+        l.contains("blanked") || l.contains("modified")
+    });
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(follower.id() as i32),
         Signal::SIGINT,
@@ -715,6 +751,13 @@ fn journal_follow_prints_new_entries_and_ends_on_sigint_and_a_closed_pipe() {
     .unwrap();
     crate::harness::wait_for_exit(&mut follower);
 
+    // The blanked login's transition recorded (it settles): the journal is quiet until the
+    // next write, so its last line is known.
+    wait_until("the logged-out state in the journal", || {
+        home.journal()
+            .iter()
+            .any(|e| e["name"] == "claude" && e["to"] == "logged-out")
+    });
     let mut piped = home
         .command(&["journal", "--follow"])
         .stdin(std::process::Stdio::null())
@@ -722,8 +765,26 @@ fn journal_follow_prints_new_entries_and_ends_on_sigint_and_a_closed_pipe() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    drop(piped.stdout.take());
-    std::thread::sleep(Duration::from_millis(300));
+    // Read the history through its last line, then close the pipe: the follower now sits in
+    // its follow, and only the next entry can find the pipe closed.
+    let stdout = piped.stdout.take().unwrap();
+    let (closed, history_read) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if line.contains("→ logged-out") {
+                break;
+            }
+            line.clear();
+        }
+        drop(reader);
+        let _ = closed.send(());
+    });
+    history_read
+        .recv_timeout(Duration::from_secs(10))
+        .expect("journal --follow printed its history");
+    assert_eq!(piped.try_wait().unwrap(), None, "it follows, waiting");
     replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
     home.wait_for_state("claude", "ok");
     let code = crate::harness::wait_for_exit(&mut piped);

@@ -595,7 +595,7 @@ pub fn run_command(mut command: Command) -> Outcome {
         outcome.stderr
     );
     assert!(
-        [0, 1, 2, 3].contains(&outcome.code),
+        [0, 1, 2, 3, 4].contains(&outcome.code),
         "exit code {} is not in the contract:\n{}",
         outcome.code,
         outcome.stderr
@@ -840,6 +840,23 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("timed out after 10 s waiting for {what}");
+}
+
+/// The daemon's default `--grace`: a store written is looked at again this long after the write.
+pub const DAEMON_GRACE: Duration = Duration::from_secs(2);
+/// The daemon's SETTLE_MS: a new state is recorded (journal, notifications, hooks) once it has
+/// held this long.
+pub const DAEMON_SETTLE: Duration = Duration::from_secs(2);
+
+/// For an assertion that something did NOT happen: waits until `at_least` has passed since
+/// `since` (with half a second more for a loaded machine), `at_least` being the longest the
+/// daemon could take to do what the assertion rules out.
+pub fn wait_out(since: Instant, at_least: Duration) {
+    let until = since + at_least + Duration::from_millis(500);
+    let now = Instant::now();
+    if until > now {
+        std::thread::sleep(until - now);
+    }
 }
 
 fn now_millis() -> i64 {
