@@ -12,8 +12,9 @@ use std::path::PathBuf;
     long_about = "credwatch watches the logins of command-line tools (Claude Code, gh, aws, az, \
 kubectl, docker, npm, git, vault, and your own) and says which are broken, why, and the fix. \
 It only reads credentials: it never refreshes, rewrites or prints them.\n\n\
-Exit codes of status: 0 all usable, 1 at least one broken, 3 none broken but some undetermined, \
-2 usage or config error."
+Exit codes of status: 0 all usable, 1 at least one broken, 3 none broken but some undetermined. \
+Of every command: 2 usage or config error, 4 the command could not do its work (an I/O error, \
+a runtime or state dir that cannot be used)."
 )]
 pub struct Cli {
     /// Config file [default: $CREDWATCH_CONFIG, else $XDG_CONFIG_HOME/credwatch/config.toml]

@@ -3,17 +3,15 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-/// Exit code for usage and configuration errors (docs/contract.md).
-const EXIT_USAGE: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = credwatch::cli::Cli::parse();
     init_logging();
     match credwatch::cmd::run(cli) {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_USAGE)),
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(credwatch::cmd::EXIT_FAILED)),
+        // 2 for a usage or config error, 4 for a failure (docs/contract.md, "Exit codes").
         Err(error) => {
             eprintln!("credwatch: {error:#}");
-            ExitCode::from(EXIT_USAGE)
+            ExitCode::from(credwatch::cmd::exit_code_of(&error))
         }
     }
 }

@@ -85,7 +85,7 @@ fn login(
     let by_command = for_command(&all, argv);
     let matched_command = name.is_none() && !by_command.is_empty();
     let chosen: Vec<Candidate> = match name {
-        Some(name) => engine::named(config, &[name.to_string()])?,
+        Some(name) => super::named(config, &[name.to_string()])?,
         None => {
             let pool = if by_command.is_empty() {
                 all.iter().collect()

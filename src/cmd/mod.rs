@@ -1,5 +1,8 @@
 //! The command line's commands: one file per subcommand, each a [`Run`] for its clap arguments
-//! (`cli.rs`), returning the process exit code (docs/contract.md, "Exit codes").
+//! (`cli.rs`), returning the process exit code (docs/contract.md, "Exit codes"). A command that
+//! fails exits [`EXIT_USAGE`] for a mistake in what was asked (the command line, the config, an
+//! unknown name) and [`EXIT_FAILED`] for anything else (a file that cannot be written, a
+//! directory that cannot be made, the daemon failing while it runs): [`exit_code_of`].
 //!
 //! `login` lives apart from `verify` (it shares verify's steps), and the child-process
 //! supervisor that runs a login command on the terminal has its own file.
@@ -21,7 +24,57 @@ mod verify;
 
 use crate::cli::{Cli, Command, StatusArgs};
 use crate::define::config::{self as definitions, Config, ConfigError};
+use crate::engine::{self, Candidate};
 use std::path::{Path, PathBuf};
+
+/// Exit code for a usage or config error: the command line, the config, or a name that names
+/// nothing (clap's own usage errors exit 2 too).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a command that could not do its work: an I/O error, a runtime or state dir that
+/// cannot be used, the daemon failing while it runs.
+pub const EXIT_FAILED: u8 = 4;
+
+/// A mistake in what was asked (a credential or preset name that names nothing): exits
+/// [`EXIT_USAGE`], like a config error.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit code of a command that failed with `error`: [`EXIT_USAGE`] when the user asked for
+/// something wrong (a config error, a [`UsageError`]), [`EXIT_FAILED`] otherwise.
+pub fn exit_code_of(error: &anyhow::Error) -> u8 {
+    let usage = error
+        .chain()
+        .any(|cause| cause.is::<ConfigError>() || cause.is::<UsageError>());
+    if usage {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILED
+    }
+}
+
+/// The credentials named on the command line ([`engine::named`]); a name that is neither a
+/// definition nor a preset is a [`UsageError`].
+pub(crate) fn named(config: &Config, names: &[String]) -> anyhow::Result<Vec<Candidate>> {
+    engine::named(config, names).map_err(|error| {
+        let unknown = names.iter().any(|name| {
+            !config.definitions.iter().any(|d| &d.name == name)
+                && crate::define::presets::source(name).is_none()
+        });
+        if unknown {
+            UsageError(format!("{error:#}")).into()
+        } else {
+            error
+        }
+    })
+}
 
 /// What every command may need: where the config is, and loading it.
 pub(crate) struct Context {
@@ -44,7 +97,8 @@ impl Context {
 
 /// One subcommand.
 pub(crate) trait Run {
-    /// Runs it; `Ok` holds the exit code, an `Err` is a usage or config error (exit 2).
+    /// Runs it; `Ok` holds the exit code; an `Err` exits [`exit_code_of`] it (2 for a usage or
+    /// config error, 4 for a failure).
     fn run(self, context: &Context) -> anyhow::Result<i32>;
 }
 

@@ -15,10 +15,11 @@ impl Run for PresetsArgs {
 fn list(name: Option<&str>) -> anyhow::Result<i32> {
     if let Some(name) = name {
         let Some(source) = presets::source(name) else {
-            anyhow::bail!(
+            return Err(super::UsageError(format!(
                 "no preset named \"{name}\"\n  fix: use one of: {}",
                 presets::names().collect::<Vec<_>>().join(", ")
-            );
+            ))
+            .into());
         };
         print(source);
         return Ok(0);

@@ -83,7 +83,7 @@ pub fn current_document(
     let candidates = if names.is_empty() {
         engine::candidates(config)?
     } else {
-        engine::named(config, names)?
+        super::named(config, names)?
     };
     let now = Timestamp::now();
     // What the daemon cannot watch it polls, so its state may lag: checked directly then, and

@@ -288,7 +288,7 @@ fn verify(config: &Config, names: &[String]) -> anyhow::Result<i32> {
             })
             .collect()
     } else {
-        engine::named(config, names)?
+        super::named(config, names)?
     };
     if candidates.is_empty() {
         print("Nothing to verify: no credential was found on this machine (name one: credwatch verify claude)\n");

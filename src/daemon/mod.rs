@@ -256,11 +256,14 @@ impl Daemon {
         }
         let retry = self.unwritten_journal.len() > entries.len() || self.dropped_journal > 0;
         let written = if self.dropped_journal > 0 {
-            let mut note = journal::Record::new(Timestamp::now(), "journal", "entries-lost");
-            note.detail = Some(format!(
-                "{} entries could not be written (the disk was full) and were dropped",
-                self.dropped_journal
-            ));
+            let note = journal::Record::daemon(
+                Timestamp::now(),
+                "entries-lost",
+                format!(
+                    "{} entries could not be written (the disk was full) and were dropped",
+                    self.dropped_journal
+                ),
+            );
             self.journal
                 .append(&[std::slice::from_ref(&note), &self.unwritten_journal].concat())
         } else {

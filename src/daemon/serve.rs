@@ -92,8 +92,8 @@ impl Daemon {
             Err(error) => {
                 let message = error.to_string();
                 tracing::warn!(why, %message, "config not reloaded: keeping the last good one");
-                let mut entry = journal::Record::new(Timestamp::now(), "config", "config-error");
-                entry.detail = Some(message.clone());
+                let entry =
+                    journal::Record::daemon(Timestamp::now(), "config-error", message.clone());
                 self.write_journal(&[entry]);
                 self.config_error = Some(message);
                 self.dirty = true;

@@ -13,12 +13,20 @@ use std::path::{Path, PathBuf};
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 pub const JOURNAL_LIMIT: u64 = 1 << 20;
+/// The `name` of the daemon's own entries (`config-error`, `entries-lost`): no credential can
+/// take it, since a credential's name is made of letters, digits, `-`, `_` and `.` only
+/// (`define::config::validate`), so `credwatch journal @daemon` shows them alone and a
+/// credential named `config` or `journal` is never mistaken for them.
+pub const DAEMON_NAME: &str = "@daemon";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub at: String,
+    /// A credential's name, or [`DAEMON_NAME`] for the daemon's own entries.
     pub name: String,
-    /// `created`, `modified`, `blanked`, `deleted`, `mode-changed`, `state`, `config-error`.
+    /// A credential's: `created`, `modified`, `blanked`, `deleted`, `mode-changed`, `state`,
+    /// `probe`, `notify-failed`, `hook-failed`, `hook-timed-out`; the daemon's own:
+    /// `config-error`, `entries-lost`.
     pub event: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -40,6 +48,14 @@ impl Record {
             from: None,
             to: None,
             detail: None,
+        }
+    }
+
+    /// One of the daemon's own entries (named [`DAEMON_NAME`]).
+    pub fn daemon(at: Timestamp, event: &str, detail: String) -> Self {
+        Record {
+            detail: Some(detail),
+            ..Record::new(at, DAEMON_NAME, event)
         }
     }
 }

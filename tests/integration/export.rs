@@ -101,7 +101,7 @@ fn export_output_file_is_replaced_atomically_and_readable_by_node_exporter() {
         "--output",
         missing_dir.to_str().unwrap(),
     ]);
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code, 4, "an I/O failure, not a usage error");
     assert!(
         out.stderr.contains("nowhere/credwatch.prom"),
         "{}",
