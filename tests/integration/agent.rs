@@ -317,7 +317,12 @@ fn a_tmux_shell_with_the_stale_socket_is_told_the_fix_that_works_there() {
         .env("SSH_AUTH_SOCK", &second.socket)
         .env("TERM", "xterm");
     let mut attached = rexpect::session::spawn_command(client, Some(5_000)).expect("attach");
-    std::thread::sleep(Duration::from_millis(500));
+    // Attached: the server lists the client (the attach, and its update-environment, done).
+    crate::harness::wait_until("the client to attach to the tmux session", || {
+        !tmux(&["list-clients", "-t", "work"], &no_agent)
+            .trim()
+            .is_empty()
+    });
     tmux(&["detach-client", "-s", "work"], &second.socket);
     let _ = attached.exp_eof();
     let session_env = tmux(

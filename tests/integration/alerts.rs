@@ -195,7 +195,12 @@ fn lead_time_broken_and_fixed_each_notify_once_replacing_the_last() {
     assert!(fixed.summary.contains("working again"), "{calls:?}");
     assert_eq!(fixed.urgency, Some(0));
     assert_eq!(fixed.replaces_id, broken.id, "replaces the broken notice");
-    std::thread::sleep(Duration::from_secs(3));
+    // Nothing more once the write's re-check (the grace) and any transition still settling
+    // would have been told: both end within their 2 s of the notice's write.
+    crate::harness::wait_out(
+        std::time::Instant::now(),
+        crate::harness::DAEMON_GRACE.max(crate::harness::DAEMON_SETTLE),
+    );
     let calls = server.calls();
     assert_eq!(calls.len(), 3, "nothing more: {calls:?}");
     assert!(calls
@@ -224,8 +229,14 @@ fn a_flapping_store_cannot_flood_the_desktop() {
         std::thread::sleep(Duration::from_millis(100));
     }
     home.write("token.json", "{}");
+    let last_write = std::time::Instant::now();
     let calls = wait_for_calls(&server, 1);
-    std::thread::sleep(Duration::from_secs(3));
+    // Counted once the final state has settled (2 s after the last write, the grace is 50 ms)
+    // and been told, with a second more for the notification to arrive.
+    crate::harness::wait_out(
+        last_write,
+        crate::harness::DAEMON_SETTLE + Duration::from_secs(1),
+    );
     let calls = server.calls().len().max(calls.len());
     assert!(
         (1..=credwatch_burst()).contains(&calls),

@@ -831,6 +831,7 @@ fn codex_login_with_an_api_key_and_logout() {
     // grace, so that this logout, a moment later, is a logout.
     let daemon = home.start_daemon(&["--grace", "100ms"]);
     let login = run(&["login", "--with-api-key"], &format!("sk-{CANARY}\n"));
+    let written = std::time::Instant::now();
     assert_eq!(login.code, 0, "{}{}", login.stdout, login.stderr);
     home.wait_for_state("codex", "ok");
     assert_eq!(run(&["login", "status"], "").code, 0);
@@ -851,7 +852,8 @@ fn codex_login_with_an_api_key_and_logout() {
         "{c}"
     );
 
-    std::thread::sleep(Duration::from_millis(300));
+    // Past the grace (100 ms) after the login's write, so the logout is not a lost login.
+    crate::harness::wait_out(written, Duration::from_millis(100));
     let logout = run(&["logout"], "");
     assert_eq!(logout.code, 0, "{}", logout.stderr);
     assert!(!codex_home.join("auth.json").exists());

@@ -40,7 +40,10 @@ fn reads_and_appends_beside_stores_do_not_wake_the_daemon() {
     let history = home.write(".bash_history", "");
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
-    std::thread::sleep(Duration::from_millis(300));
+    // Its start is over once the first state is recorded: what follows is these rounds' doing.
+    crate::harness::wait_until("claude's first state in the journal", || {
+        home.journal().iter().any(|e| e["name"] == "claude")
+    });
     let pid = daemon.child.id();
     let before = context_switches(pid);
     let cpu_before = cpu_ticks(pid);
@@ -56,6 +59,8 @@ fn reads_and_appends_beside_stores_do_not_wake_the_daemon() {
         // Spaced as a person's commands are, so each round could be a wake-up of its own.
         std::thread::sleep(Duration::from_micros(500));
     }
+    // Events are read as they come (no debounce): a wake-up for the last rounds would show
+    // within milliseconds; 300 ms is far past that.
     std::thread::sleep(Duration::from_millis(300));
     let switches = context_switches(pid) - before;
     let cpu = cpu_ticks(pid) - cpu_before;

@@ -214,7 +214,8 @@ fn the_daemon_never_makes_the_bus_start_a_secret_service() {
     home.write_config(format!("keyring_poll = \"1s\"\n{TWO_ITEMS}"));
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("by-tool", "unknown");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Two keyring polls (keyring_poll = 1s) at least: each was a chance to activate one.
+    crate::harness::wait_out(std::time::Instant::now(), std::time::Duration::from_secs(2));
     let running = crate::harness::run_command(
         bus.command("busctl", &["--user", "status", "org.freedesktop.secrets"]),
     );
@@ -337,7 +338,8 @@ fn the_daemon_without_any_bus_waits_quietly_and_connects_when_one_appears() {
     home.write_config(TWO_ITEMS);
     let daemon = home.start_daemon(&[]);
     home.wait_for_state("by-tool", "unavailable");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Past the first reconnection attempt (its backoff starts at 1 s), which must not log again.
+    crate::harness::wait_out(std::time::Instant::now(), std::time::Duration::from_secs(1));
     let log = daemon.log();
     assert_eq!(
         log.matches("no usable session bus").count(),

@@ -489,7 +489,7 @@ fn login_forwards_sigterm_and_reports_the_exit_code() {
     let fake = script(
         &home,
         "slow-login",
-        "trap 'echo got TERM; exit 7' TERM\nsleep 20 & wait",
+        "trap 'echo got TERM; exit 7' TERM\n: > \"$HOME/trapped\"\nsleep 20 >/dev/null 2>&1 & wait",
     );
     let child = home
         .command(&[
@@ -505,7 +505,9 @@ fn login_forwards_sigterm_and_reports_the_exit_code() {
         .spawn()
         .unwrap();
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The login command is ready for the signal once it has set its trap (it says so).
+    let trapped = home.path("trapped");
+    crate::harness::wait_until("the login command to set its trap", || trapped.exists());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
