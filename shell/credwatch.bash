@@ -28,6 +28,9 @@ _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
 # The variables whose values select a login, and those that shadow one.
 _credwatch_selects=(@CREDWATCH_SELECTS@)
 _credwatch_shadows=(@CREDWATCH_SHADOWS@)
+# The values that leave a shadowing variable off (looked up lowercased; anything else non-empty
+# turns it on), as credwatch itself reads them.
+declare -gA _credwatch_off=([0]=0 [false]=0 [no]=0 [off]=0)
 
 _credwatch_cmds=()
 _credwatch_texts=()
@@ -76,11 +79,13 @@ _credwatch_read() {
       if [[ -n $message ]]; then
         while IFS=$'\t' read -r cmd text; do
           _credwatch_cmds+=("$cmd")
-          _credwatch_texts+=("$text")
+          # The last step before the terminal: no control character of the file reaches it.
+          _credwatch_texts+=("${text//[[:cntrl:]]/?}")
         done
       fi
     } 2>&- <"$1" || :
   fi
+  message=${message//[[:cntrl:]]/?}
   # (10#: a leading zero is not octal.)
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$((10#$pid)) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$((10#$until)) || until=0
@@ -218,7 +223,7 @@ _credwatch_precmd() {
 _credwatch_after_command() {
   _credwatch_ran=$_credwatch_no_ps0
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 ]] || _credwatch_slow
 }
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
@@ -399,9 +404,12 @@ _credwatch_confirm() {
 }
 
 # Without bash-preexec: a DEBUG trap, installed only while there is a warning to give (so the
-# steady state costs nothing), chained before the user's own trap, which it gives back after. PS0 arms it for a command
-# line (see _credwatch_ps0); it then looks at each simple command of the line (the first 100),
-# until the hook's element in PROMPT_COMMAND runs. It leaves $_ and $? as it found them for what follows:
+# steady state costs nothing), chained before the user's own trap, which it gives back after.
+# PS0 arms it for a command line (see _credwatch_ps0); it then looks at each simple command of
+# the line, the first 100, until the hook's element in PROMPT_COMMAND runs. Unarmed (at a prompt,
+# in the prompt's other functions) it costs one arithmetic test and calls nothing; past the
+# first 100 commands of a line it takes itself out, so a long loop runs as it would without the
+# hook, and the next prompt puts it back. It leaves $_ and $? as it found them for what follows:
 # the command, and the user's trap (which also keeps deciding the trap's status).
 _credwatch_user_debug_trap=
 _credwatch_trap_installed=
@@ -409,6 +417,8 @@ _credwatch_armed=0
 _credwatch_warned=
 _credwatch_last_arg=
 _credwatch_last_status=0
+# shellcheck disable=SC2016 # expanded when the trap runs
+_credwatch_trap='((_credwatch_last_status = $?, _credwatch_armed == 0)) || { _credwatch_debug "$_"; : "$_credwatch_last_arg"; }'
 _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
@@ -416,27 +426,18 @@ _credwatch_arm_debug_trap() {
   current=$(trap -p DEBUG)
   if ((${#_credwatch_cmds[@]})); then
     if [[ -z $_credwatch_trap_installed ]]; then
-      _credwatch_user_debug_trap=${current#"trap -- '"}
-      _credwatch_user_debug_trap=${_credwatch_user_debug_trap%"' DEBUG"}
-      # trap -p quotes a ' in the trap as '\''; `trap --` below takes it back as one string.
-      _credwatch_user_debug_trap=${_credwatch_user_debug_trap//"'\''"/"'"}
+      _credwatch_trap_text "$current"
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
-        trap -- '_credwatch_debug "$_" "$?"; _credwatch_return_last_status "$_credwatch_last_arg" && : "$_credwatch_last_arg"; '"$_credwatch_user_debug_trap" DEBUG
+        trap -- "$_credwatch_trap"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
       else
-        trap -- '_credwatch_debug "$_" "$?"; : "$_credwatch_last_arg"' DEBUG
+        trap -- "$_credwatch_trap" DEBUG
       fi
       _credwatch_trap_installed=$(trap -p DEBUG)
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
     # Give the user's trap back, unless something replaced the hook's in the meantime.
-    if [[ $current == "$_credwatch_trap_installed" ]]; then
-      if [[ -n $_credwatch_user_debug_trap ]]; then
-        trap -- "$_credwatch_user_debug_trap" DEBUG
-      else
-        trap - DEBUG
-      fi
-    fi
+    [[ $current != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
     _credwatch_trap_installed=
   fi
 }
@@ -444,25 +445,51 @@ _credwatch_arm_debug_trap() {
 # trap in force (a function without the trace attribute sees none, and would drop the user's).
 declare -ft _credwatch_arm_debug_trap
 
+# The user's trap: the command of a `trap -p` line ($1), as `trap --` takes it back (empty for
+# none).
+_credwatch_trap_text() {
+  _credwatch_user_debug_trap=${1#"trap -- '"}
+  _credwatch_user_debug_trap=${_credwatch_user_debug_trap%"' DEBUG"}
+  # trap -p quotes a ' in the trap as '\''.
+  _credwatch_user_debug_trap=${_credwatch_user_debug_trap//"'\''"/"'"}
+}
+
+# Puts back the DEBUG trap that was there before the hook's (or none).
+_credwatch_give_trap_back() {
+  if [[ -n $_credwatch_user_debug_trap ]]; then
+    trap -- "$_credwatch_user_debug_trap" DEBUG
+  else
+    trap - DEBUG
+  fi
+}
+declare -ft _credwatch_give_trap_back
+
 _credwatch_return_last_status() {
   return "$_credwatch_last_status"
 }
 
+# An armed trap's work, for one simple command ($BASH_COMMAND; $1 is its $_).
 _credwatch_debug() {
-  _credwatch_last_arg=${1-} _credwatch_last_status=${2-0}
+  _credwatch_last_arg=${1-}
   # bash-preexec loaded after the trap was set keeps it as one of its preexec functions, beside
   # _credwatch_preexec: warn once.
-  ((_credwatch_armed)) && [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
   if [[ $BASH_COMMAND == _credwatch_* ]]; then
     _credwatch_armed=0
   elif ((_credwatch_armed++ > 100)); then
+    # The rest of the line runs without the trap: the next prompt puts it back.
     _credwatch_armed=0
+    [[ $(trap -p DEBUG) != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
+    _credwatch_trap_installed='' _credwatch_rearm=1
   else
     ((_credwatch_armed > 2)) || _credwatch_warned=
     _credwatch_preexec "$BASH_COMMAND" line || :
   fi
   return 0
 }
+# Traced: the trap it takes out stays out (an untraced function's change to the DEBUG trap is
+# undone when it returns).
+declare -ft _credwatch_debug
 
 # What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
 # not for an empty line: it arms the DEBUG trap for the line's commands, and once the state's
@@ -479,10 +506,55 @@ _credwatch_install() {
   [[ ${PS0-} == *"$_credwatch_ps0"* ]] || PS0=${PS0-}$_credwatch_ps0
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
+  else
+    _credwatch_watch_rc "$1"
   fi
   _credwatch_place
 }
+# Traced: the trap it sets stays (see _credwatch_watch_rc).
+declare -ft _credwatch_install
+
+# The rc file may go on after the hook and assign PROMPT_COMMAND over it (`PROMPT_COMMAND=
+# 'history -a'`, a framework that prepends itself). Until the first prompt a DEBUG trap waits
+# (chained before the user's, which it gives back): it runs only a test while the rc file runs
+# (BASH_SOURCE names it), and at the first command outside it, the first prompt's, it puts the
+# hook back in its place and, if it had to, runs it at once, before the prompt's renderer.
+# One subshell, once per shell, to see a DEBUG trap set before the hook. Where bash hides such
+# a trap (the hook read by `source`, or run inside a function: bash takes the trap away until it
+# returns, and puts it back only if none was set meanwhile) and none shows, the hook sets none:
+# a user's trap is never lost. ($1: 1 when the hook runs at the top level of an rc file or of
+# the interactive shell, where nothing is hidden.)
+_credwatch_settle_trap=
+_credwatch_watch_rc() {
+  # shellcheck disable=SC2016 # expanded when the trap runs
+  local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || { _credwatch_settled "$_"; : "$_credwatch_last_arg"; }'
+  _credwatch_trap_text "$(trap -p DEBUG)"
+  [[ -n $_credwatch_user_debug_trap || $1 == 1 ]] || return 0
+  trap -- "$watch${_credwatch_user_debug_trap:+; $_credwatch_user_debug_trap}" DEBUG
+  _credwatch_settle_trap=$(trap -p DEBUG)
+}
+declare -ft _credwatch_watch_rc
+
+# shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
+_credwatch_settled() {
+  _credwatch_last_arg=${1-}
+  # Give the trap that was there before back, unless something replaced the hook's since.
+  [[ $(trap -p DEBUG) != "$_credwatch_settle_trap" ]] || _credwatch_give_trap_back
+  _credwatch_settle_trap=
+  [[ ${!_credwatch_head-} != $_credwatch_head_pattern ]] || return 0
+  # Assigned over: back in its place for the next prompts, and run now for this one (bash runs
+  # a copy of PROMPT_COMMAND, taken before this change).
+  _credwatch_place || :
+  _credwatch_precmd || :
+  return 0
+}
+declare -ft _credwatch_settled
 
 if [[ $- == *i* ]]; then
-  _credwatch_install || :
+  # Run where bash hides no DEBUG trap: not read by `source` (which numbers the lines of this
+  # text from 1: `credwatch init` writes the next line's own number into it; `eval` numbers from
+  # the line it stands on), not in a function?
+  _credwatch_top=1
+  [[ $LINENO != @CREDWATCH_LINE@ && -z ${FUNCNAME[0]-} ]] || _credwatch_top=0
+  _credwatch_install "$_credwatch_top" || :
 fi

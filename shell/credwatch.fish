@@ -22,6 +22,8 @@ set -g _credwatch_dir @CREDWATCH_RUNTIME_DIR@
 # The variables whose values select a login, and those that shadow one.
 set -g _credwatch_selects @CREDWATCH_SELECTS@
 set -g _credwatch_shadows @CREDWATCH_SHADOWS@
+# Control characters (C0, DEL, C1), replaced where a prompt file is read.
+set -g _credwatch_controls '[\x00-\x1f\x7f\x{80}-\x{9f}]'
 # Whether they changed since the context was last handed over, its generation, and how many
 # prompts have waited for the daemon's answer.
 set -g _credwatch_context_changed 1
@@ -76,9 +78,11 @@ function _credwatch_read --argument-names file own
             end
             set -l pair (string split -m 1 \t -- $entry)
             set -a _credwatch_cmds $pair[1]
-            set -a _credwatch_texts "$pair[2]"
+            # The last step before the terminal: no control character of the file reaches it.
+            set -a _credwatch_texts (string replace -ra $_credwatch_controls '?' -- "$pair[2]")
         end <$file
     end
+    set fields[4] (string replace -ra $_credwatch_controls '?' -- "$fields[4]")
     string match -qr '^[0-9]+$' -- $fields[1]; or set fields[1] 0
     string match -qr '^[0-9]+$' -- $fields[2]; or set fields[2] 0
     string match -qr '^[0-9.]+$' -- $fields[3]; or set fields[3] ''

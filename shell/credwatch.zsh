@@ -21,6 +21,10 @@ typeset -g _credwatch_bin=@CREDWATCH_BIN@
 typeset -g _credwatch_dir=@CREDWATCH_RUNTIME_DIR@
 # The variables whose values select a login, and those that shadow one.
 typeset -ga _credwatch_selects=(@CREDWATCH_SELECTS@) _credwatch_shadows=(@CREDWATCH_SHADOWS@)
+# The values that leave a shadowing variable off (looked up lowercased; anything else non-empty
+# turns it on), as credwatch itself reads them.
+typeset -gA _credwatch_off
+_credwatch_off=(0 0 false 0 no 0 off 0)
 typeset -ga _credwatch_cmds _credwatch_texts
 typeset -g _credwatch_shown='' _credwatch_daemon_seen=''
 typeset -gi _credwatch_next_check=0
@@ -65,11 +69,13 @@ _credwatch_read() {
       if [[ -n $message ]]; then
         while IFS=$'\t' read -r cmd text; do
           _credwatch_cmds+=("$cmd")
-          _credwatch_texts+=("$text")
+          # The last step before the terminal: no control character of the file reaches it.
+          _credwatch_texts+=("${text//[[:cntrl:]]/?}")
         done
       fi
     } <$1
   fi
+  message=${message//[[:cntrl:]]/?}
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$(( 10#$pid )) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$(( 10#$until )) || until=0
   [[ -n $stamp && -z ${stamp//[0-9.]/} ]] || stamp=''

@@ -34,12 +34,18 @@ pub fn render(
     let valid = |name: &&String| crate::support::environ::is_name(name.as_bytes());
     let shadows: Vec<&String> = variables.shadows.iter().filter(valid).collect();
     let selects: Vec<&String> = variables.selects.iter().filter(valid).collect();
-    // What the hook compares after a command ran: each selecting variable's value, whether each
-    // shadowing one is set (an expansion, no process; about 0.5 µs a variable in bash).
+    // What the hook compares after a command ran: each selecting variable's value, and for each
+    // shadowing one whether it is set to something that turns it on (`0`, `false`, `no`, `off`
+    // do not: looked up in the hook's `_credwatch_off`, so a change from `1` to `0` is one), an
+    // expansion, no process (about 0.5 µs a variable in bash). fish is told of every change.
+    let shadow_key = |n: &&String| match shell {
+        Shell::Zsh => format!("${{{n}:+${{_credwatch_off[${{(L){n}}}]-1}}}}|"),
+        _ => format!("${{{n}:+${{_credwatch_off[${{{n},,}}]-1}}}}|"),
+    };
     let context: String = selects
         .iter()
         .map(|n| format!("${{{n}-}}|"))
-        .chain(shadows.iter().map(|n| format!("${{{n}:+1}}|")))
+        .chain(shadows.iter().map(shadow_key))
         .collect();
     let on_variables: String = selects
         .iter()
@@ -53,13 +59,19 @@ pub fn render(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    template
+    let text = template
         .replace("@CREDWATCH_BIN@", &quote(binary))
         .replace("@CREDWATCH_RUNTIME_DIR@", &quote(runtime_dir))
         .replace("@CREDWATCH_SELECTS@", &join(&selects))
         .replace("@CREDWATCH_SHADOWS@", &join(&shadows))
         .replace("@CREDWATCH_CONTEXT@", &context)
-        .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables)
+        .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables);
+    // The bash hook tells `source` from `eval` by the number `source` gives the line that holds
+    // the placeholder: its own number in this text.
+    match text.lines().position(|l| l.contains("@CREDWATCH_LINE@")) {
+        Some(index) => text.replacen("@CREDWATCH_LINE@", &(index + 1).to_string(), 1),
+        None => text,
+    }
 }
 
 /// The variables of every credential in play, each once.
@@ -123,6 +135,15 @@ mod tests {
             assert!(!hook.contains("BAD"), "{shell:?}: an invalid name left in");
             assert!(!hook.contains("@CREDWATCH_"), "{shell:?}: placeholder left");
             assert!(hook.contains("'/usr/bin/credwatch'"));
+            if shell == Shell::Bash {
+                // The line the bash hook compares $LINENO with is that line's own number.
+                let (index, line) = hook
+                    .lines()
+                    .enumerate()
+                    .find(|(_, l)| l.contains("$LINENO != "))
+                    .expect("the source-or-eval test");
+                assert!(line.contains(&format!("$LINENO != {} ", index + 1)), "{line}");
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ mod export;
 mod faults;
 mod frameworks;
 mod harness;
+mod hooks;
 mod hostile;
 mod keyring;
 mod login;
