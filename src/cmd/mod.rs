@@ -90,7 +90,11 @@ impl Context {
     /// The config, loaded and validated (an absent file gives the defaults).
     pub fn config(&self) -> Result<Config, ConfigError> {
         let config = definitions::load(self.config_path())?;
-        tracing::debug!(path = ?config.path, definitions = config.definitions.len(), "config loaded");
+        tracing::debug!(
+            path = %config.path.as_deref().map_or("(none: the defaults)".into(), crate::support::paths::display),
+            definitions = config.definitions.len(),
+            "config loaded"
+        );
         Ok(config)
     }
 }

@@ -241,6 +241,9 @@ enum Job {
     },
 }
 
+/// What a `notify-failed` entry says besides why: what to do about it.
+const NOTIFY_FIX: &str = "desktop notifications are not shown (the journal, hooks and the prompt still tell); to stop trying, set notify.desktop = false in the config";
+
 /// What went wrong delivering an alert, for the journal.
 pub(super) struct Failure {
     pub name: String,
@@ -320,12 +323,12 @@ async fn deliver(
                 if connection.is_none() {
                     match desktop::connect().await {
                         Ok(c) => connection = Some(c),
-                        Err(detail) => {
+                        Err(why) => {
                             if !std::mem::replace(&mut said_unreachable, true) {
                                 let _ = failures.send(Failure {
                                     name,
                                     event: "notify-failed",
-                                    detail,
+                                    detail: format!("{why}: {NOTIFY_FIX}"),
                                 });
                             }
                             continue;
@@ -341,13 +344,13 @@ async fn deliver(
                         said_unreachable = false;
                         shown.insert(name, id);
                     }
-                    Err(detail) => {
+                    Err(why) => {
                         connection = None;
                         if !std::mem::replace(&mut said_unreachable, true) {
                             let _ = failures.send(Failure {
                                 name,
                                 event: "notify-failed",
-                                detail,
+                                detail: format!("{why}: {NOTIFY_FIX}"),
                             });
                         }
                     }

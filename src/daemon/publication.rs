@@ -175,7 +175,7 @@ impl Daemon {
         match paths::expand(spec) {
             Ok(paths) => paths.into_iter().next(),
             Err(why) => {
-                tracing::warn!(spec, ?why, "export.prometheus_textfile cannot be expanded");
+                tracing::warn!(spec, %why, "export.prometheus_textfile cannot be expanded");
                 None
             }
         }

@@ -30,11 +30,27 @@ pub struct Notification {
     pub urgency: Urgency,
 }
 
-/// The session bus, or why there is none to notify on.
+/// The session bus, or why there is none to notify on, in words ("no session bus (…)").
 pub async fn connect() -> Result<zbus::Connection, String> {
     crate::store::keyring::connect_session_bus()
         .await
-        .map_err(|reach| format!("no session bus to notify on: {reach:?}"))
+        .map_err(|reach| reach.to_string())
+}
+
+/// The D-Bus errors that mean nothing provides the notification service on the bus.
+const NO_SERVER_ERRORS: [&str; 2] = [
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.NameHasNoOwner",
+];
+
+/// Why a `Notify` call failed, in words.
+fn refused(error: &zbus::Error) -> String {
+    match error {
+        zbus::Error::MethodError(name, _, _) if NO_SERVER_ERRORS.contains(&name.as_str()) => {
+            "no notification server runs on the session bus (nothing provides org.freedesktop.Notifications), as usual on a server or over SSH".into()
+        }
+        other => format!("the notification server refused: {other}"),
+    }
 }
 
 /// Shows `notification`, replacing the one with id `replaces` (0: none); the id it now has.
@@ -75,7 +91,7 @@ pub async fn notify(
     let call = connection.call_method(Some(SERVICE), PATH, Some(SERVICE), "Notify", &arguments);
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Err(_) => Err("the notification server did not answer within 2 s".into()),
-        Ok(Err(error)) => Err(format!("the notification server refused: {error}")),
+        Ok(Err(error)) => Err(refused(&error)),
         Ok(Ok(reply)) => reply
             .body()
             .deserialize::<u32>()

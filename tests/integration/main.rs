@@ -16,6 +16,7 @@ mod frameworks;
 mod harness;
 mod hooks;
 mod hostile;
+mod journal;
 mod keyring;
 mod login;
 mod logins;

@@ -118,6 +118,40 @@ pub struct FoundItem {
     pub expires: Option<Result<Timestamp, String>>,
 }
 
+/// In words, for logs, the journal and notifications (never the `Debug` form).
+impl std::fmt::Display for Reach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reach::NoBus { detail } => write!(f, "no session bus ({detail})"),
+            Reach::BusFailed { address, error } => {
+                write!(f, "cannot connect to the session bus at {address}: {error}")
+            }
+            Reach::NoProvider => f.write_str(
+                "the session bus has no Secret Service (nothing provides org.freedesktop.secrets)",
+            ),
+            Reach::NotRunning => f.write_str(
+                "the Secret Service is not running (the session bus would start it for a tool that asks)",
+            ),
+            Reach::NoDefaultCollection => {
+                f.write_str("the Secret Service has no default keyring")
+            }
+            Reach::Locked { collection } => {
+                write!(f, "the keyring collection \"{collection}\" is locked")
+            }
+            Reach::TimedOut { step } => {
+                write!(f, "the keyring did not answer within 2 s ({step})")
+            }
+            Reach::Failed { step, error } => {
+                write!(f, "the keyring could not be asked ({step}): {error}")
+            }
+            Reach::Reachable { default_collection } => write!(
+                f,
+                "the keyring answers (default collection \"{default_collection}\")"
+            ),
+        }
+    }
+}
+
 impl KeyringObservation {
     /// Whether this lookup answers `plan`: it looked for the same items (an unreachable keyring
     /// answers every plan).

@@ -36,7 +36,7 @@ pub async fn watch(events: UnboundedSender<KeyringEvent>) {
             Ok(connection) => connection,
             Err(reach) => {
                 if !told_lost {
-                    tracing::warn!(?reach, "keyring: no usable session bus; waiting for one");
+                    tracing::warn!(%reach, "keyring: no usable session bus; waiting for one");
                     if events.send(KeyringEvent::Lost).is_err() {
                         return;
                     }

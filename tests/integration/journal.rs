@@ -1,0 +1,212 @@
+//! The journal records every settled transition, whatever becomes of its notification (#25,
+//! item 5), and says what went wrong in words, never in a debug format.
+
+use crate::harness::{now_secs, wait_out, wait_until, Outcome, TestHome, CANARY};
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// Runs a real client (git) in the test's environment with `input` on stdin; it must succeed.
+fn client(home: &TestHome, program: &str, args: &[&str], input: &str) {
+    let mut child = home
+        .program(program, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{program} {args:?} hung"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `credwatch journal --json [NAME]`, one object a line.
+fn journal_json(home: &TestHome, name: Option<&str>) -> Vec<serde_json::Value> {
+    let mut args = vec!["journal", "--json"];
+    args.extend(name);
+    let Outcome { code, stdout, .. } = home.run(&args);
+    assert_eq!(code, 0, "journal --json: {stdout}");
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The states journaled for `name`, in order.
+fn journaled_states(home: &TestHome, name: &str) -> Vec<String> {
+    journal_json(home, Some(name))
+        .iter()
+        .filter(|e| e["event"] == "state")
+        .map(|e| e["to"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Waits until `name`'s journaled states are `expected`.
+fn wait_for_journaled(home: &TestHome, name: &str, expected: &[&str]) {
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        seen = journaled_states(home, name);
+        if seen == expected {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "{name}: journaled {seen:?}, expected {expected:?}; journal:\n{}",
+        serde_json::Value::Array(journal_json(home, None))
+    );
+}
+
+const APPROVE: &str = "protocol=https\nhost=example.com\nusername=me\npassword=";
+const REJECT: &str = "protocol=https\nhost=example.com\nusername=me\n\n";
+
+/// The commonest server session: a user bus (dbus-user-session) and no notification server on
+/// it. The real `git credential approve` / `reject` log git in and out several times in a row,
+/// each state held past the settle time (2 s): each settled transition is journaled, as are the
+/// store events around them; that no notification could be shown is said once, in words.
+#[test]
+fn transitions_are_journaled_when_no_notification_server_answers() {
+    let mut home = TestHome::new();
+    let _bus = home.start_session_bus();
+    home.write_config("presets = [\"git\"]\n");
+    client(
+        &home,
+        "git",
+        &["config", "--global", "credential.helper", "store"],
+        "",
+    );
+    let approve = format!("{APPROVE}{CANARY}\n\n");
+    client(&home, "git", &["credential", "approve"], &approve);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("git", "ok");
+    wait_for_journaled(&home, "git", &["ok"]);
+
+    let mut expected = vec!["ok"];
+    for round in 0..3 {
+        client(&home, "git", &["credential", "reject"], REJECT);
+        home.wait_for_state("git", "logged-out");
+        expected.push("logged-out");
+        wait_for_journaled(&home, "git", &expected);
+        if round == 2 {
+            break;
+        }
+        client(&home, "git", &["credential", "approve"], &approve);
+        home.wait_for_state("git", "ok");
+        expected.push("ok");
+        wait_for_journaled(&home, "git", &expected);
+    }
+
+    // A second notify-failed would come within the notification call's bound (2 s) of the last
+    // transition: waited out.
+    wait_out(Instant::now(), Duration::from_secs(2));
+    let journal = journal_json(&home, None);
+    let failed: Vec<&serde_json::Value> = journal
+        .iter()
+        .filter(|e| e["event"] == "notify-failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "said once: {journal:?}");
+    let detail = failed[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no notification server runs on the session bus"),
+        "in words: {detail}"
+    );
+    assert!(
+        !detail.contains('{') && !detail.contains("ServiceUnknown"),
+        "no debug format or D-Bus error name: {detail}"
+    );
+    assert!(
+        detail.contains("set notify.desktop = false"),
+        "says what to do: {detail}"
+    );
+    let text = serde_json::Value::Array(journal).to_string();
+    assert!(!text.contains(CANARY));
+}
+
+/// Without any session bus, the journal says so in words ("no session bus"), not in a debug
+/// format (`NoBus { detail: … }`), and says what to do.
+#[test]
+fn no_session_bus_is_journaled_in_words_not_a_debug_format() {
+    let home = TestHome::new();
+    home.write_config(
+        "presets = \"none\"\n\n[[credential]]\nname = \"api\"\ntool = \"Test API\"\nfile = \"~/token.json\"\nformat = \"json\"\nsecret = \"/token\"\nexpires = \"/exp\"\nexpires_unit = \"s\"\nfix = \"api login\"\n",
+    );
+    home.write(
+        "token.json",
+        format!(r#"{{"token": "{CANARY}", "exp": {}}}"#, now_secs() - 60),
+    );
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("api", "expired");
+    wait_until("the notification failure to be journaled", || {
+        journal_json(&home, None)
+            .iter()
+            .any(|e| e["event"] == "notify-failed")
+    });
+    let journal = journal_json(&home, None);
+    let entry = journal
+        .iter()
+        .find(|e| e["event"] == "notify-failed")
+        .unwrap();
+    let detail = entry["detail"].as_str().unwrap();
+    assert!(detail.contains("no session bus"), "{detail}");
+    assert!(
+        !detail.contains("NoBus") && !detail.contains('{'),
+        "a debug format reached the journal: {detail}"
+    );
+    assert!(
+        detail.contains("notify.desktop = false"),
+        "says what to do: {detail}"
+    );
+    assert_eq!(
+        journaled_states(&home, "api"),
+        ["expired"],
+        "the transition is journaled too"
+    );
+}
+
+/// The daemon's log lines say why in words: no session bus for the keyring watcher ("no session
+/// bus (…)", not `NoBus { detail: … }`), a textfile path that cannot be expanded ("$X is not
+/// set", not `VariableUnset("X")`).
+#[test]
+fn daemon_log_lines_say_why_in_words_not_in_a_debug_format() {
+    let mut home = TestHome::new();
+    home.remove_env("DBUS_SESSION_BUS_ADDRESS");
+    home.write_config(
+        "presets = \"none\"\n\n[export]\nprometheus_textfile = \"$CW_UNSET_DIR/credwatch.prom\"\n\n[[credential]]\nname = \"api\"\nkeyring = { service = \"cw-api\", account = \"me\" }\n",
+    );
+    let daemon = home.start_daemon(&[]);
+    wait_until("the keyring watcher to say there is no bus", || {
+        daemon.log().contains("no usable session bus")
+    });
+    wait_until("the textfile warning", || {
+        daemon
+            .log()
+            .contains("prometheus_textfile cannot be expanded")
+    });
+    let log = daemon.log();
+    assert!(log.contains("no session bus ("), "{log}");
+    assert!(log.contains("$CW_UNSET_DIR is not set"), "{log}");
+    for debug in ["NoBus", "VariableUnset", "detail: "] {
+        assert!(
+            !log.contains(debug),
+            "a debug format in the log ({debug}):\n{log}"
+        );
+    }
+}
