@@ -78,10 +78,15 @@ fn canary_appears_in_no_output_when_files_are_damaged() {
     let (home, _logins) = planted_home(times);
     let jwt = jwt_with_exp(times.expires);
     let mut damaged = 0;
-    for entry in walk(&home.home) {
+    // Every file under HOME, and the Kerberos cache (where KRB5CCNAME points, outside it).
+    let mut files = walk(&home.home);
+    files.push(home.env_value("KRB5CCNAME").unwrap().into());
+    for entry in files {
         let bytes = std::fs::read(&entry).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        if let Some(at) = text.find(CANARY) {
+        let found = bytes
+            .windows(CANARY.len())
+            .position(|w| w == CANARY.as_bytes());
+        if let Some(at) = found {
             // Cut right inside the secret, then add a stray quote and brace after it.
             let mut cut = bytes[..at + CANARY.len() / 2].to_vec();
             cut.extend_from_slice(b"\"}: ][");
