@@ -22,11 +22,10 @@ pub fn all_presets() -> Vec<&'static str> {
     COMPILED
         .lines()
         .map(|line| {
-            let name_at = line
-                .find("\"name\":\"")
-                .expect("a compiled preset has a name")
-                + 8;
-            let rest = &line[name_at..];
+            // Each line is one definition, its name first (a plain word: no escapes).
+            let rest = line
+                .strip_prefix("{\"name\":\"")
+                .expect("a compiled preset starts with its name");
             &rest[..rest.find('"').unwrap()]
         })
         .collect()
