@@ -507,7 +507,7 @@ _credwatch_install() {
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
   else
-    _credwatch_watch_rc "$1"
+    _credwatch_watch_rc "$@"
   fi
   _credwatch_place
 }
@@ -519,19 +519,23 @@ declare -ft _credwatch_install
 # (chained before the user's, which it gives back): it runs only a test while the rc file runs
 # (BASH_SOURCE names it), and at the first command outside it, the first prompt's, it puts the
 # hook back in its place and, if it had to, runs it at once, before the prompt's renderer.
-# One subshell, once per shell, to see a DEBUG trap set before the hook. Where bash hides such
-# a trap (the hook read by `source`, or run inside a function: bash takes the trap away until it
-# returns, and puts it back only if none was set meanwhile) and none shows, the hook sets none:
-# a user's trap is never lost. ($1: 1 when the hook runs at the top level of an rc file or of
-# the interactive shell, where nothing is hidden.)
+# One subshell, once per shell, to see a DEBUG trap set before the hook.
+# bash hides a DEBUG trap set before a file read by `source` or a function runs, and puts it back
+# when they end only if none was set meanwhile: a user's trap is never lost. So the hook sets
+# none inside a function ($1 is 0 there), and when it was read by `source` (what BASH_SOURCE
+# held at its top level, $2 entries, is gone when its RETURN trap runs), it takes its trap out
+# as that ends: a hook read by `source` does not find its way back.
 _credwatch_settle_trap=
 _credwatch_watch_rc() {
   # shellcheck disable=SC2016 # expanded when the trap runs
   local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || { _credwatch_settled "$_"; : "$_credwatch_last_arg"; }'
+  [[ $1 == 1 ]] || return 0
   _credwatch_trap_text "$(trap -p DEBUG)"
-  [[ -n $_credwatch_user_debug_trap || $1 == 1 ]] || return 0
   trap -- "$watch${_credwatch_user_debug_trap:+; $_credwatch_user_debug_trap}" DEBUG
   _credwatch_settle_trap=$(trap -p DEBUG)
+  # shellcheck disable=SC2016 # expanded when the trap runs
+  ((${2:-0} == 0)) ||
+    trap -- '[[ -n ${BASH_SOURCE['"$(($2 - 1))"']+x} || -z $_credwatch_settle_trap ]] || { trap - DEBUG RETURN; _credwatch_settle_trap=; }' RETURN
 }
 declare -ft _credwatch_watch_rc
 
@@ -540,6 +544,7 @@ _credwatch_settled() {
   _credwatch_last_arg=${1-}
   # Give the trap that was there before back, unless something replaced the hook's since.
   [[ $(trap -p DEBUG) != "$_credwatch_settle_trap" ]] || _credwatch_give_trap_back
+  [[ $(trap -p RETURN) != *_credwatch_settle_trap* ]] || trap - RETURN
   _credwatch_settle_trap=
   [[ ${!_credwatch_head-} != $_credwatch_head_pattern ]] || return 0
   # Assigned over: back in its place for the next prompts, and run now for this one (bash runs
@@ -551,10 +556,8 @@ _credwatch_settled() {
 declare -ft _credwatch_settled
 
 if [[ $- == *i* ]]; then
-  # Run where bash hides no DEBUG trap: not read by `source` (which numbers the lines of this
-  # text from 1: `credwatch init` writes the next line's own number into it; `eval` numbers from
-  # the line it stands on), not in a function?
+  # Not in a function (where bash hides a DEBUG trap set before)? And how deep in files.
   _credwatch_top=1
-  [[ $LINENO != @CREDWATCH_LINE@ && -z ${FUNCNAME[0]-} ]] || _credwatch_top=0
-  _credwatch_install "$_credwatch_top" || :
+  [[ -z ${FUNCNAME[0]-} ]] || _credwatch_top=0
+  _credwatch_install "$_credwatch_top" "${BASH_SOURCE[@]+${#BASH_SOURCE[@]}}" || :
 fi

@@ -59,19 +59,13 @@ pub fn render(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let text = template
+    template
         .replace("@CREDWATCH_BIN@", &quote(binary))
         .replace("@CREDWATCH_RUNTIME_DIR@", &quote(runtime_dir))
         .replace("@CREDWATCH_SELECTS@", &join(&selects))
         .replace("@CREDWATCH_SHADOWS@", &join(&shadows))
         .replace("@CREDWATCH_CONTEXT@", &context)
-        .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables);
-    // The bash hook tells `source` from `eval` by the number `source` gives the line that holds
-    // the placeholder: its own number in this text.
-    match text.lines().position(|l| l.contains("@CREDWATCH_LINE@")) {
-        Some(index) => text.replacen("@CREDWATCH_LINE@", &(index + 1).to_string(), 1),
-        None => text,
-    }
+        .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables)
 }
 
 /// The variables of every credential in play, each once.
@@ -135,15 +129,6 @@ mod tests {
             assert!(!hook.contains("BAD"), "{shell:?}: an invalid name left in");
             assert!(!hook.contains("@CREDWATCH_"), "{shell:?}: placeholder left");
             assert!(hook.contains("'/usr/bin/credwatch'"));
-            if shell == Shell::Bash {
-                // The line the bash hook compares $LINENO with is that line's own number.
-                let (index, line) = hook
-                    .lines()
-                    .enumerate()
-                    .find(|(_, l)| l.contains("$LINENO != "))
-                    .expect("the source-or-eval test");
-                assert!(line.contains(&format!("$LINENO != {} ", index + 1)), "{line}");
-            }
         }
     }
 }

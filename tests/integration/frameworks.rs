@@ -22,15 +22,12 @@ struct Framework {
     env: Vec<(&'static str, String)>,
 }
 
+/// Whether every file is there; a skip (a failure under scripts/test, which installs them)
+/// when one is not.
 fn installed(paths: &[&str]) -> bool {
-    let missing: Vec<&&str> = paths
+    paths
         .iter()
-        .filter(|p| !std::path::Path::new(p).exists())
-        .collect();
-    if !missing.is_empty() {
-        eprintln!("skipped: {missing:?} not installed (scripts/test installs them)");
-    }
-    missing.is_empty()
+        .all(|path| crate::harness::require(path, "the hooks are tested with the real framework"))
 }
 
 fn starship_bin() -> String {
@@ -68,8 +65,10 @@ fn starship(home: &TestHome, shell: Shell) -> Framework {
     }
 }
 
-/// Checks, in both load orders, that the prompt drawn right after a login broke shows it and
-/// the one right after the fix does not.
+/// Checks, in both load orders, that the first prompt shows a login broken before the shell
+/// started, that the prompt drawn right after a login broke shows it and the one right after the
+/// fix does not. The hook is loaded as README.md says (bash, zsh: `eval "$(credwatch init …)"`,
+/// here the same text read from the file it printed; fish: `… | source`).
 fn flag_is_current(make: impl Fn(&TestHome) -> Framework) {
     for hook_first in [true, false] {
         let (home, _daemon) = home_with_daemon();
@@ -77,7 +76,7 @@ fn flag_is_current(make: impl Fn(&TestHome) -> Framework) {
         let shell = framework.shell;
         let hook = match shell {
             Shell::Fish => format!("source {}\n", hook_file(&home, shell).display()),
-            _ => format!("source {}\n", hook_file(&home, shell).display()),
+            _ => format!("eval \"$(cat {})\"\n", hook_file(&home, shell).display()),
         };
         let rc = if hook_first {
             format!("{hook}{}", framework.rc)
@@ -99,8 +98,17 @@ fn flag_is_current(make: impl Fn(&TestHome) -> Framework) {
             .iter()
             .map(|(k, v)| (*k, v.as_str()))
             .collect();
+        replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+        home.wait_for_state("claude", "logged-out");
         let mut session = Session::with_rc(&home, shell, &rc, &env);
-        session.expect(framework.end);
+        let first = prompt_text(&session.expect(framework.end));
+        assert!(
+            first.contains(FLAG),
+            "{order}: the first prompt does not show a login broken before the shell started: {first:?}"
+        );
+
+        replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+        home.wait_for_state("claude", "ok");
         let ok = prompt_text(&session.next_prompt(shell, 1, framework.end));
         assert!(!ok.contains(FLAG), "{order}: flag while ok: {ok:?}");
 

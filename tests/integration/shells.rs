@@ -240,12 +240,7 @@ fn zsh_err_exit_nounset_ksh_arrays() {
 
 #[test]
 fn coexists_with_direnv_in_either_order() {
-    if std::process::Command::new("direnv")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: direnv is not installed");
+    if !crate::harness::require("direnv", "the hooks must coexist with direnv's") {
         return;
     }
     each_shell(|shell| {
@@ -305,12 +300,7 @@ fn strace_lines(log: &std::path::Path, from: usize, wanted: impl Fn(&str) -> boo
 /// fork or open files on its own).
 #[test]
 fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
-    if std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: strace is not installed");
+    if !crate::harness::require("strace", "it counts the processes and files of each prompt") {
         return;
     }
     each_shell(|shell| {
@@ -490,10 +480,15 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
     });
 }
 
-/// bash-preexec 0.7.0, which `scripts/test` fetches into target/tools/ (never committed).
+/// bash-preexec 0.7.0, which `scripts/test` fetches into target/tools/ (never committed); a
+/// skip (a failure under scripts/test) when it is missing.
 fn bash_preexec() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bash-preexec.sh");
-    path.exists().then_some(path)
+    crate::harness::require(
+        path.to_str().unwrap(),
+        "the bash hook must coexist with bash-preexec (scripts/test fetches it)",
+    )
+    .then_some(path)
 }
 
 /// With bash-preexec loaded before or after the hook: one warning before a mapped command (not
@@ -505,7 +500,6 @@ fn coexists_with_bash_preexec_in_either_order() {
         return;
     }
     let Some(preexec) = bash_preexec() else {
-        eprintln!("skipped: target/tools/bash-preexec.sh is missing (scripts/test fetches it)");
         return;
     };
     let load = format!("source {}", preexec.display());
@@ -713,7 +707,6 @@ fn confirmation_under_bash_preexec_cancels_the_line() {
         return;
     }
     let Some(preexec) = bash_preexec() else {
-        eprintln!("skipped: target/tools/bash-preexec.sh is missing (scripts/test fetches it)");
         return;
     };
     let (mut home, _daemon) = home_with_daemon();
@@ -858,7 +851,9 @@ fn each_command_of_a_compound_line_is_warned() {
     }
     // atuin loads its own copy of bash-preexec.
     let atuin = crate::pty::tools_dir().join("bin/atuin");
-    if atuin.exists() && Shell::Bash.available() {
+    if crate::harness::require(atuin.to_str().unwrap(), "atuin loads bash-preexec its own way")
+        && Shell::Bash.available()
+    {
         variants.push((
             Shell::Bash,
             vec![format!(
