@@ -196,7 +196,10 @@ fn hooks_print_no_control_character_of_the_prompt_file() {
         let started = std::time::Instant::now();
         while !seen.contains("NAME") {
             assert!(started.elapsed().as_secs() < 10, "{shell:?}: {seen:?}");
-            session.line(&format!("echo \"V-[$CREDWATCH_PROMPT]\"-{}", shell.sum(1, 1)));
+            session.line(&format!(
+                "echo \"V-[$CREDWATCH_PROMPT]\"-{}",
+                shell.sum(1, 1)
+            ));
             seen = session.expect("]-2");
         }
         session.line("claude --version");
