@@ -1,6 +1,9 @@
 //! Verdicts for logins kept in files: unreadable (what kind of problem), empty or blank (what
 //! that means for the tool), damaged, then the login's deadline (the access token a tool renews
 //! by itself is not the deadline), and where the file lives and who may read it.
+//!
+//! Guarantees: a file over its format's size limit is `unknown` (too large to check, with its
+//! size and the limit), never a broken state: it was not read, so nothing is known of its login.
 
 use super::deadline;
 use super::keyring::keyring_unchecked;
@@ -117,14 +120,19 @@ fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32
             format!("cannot read {path}: permission denied to uid {uid}"),
             format!("check its owner and mode (ls -l {path}); it should be yours with mode 600"),
         ),
+        // Not read, so nothing is known of the login in it: the tool may well work with it
+        // (padding it ignores, thousands of hosts). Undetermined, never broken.
         FileStatus::TooLarge { size, limit } => (
-            State::Invalid,
+            State::Unknown,
             format!(
-                "{path} is {} MiB, too large for a credential file (limit {} MiB); it was not read",
-                size.div_ceil(1 << 20),
-                limit >> 20
+                "{path} is too large to check: {}, limit {}; it was not read, so this says nothing of the login in it",
+                human_size(*size),
+                human_size(*limit)
             ),
-            format!("check what wrote to {path}, then: {fix}"),
+            format!(
+                "check the login with {} itself; if {path} should not be this large, find what wrote to it",
+                definition.tool
+            ),
         ),
         FileStatus::Failed(error) => (
             State::Unknown,
@@ -138,6 +146,19 @@ fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32
         FileStatus::Absent | FileStatus::Read(_) => unreachable!("handled by the caller"),
     };
     Verdict::new(state, reason, Some(fix))
+}
+
+/// A size in words: `7 MiB`, `7.4 MiB`, `256 KiB`, `900 bytes` (one decimal, dropped when 0).
+fn human_size(bytes: u64) -> String {
+    let (value, unit) = if bytes >= 1 << 20 {
+        (bytes as f64 / f64::from(1 << 20), "MiB")
+    } else if bytes >= 1 << 10 {
+        (bytes as f64 / f64::from(1 << 10), "KiB")
+    } else {
+        return format!("{bytes} bytes");
+    };
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn blank(definition: &Definition, detail: String) -> Verdict {

@@ -55,9 +55,10 @@ fn binary_garbage_is_invalid_not_text() {
     );
 }
 
-/// 100 MB where a token should be: not read at all (bounded), so no memory blow-up.
+/// 100 MB where a token should be: not read at all (bounded), so no memory blow-up; unknown,
+/// not invalid: unread, nothing is known of the login in it (#25).
 #[test]
-fn huge_file_is_invalid_too_large_without_being_read() {
+fn huge_file_is_unknown_too_large_without_being_read() {
     let home = TestHome::new();
     let path = home.path(CREDS);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -66,9 +67,9 @@ fn huge_file_is_invalid_too_large_without_being_read() {
     let (outcome, max_rss_kib) =
         crate::harness::run_measuring_rss(home.command(&["status", "--json", "claude"]));
     let c = outcome.credential("claude");
-    assert_eq!(c["state"], "invalid");
+    assert_eq!(c["state"], "unknown");
     assert!(
-        reason(&c).contains("is 100 MiB, too large for a credential file"),
+        reason(&c).contains("is too large to check: 100 MiB, limit 1 MiB"),
         "{c}"
     );
     let (_, baseline_kib) = crate::harness::run_measuring_rss(home.command(&["--version"]));

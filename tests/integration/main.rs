@@ -18,6 +18,7 @@ mod hooks;
 mod hostile;
 mod journal;
 mod keyring;
+mod limits;
 mod login;
 mod logins;
 mod presets;
