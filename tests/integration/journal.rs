@@ -78,41 +78,58 @@ fn wait_for_journaled(home: &TestHome, name: &str, expected: &[&str]) {
 const APPROVE: &str = "protocol=https\nhost=example.com\nusername=me\npassword=";
 const REJECT: &str = "protocol=https\nhost=example.com\nusername=me\n\n";
 
-/// The commonest server session: a user bus (dbus-user-session) and no notification server on
-/// it. The real `git credential approve` / `reject` log git in and out several times in a row,
-/// each state held past the settle time (2 s): each settled transition is journaled, as are the
-/// store events around them; that no notification could be shown is said once, in words.
-#[test]
-fn transitions_are_journaled_when_no_notification_server_answers() {
-    let mut home = TestHome::new();
-    let _bus = home.start_session_bus();
+/// Logs git in (`git credential approve`, the store helper) before the daemon starts, then out
+/// and in again and out, with the real git: each state is waited for in the journal before the
+/// next step (so each held past the settle time); the journaled states, in order, and the store
+/// events around them are checked.
+fn log_git_in_and_out_several_times(home: &TestHome) -> crate::harness::Daemon {
     home.write_config("presets = [\"git\"]\n");
     client(
-        &home,
+        home,
         "git",
         &["config", "--global", "credential.helper", "store"],
         "",
     );
     let approve = format!("{APPROVE}{CANARY}\n\n");
-    client(&home, "git", &["credential", "approve"], &approve);
-    let _daemon = home.start_daemon(&[]);
+    client(home, "git", &["credential", "approve"], &approve);
+    let daemon = home.start_daemon(&[]);
     home.wait_for_state("git", "ok");
-    wait_for_journaled(&home, "git", &["ok"]);
-
+    wait_for_journaled(home, "git", &["ok"]);
     let mut expected = vec!["ok"];
-    for round in 0..3 {
-        client(&home, "git", &["credential", "reject"], REJECT);
-        home.wait_for_state("git", "logged-out");
-        expected.push("logged-out");
-        wait_for_journaled(&home, "git", &expected);
-        if round == 2 {
-            break;
-        }
-        client(&home, "git", &["credential", "approve"], &approve);
-        home.wait_for_state("git", "ok");
-        expected.push("ok");
-        wait_for_journaled(&home, "git", &expected);
+    for step in 0..5 {
+        let (input, state) = if step % 2 == 0 {
+            (REJECT, "logged-out")
+        } else {
+            (approve.as_str(), "ok")
+        };
+        let verb = if step % 2 == 0 { "reject" } else { "approve" };
+        client(home, "git", &["credential", verb], input);
+        home.wait_for_state("git", state);
+        expected.push(state);
+        wait_for_journaled(home, "git", &expected);
     }
+    let store_events: Vec<String> = journal_json(home, Some("git"))
+        .iter()
+        .filter(|e| e["event"] != "state" && e["event"] != "notify-failed")
+        .map(|e| e["event"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        store_events,
+        ["blanked", "modified", "blanked", "modified", "blanked"],
+        "the store events around the transitions"
+    );
+    daemon
+}
+
+/// The commonest server session: a user bus (dbus-user-session) and no notification server on
+/// it. The real `git credential approve` / `reject` log git in and out several times in a row:
+/// each settled transition is journaled, as are the store events around them; that no
+/// notification could be shown is said once, in words, with what to do.
+#[test]
+fn transitions_are_journaled_when_no_notification_server_answers() {
+    let mut home = TestHome::new();
+    let _bus = home.start_session_bus();
+    let _daemon = log_git_in_and_out_several_times(&home);
 
     // A second notify-failed would come within the notification call's bound (2 s) of the last
     // transition: waited out.
@@ -138,6 +155,43 @@ fn transitions_are_journaled_when_no_notification_server_answers() {
     );
     let text = serde_json::Value::Array(journal).to_string();
     assert!(!text.contains(CANARY));
+}
+
+/// A notification server that takes the name on the bus and never answers: each `Notify` call
+/// waits its 2 s bound, and the journal still records each settled transition, on time; that
+/// the server did not answer is said once, with what to do.
+#[test]
+fn transitions_are_journaled_when_the_notification_server_hangs() {
+    let mut home = TestHome::new();
+    let bus = home.start_session_bus();
+    // The name is owned by a connection whose runtime is never driven again: the bus delivers
+    // the calls, nothing answers them.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _hung = runtime.block_on(async {
+        zbus::connection::Builder::address(bus.address.as_str())
+            .unwrap()
+            .name("org.freedesktop.Notifications")
+            .unwrap()
+            .build()
+            .await
+            .expect("the hung server takes the name")
+    });
+    let _daemon = log_git_in_and_out_several_times(&home);
+    wait_out(Instant::now(), Duration::from_secs(2));
+    let journal = journal_json(&home, None);
+    let failed: Vec<&serde_json::Value> = journal
+        .iter()
+        .filter(|e| e["event"] == "notify-failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "said once: {journal:?}");
+    let detail = failed[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("did not answer within 2 s") && detail.contains("notify.desktop = false"),
+        "{detail}"
+    );
 }
 
 /// Without any session bus, the journal says so in words ("no session bus"), not in a debug
