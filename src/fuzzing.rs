@@ -7,23 +7,7 @@ use crate::define::config::{self, Definition, Source};
 use crate::support::formats::{self, Format};
 
 /// Every text format and view a store can be decoded with.
-const FORMATS: [Format; 15] = [
-    Format::Json,
-    Format::Yaml,
-    Format::Toml,
-    Format::Ini,
-    Format::Netrc,
-    Format::Text,
-    Format::Kubeconfig,
-    Format::Npmrc,
-    Format::AwsCredentials,
-    Format::SshCertificate,
-    Format::KerberosCcache,
-    Format::GcloudCredentials,
-    Format::X509Certificate,
-    Format::SshConfig,
-    Format::SshAgent,
-];
+const FORMATS: [Format; 15] = Format::ALL;
 
 fn preset_definitions() -> &'static [Definition] {
     static DEFINITIONS: std::sync::OnceLock<Vec<Definition>> = std::sync::OnceLock::new();
@@ -157,6 +141,215 @@ pub fn hostile_values() -> Vec<Option<Vec<u8>>> {
     ]
 }
 
+/// A format's worst shape at its size limit: the files of its store (two for a format read as a
+/// list), or the SQL that makes it (a SQLite database, made by the `sqlite3` shell).
+pub struct WorstShape {
+    pub format: Format,
+    pub shape: &'static str,
+    pub files: Vec<Vec<u8>>,
+    pub sql: Option<String>,
+    /// A field path that the shape's view holds, for a definition's `secret`.
+    pub secret: &'static str,
+}
+
+/// `line(i)` for i = 0.. as long as the whole stays within `size`, after `head`.
+fn lines_up_to(size: u64, head: &[u8], line: impl Fn(usize) -> Vec<u8>) -> Vec<u8> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let mut out = head.to_vec();
+    for i in 0.. {
+        let next = line(i);
+        if out.len() + next.len() > size {
+            break;
+        }
+        out.extend_from_slice(&next);
+    }
+    out
+}
+
+/// For every format ([`Format::ALL`]), its worst shape up to its size limit
+/// (`Traits::size_limit`): the most entries that fit, each as small as the format allows
+/// (decoding is allocation bound; names merged across files are where a quadratic hid, #25).
+pub fn worst_shapes() -> Vec<WorstShape> {
+    let shape = |format: Format, shape, files: Vec<Vec<u8>>, secret| WorstShape {
+        format,
+        shape,
+        files,
+        sql: None,
+        secret,
+    };
+    Format::ALL
+        .into_iter()
+        .map(|format| {
+            let limit = format.traits().size_limit;
+            let f = |s: String| s.into_bytes();
+            match format {
+                Format::Json => shape(
+                    format,
+                    "an array of small objects",
+                    vec![{
+                        let mut v = lines_up_to(limit - 2, b"[", |i| f(format!("{{\"k\":{i}}},")));
+                        v.extend_from_slice(b"0]");
+                        v
+                    }],
+                    "/0",
+                ),
+                Format::Yaml => shape(
+                    format,
+                    "a mapping of many keys",
+                    vec![lines_up_to(limit, b"", |i| f(format!("k{i}: v\n")))],
+                    "/k0",
+                ),
+                Format::Toml => shape(
+                    format,
+                    "many tables",
+                    vec![lines_up_to(limit, b"", |i| f(format!("[t{i}]\nk = 1\n")))],
+                    "/t0/k",
+                ),
+                Format::Ini => shape(
+                    format,
+                    "many sections",
+                    vec![lines_up_to(limit, b"", |i| f(format!("[s{i}]\nk=v\n")))],
+                    "/s0/k",
+                ),
+                Format::Netrc => shape(
+                    format,
+                    "many machines",
+                    vec![lines_up_to(limit, b"", |i| {
+                        f(format!("machine m{i} login u password p\n"))
+                    })],
+                    "/m0/password",
+                ),
+                Format::Text => shape(format, "one long line", vec![vec![b'x'; limit as usize]], ""),
+                Format::Kubeconfig => {
+                    let users = |from: usize| {
+                        lines_up_to(
+                            limit,
+                            b"apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n",
+                            |i| f(format!("- name: user-{}\n  user: {{token: t}}\n", from + i)),
+                        )
+                    };
+                    shape(
+                        format,
+                        "KUBECONFIG=a:b, ~100,000 users in each",
+                        vec![users(0), users(1_000_000)],
+                        "/user/token",
+                    )
+                }
+                Format::Npmrc => shape(
+                    format,
+                    "many ${VARIABLES}",
+                    vec![lines_up_to(limit, b"", |i| f(format!("k{i}=${{V{i}}}\n")))],
+                    "/k0",
+                ),
+                Format::AwsCredentials => shape(
+                    format,
+                    "many profiles",
+                    vec![lines_up_to(limit, b"[default]\naws_access_key_id=A\n", |i| {
+                        f(format!("[p{i}]\naws_access_key_id=A\n"))
+                    })],
+                    "/profile/aws_access_key_id",
+                ),
+                Format::SshCertificate => shape(
+                    format,
+                    "one long line of base64",
+                    vec![lines_up_to(limit, b"ssh-ed25519-cert-v01@openssh.com ", |_| {
+                        b"AAAA".to_vec()
+                    })],
+                    "/key_id",
+                ),
+                Format::X509Certificate => shape(
+                    format,
+                    "a PEM block of many lines",
+                    vec![{
+                        let end = b"-----END CERTIFICATE-----\n";
+                        let mut v = lines_up_to(
+                            limit - end.len() as u64,
+                            b"-----BEGIN CERTIFICATE-----\n",
+                            |_| [b"MIIB".repeat(16), b"\n".to_vec()].concat(),
+                        );
+                        v.extend_from_slice(end);
+                        v
+                    }],
+                    "/not_after",
+                ),
+                Format::SshConfig => shape(
+                    format,
+                    "many hosts",
+                    vec![lines_up_to(limit, b"", |i| {
+                        f(format!("Host h{i}\n  CertificateFile ~/c{i}\n"))
+                    })],
+                    "/certificatefile",
+                ),
+                Format::KerberosCcache => shape(
+                    format,
+                    "many tiny tickets",
+                    vec![lines_up_to(limit, &ccache_head(), |_| ccache_ticket())],
+                    "/tgt/server",
+                ),
+                Format::GcloudCredentials => WorstShape {
+                    sql: Some({
+                        let mut sql = String::from(
+                            "CREATE TABLE credentials (account_id TEXT PRIMARY KEY, value BLOB);\nBEGIN;\n",
+                        );
+                        // ~50 bytes a row in the file: as many as fit in the limit.
+                        for i in 0..(limit / 64) {
+                            sql.push_str(&format!(
+                                "INSERT INTO credentials VALUES ('a{i}@example.com', 'x');\n"
+                            ));
+                        }
+                        sql.push_str("COMMIT;\n");
+                        sql
+                    }),
+                    ..shape(format, "many accounts", Vec::new(), "/other-accounts")
+                },
+                Format::SshAgent => shape(
+                    format,
+                    "an answer of many tiny keys",
+                    vec![{
+                        let key = |_| [&4u32.to_be_bytes()[..], b"key!", &0u32.to_be_bytes()].concat();
+                        let mut v = lines_up_to(limit, &[0; 5], key);
+                        let count = ((v.len() - 5) / 12) as u32;
+                        v[0] = crate::support::formats::ssh_agent::IDENTITIES_ANSWER;
+                        v[1..5].copy_from_slice(&count.to_be_bytes());
+                        v
+                    }],
+                    "/login",
+                ),
+            }
+        })
+        .collect()
+}
+
+/// A version 4 credential cache's header and default principal (`u@R`).
+fn ccache_head() -> Vec<u8> {
+    let mut out = vec![5, 4, 0, 0];
+    out.extend_from_slice(&ccache_principal());
+    out
+}
+
+fn ccache_principal() -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&1u32.to_be_bytes()); // name type
+    out.extend_from_slice(&1u32.to_be_bytes()); // one component
+    for part in [&b"R"[..], b"u"] {
+        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// One ticket for `u@R`, all of it as short as the format allows.
+fn ccache_ticket() -> Vec<u8> {
+    let mut out = ccache_principal();
+    out.extend_from_slice(&ccache_principal());
+    out.extend_from_slice(&0u16.to_be_bytes()); // enctype
+    out.extend_from_slice(&0u32.to_be_bytes()); // key
+    out.extend_from_slice(&[0; 16]); // times
+    out.push(0); // is_skey
+    out.extend_from_slice(&[0; 4 + 4 + 4 + 4 + 4]); // flags, addresses, authdata, tickets
+    out
+}
+
 /// The bytes as a config file: parsed and validated.
 pub fn config_file(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
@@ -216,6 +409,43 @@ mod tests {
             }
         }
         assert!(replayed >= 20, "only {replayed} corpus inputs");
+    }
+
+    /// Every format's worst shape at its size limit is decoded (a store read as a list: both
+    /// files) in bounded time: near-linear, so well under a second in a release build
+    /// (BENCHMARKS.md, "Parsers: worst shapes (#25)"); 10 s allowed here for a debug build on a
+    /// busy machine. Each shape is a full-size one: the size check is part of the test.
+    #[test]
+    fn every_formats_worst_shape_at_its_size_limit_is_decoded_in_bounded_time() {
+        let shapes = super::worst_shapes();
+        assert_eq!(shapes.len(), super::Format::ALL.len());
+        for shape in shapes.iter().filter(|s| s.sql.is_none()) {
+            let limit = shape.format.traits().size_limit as usize;
+            for file in &shape.files {
+                assert!(
+                    file.len() <= limit && file.len() + 128 > limit,
+                    "{}: {} bytes for a limit of {limit}",
+                    shape.format,
+                    file.len()
+                );
+            }
+            let started = std::time::Instant::now();
+            let parsed = super::formats::parse_all(
+                shape.format,
+                &shape.files,
+                super::formats::NOTHING_BESIDE,
+            );
+            let took = started.elapsed();
+            eprintln!(
+                "{} ({}): {took:?}, ok: {}",
+                shape.format,
+                shape.shape,
+                parsed.is_ok()
+            );
+            // Valid or not (a certificate of garbage is an error): answered, and in time.
+            let _ = parsed;
+            assert!(took.as_secs() < 10, "{}: {took:?}", shape.format);
+        }
     }
 
     /// Issue #25: a non-UTF-8 `KRB5CCNAME` panicked `status` and the daemon. Every variable a

@@ -61,6 +61,57 @@ pub enum Format {
     SshAgent,
 }
 
+impl Format {
+    /// Every format. A format added to the enum needs an index (an exhaustive match), and
+    /// this list is checked against the indexes when compiling, so it stays whole and in order.
+    pub const ALL: [Format; 15] = [
+        Format::Json,
+        Format::Yaml,
+        Format::Toml,
+        Format::Ini,
+        Format::Netrc,
+        Format::Text,
+        Format::Kubeconfig,
+        Format::Npmrc,
+        Format::AwsCredentials,
+        Format::SshCertificate,
+        Format::X509Certificate,
+        Format::SshConfig,
+        Format::KerberosCcache,
+        Format::GcloudCredentials,
+        Format::SshAgent,
+    ];
+
+    /// Its place in [`Format::ALL`].
+    pub const fn index(self) -> usize {
+        match self {
+            Format::Json => 0,
+            Format::Yaml => 1,
+            Format::Toml => 2,
+            Format::Ini => 3,
+            Format::Netrc => 4,
+            Format::Text => 5,
+            Format::Kubeconfig => 6,
+            Format::Npmrc => 7,
+            Format::AwsCredentials => 8,
+            Format::SshCertificate => 9,
+            Format::X509Certificate => 10,
+            Format::SshConfig => 11,
+            Format::KerberosCcache => 12,
+            Format::GcloudCredentials => 13,
+            Format::SshAgent => 14,
+        }
+    }
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < Format::ALL.len() {
+        assert!(Format::ALL[i].index() == i, "Format::ALL is out of order");
+        i += 1;
+    }
+};
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
