@@ -519,6 +519,25 @@ impl Daemon {
         }
     }
 
+    /// The daemon stops: each transition still settling is recorded as it stands (no alert),
+    /// so the journal keeps every state the daemon published; its detail says it had not held.
+    pub(super) fn record_unsettled_at_stop(&mut self, now: Timestamp) {
+        for entry in &mut self.entries {
+            if let Some(settled) = entry.settling.settle_at_stop() {
+                let definition = &entry.candidate.definition;
+                let mut line = journal::Record::new(settled.at, &definition.name, "state");
+                line.from = settled.from.map(|s| s.as_str().to_string());
+                line.to = Some(settled.to.as_str().to_string());
+                let held = now.millis().saturating_sub(settled.at.millis()).max(0);
+                line.detail = Some(format!(
+                    "{} (held {held} ms when the daemon stopped)",
+                    settled.reason
+                ));
+                self.pending_journal.push(line);
+            }
+        }
+    }
+
     /// Tells `alert`: a notification and the hooks that want it, unless quieted.
     pub(super) fn alert(&mut self, alert: Alert, now: Timestamp) {
         let jobs = jobs_for(&self.config.alerts, &alert, now);

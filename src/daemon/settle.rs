@@ -60,6 +60,19 @@ impl Settling {
             .map(|(_, since, _)| since.saturating_add_millis(SETTLE_MS))
     }
 
+    /// The pending transition, held or not: recorded (the daemon stops, and a state it
+    /// published must not be lost from the journal because it had not held yet).
+    pub fn settle_at_stop(&mut self) -> Option<Settled> {
+        let (to, at, reason) = self.pending.take()?;
+        let from = self.recorded.replace(to);
+        Some(Settled {
+            from,
+            to,
+            at,
+            reason,
+        })
+    }
+
     /// The pending transition, once it has held until `now`: recorded.
     pub fn settle(&mut self, now: Timestamp) -> Option<Settled> {
         if self.due().is_none_or(|due| due > now) {
@@ -79,6 +92,20 @@ impl Settling {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_transition_is_recorded_when_the_daemon_stops() {
+        let mut settling = Settling::default();
+        settling.saw(State::Ok, "logged in", at(0));
+        settling.settle(at(SETTLE_MS));
+        settling.saw(State::LoggedOut, "empty", at(10_000));
+        let stopped = settling.settle_at_stop().unwrap();
+        assert_eq!(
+            (stopped.from, stopped.to, stopped.at),
+            (Some(State::Ok), State::LoggedOut, at(10_000))
+        );
+        assert_eq!(settling.settle_at_stop(), None, "recorded once");
+    }
 
     fn at(ms: i64) -> Timestamp {
         Timestamp::from_millis(ms)

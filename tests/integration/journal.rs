@@ -264,3 +264,48 @@ fn daemon_log_lines_say_why_in_words_not_in_a_debug_format() {
         );
     }
 }
+
+/// Regression: a state the daemon published but that had not held its settle time when the
+/// daemon stopped was never journaled (an SSH logout stops the user manager, and the daemon
+/// with it, seconds after a `git credential reject`). It is recorded at the stop, saying so.
+#[test]
+fn a_transition_published_just_before_the_daemon_stops_is_journaled() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"git\"]\n");
+    client(
+        &home,
+        "git",
+        &["config", "--global", "credential.helper", "store"],
+        "",
+    );
+    client(
+        &home,
+        "git",
+        &["credential", "approve"],
+        &format!("{APPROVE}{CANARY}\n\n"),
+    );
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("git", "ok");
+    wait_for_journaled(&home, "git", &["ok"]);
+    let rejected = Instant::now();
+    client(&home, "git", &["credential", "reject"], REJECT);
+    home.wait_for_state("git", "logged-out");
+    assert!(
+        rejected.elapsed() < crate::harness::DAEMON_SETTLE,
+        "the machine is too slow for this test: the transition settled before the stop"
+    );
+    assert_eq!(daemon.stop(), Some(0));
+    let states = journal_json(&home, Some("git"));
+    let last = states
+        .iter()
+        .rfind(|e| e["event"] == "state")
+        .expect("a state entry");
+    assert_eq!(last["to"], "logged-out", "{states:?}");
+    assert_eq!(last["from"], "ok", "{states:?}");
+    assert!(
+        last["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("when the daemon stopped")),
+        "{last}"
+    );
+}
