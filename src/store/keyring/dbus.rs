@@ -364,8 +364,15 @@ fn store() -> Result<Store, String> {
     Ok(store)
 }
 
+/// Drops the kept store. Never waits: it runs on the daemon's one event-loop thread, and the
+/// lock is held for long only while a store is being made (a Secret Service that does not
+/// answer can hold that for ever), when there is no kept store to drop anyway.
 fn forget_store() {
-    *STORE.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    match STORE.try_lock() {
+        Ok(mut slot) => *slot = None,
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => *poisoned.into_inner() = None,
+        Err(std::sync::TryLockError::WouldBlock) => {}
+    }
 }
 
 type Lookup = Vec<(String, Option<Result<Timestamp, String>>)>;
@@ -639,4 +646,43 @@ async fn unlock_async(password: crate::support::secret::Secret) -> Result<String
         return Err(UnlockError::Failed("it still says it is locked".into()));
     }
     Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the lookup timeout dropped the kept store with a blocking lock, on the
+    /// daemon's event loop, while a blocking-pool thread held that lock making a store for a
+    /// Secret Service that did not answer: the whole daemon stopped (no publication, no
+    /// journal) until the service answered.
+    #[test]
+    fn forgetting_the_store_never_waits_for_one_being_made() {
+        let (held, release) = (
+            std::sync::Arc::new(std::sync::Barrier::new(2)),
+            std::sync::mpsc::channel::<()>(),
+        );
+        let (release_tx, release_rx) = release;
+        let maker = {
+            let held = held.clone();
+            std::thread::spawn(move || {
+                let _slot = STORE.lock().unwrap_or_else(|p| p.into_inner());
+                held.wait();
+                // A store being made for a service that does not answer.
+                let _ = release_rx.recv_timeout(std::time::Duration::from_secs(30));
+            })
+        };
+        held.wait();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            forget_store();
+            let _ = done_tx.send(());
+        });
+        let returned = done_rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .is_ok();
+        let _ = release_tx.send(());
+        maker.join().unwrap();
+        assert!(returned, "forget_store waited for the store being made");
+    }
 }
