@@ -192,7 +192,16 @@ fn no_login_in(definition: &Definition, facts: &LoginFacts, path: &str) -> Strin
 /// The token comes from environment variables that are not set: in the user's shell the tool
 /// sends no token; in the daemon's own environment, which is no shell's, it cannot be told.
 fn from_unset_env(definition: &Definition, unset: &[&str], path: &str, in_shell: bool) -> Verdict {
-    let refs: Vec<String> = unset.iter().map(|n| format!("${{{n}}}")).collect();
+    // A handful named, the rest counted: a file of 100,000 references is one line, not 1 MB.
+    const NAMED: usize = 5;
+    let mut refs: Vec<String> = unset
+        .iter()
+        .take(NAMED)
+        .map(|n| format!("${{{n}}}"))
+        .collect();
+    if unset.len() > NAMED {
+        refs.push(format!("and {} more", unset.len() - NAMED));
+    }
     let (is, it) = if unset.len() == 1 {
         ("is", "it")
     } else {

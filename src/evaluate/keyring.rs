@@ -382,6 +382,7 @@ fix = "k login"
             keyring_plan: Some(plan),
             keyring: Some(KeyringObservation { reach, items }),
             env_is_users_shell: true,
+            default_helper: None,
         }
     }
 

@@ -61,6 +61,48 @@ pub struct History {
     pub loss: Option<Loss>,
 }
 
+/// No login, and docker's own choice of helper (its config names none) cannot save one here:
+/// that is the cause, and a bare `docker login` is no fix (issue #25).
+fn with_default_helper(
+    verdict: Verdict,
+    helper: &crate::store::docker::DefaultHelper,
+    observation: &Observation,
+) -> Verdict {
+    let Some(blocked) = &helper.blocked else {
+        return verdict;
+    };
+    if verdict.state.is_usable() {
+        return verdict;
+    }
+    let config = observation
+        .files
+        .first()
+        .map(|f| display_short(&f.path, observation.home.as_deref()))
+        .unwrap_or_else(|| "~/.docker/config.json".into());
+    let exists = observation.primary.is_some();
+    let keep_in_file = if exists {
+        format!(
+            "add \"auths\": {{\"https://index.docker.io/v1/\": {{}}}} to {config} (your registry's name for another), then: docker login"
+        )
+    } else {
+        format!(
+            "echo '{{\"auths\": {{\"https://index.docker.io/v1/\": {{}}}}}}' > {config} (your registry's name for another), then: docker login"
+        )
+    };
+    let where_it_works = match helper.name.as_str() {
+        "pass" => "set up pass (pass init YOUR-GPG-KEY-ID), then: docker login; or keep the login in the file instead (in plain text): ".to_string(),
+        _ => "log in from a desktop session (docker login there), or keep the login in the file instead (in plain text; docker picks its helper only while the file names no auths, credsStore or credHelpers): ".to_string(),
+    };
+    Verdict::new(
+        State::Unavailable,
+        format!(
+            "docker stores its login with docker-credential-{} ({}), {blocked}: docker login cannot save a login here",
+            helper.name, helper.chosen
+        ),
+        Some(format!("{where_it_works}{keep_in_file}")),
+    )
+}
+
 pub fn evaluate(
     definition: &Definition,
     observation: &Observation,
@@ -110,6 +152,9 @@ pub fn evaluate(
             }
         }
     };
+    if let Some(helper) = &observation.default_helper {
+        verdict = with_default_helper(verdict, helper, observation);
+    }
     if let Some(probe) = &history.probe {
         verdict = overlay::probe(definition, verdict, probe);
     }
@@ -171,6 +216,7 @@ mod tests {
             keyring_plan: None,
             keyring: None,
             env_is_users_shell: true,
+            default_helper: None,
         }
     }
 
@@ -188,6 +234,7 @@ mod tests {
                 others: vec![],
                 env: vec![],
                 keyring_plan: None,
+                names_a_store: true,
             })),
         }))
     }

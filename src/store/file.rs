@@ -120,6 +120,9 @@ pub struct LoginFacts {
     pub env: Vec<crate::support::secret::EnvRef>,
     /// The keyring items this file says to expect (with a keyring in the definition).
     pub keyring_plan: Option<KeyringPlan>,
+    /// docker's config names a store or holds a login (`auths`, `credsStore`, `credHelpers`):
+    /// docker then picks no helper by itself (see `store::docker`).
+    pub names_a_store: bool,
 }
 
 #[derive(Debug)]
@@ -485,6 +488,7 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
     };
     let secret = presence(document, &definition.secret);
     LoginFacts {
+        names_a_store: super::docker::names_a_store(document.root()),
         entry_present,
         secret,
         refresh: definition

@@ -15,6 +15,7 @@
 //! facts too: nothing here panics or errors.
 
 pub mod agent;
+pub mod docker;
 pub mod env;
 pub mod expiry;
 pub mod file;
@@ -82,6 +83,8 @@ pub struct Observation {
     /// Whether the environment it was observed in is the user's shell (`status`, `prompt`), not
     /// the daemon's own (which takes no shell's variables): set by the caller.
     pub env_is_users_shell: bool,
+    /// The helper docker picks by itself where its config names none (see [`docker`]).
+    pub default_helper: Option<docker::DefaultHelper>,
 }
 
 impl Observation {
@@ -167,6 +170,20 @@ pub fn observe(definition: &Definition) -> Observation {
             Some(_) => None,
         }
     });
+    let home = paths::home_dir();
+    // docker picks a helper by itself only while its config names none: no file, an empty one,
+    // or one without auths, credsStore or credHelpers.
+    let default_helper = match primary.map(|i| &files[i].status) {
+        None => docker::default_helper(definition, None, home.as_deref()),
+        Some(FileStatus::Read(FileFacts { content, .. })) => match content {
+            Content::Parsed(facts) if facts.names_a_store => None,
+            Content::Parsed(_) | Content::Empty => {
+                docker::default_helper(definition, None, home.as_deref())
+            }
+            Content::Unparseable(_) => None,
+        },
+        Some(_) => None,
+    };
     Observation {
         files,
         primary,
@@ -174,10 +191,11 @@ pub fn observe(definition: &Definition) -> Observation {
         marker,
         shadowed_by: env::shadowing_env(definition),
         uid: nix::unistd::geteuid().as_raw(),
-        home: paths::home_dir(),
+        home,
         keyring_plan,
         keyring: None,
         env_is_users_shell: true,
+        default_helper,
     }
 }
 

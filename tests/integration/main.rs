@@ -9,6 +9,7 @@ mod completions;
 mod config;
 mod contexts;
 mod daemon;
+mod docker;
 mod exit_codes;
 mod export;
 mod faults;
