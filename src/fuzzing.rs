@@ -35,6 +35,14 @@ pub fn credential_file(data: &[u8]) {
     }
 }
 
+/// Every format's name, as a definition's `format` writes it ([`Format::ALL`]).
+pub fn format_names() -> Vec<String> {
+    Format::ALL
+        .iter()
+        .map(|f| f.to_string().to_lowercase())
+        .collect()
+}
+
 /// The built-in presets' names, in their order.
 pub fn preset_names() -> Vec<&'static str> {
     crate::define::presets::names().collect()
@@ -145,6 +153,8 @@ pub fn hostile_values() -> Vec<Option<Vec<u8>>> {
 /// list), or the SQL that makes it (a SQLite database, made by the `sqlite3` shell).
 pub struct WorstShape {
     pub format: Format,
+    /// The format's size limit (`Traits::size_limit`).
+    pub size_limit: u64,
     pub shape: &'static str,
     pub files: Vec<Vec<u8>>,
     pub sql: Option<String>,
@@ -172,6 +182,7 @@ fn lines_up_to(size: u64, head: &[u8], line: impl Fn(usize) -> Vec<u8>) -> Vec<u
 pub fn worst_shapes() -> Vec<WorstShape> {
     let shape = |format: Format, shape, files: Vec<Vec<u8>>, secret| WorstShape {
         format,
+        size_limit: format.traits().size_limit,
         shape,
         files,
         sql: None,

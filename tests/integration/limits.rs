@@ -9,7 +9,9 @@
 
 use crate::harness::{run_command, TestHome};
 use std::ffi::OsString;
+use std::io::{Read, Write};
 use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -365,4 +367,111 @@ fn a_2_mib_git_credentials_is_unknown_not_invalid() {
     lines.truncate(2 << 20);
     home.write(".git-credentials", &lines);
     too_large_is_unknown(&home, "git", "2 MiB", "1 MiB");
+}
+
+/// Every format's worst shape at its size limit (from the code: `fuzzing::worst_shapes`, one per
+/// `Format::ALL`), through `status --json` as a user's definition (the ssh-agent's through a
+/// real socket, gcloud's database made by the real sqlite3): each is judged, none hangs. The
+/// time bound is a debug build's on a busy machine; the release figures (all under 0.5 s) are in
+/// BENCHMARKS.md, "Parsers: worst shapes (#25)". The kubeconfig of `KUBECONFIG=a:b` with 100,000
+/// users in each took 88 s before (#25).
+#[test]
+fn every_formats_worst_shape_at_its_size_limit_is_judged_without_hanging() {
+    use std::os::unix::net::UnixListener;
+    let home = TestHome::new();
+    let shapes = credwatch::fuzzing::worst_shapes();
+    assert_eq!(shapes.len(), credwatch::fuzzing::format_names().len());
+    let mut config = String::from("presets = \"none\"\n");
+    let mut names = Vec::new();
+    let mut agent = None;
+    for (i, shape) in shapes.iter().enumerate() {
+        let format = shape.format.to_string().to_lowercase();
+        let dir = home.path(&format!("worst{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = if format == "ssh-agent" {
+            // A real socket, answering the identities request with the worst answer.
+            let socket = dir.join("agent.sock");
+            let listener = UnixListener::bind(&socket).unwrap();
+            let answer = shape.files[0].clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let mut stream = stream;
+                    let mut request = [0u8; 5];
+                    if stream.read_exact(&mut request).is_ok() {
+                        let _ = stream.write_all(&(answer.len() as u32).to_be_bytes());
+                        let _ = stream.write_all(&answer);
+                    }
+                }
+            });
+            agent = Some(socket.clone());
+            socket
+        } else if let Some(sql) = &shape.sql {
+            let db = dir.join("credentials.db");
+            let mut sqlite3 = Command::new("sqlite3")
+                .arg(&db)
+                .stdin(Stdio::piped())
+                .spawn()
+                .expect("sqlite3 is not installed: run scripts/test, which installs it");
+            sqlite3
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(sql.as_bytes())
+                .unwrap();
+            assert!(sqlite3.wait().unwrap().success());
+            db
+        } else {
+            let mut list = Vec::new();
+            for (j, bytes) in shape.files.iter().enumerate() {
+                let path = dir.join(format!("{j}.{format}"));
+                std::fs::write(&path, bytes).unwrap();
+                list.push(path.display().to_string());
+            }
+            PathBuf::from(list.join(":"))
+        };
+        let limit = shape.size_limit;
+        if format != "ssh-agent" {
+            for part in std::env::split_paths(file.as_os_str()) {
+                let size = std::fs::metadata(&part).unwrap().len();
+                assert!(
+                    size <= limit,
+                    "{format}: {size} bytes over its limit {limit}"
+                );
+                assert!(
+                    size * 10 >= limit * 8,
+                    "{format}: {size} bytes, not the worst"
+                );
+            }
+        }
+        let secret = if shape.secret.is_empty() {
+            String::new()
+        } else {
+            format!("secret = \"{}\"\n", shape.secret)
+        };
+        config.push_str(&format!(
+            "[[credential]]\nname = \"w{i}\"\nfile = \"{}\"\nformat = \"{format}\"\n{secret}",
+            file.display()
+        ));
+        names.push((format!("w{i}"), format));
+    }
+    assert!(agent.is_some(), "the ssh-agent format has a worst shape");
+    home.write_config(&config);
+    for (name, format) in names {
+        let started = Instant::now();
+        let (code, stdout, stderr) = run_bounded(&home, home.command(&["status", "--json", &name]));
+        let took = started.elapsed();
+        assert!([0, 1, 3].contains(&code), "{format}: exit {code}\n{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let state = doc["credentials"][0]["state"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        let reason = doc["credentials"][0]["reason"].as_str().unwrap_or_default();
+        assert!(
+            !(state == "unknown" && reason.contains("too large")),
+            "{format}: the worst shape at the limit was refused as too large: {reason}"
+        );
+        eprintln!("{format}: {state} in {took:?}");
+        assert!(took < Duration::from_secs(10), "{format}: {took:?}");
+    }
 }
