@@ -78,6 +78,37 @@ impl PublishWatch {
         })
     }
 
+    /// Runs `act`, then waits (10 s at most) for status.json to be put in place again (the
+    /// rename of the daemon's atomic write, seen in this process); returns the time from just
+    /// before `act` to that event.
+    pub fn time_to_next_publication(&self, act: impl FnOnce()) -> Duration {
+        use notify::event::{EventKind, ModifyKind, RenameMode};
+        while self.events.try_recv().is_ok() {}
+        let started = Instant::now();
+        act();
+        let deadline = started + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "status.json was not published again within 10 s"
+            );
+            let Ok(Ok(event)) = self.events.recv_timeout(left) else {
+                continue;
+            };
+            // One event per publication: the rename's destination. (The temp file is closed
+            // after the rename, so its close is reported under the name status.json too: not a
+            // second publication.)
+            let put_in_place = matches!(
+                event.kind,
+                EventKind::Modify(ModifyKind::Name(RenameMode::To))
+            );
+            if put_in_place && event.paths.iter().any(|p| p == &self.status) {
+                return started.elapsed();
+            }
+        }
+    }
+
     /// Checks `published` at each event in the runtime dir (10 s at most).
     pub fn wait_until(&self, what: &str, published: impl Fn() -> bool) -> Instant {
         let deadline = Instant::now() + Duration::from_secs(10);
