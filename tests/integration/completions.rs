@@ -164,17 +164,19 @@ fn each_shell_completes_a_users_own_credential_name() {
         // nothing typed: a terminal as a person has it echoes.
         session.line("stty echo");
         session.line(&load.replace("{}", &file.display().to_string()));
+        session.line(shell.prompt_setup());
         session.line(&format!("echo READY{}", shell.sum(1, 1)));
         session.expect("READY2");
         // Typed once the line editor is ready for it (input typed while a shell sets up its
-        // terminal can be dropped).
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        // terminal can be dropped): its prompt, drawn once the terminal is set up, is the sign.
+        session.expect("[[P0::]]");
         session.keys("credwatch status my-t");
         session.expect("my-t");
         session.keys("\t");
         session.expect("oken");
-        session.keys("\x03");
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        // The line is killed (Ctrl-U), not abandoned (Ctrl-C): the same line editor goes on
+        // reading, with no new prompt and terminal set-up to wait for.
+        session.keys("\x15");
         session.keys("credwatch journal cla");
         session.expect("cla");
         session.keys("\t");

@@ -161,10 +161,11 @@ fn two_shells_with_different_contexts_show_different_flags_and_status_agrees() {
         // Per shell: its context, its prompt file and that file's marker.
         assert_eq!(before.len(), 6, "{shell:?}: {before:?}");
         first.line("exit");
-        let started = std::time::Instant::now();
-        while shell_files(&home).len() > 3 && started.elapsed().as_secs() < 10 {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        // The sign: the exited shell's three files gone (the daemon removes them when it sees
+        // the shell's process end).
+        crate::harness::wait_until("the exited shell's files to be removed", || {
+            shell_files(&home).len() <= 3
+        });
         let after = shell_files(&home);
         assert_eq!(after.len(), 3, "{shell:?}: {after:?}");
         second.enter_until("[[P0:⚠ aws-keys:1]]");

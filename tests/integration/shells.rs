@@ -343,8 +343,19 @@ fn steady_state_starts_no_process_and_opens_no_file_per_prompt() {
             } else {
                 session.enter_until("[[P0::]]");
             }
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            let before = std::fs::read_to_string(&log).unwrap().lines().count();
+            // The count starts once strace has written all the setup did: its log shows the open
+            // of a marker file (each line is written as its call returns), and starts after it.
+            let marker = home.home.join("steady-state-marker");
+            std::fs::write(&marker, "").unwrap();
+            session.line("true < $HOME/steady-state-marker");
+            let marker = marker.display().to_string();
+            let mut before = 0;
+            crate::harness::wait_until("strace to log the marker's open", || {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let at = text.lines().position(|l| l.contains(&marker));
+                before = at.map_or(0, |i| i + 1);
+                at.is_some()
+            });
             for _ in 0..200 {
                 session.line("");
             }
@@ -656,9 +667,13 @@ fn a_stalled_daemon_is_not_trusted_past_its_deadline() {
         let mut session = Session::start(&home, shell, &[]);
         session.enter_until("[[P0::1]]");
         daemon.signal(nix::sys::signal::Signal::SIGSTOP);
-        while crate::harness::now_secs() <= deadline {
-            std::thread::sleep(std::time::Duration::from_millis(200));
+        // What the shells wait for is the clock itself: the first whole second past the
+        // deadline (the hooks compare whole seconds), slept until at once.
+        let past = std::time::UNIX_EPOCH + std::time::Duration::from_secs(deadline as u64 + 1);
+        if let Ok(left) = past.duration_since(std::time::SystemTime::now()) {
+            std::thread::sleep(left);
         }
+        assert!(crate::harness::now_secs() > deadline);
         // The clock is read per command (fish: every 20th), not per prompt.
         let commands = if matches!(shell, Shell::Fish) { 20 } else { 1 };
         for _ in 0..commands {
@@ -751,8 +766,22 @@ fn after_a_credential_write_no_shell_decides_the_watchdog_stopped() {
         session.enter_until("[[P0::1]]");
     }
     // Still ok, rewritten with a later deadline: as Claude Code writes at a token refresh.
+    let expiry = |home: &TestHome| {
+        let published = home.published();
+        let claude = published["credentials"]
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == "claude").cloned());
+        claude.map(|c| c["expires_at"].clone())
+    };
+    let before = expiry(&home);
     replace_atomically(&home.path(CREDS), claude_login_for_days(25).as_bytes());
-    std::thread::sleep(std::time::Duration::from_secs(5));
+    crate::harness::wait_until("the daemon to publish the new deadline", || {
+        expiry(&home) != before
+    });
+    // The regression's validity ended at the post-write re-check, DAEMON_GRACE after the daemon
+    // saw the write (which was before the new deadline was published, seen just now): waited out
+    // before the shells' next commands read the clock.
+    crate::harness::wait_out(std::time::Instant::now(), crate::harness::DAEMON_GRACE);
     for (shell, session) in &mut sessions {
         // bash and zsh read the clock per command; fish every 20th command.
         let commands = if *shell == Shell::Fish { 20 } else { 1 };
@@ -851,8 +880,10 @@ fn each_command_of_a_compound_line_is_warned() {
     }
     // atuin loads its own copy of bash-preexec.
     let atuin = crate::pty::tools_dir().join("bin/atuin");
-    if crate::harness::require(atuin.to_str().unwrap(), "atuin loads bash-preexec its own way")
-        && Shell::Bash.available()
+    if crate::harness::require(
+        atuin.to_str().unwrap(),
+        "atuin loads bash-preexec its own way",
+    ) && Shell::Bash.available()
     {
         variants.push((
             Shell::Bash,
