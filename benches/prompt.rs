@@ -8,6 +8,13 @@
 //! context of its own (`KUBECONFIG` and `AWS_PROFILE` set: the hook compares them at each prompt
 //! and reads the daemon's answer for that shell, issue #16).
 //! Goals: ≤ 20 µs bash, ≤ 20 µs zsh, ≤ 30 µs fish; ≥ 100× cheaper than direnv.
+//!
+//! Then the same with a warning pending (one broken login mapped to a command: most users'
+//! steady state, and bash's DEBUG trap installed), issue #25: interactive shells, an empty
+//! prompt (goal ≤ 20 µs added) and a prompt after a command (≤ 30 µs), and a 100,000-iteration
+//! loop typed at the prompt in a real terminal (≤ 1.2× the same shell without the hook), all
+//! against the shell without the hook in the same run. `CREDWATCH_BENCH_OLD_TEMPLATES=DIR`
+//! (DIR holding an older commit's shell/credwatch.bash and .zsh) adds that hook's loop time.
 
 #[allow(dead_code)]
 #[path = "../tests/integration/harness.rs"]
@@ -47,14 +54,16 @@ fn per_call(home: &TestHome, shell: &str, setup: &str, call: &str, n: u32) -> f6
     run(home, shell, &script)
 }
 
-/// An interactive shell reading `lines` empty lines from a pipe (a prompt each), optionally
-/// under another program (`wrapper`, e.g. valgrind); returns the elapsed seconds and stderr.
-fn interactive_run_with(
+/// An interactive shell reading `lines` lines of `line` from a pipe (a prompt each; `:` makes
+/// each a prompt after a command), optionally under another program (`wrapper`, e.g. valgrind);
+/// returns the elapsed seconds and stderr.
+fn interactive_lines_with(
     home: &TestHome,
     wrapper: &[&str],
     shell: &str,
     rc: &std::path::Path,
     lines: usize,
+    line: &str,
 ) -> (f64, String) {
     use std::io::Write;
     let mut args: Vec<String> = wrapper.iter().map(|a| a.to_string()).collect();
@@ -83,7 +92,7 @@ fn interactive_run_with(
     if shell == "zsh" {
         input.push_str(&format!("source {}\n", rc.display()));
     }
-    input.push_str(&"\n".repeat(lines));
+    input.push_str(&format!("{line}\n").repeat(lines));
     input.push_str("exit\n");
     let started = std::time::Instant::now();
     let mut stdin = child.stdin.take().unwrap();
@@ -99,21 +108,29 @@ fn interactive_run_with(
     )
 }
 
-fn interactive_run(home: &TestHome, shell: &str, rc: &std::path::Path, lines: usize) -> f64 {
-    interactive_run_with(home, &[], shell, rc, lines).0
-}
-
 /// Instructions the shell runs (user space, counted by callgrind: the same for the same
 /// binary and input whatever else the machine does) for `lines` prompts.
-fn instructions(home: &TestHome, shell: &str, rc: &std::path::Path, lines: usize) -> Option<f64> {
+fn instructions(
+    home: &TestHome,
+    shell: &str,
+    rc: &std::path::Path,
+    lines: usize,
+    line: &str,
+) -> Option<f64> {
     let wrapper = [
         "valgrind",
         "--tool=callgrind",
         "--callgrind-out-file=/dev/null",
     ];
-    let (_, stderr) = interactive_run_with(home, &wrapper, shell, rc, lines);
-    let count = stderr.split("Collected : ").nth(1)?;
-    count.split_whitespace().next()?.parse().ok()
+    let (_, stderr) = interactive_lines_with(home, &wrapper, shell, rc, lines, line);
+    // One count per process: the shell, and any subshell it forked (callgrind follows a fork
+    // without an exec): all of them are the shell's work.
+    let counts: Vec<f64> = stderr
+        .split("Collected : ")
+        .skip(1)
+        .filter_map(|count| count.split_whitespace().next()?.parse().ok())
+        .collect();
+    (!counts.is_empty()).then(|| counts.iter().sum())
 }
 
 /// The empty-hook rc (installed the way the credwatch hook installs itself) and the rc with
@@ -127,6 +144,16 @@ fn rc_files(
     std::fs::create_dir_all(&dir).unwrap();
     let plain = dir.join("plain.rc");
     let hooked = dir.join("hooked.rc");
+    if shell == "fish" {
+        let context = "set -gx KUBECONFIG $HOME/.kube/config\nset -gx AWS_PROFILE default\n";
+        std::fs::write(
+            &plain,
+            format!("{context}function _empty --on-event fish_prompt; end\n"),
+        )
+        .unwrap();
+        std::fs::write(&hooked, format!("{context}source {}\n", hook.display())).unwrap();
+        return (plain, hooked);
+    }
     let empty_hook = match shell {
         "bash" => "_empty() { :; }\nPROMPT_COMMAND=('' _empty)\n",
         _ => "_empty() { : }\nprecmd_functions+=(_empty)\n",
@@ -143,21 +170,85 @@ fn rc_files(
 /// µs per prompt added by the hook in whole interactive shells (shell-hooks.md's method): the
 /// median of 5 runs of 5,000 prompts with the hook, minus the same with an empty hook.
 fn interactive_delta(home: &TestHome, shell: &str, hook: &std::path::Path) -> (f64, f64) {
+    interactive_delta_lines(home, shell, hook, "")
+}
+
+/// The same with each line holding `line` (`:` makes each prompt one after a command). Runs
+/// alternate the two rc files, so a burst of load hits both; "added" is the median of the
+/// per-round differences.
+fn interactive_delta_lines(
+    home: &TestHome,
+    shell: &str,
+    hook: &std::path::Path,
+    line: &str,
+) -> (f64, f64) {
     let (plain, hooked) = rc_files(home, shell, hook);
     let lines = 5000;
-    let median = |rc: &std::path::Path| {
-        median(
-            (0..5)
-                .map(|_| interactive_run(home, shell, rc, lines))
-                .collect(),
-        )
-    };
-    let base = median(&plain);
-    let with = median(&hooked);
+    let (mut bases, mut deltas) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let base = interactive_lines_with(home, &[], shell, &plain, lines, line).0;
+        let with = interactive_lines_with(home, &[], shell, &hooked, lines, line).0;
+        bases.push(base);
+        deltas.push(with - base);
+    }
     (
-        base * 1e6 / lines as f64,
-        (with - base) * 1e6 / lines as f64,
+        median(bases) * 1e6 / lines as f64,
+        median(deltas) * 1e6 / lines as f64,
     )
+}
+
+/// What a 100,000-iteration loop typed at an interactive prompt costs: the shell times the loop
+/// itself, in a real terminal (util-linux `script`), with `rc` read first. µs.
+fn loop_in_terminal(home: &TestHome, shell: &str, rc: &std::path::Path) -> f64 {
+    use std::io::Write;
+    let (command, first) = match shell {
+        "bash" => (
+            format!("bash --noprofile --rcfile {} -i", rc.display()),
+            String::new(),
+        ),
+        "zsh" => (
+            "zsh -f -i".to_string(),
+            format!("source {}\nzmodload zsh/datetime\n", rc.display()),
+        ),
+        _ => (
+            "fish --no-config -i".to_string(),
+            format!("source {}\n", rc.display()),
+        ),
+    };
+    let timed = match shell {
+        "bash" => "s=$EPOCHREALTIME; for i in {1..100000}; do :; done; e=$EPOCHREALTIME; echo \"LOOP=$(( ${e/./} - ${s/./} ))=END\"",
+        "zsh" => "s=$EPOCHREALTIME; for i in {1..100000}; do :; done; e=$EPOCHREALTIME; integer t=$(( (e - s) * 1000000 )); echo \"LOOP=$t=END\"",
+        _ => "set s (date +%s%N); for i in (seq 100000); true; end; set e (date +%s%N); echo LOOP=(math --scale 0 \"($e - $s) / 1000\")=END",
+    };
+    let mut child = home
+        .program("script", &["-qfec", &command, "/dev/null"])
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("script (util-linux)");
+    let input = format!("{first}{timed}\nexit\n");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // Typed once the shell is up: a line typed before its first prompt may be lost.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = stdin.write_all(input.as_bytes());
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+    let output = child.wait_with_output().unwrap();
+    drop(writer);
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.match_indices("LOOP=")
+        .filter_map(|(at, _)| {
+            let rest = &text[at + 5..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            (!digits.is_empty() && rest[digits.len()..].starts_with("=END"))
+                .then(|| digits.parse().ok())
+                .flatten()
+        })
+        .next()
+        .unwrap_or_else(|| panic!("{shell}: no loop time in {text:?}"))
 }
 
 /// The shell's own context: variables that select a login, set in every variant measured.
@@ -336,14 +427,164 @@ fn main() {
         println!("| {shell} | {base:.1} | {added:.1} | {goal} |");
     }
 
-    if std::process::Command::new("valgrind")
+    let valgrind = std::process::Command::new("valgrind")
         .arg("--version")
         .output()
-        .is_err()
-    {
+        .is_ok();
+    if valgrind {
+        callgrind_rows(&home, "");
+    } else {
         println!("\n(valgrind is not installed: no instruction counts)");
-        return;
     }
+
+    // The same with a warning pending: one broken login mapped to a command (Claude Code's,
+    // warned before `claude`), the common steady state (an unused login that expired weeks
+    // ago). bash then has its DEBUG trap installed.
+    home.write(".claude/.credentials.json", claude_login(false));
+    home.wait_for_state("claude", "logged-out");
+    println!("\n## With a warning pending (issue #25)\n");
+    println!(
+        "One broken login mapped to a command. Interactive shells reading 5,000 lines from a pipe,"
+    );
+    println!(
+        "with the credwatch hook minus the same shell with an empty hook, medians of 5 alternating"
+    );
+    println!("rounds. \"empty prompt\": empty lines; \"after a command\": each line is `:` (PS0 / preexec");
+    println!("run, the context is compared, bash's trap is armed for the line):\n");
+    println!("| shell | µs per empty prompt, empty hook | µs added per empty prompt | goal | µs per `:` line, empty hook | µs added per prompt after a command | goal |");
+    println!("|---|---:|---:|---|---:|---:|---|");
+    for shell in ["bash", "zsh"] {
+        let hook = home.home.join(format!("hook.{shell}"));
+        let (base, added) = interactive_delta(&home, shell, &hook);
+        let (after_base, after_added) = interactive_delta_lines(&home, shell, &hook, ":");
+        println!(
+            "| {shell} | {base:.1} | {added:.1} | ≤ 20 µs | {after_base:.1} | {after_added:.1} | ≤ 30 µs |"
+        );
+    }
+    // CREDWATCH_BENCH_OLD_TEMPLATES: a directory holding an older commit's shell/credwatch.bash
+    // and credwatch.zsh (`git show REV:shell/credwatch.bash`), rendered here with the values the
+    // current hook was given, for a column measured in the same rounds.
+    let old_hooks = std::env::var_os("CREDWATCH_BENCH_OLD_TEMPLATES").map(|dir| {
+        let dir = std::path::PathBuf::from(dir);
+        let out = home.home.join("old-hooks");
+        std::fs::create_dir_all(&out).unwrap();
+        for shell in ["bash", "zsh"] {
+            let template = std::fs::read_to_string(dir.join(format!("credwatch.{shell}")))
+                .expect("an old template");
+            let current = std::fs::read_to_string(home.home.join(format!("hook.{shell}"))).unwrap();
+            std::fs::write(
+                out.join(format!("hook.{shell}")),
+                old_hook(&template, &current),
+            )
+            .unwrap();
+        }
+        out
+    });
+    println!("\nA 100,000-iteration loop typed at the prompt (`for i in {{1..100000}}; do :; done`; fish:");
+    println!("`for i in (seq 100000); true; end`), timed by the shell itself, in a real terminal (util-linux");
+    println!("`script`), median of 5 alternating rounds; the ratio is the median of the per-round ratios:\n");
+    println!(
+        "| shell | ms without the hook | ms with the credwatch hook | ratio | goal |{}",
+        if old_hooks.is_some() {
+            " ms with the old hook | old ratio |"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "|---|---:|---:|---:|---|{}",
+        if old_hooks.is_some() {
+            "---:|---:|"
+        } else {
+            ""
+        }
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let hook = home.home.join(format!("hook.{shell}"));
+        if shell == "fish" && !hook.exists() {
+            let init = harness::run_command(home.command(&["init", "fish"])).stdout;
+            std::fs::write(&hook, init).unwrap();
+        }
+        let (plain, hooked) = rc_files(&home, shell, &hook);
+        // The same rc with an older hook (CREDWATCH_BENCH_OLD_HOOKS: a directory holding
+        // hook.bash, hook.zsh and hook.fish as an older `credwatch init` printed them).
+        let old = old_hooks.as_ref().filter(|_| shell != "fish").map(|dir| {
+            let text = std::fs::read_to_string(&hooked).unwrap().replace(
+                &hook.display().to_string(),
+                &dir.join(format!("hook.{shell}")).display().to_string(),
+            );
+            let old_rc = hooked.with_file_name("old.rc");
+            std::fs::write(&old_rc, text).unwrap();
+            old_rc
+        });
+        let (mut withouts, mut withs, mut ratios, mut olds, mut old_ratios) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..5 {
+            let without = loop_in_terminal(&home, shell, &plain);
+            let with = loop_in_terminal(&home, shell, &hooked);
+            withouts.push(without);
+            withs.push(with);
+            ratios.push(with / without);
+            if let Some(old) = &old {
+                let old = loop_in_terminal(&home, shell, old);
+                olds.push(old);
+                old_ratios.push(old / without);
+            }
+        }
+        let old_columns = match (&old, &old_hooks) {
+            (Some(_), _) => format!(" {:.0} | {:.2}× |", median(olds) / 1e3, median(old_ratios)),
+            (None, Some(_)) => " | |".to_string(),
+            _ => String::new(),
+        };
+        println!(
+            "| {shell} | {:.0} | {:.0} | {:.2}× | ≤ 1.2× |{old_columns}",
+            median(withouts) / 1e3,
+            median(withs) / 1e3,
+            median(ratios)
+        );
+    }
+    if valgrind {
+        println!("\nWith the warning pending, under callgrind:");
+        callgrind_rows(&home, "");
+        println!(
+            "\nWith the warning pending, each prompt after a command (`:` lines), under callgrind:"
+        );
+        callgrind_rows(&home, ":");
+    }
+}
+
+/// An older bash or zsh hook template rendered with the values of `current` (a hook the current
+/// `credwatch init` printed): its binary, runtime dir and variables, the context compared in the
+/// older form (a shadowing variable as set or not).
+fn old_hook(template: &str, current: &str) -> String {
+    let value = |prefix: &str| {
+        current
+            .lines()
+            .find_map(|l| l.trim_start_matches("typeset -g ").strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in the current hook"))
+            .to_string()
+    };
+    let list = |name: &str| {
+        let at = current.find(&format!("{name}=(")).expect(name) + name.len() + 2;
+        current[at..at + current[at..].find(')').unwrap()].to_string()
+    };
+    let (selects, shadows) = (list("_credwatch_selects"), list("_credwatch_shadows"));
+    let context: String = selects
+        .split_whitespace()
+        .map(|n| format!("${{{n}-}}|"))
+        .chain(shadows.split_whitespace().map(|n| format!("${{{n}:+1}}|")))
+        .collect();
+    template
+        .replace("@CREDWATCH_BIN@", &value("_credwatch_bin="))
+        .replace("@CREDWATCH_RUNTIME_DIR@", &value("_credwatch_dir="))
+        .replace("@CREDWATCH_SELECTS@", &selects)
+        .replace("@CREDWATCH_SHADOWS@", &shadows)
+        .replace("@CREDWATCH_CONTEXT@", &context)
+}
+
+/// Instructions per prompt, empty hook and added by the credwatch hook, in bash and zsh
+/// reading 2,000 lines of `line` under callgrind.
+fn callgrind_rows(home: &TestHome, line: &str) {
     println!(
         "\nThe same interactive shells under callgrind, 2,000 prompts: instructions the shell"
     );
@@ -355,11 +596,11 @@ fn main() {
     println!("|---|---:|---:|");
     for shell in ["bash", "zsh"] {
         let hook = home.home.join(format!("hook.{shell}"));
-        let (plain, hooked) = rc_files(&home, shell, &hook);
+        let (plain, hooked) = rc_files(home, shell, &hook);
         let lines = 2000;
         match (
-            instructions(&home, shell, &plain, lines),
-            instructions(&home, shell, &hooked, lines),
+            instructions(home, shell, &plain, lines, line),
+            instructions(home, shell, &hooked, lines, line),
         ) {
             (Some(base), Some(with)) => println!(
                 "| {shell} | {:.0} | {:.0} |",

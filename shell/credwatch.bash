@@ -210,10 +210,12 @@ _credwatch_check_detached() {
 # file runs or at the first prompt (bash-preexec). Its status is no one else's: bash >= 5.1 gives
 # each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
 # does the same for each precmd function. (bash copies a function's body each time it runs it:
-# this one stays this small.)
+# this one stays this small.) It is not traced: while a warning is pending, the DEBUG trap runs
+# at its call and not at each command in it. It fails when the DEBUG trap is to be put in or
+# taken out, which its element in PROMPT_COMMAND then does (_credwatch_element).
 _credwatch_precmd() {
-  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    $_credwatch_ran == 0 ]] || _credwatch_after_command
+  [[ $_credwatch_ran == 0 && ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker &&
+    -d /proc/$_credwatch_pid ]] || _credwatch_after_command
 }
 
 # A command ran since the last prompt (PS0 says so; without PS0, at every prompt): only a
@@ -226,30 +228,33 @@ _credwatch_after_command() {
     "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 ]] || _credwatch_slow
 }
 
-# Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
-# the shell.
+# Everything in it runs where `set -e` is off, and no state of credwatch can end the shell. It
+# fails when the DEBUG trap is to be put in or taken out.
 _credwatch_slow() {
   _credwatch_on_change || :
-  ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
+  ((_credwatch_rearm == 0))
 }
 
 # bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
 _credwatch_status=0
 _credwatch_precmd_keep_status() {
   _credwatch_status=$?
-  _credwatch_precmd
+  _credwatch_precmd || _credwatch_arm_debug_trap
   # Returning non-zero would end a `set -e` shell.
   [[ $- == *e* ]] || return "$_credwatch_status"
 }
 
 # Traced: a function sees the DEBUG trap in force (to chain the user's, see
-# _credwatch_arm_debug_trap) only when every caller up to the top level is traced. With no
-# DEBUG trap set, tracing costs nothing.
-declare -ft _credwatch_precmd _credwatch_after_command _credwatch_slow _credwatch_precmd_keep_status
+# _credwatch_arm_debug_trap) only when every caller up to the top level is traced.
+declare -ft _credwatch_precmd_keep_status
+
+# The hook's element in PROMPT_COMMAND: the DEBUG trap is put in or taken out from the top level
+# (a function then sees the trap in force, and its change lasts), only when it is to change.
+_credwatch_element='_credwatch_precmd || _credwatch_arm_debug_trap'
 
 # Where the hook must be: an indirect reference to one array element, and what it must hold.
 _credwatch_head='PROMPT_COMMAND[0]'
-_credwatch_head_pattern=_credwatch_precmd
+_credwatch_head_pattern=$_credwatch_element
 
 # Prompts left at which the hook checks its place whatever happens.
 _credwatch_settle=3
@@ -304,7 +309,7 @@ _credwatch_place() {
   fi
   # The hook's names out of every element (with the separator that joined them).
   for entry in "${PROMPT_COMMAND[@]-}"; do
-    for rest in _credwatch_precmd_keep_status _credwatch_precmd; do
+    for rest in "$_credwatch_element" _credwatch_precmd_keep_status _credwatch_precmd; do
       entry=${entry//$'\n'$rest/}
       entry=${entry//;$rest/}
       entry=${entry//$rest$'\n'/}
@@ -328,13 +333,13 @@ _credwatch_place() {
     _credwatch_head='precmd_functions[0]' _credwatch_head_pattern=_credwatch_precmd
   elif ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
     if [[ ${kept[0]-} == _direnv_hook ]]; then
-      PROMPT_COMMAND=(_direnv_hook _credwatch_precmd "${kept[@]:1}")
+      PROMPT_COMMAND=(_direnv_hook "$_credwatch_element" "${kept[@]:1}")
       _credwatch_head='PROMPT_COMMAND[1]'
     else
-      PROMPT_COMMAND=(_credwatch_precmd "${kept[@]}")
+      PROMPT_COMMAND=("$_credwatch_element" "${kept[@]}")
       _credwatch_head='PROMPT_COMMAND[0]'
     fi
-    _credwatch_head_pattern=_credwatch_precmd
+    _credwatch_head_pattern=$_credwatch_element
   else
     # shellcheck disable=SC2128,SC2178 # a string in bash < 5.1
     PROMPT_COMMAND=_credwatch_precmd_keep_status${kept[0]:+$'\n'${kept[0]}}
@@ -369,6 +374,11 @@ _credwatch_preexec() {
   local rest part i warned='' earlier=''
   [[ ${2-} != line ]] || earlier=$_credwatch_warned
   [[ ${CREDWATCH_DISABLE-} == 1 || ${#_credwatch_cmds[@]} == 0 ]] && return 0
+  # Only a line that names a watched command can use it: a plain test first, the parsing after.
+  for i in "${_credwatch_cmds[@]}"; do
+    [[ ${1-} != *"$i"* ]] || break
+  done
+  [[ ${1-} == *"$i"* ]] || return 0
   # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
   # only adds a part).
   rest=${1-}
@@ -415,10 +425,11 @@ _credwatch_user_debug_trap=
 _credwatch_trap_installed=
 _credwatch_armed=0
 _credwatch_warned=
-_credwatch_last_arg=
 _credwatch_last_status=0
 # shellcheck disable=SC2016 # expanded when the trap runs
-_credwatch_trap='((_credwatch_last_status = $?, _credwatch_armed == 0)) || { _credwatch_debug "$_"; : "$_credwatch_last_arg"; }'
+# (Short: bash parses a trap's text each time it runs it. It returns 0 unarmed: with extdebug a
+# DEBUG trap that fails skips the command.)
+_credwatch_trap='((!_credwatch_armed)) || _credwatch_debug "$_"'
 _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
@@ -429,7 +440,7 @@ _credwatch_arm_debug_trap() {
       _credwatch_trap_text "$current"
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
-        trap -- "$_credwatch_trap"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
+        trap -- '((_credwatch_last_status = $?, !_credwatch_armed)) || _credwatch_debug "$_"; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
       else
         trap -- "$_credwatch_trap" DEBUG
       fi
@@ -440,9 +451,11 @@ _credwatch_arm_debug_trap() {
     [[ $current != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
     _credwatch_trap_installed=
   fi
+  return 0
 }
-# Traced, and called from the traced _credwatch_precmd, so that `trap -p DEBUG` in it shows the
-# trap in force (a function without the trace attribute sees none, and would drop the user's).
+# Traced, and called from the top level (the hook's element in PROMPT_COMMAND, or the traced
+# _credwatch_precmd_keep_status), so that `trap -p DEBUG` in it shows the trap in force (a
+# function without the trace attribute sees none, and would drop the user's).
 declare -ft _credwatch_arm_debug_trap
 
 # The user's trap: the command of a `trap -p` line ($1), as `trap --` takes it back (empty for
@@ -468,28 +481,37 @@ _credwatch_return_last_status() {
   return "$_credwatch_last_status"
 }
 
-# An armed trap's work, for one simple command ($BASH_COMMAND; $1 is its $_).
+# An armed trap's work, for one simple command ($BASH_COMMAND); the hook's own disarms it. ($1, $_
+# as the trap found it, is there only to be the trap's last argument again: bash sets $_ from
+# it.) Kept small: bash copies a function's body each time it runs it.
 _credwatch_debug() {
-  _credwatch_last_arg=${1-}
   # bash-preexec loaded after the trap was set keeps it as one of its preexec functions, beside
   # _credwatch_preexec: warn once.
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
-  if [[ $BASH_COMMAND == _credwatch_* ]]; then
-    _credwatch_armed=0
-  elif ((_credwatch_armed++ > 100)); then
-    # The rest of the line runs without the trap: the next prompt puts it back.
-    _credwatch_armed=0
-    [[ $(trap -p DEBUG) != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
-    _credwatch_trap_installed='' _credwatch_rearm=1
-  else
-    ((_credwatch_armed > 2)) || _credwatch_warned=
-    _credwatch_preexec "$BASH_COMMAND" line || :
-  fi
+  [[ $BASH_COMMAND != _credwatch_* ]] || { _credwatch_armed=0; return 0; }
+  ((_credwatch_armed++ <= 100)) || { _credwatch_trap_out; return 0; }
+  ((_credwatch_armed > 2)) || _credwatch_warned=
+  # Only a command that names a watched one can use it: a plain test first, the parsing after.
+  local cmd
+  for cmd in "${_credwatch_cmds[@]}"; do
+    [[ $BASH_COMMAND != *"$cmd"* ]] || {
+      _credwatch_preexec "$BASH_COMMAND" line || :
+      break
+    }
+  done
   return 0
+}
+
+# Past the first 100 commands of a line: the rest of the line runs without the trap (the user's
+# given back), and the next prompt puts it back.
+_credwatch_trap_out() {
+  _credwatch_armed=0
+  [[ $(trap -p DEBUG) != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
+  _credwatch_trap_installed='' _credwatch_rearm=1
 }
 # Traced: the trap it takes out stays out (an untraced function's change to the DEBUG trap is
 # undone when it returns).
-declare -ft _credwatch_debug
+declare -ft _credwatch_debug _credwatch_trap_out
 
 # What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
 # not for an empty line: it arms the DEBUG trap for the line's commands, and once the state's
@@ -528,7 +550,7 @@ declare -ft _credwatch_install
 _credwatch_settle_trap=
 _credwatch_watch_rc() {
   # shellcheck disable=SC2016 # expanded when the trap runs
-  local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || { _credwatch_settled "$_"; : "$_credwatch_last_arg"; }'
+  local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || _credwatch_settled "$_"'
   [[ $1 == 1 ]] || return 0
   _credwatch_trap_text "$(trap -p DEBUG)"
   trap -- "$watch${_credwatch_user_debug_trap:+; $_credwatch_user_debug_trap}" DEBUG
@@ -540,8 +562,9 @@ _credwatch_watch_rc() {
 declare -ft _credwatch_watch_rc
 
 # shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
+# ($1, $_ as the trap found it, is there only to be the trap's last argument again: bash sets $_
+# from it.)
 _credwatch_settled() {
-  _credwatch_last_arg=${1-}
   # Give the trap that was there before back, unless something replaced the hook's since.
   [[ $(trap -p DEBUG) != "$_credwatch_settle_trap" ]] || _credwatch_give_trap_back
   [[ $(trap -p RETURN) != *_credwatch_settle_trap* ]] || trap - RETURN
@@ -550,7 +573,7 @@ _credwatch_settled() {
   # Assigned over: back in its place for the next prompts, and run now for this one (bash runs
   # a copy of PROMPT_COMMAND, taken before this change).
   _credwatch_place || :
-  _credwatch_precmd || :
+  _credwatch_precmd || _credwatch_arm_debug_trap
   return 0
 }
 declare -ft _credwatch_settled

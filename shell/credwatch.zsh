@@ -296,6 +296,12 @@ _credwatch_preexec() {
     _credwatch_say_pending
   fi
   (( $#_credwatch_cmds )) || return 0
+  # Only a line that names a watched command can use it: a plain test first, the parsing after.
+  local cmd named=0
+  for cmd in "${_credwatch_cmds[@]}"; do
+    [[ $line != *"$cmd"* ]] || { named=1; break }
+  done
+  (( named )) || return 0
   # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
   # only adds a part).
   for part in "${(@f)${line//[;&|(){\}\`]/$nl}}"; do
