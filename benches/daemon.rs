@@ -307,6 +307,10 @@ fn scale_and_reloads() {
 
     // What `systemctl --user reload` (ExecReload sends SIGHUP) costs with the config unchanged.
     let mut sighup = sighup_reloads(&watch, pid, RELOADS);
+    // The rescan's line is logged once it has published: the last one may follow the rename.
+    harness::wait_until("the last reload's full rescan in the log", || {
+        logged_rescans(&daemon.log()).len() > RELOADS
+    });
     let log = daemon.log();
     assert_eq!(
         log.matches("config reloaded").count(),
