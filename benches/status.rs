@@ -8,6 +8,8 @@
 //!
 //! `CREDWATCH_BENCH_BASELINE=/path/to/another/credwatch` adds the same rows for that binary (an
 //! earlier build), timed in the same run, to compare two versions on one machine state.
+//! A last table times `status NAME` for each preset alone on the realistic HOME, slowest first:
+//! where the realistic HOME's time goes.
 
 #[allow(dead_code)]
 #[path = "../tests/integration/bus.rs"]
@@ -155,4 +157,30 @@ fn main() {
         "\ngoal `status` median ≤ 5 ms on a realistic HOME: {}",
         if goal { "met" } else { "NOT met" }
     );
+
+    // Where the realistic HOME's time goes: `status NAME` for each preset alone, slowest first.
+    const EACH: usize = 30;
+    let mut each: Vec<(&str, Duration)> = harness::all_presets()
+        .into_iter()
+        .map(|name| {
+            let run = || {
+                let started = Instant::now();
+                let _ = realistic
+                    .command(&["status", name])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                started.elapsed()
+            };
+            run();
+            (name, summarize((0..EACH).map(|_| run()).collect()).median)
+        })
+        .collect();
+    each.sort_by_key(|e| std::cmp::Reverse(e.1));
+    println!("\n| `status NAME`, one preset alone, realistic HOME ({EACH} runs each; spawn to exit) | median ms |");
+    println!("|---|---:|");
+    for (name, median) in each {
+        println!("| {name} | {} |", ms(median));
+    }
 }
