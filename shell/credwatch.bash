@@ -223,7 +223,7 @@ _credwatch_precmd() {
 # bash copies a function's body each time it runs it, and an empty line costs nothing more.)
 # shellcheck disable=SC2050 # the context is an expansion once `credwatch init` filled it in
 _credwatch_after_command() {
-  _credwatch_ran=$_credwatch_no_ps0
+  _credwatch_ran=$_credwatch_no_ps0 _credwatch_warned=
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
     "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 ]] || _credwatch_slow
 }
@@ -487,10 +487,11 @@ _credwatch_return_last_status() {
 _credwatch_debug() {
   # bash-preexec loaded after the trap was set keeps it as one of its preexec functions, beside
   # _credwatch_preexec: warn once.
-  [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
-  [[ $BASH_COMMAND != _credwatch_* ]] || { _credwatch_armed=0; return 0; }
+  [[ $BASH_COMMAND != _credwatch_* && -z ${bash_preexec_imported-}${__bp_imported-} ]] || {
+    _credwatch_armed=0
+    return 0
+  }
   ((_credwatch_armed++ <= 100)) || { _credwatch_trap_out; return 0; }
-  ((_credwatch_armed > 2)) || _credwatch_warned=
   # Only a command that names a watched one can use it: a plain test first, the parsing after.
   local cmd
   for cmd in "${_credwatch_cmds[@]}"; do
@@ -517,8 +518,15 @@ declare -ft _credwatch_debug _credwatch_trap_out
 # not for an empty line: it arms the DEBUG trap for the line's commands, and once the state's
 # deadline has passed it makes the next prompt read the state again (pid 0 never runs). So the
 # clock is read per command, not per prompt.
+# An array subscript is arithmetic: an unset array's element expands to nothing and costs least
+# (bash parses PS0 at each command line; 82k instructions in the first form, ~50k in this one).
+# bash < 5 has no EPOCHSECONDS (and `set -u` would stop at it): it compares 0.
 # shellcheck disable=SC2016 # expanded by bash when it shows PS0
-_credwatch_ps0='${_credwatch_bin:$((_credwatch_armed = 1, _credwatch_ran = 1, ${EPOCHSECONDS:-0} >= _credwatch_until ? (_credwatch_pid = 0) : 0)):0}'
+if [[ -n ${EPOCHSECONDS-} ]]; then
+  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1, _credwatch_pid *= EPOCHSECONDS < _credwatch_until]-}'
+else
+  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1]-}'
+fi
 
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array). Prints
 # nothing: what there is to say is said at the first prompt.
