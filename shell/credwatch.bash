@@ -261,7 +261,8 @@ _credwatch_settle=3
 _credwatch_rearm=0
 # shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
 _credwatch_on_change() {
-  [[ ${!_credwatch_head-} == $_credwatch_head_pattern ]] || _credwatch_place
+  [[ ${!_credwatch_head-} == $_credwatch_head_pattern && (-z ${bash_preexec_imported-}${__bp_imported-} ||
+    ${PROMPT_COMMAND[*]-} != *_credwatch_precmd*) ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
     CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown=''
     _credwatch_marker=$_credwatch_dir/prompt.
@@ -319,10 +320,19 @@ _credwatch_place() {
     [[ -z ${entry//[[:space:];]/} ]] || kept+=("$entry")
   done
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    # bash-preexec installs itself at the first prompt, after what PROMPT_COMMAND runs before it
+    # (a framework loaded before it, such as starship before atuin): until then the hook also
+    # runs first there, for that one prompt; the place is checked again at the next prompts, and
+    # this element goes once bash-preexec has installed itself.
+    if [[ ${PROMPT_COMMAND[*]-} != *__bp_precmd_invoke_cmd* && ${kept[0]-} != *__bp_install* ]] &&
+      ((${#kept[@]})); then
+      kept=("$_credwatch_element" "${kept[@]}")
+    fi
     # shellcheck disable=SC2128,SC2178 # a string in bash < 5.1
     if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
       PROMPT_COMMAND=("${kept[@]}")
     else
+      local IFS=$'\n'
       PROMPT_COMMAND=${kept[*]-}
     fi
     kept=(_credwatch_precmd)
