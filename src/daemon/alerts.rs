@@ -480,6 +480,15 @@ async fn run_hook(
     }
 }
 
+/// The journal's entry for a recorded transition of `name`.
+fn state_line(name: &str, settled: &super::settle::Settled, detail: String) -> journal::Record {
+    let mut line = journal::Record::new(settled.at, name, "state");
+    line.from = settled.from.map(|s| s.as_str().to_string());
+    line.to = Some(settled.to.as_str().to_string());
+    line.detail = Some(detail);
+    line
+}
+
 impl Daemon {
     /// Records the transitions that have held until `now` (see `settle`).
     pub(super) fn record_settled(&mut self, now: Timestamp) {
@@ -493,10 +502,7 @@ impl Daemon {
         for entry in &mut self.entries {
             if let Some(settled) = entry.settling.settle(now) {
                 let definition = &entry.candidate.definition;
-                let mut line = journal::Record::new(settled.at, &definition.name, "state");
-                line.from = settled.from.map(|s| s.as_str().to_string());
-                line.to = Some(settled.to.as_str().to_string());
-                line.detail = Some(settled.reason.clone());
+                let line = state_line(&definition.name, &settled, settled.reason.clone());
                 self.pending_journal.push(line);
                 if let Some(kind) = kind_of(settled.from, settled.to, undetermined_told) {
                     let verdict = entry.checked.as_ref().map(|c| &c.verdict);
@@ -524,15 +530,12 @@ impl Daemon {
     pub(super) fn record_unsettled_at_stop(&mut self, now: Timestamp) {
         for entry in &mut self.entries {
             if let Some(settled) = entry.settling.settle_at_stop() {
-                let definition = &entry.candidate.definition;
-                let mut line = journal::Record::new(settled.at, &definition.name, "state");
-                line.from = settled.from.map(|s| s.as_str().to_string());
-                line.to = Some(settled.to.as_str().to_string());
                 let held = now.millis().saturating_sub(settled.at.millis()).max(0);
-                line.detail = Some(format!(
+                let detail = format!(
                     "{} (held {held} ms when the daemon stopped)",
                     settled.reason
-                ));
+                );
+                let line = state_line(&entry.candidate.definition.name, &settled, detail);
                 self.pending_journal.push(line);
             }
         }

@@ -63,14 +63,7 @@ impl Settling {
     /// The pending transition, held or not: recorded (the daemon stops, and a state it
     /// published must not be lost from the journal because it had not held yet).
     pub fn settle_at_stop(&mut self) -> Option<Settled> {
-        let (to, at, reason) = self.pending.take()?;
-        let from = self.recorded.replace(to);
-        Some(Settled {
-            from,
-            to,
-            at,
-            reason,
-        })
+        self.record_pending()
     }
 
     /// The pending transition, once it has held until `now`: recorded.
@@ -78,6 +71,10 @@ impl Settling {
         if self.due().is_none_or(|due| due > now) {
             return None;
         }
+        self.record_pending()
+    }
+
+    fn record_pending(&mut self) -> Option<Settled> {
         let (to, at, reason) = self.pending.take()?;
         let from = self.recorded.replace(to);
         Some(Settled {
