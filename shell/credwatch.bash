@@ -210,9 +210,7 @@ _credwatch_check_detached() {
 # file runs or at the first prompt (bash-preexec). Its status is no one else's: bash >= 5.1 gives
 # each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
 # does the same for each precmd function. (bash copies a function's body each time it runs it:
-# this one stays this small.) It is not traced: while a warning is pending, the DEBUG trap runs
-# at its call and not at each command in it. It fails when the DEBUG trap is to be put in or
-# taken out, which its element in PROMPT_COMMAND then does (_credwatch_element).
+# this one stays this small.)
 _credwatch_precmd() {
   [[ $_credwatch_ran == 0 && ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker &&
     -d /proc/$_credwatch_pid ]] || _credwatch_after_command
@@ -228,29 +226,32 @@ _credwatch_after_command() {
     "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 ]] || _credwatch_slow
 }
 
-# Everything in it runs where `set -e` is off, and no state of credwatch can end the shell. It
-# fails when the DEBUG trap is to be put in or taken out.
+# Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
+# the shell.
 _credwatch_slow() {
   _credwatch_on_change || :
-  ((_credwatch_rearm == 0))
+  ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
 
 # bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
 _credwatch_status=0
 _credwatch_precmd_keep_status() {
   _credwatch_status=$?
-  _credwatch_precmd || _credwatch_arm_debug_trap
+  _credwatch_precmd
   # Returning non-zero would end a `set -e` shell.
   [[ $- == *e* ]] || return "$_credwatch_status"
 }
 
-# Traced: a function sees the DEBUG trap in force (to chain the user's, see
-# _credwatch_arm_debug_trap) only when every caller up to the top level is traced.
-declare -ft _credwatch_precmd_keep_status
+# Traced while the hook's DEBUG trap is not in (see _credwatch_arm_debug_trap): a function sees
+# the DEBUG trap in force (to chain the user's) only when every caller up to the top level is
+# traced, and only then does a trap it sets or takes out stay so. With no DEBUG trap set,
+# tracing costs nothing. While the hook's trap is in they are not traced: the trap then runs at
+# the hook's call, not at each command in it.
+_credwatch_traced=(_credwatch_precmd _credwatch_after_command _credwatch_slow)
+declare -ft "${_credwatch_traced[@]}" _credwatch_precmd_keep_status
 
-# The hook's element in PROMPT_COMMAND: the DEBUG trap is put in or taken out from the top level
-# (a function then sees the trap in force, and its change lasts), only when it is to change.
-_credwatch_element='_credwatch_precmd || _credwatch_arm_debug_trap'
+# The hook's element in PROMPT_COMMAND.
+_credwatch_element=_credwatch_precmd
 
 # Where the hook must be: an indirect reference to one array element, and what it must hold.
 _credwatch_head='PROMPT_COMMAND[0]'
@@ -310,7 +311,7 @@ _credwatch_place() {
   fi
   # The hook's names out of every element (with the separator that joined them).
   for entry in "${PROMPT_COMMAND[@]-}"; do
-    for rest in "$_credwatch_element" _credwatch_precmd_keep_status _credwatch_precmd; do
+    for rest in _credwatch_precmd_keep_status _credwatch_precmd; do
       entry=${entry//$'\n'$rest/}
       entry=${entry//;$rest/}
       entry=${entry//$rest$'\n'/}
@@ -443,11 +444,11 @@ _credwatch_trap='((!_credwatch_armed)) || _credwatch_debug "$_"'
 _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
-  local current
-  current=$(trap -p DEBUG)
   if ((${#_credwatch_cmds[@]})); then
+    _credwatch_remove=0
     if [[ -z $_credwatch_trap_installed ]]; then
-      _credwatch_trap_text "$current"
+      # Traced up to the top level here: the trap in force shows, and the one set stays.
+      _credwatch_trap_text "$(trap -p DEBUG)"
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
         trap -- '((_credwatch_last_status = $?, !_credwatch_armed)) || _credwatch_debug "$_"; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
@@ -455,18 +456,19 @@ _credwatch_arm_debug_trap() {
         trap -- "$_credwatch_trap" DEBUG
       fi
       _credwatch_trap_installed=$(trap -p DEBUG)
+      declare -f +t "${_credwatch_traced[@]}"
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
-    # Give the user's trap back, unless something replaced the hook's in the meantime.
-    [[ $current != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
-    _credwatch_trap_installed=
+    # Untraced here: the trap in force does not show, and one taken out would be put back when
+    # the functions return. The trap's next run takes itself out (_credwatch_debug), where it
+    # shows: the user's is given back unless something replaced the hook's since.
+    _credwatch_remove=1 _credwatch_armed=1
   fi
   return 0
 }
-# Traced, and called from the top level (the hook's element in PROMPT_COMMAND, or the traced
-# _credwatch_precmd_keep_status), so that `trap -p DEBUG` in it shows the trap in force (a
-# function without the trace attribute sees none, and would drop the user's).
+# Traced: it sees the trap in force when its callers are.
 declare -ft _credwatch_arm_debug_trap
+_credwatch_remove=0
 
 # The user's trap: the command of a `trap -p` line ($1), as `trap --` takes it back (empty for
 # none).
@@ -497,6 +499,7 @@ _credwatch_return_last_status() {
 _credwatch_debug() {
   # bash-preexec loaded after the trap was set keeps it as one of its preexec functions, beside
   # _credwatch_preexec: warn once.
+  ((_credwatch_remove == 0)) || { _credwatch_trap_remove; return 0; }
   [[ $BASH_COMMAND != _credwatch_* && -z ${bash_preexec_imported-}${__bp_imported-} ]] || {
     _credwatch_armed=0
     return 0
@@ -513,16 +516,25 @@ _credwatch_debug() {
   return 0
 }
 
-# Past the first 100 commands of a line: the rest of the line runs without the trap (the user's
-# given back), and the next prompt puts it back.
-_credwatch_trap_out() {
-  _credwatch_armed=0
+# The hook's trap out: the user's given back (unless something replaced the hook's since), and
+# the hook's functions traced again (so the next install sees the trap in force).
+_credwatch_trap_remove() {
+  _credwatch_armed=0 _credwatch_remove=0
   [[ $(trap -p DEBUG) != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
-  _credwatch_trap_installed='' _credwatch_rearm=1
+  _credwatch_trap_installed=
+  declare -ft "${_credwatch_traced[@]}"
 }
+
+# Past the first 100 commands of a line: the rest of the line runs without the trap, and the
+# next prompt puts it back.
+_credwatch_trap_out() {
+  _credwatch_trap_remove
+  _credwatch_rearm=1
+}
+
 # Traced: the trap it takes out stays out (an untraced function's change to the DEBUG trap is
 # undone when it returns).
-declare -ft _credwatch_debug _credwatch_trap_out
+declare -ft _credwatch_debug _credwatch_trap_out _credwatch_trap_remove
 
 # What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
 # not for an empty line: it arms the DEBUG trap for the line's commands, and once the state's
@@ -591,7 +603,7 @@ _credwatch_settled() {
   # Assigned over: back in its place for the next prompts, and run now for this one (bash runs
   # a copy of PROMPT_COMMAND, taken before this change).
   _credwatch_place || :
-  _credwatch_precmd || _credwatch_arm_debug_trap
+  _credwatch_precmd || :
   return 0
 }
 declare -ft _credwatch_settled
