@@ -223,12 +223,24 @@ _credwatch_precmd() {
 _credwatch_after_command() {
   _credwatch_ran=$_credwatch_no_ps0 _credwatch_warned=
   [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 ]] || _credwatch_slow
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 &&
+    ($_credwatch_armed == 0 || -z $_credwatch_trap_installed) ]] || _credwatch_slow
 }
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
 # the shell.
 _credwatch_slow() {
+  if ((_credwatch_armed)) && [[ -n $_credwatch_trap_installed ]]; then
+    # A command ran and the hook's trap did not run at this prompt (it disarms there): something
+    # replaced it. The hook's functions traced again, it is put back at the next prompt, chained
+    # to what replaced it (here, untraced, that trap does not show).
+    _credwatch_trap_installed='' _credwatch_remove=0 _credwatch_armed=0 _credwatch_rearm=1
+    _credwatch_pid=0
+    declare -ft "${_credwatch_traced[@]}"
+    _credwatch_on_change || :
+    _credwatch_rearm=1
+    return 0
+  fi
   _credwatch_on_change || :
   ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
@@ -248,7 +260,9 @@ _credwatch_precmd_keep_status() {
 # tracing costs nothing. While the hook's trap is in they are not traced: the trap then runs at
 # the hook's call, not at each command in it.
 _credwatch_traced=(_credwatch_precmd _credwatch_after_command _credwatch_slow)
-declare -ft "${_credwatch_traced[@]}" _credwatch_precmd_keep_status
+declare -ft _credwatch_precmd_keep_status
+# (Sourced again while the hook's trap is in, `. ~/.bashrc`: they stay as they are.)
+[[ -n ${_credwatch_trap_installed-} ]] || declare -ft "${_credwatch_traced[@]}"
 
 # The hook's element in PROMPT_COMMAND.
 _credwatch_element=_credwatch_precmd
@@ -432,9 +446,9 @@ _credwatch_confirm() {
 # first 100 commands of a line it takes itself out, so a long loop runs as it would without the
 # hook, and the next prompt puts it back. It leaves $_ and $? as it found them for what follows:
 # the command, and the user's trap (which also keeps deciding the trap's status).
-_credwatch_user_debug_trap=
-_credwatch_trap_installed=
-_credwatch_armed=0
+# The trap's state survives the hook being read again (`. ~/.bashrc` while the trap is in: bash
+# hides it meanwhile, and the hook must not take its own trap for the user's).
+: "${_credwatch_user_debug_trap=}" "${_credwatch_trap_installed=}" "${_credwatch_armed=0}"
 _credwatch_warned=
 _credwatch_last_status=0
 # shellcheck disable=SC2016 # expanded when the trap runs
@@ -445,7 +459,7 @@ _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
   if ((${#_credwatch_cmds[@]})); then
-    _credwatch_remove=0
+    : "${_credwatch_remove=0}"
     if [[ -z $_credwatch_trap_installed ]]; then
       # Traced up to the top level here: the trap in force shows, and the one set stays.
       _credwatch_trap_text "$(trap -p DEBUG)"
@@ -578,26 +592,43 @@ declare -ft _credwatch_install
 # held at its top level, $2 entries, is gone when its RETURN trap runs), it takes its trap out
 # as that ends: a hook read by `source` does not find its way back.
 _credwatch_settle_trap=
+_credwatch_user_return_trap=
 _credwatch_watch_rc() {
+  local current restore=''
+  current=$(trap -p DEBUG)
+  # Read twice (an rc file that evals the hook twice): one watch.
+  [[ $1 == 1 && $current != *_credwatch_settled* ]] || return 0
+  _credwatch_trap_text "$current"
+  if ((${2:-0})); then
+    # A RETURN trap takes the watch out if the hook was read by `source`, as that ends; at the
+    # first prompt the user's RETURN trap is given back.
+    _credwatch_user_return_trap=$(trap -p RETURN)
+    _credwatch_user_return_trap=${_credwatch_user_return_trap#"trap -- '"}
+    _credwatch_user_return_trap=${_credwatch_user_return_trap%"' RETURN"}
+    _credwatch_user_return_trap=${_credwatch_user_return_trap//"'\''"/"'"}
+    # shellcheck disable=SC2016 # expanded when the trap runs
+    trap -- '[[ -n ${BASH_SOURCE['"$(($2 - 1))"']+x} || -z $_credwatch_settle_trap ]] || { trap - DEBUG RETURN; _credwatch_settle_trap=; }'"${_credwatch_user_return_trap:+; $_credwatch_user_return_trap}" RETURN
+    # shellcheck disable=SC2016 # expanded when the trap runs
+    restore='if [[ -n $_credwatch_user_return_trap ]]; then trap -- "$_credwatch_user_return_trap" RETURN; else trap - RETURN; fi; '
+  fi
+  # Run where the rc file runs: a test. At the first command outside it: the hook's work, $_
+  # kept, and the user's trap after it with the command's $?.
   # shellcheck disable=SC2016 # expanded when the trap runs
-  local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || _credwatch_settled "$_"'
-  [[ $1 == 1 ]] || return 0
-  _credwatch_trap_text "$(trap -p DEBUG)"
-  trap -- "$watch${_credwatch_user_debug_trap:+; $_credwatch_user_debug_trap}" DEBUG
+  local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || { _credwatch_last_arg=$_; '"$restore"'_credwatch_settled; : "$_credwatch_last_arg"; }'
+  if [[ -n $_credwatch_user_debug_trap ]]; then
+    # shellcheck disable=SC2016 # expanded when the trap runs
+    trap -- '((_credwatch_last_status = $?, 1)); '"$watch"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
+  else
+    trap -- "$watch" DEBUG
+  fi
   _credwatch_settle_trap=$(trap -p DEBUG)
-  # shellcheck disable=SC2016 # expanded when the trap runs
-  ((${2:-0} == 0)) ||
-    trap -- '[[ -n ${BASH_SOURCE['"$(($2 - 1))"']+x} || -z $_credwatch_settle_trap ]] || { trap - DEBUG RETURN; _credwatch_settle_trap=; }' RETURN
 }
 declare -ft _credwatch_watch_rc
 
 # shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
-# ($1, $_ as the trap found it, is there only to be the trap's last argument again: bash sets $_
-# from it.)
 _credwatch_settled() {
   # Give the trap that was there before back, unless something replaced the hook's since.
   [[ $(trap -p DEBUG) != "$_credwatch_settle_trap" ]] || _credwatch_give_trap_back
-  [[ $(trap -p RETURN) != *_credwatch_settle_trap* ]] || trap - RETURN
   _credwatch_settle_trap=
   [[ ${!_credwatch_head-} != $_credwatch_head_pattern ]] || return 0
   # Assigned over: back in its place for the next prompts, and run now for this one (bash runs

@@ -228,3 +228,80 @@ fn hooks_print_no_control_character_of_the_prompt_file() {
         }
     }
 }
+
+/// Regression: a DEBUG trap the user set while the hook's was in (a warning pending) replaced it
+/// for good: once the warnings cleared and came back, no command was warned again. The hook sees
+/// its trap gone and puts it back, chained before the user's, which keeps running.
+#[test]
+fn a_debug_trap_set_over_the_hooks_is_chained_when_a_warning_comes_back() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let (home, _daemon) = home_with_daemon();
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    let rc = format!(
+        "PS1='[[P$?:${{CREDWATCH_PROMPT-}}]]'\neval \"$(cat {})\"\n",
+        hook_file(&home, Shell::Bash).display()
+    );
+    let mut session = Session::with_rc(&home, Shell::Bash, &rc, &[]);
+    session.expect(&format!("[[P0:{FLAG}]]"));
+    session.line("_ut=0; trap '_ut=$((_ut + 1))' DEBUG");
+    session.expect(&format!("[[P0:{FLAG}]]"));
+    replace_atomically(&home.path(CREDS), claude_login(true).as_bytes());
+    home.wait_for_state("claude", "ok");
+    session.enter_until("[[P0:]]");
+    replace_atomically(&home.path(CREDS), claude_login(false).as_bytes());
+    home.wait_for_state("claude", "logged-out");
+    session.enter_until(&format!("[[P0:{FLAG}]]"));
+    session.line("claude --version; echo DONE-$((40+2))");
+    let before = session.expect("DONE-42");
+    let lines = visible_lines(&before);
+    let warning = lines
+        .iter()
+        .position(|l| l.starts_with("credwatch: Claude Code"));
+    let ran = lines.iter().position(|l| l.contains("stub claude ran"));
+    assert!(
+        matches!((warning, ran), (Some(w), Some(r)) if w < r),
+        "no warning before the command once the warning came back: {lines:?}"
+    );
+    // The user's trap still runs, before each command.
+    session.line("a=$_ut; : x; echo \"UT-$((_ut - a))-END\"");
+    let counted = session.expect("-END");
+    assert!(
+        counted.ends_with("UT-2") || counted.ends_with("UT-3"),
+        "the user's DEBUG trap no longer runs: {counted:?}"
+    );
+}
+
+/// Regression: with the hook eval'ed in `.bashrc` after traps of the user's, the user's RETURN
+/// trap was replaced by the hook's for the whole session, and the user's DEBUG trap saw `$?`
+/// as 0 while the rest of the rc file ran.
+#[test]
+fn traps_of_the_users_set_before_the_hook_keep_their_return_trap_and_status() {
+    if !Shell::Bash.available() {
+        return;
+    }
+    let (home, _daemon) = home_with_daemon();
+    let rc = format!(
+        "PS1='[[P$?:${{CREDWATCH_PROMPT-}}]]'\n\
+         trap 'echo RETURN-OF-USER' RETURN\n\
+         trap '_st=$?' DEBUG\n\
+         eval \"$(cat {})\"\n\
+         false\n\
+         echo \"STATUS-SEEN-$_st\"\n",
+        hook_file(&home, Shell::Bash).display()
+    );
+    let mut session = Session::with_rc(&home, Shell::Bash, &rc, &[]);
+    let started = session.expect("[[P0:]]");
+    assert!(
+        started.contains("STATUS-SEEN-1"),
+        "the user's DEBUG trap did not see false's status: {started:?}"
+    );
+    session.line("trap -p RETURN; echo TRAPS-$((1+1))");
+    let traps = session.expect("TRAPS-2");
+    assert!(
+        traps.contains("trap -- 'echo RETURN-OF-USER' RETURN") && !traps.contains("_credwatch"),
+        "the user's RETURN trap was not given back: {traps:?}"
+    );
+}
