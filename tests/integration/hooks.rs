@@ -8,6 +8,20 @@ use crate::pty::{home_with_daemon, hook_file, visible_lines, Session, Shell, CRE
 
 const FLAG: &str = "⚠ claude";
 
+/// Asserts that what a command line printed has the hook's warning for Claude Code before the
+/// stub `claude` ran.
+fn assert_warned_before_claude_ran(printed: &str, what: &str) {
+    let lines = visible_lines(printed);
+    let warning = lines
+        .iter()
+        .position(|l| l.starts_with("credwatch: Claude Code"));
+    let ran = lines.iter().position(|l| l.contains("stub claude ran"));
+    assert!(
+        matches!((warning, ran), (Some(w), Some(r)) if w < r),
+        "{what}: no warning before the command: {lines:?}"
+    );
+}
+
 /// A `.bashrc` that loads the hook the README's way (`eval "$(credwatch init bash)"`, here the
 /// same text read from the file `credwatch init bash` wrote) and then assigns PROMPT_COMMAND.
 fn bashrc_assigning_prompt_command_after_the_hook(home: &TestHome, assignment: &str) -> String {
@@ -61,15 +75,7 @@ fn a_prompt_command_assigned_after_the_hook_does_not_silence_it() {
         for n in 0..2 {
             session.line(&format!("claude --version; echo DONE-$((40+{n}))"));
             let before = session.expect(&format!("DONE-{}", 40 + n));
-            let lines = visible_lines(&before);
-            let warning = lines
-                .iter()
-                .position(|l| l.starts_with("credwatch: Claude Code"));
-            let ran = lines.iter().position(|l| l.contains("stub claude ran"));
-            assert!(
-                matches!((warning, ran), (Some(w), Some(r)) if w < r),
-                "{assignment}: no warning before the command ({n}): {lines:?}"
-            );
+            assert_warned_before_claude_ran(&before, &format!("{assignment} ({n})"));
         }
         // The confirmation asked for, and a "no" cancels the line.
         session.line("export CREDWATCH_CONFIRM=1");
@@ -256,15 +262,7 @@ fn a_debug_trap_set_over_the_hooks_is_chained_when_a_warning_comes_back() {
     session.enter_until(&format!("[[P0:{FLAG}]]"));
     session.line("claude --version; echo DONE-$((40+2))");
     let before = session.expect("DONE-42");
-    let lines = visible_lines(&before);
-    let warning = lines
-        .iter()
-        .position(|l| l.starts_with("credwatch: Claude Code"));
-    let ran = lines.iter().position(|l| l.contains("stub claude ran"));
-    assert!(
-        matches!((warning, ran), (Some(w), Some(r)) if w < r),
-        "no warning before the command once the warning came back: {lines:?}"
-    );
+    assert_warned_before_claude_ran(&before, "once the warning came back");
     // The user's trap still runs, before each command.
     session.line("a=$_ut; : x; echo \"UT-$((_ut - a))-END\"");
     let counted = session.expect("-END");
