@@ -564,13 +564,31 @@ impl TestHome {
     }
 }
 
+/// Spawns `command`. A binary a test has just copied can be "busy" for a moment: another test
+/// thread that forked meanwhile holds the copy's write descriptor until its own exec (ETXTBSY,
+/// seen in CI for `silent_when_the_binary_is_gone`). Tried again for up to 2 s.
+fn spawn_when_not_busy(command: &mut Command) -> std::process::Child {
+    let started = Instant::now();
+    loop {
+        match command.spawn() {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && started.elapsed() < Duration::from_secs(2) =>
+            {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            spawned => return spawned.expect("spawn credwatch"),
+        }
+    }
+}
+
 /// Runs a command, failing the test if it hangs (20 s) or panics.
 pub fn run_command(mut command: Command) -> Outcome {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("spawn credwatch");
+    let mut child = spawn_when_not_busy(&mut command);
     let started = Instant::now();
     loop {
         if child.try_wait().expect("wait").is_some() {
