@@ -3,7 +3,9 @@
 //! `verify`'s steps.
 //!
 //! Guarantees: the command runs on the user's terminal (see `supervise`) and its exit code is
-//! reported; nothing here writes a credential.
+//! reported (a failed login command fails `login`); nothing here writes a credential; the
+//! command's arguments are never printed as given (a login command line often holds a token:
+//! `npm config set //host/:_authToken=…`), only the program and its plain leading words.
 
 use super::supervise::run_on_terminal;
 use super::verify::{check_now, check_with_probe, render, store_steps, title, Mark, Step};
@@ -105,7 +107,8 @@ fn login(
         .iter()
         .map(|c| snapshot(&check_now(config, &memory, c).observation))
         .collect();
-    eprintln!("credwatch login: running {}", argv.join(" "));
+    let shown_command = command_for_display(argv);
+    eprintln!("credwatch login: running {shown_command}");
     let exit = run_on_terminal(argv)?;
     let first: Vec<Checked> = chosen
         .iter()
@@ -116,22 +119,28 @@ fn login(
         .zip(&before)
         .map(|(checked, before)| snapshot(&checked.observation) != *before)
         .collect();
-    // The credentials named or matched by the command are all reported; with neither, those the
-    // command wrote to.
-    let matched = name.is_some() || matched_command;
+    // The credential named is reported; one matched by the command alone too; of several
+    // matched (`aws` runs four kinds of login), or with neither, those the command wrote to.
+    let all_shown = name.is_some() || (matched_command && chosen.len() == 1);
     let shown: Vec<usize> = (0..chosen.len())
-        .filter(|&i| matched || changed[i])
+        .filter(|&i| all_shown || changed[i])
         .collect();
+    let program = program_name(argv);
     if shown.is_empty() {
+        let among = if matched_command {
+            let names: Vec<&str> = chosen.iter().map(|c| c.definition.name.as_str()).collect();
+            format!("the stores of {}", names.join(", "))
+        } else {
+            format!(
+                "the stores credwatch watches ({} definitions)",
+                chosen.len()
+            )
+        };
         print(&format!(
-            "✗ {} exited {} but wrote to none of the stores credwatch watches ({} definitions)
-  fix: name the credential: credwatch login NAME -- {}
+            "✗ {program} {} but wrote to none of {among}
+  fix: name the credential: credwatch login NAME -- {shown_command}
 ",
-            argv[0],
-            exit.code()
-                .map_or_else(|| "by a signal".into(), |c| c.to_string()),
-            chosen.len(),
-            argv.join(" ")
+            exit_phrase(&exit),
         ));
         return Ok(1);
     }
@@ -144,7 +153,7 @@ fn login(
     for i in shown {
         let candidate = &chosen[i];
         let (later, probe) = check_with_probe(config, &memory, candidate);
-        let mut steps = vec![exit_step(&exit, argv)];
+        let mut steps = vec![exit_step(&exit, &program)];
         steps.push(written_step(&first[i], changed[i], &exit));
         let stayed = snapshot(&later.observation) == snapshot(&first[i].observation)
             || later.verdict.state.group() == first[i].verdict.state.group();
@@ -176,29 +185,61 @@ fn login(
         states.push(state);
     }
     print(&text);
-    Ok(exit_code(states))
+    let code = exit_code(states);
+    // The user cancelled the login (Ctrl-C) or it failed: that is the result, whatever the
+    // stores hold.
+    Ok(if exit.success() { code } else { code.max(1) })
 }
 
-fn exit_step(exit: &std::process::ExitStatus, argv: &[String]) -> Step {
+/// The login command's program, as a name (its directory dropped, made safe to show).
+fn program_name(argv: &[String]) -> String {
+    let program = argv[0].rsplit('/').next().unwrap_or(&argv[0]);
+    crate::support::output::inert(program).into_owned()
+}
+
+/// The login command as it may be shown: the program and at most three plain words after it
+/// (`npm config set`, `gh auth login`), then `…` for the rest. A plain word is lower-case
+/// letters, digits and dashes, starting with a letter: never an option, an assignment, a path,
+/// a URL or a value that may be a token.
+fn command_for_display(argv: &[String]) -> String {
+    fn plain(word: &str) -> bool {
+        word.len() <= 32
+            && word.starts_with(|c: char| c.is_ascii_lowercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    }
+    let mut shown = program_name(argv);
+    let words: Vec<&String> = argv[1..].iter().take_while(|w| plain(w)).take(3).collect();
+    for word in &words {
+        shown.push(' ');
+        shown.push_str(word);
+    }
+    if words.len() < argv.len() - 1 {
+        shown.push_str(" …");
+    }
+    shown
+}
+
+/// How the login command ended, as a phrase: `exited 1`, `was killed by signal 2`.
+fn exit_phrase(exit: &std::process::ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (exit.code(), exit.signal()) {
-        (Some(0), _) => Step::new(
-            Mark::Pass,
-            format!("the login command ({}) exited 0", argv[0]),
-        ),
-        (Some(code), _) => Step::new(
-            Mark::Warn,
-            format!("the login command ({}) exited {code}", argv[0]),
-        ),
-        (None, signal) => Step::new(
-            Mark::Warn,
-            format!(
-                "the login command ({}) was killed by signal {}",
-                argv[0],
-                signal.unwrap_or(0)
-            ),
-        ),
+        (Some(code), _) => format!("exited {code}"),
+        (None, signal) => format!("was killed by signal {}", signal.unwrap_or(0)),
     }
+}
+
+fn exit_step(exit: &std::process::ExitStatus, program: &str) -> Step {
+    let mark = if exit.success() {
+        Mark::Pass
+    } else {
+        Mark::Fail
+    };
+    Step::new(
+        mark,
+        format!("the login command ({program}) {}", exit_phrase(exit)),
+    )
 }
 
 fn written_step(checked: &Checked, changed: bool, exit: &std::process::ExitStatus) -> Step {

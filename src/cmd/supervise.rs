@@ -19,7 +19,7 @@ pub(super) fn run_on_terminal(argv: &[String]) -> anyhow::Result<std::process::E
         let mut child = std::process::Command::new(&argv[0])
             .args(&argv[1..])
             .spawn()
-            .map_err(|e| anyhow::anyhow!("cannot run {}: {e}\n  fix: check the command name and PATH", argv[0]))?;
+            .map_err(|e| anyhow::anyhow!("cannot run {}: {e}\n  fix: check the command name and PATH", crate::support::output::inert(&argv[0])))?;
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {

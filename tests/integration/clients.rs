@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// The absolute path of a client, from this process's PATH (a pyenv shim resolved to the program
 /// it runs, since the clients run with a cleared environment).
-fn client(name: &str) -> PathBuf {
+pub(crate) fn client(name: &str) -> PathBuf {
     let search = std::env::var_os("PATH").unwrap_or_default();
     let found = std::env::split_paths(&search)
         .chain(["/usr/local/bin".into(), "/usr/bin".into()])
@@ -30,7 +30,7 @@ fn client(name: &str) -> PathBuf {
 }
 
 /// Runs a client in the test's environment with `input` on stdin; fails the test if it hangs.
-fn run_client(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
+pub(crate) fn run_client(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
     run_program(home, &client(name), args, input, None)
 }
 
@@ -76,7 +76,7 @@ fn run_program(
 }
 
 /// A client that must succeed.
-fn ok(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
+pub(crate) fn ok(home: &TestHome, name: &str, args: &[&str], input: &str) -> Outcome {
     let outcome = run_client(home, name, args, input);
     assert_eq!(
         outcome.code, 0,

@@ -744,9 +744,24 @@ impl TestHome {
 
     /// Waits (10 s at most) until the daemon publishes `state` for `name`.
     pub fn wait_for_state(&self, name: &str, state: &str) {
-        wait_until(&format!("{name} to become {state}"), || {
-            self.published_state(name).as_deref() == Some(state)
-        });
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if self.published_state(name).as_deref() == Some(state) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // What the daemon published and what a direct look sees, to tell a missed event from a
+        // wrong judgement.
+        let published = self.published();
+        let entry = published["credentials"]
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == name).cloned());
+        let live = self.run(&["status", "--json", "--live", name]).stdout;
+        panic!(
+            "timed out after 10 s waiting for {name} to become {state}\npublished: {}\nlive: {live}",
+            entry.unwrap_or_default()
+        );
     }
 
     pub fn journal(&self) -> Vec<serde_json::Value> {
@@ -784,6 +799,12 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            // A failed test shows what the daemon logged (its last 8 KiB).
+            let log = self.log();
+            let tail = &log[log.floor_char_boundary(log.len().saturating_sub(8192))..];
+            eprintln!("--- the daemon's log (end) ---\n{tail}--- end of the daemon's log ---");
+        }
     }
 }
 

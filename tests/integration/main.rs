@@ -13,6 +13,7 @@ mod docker;
 mod exit_codes;
 mod export;
 mod faults;
+mod first_hour;
 mod frameworks;
 mod harness;
 mod hooks;

@@ -1,0 +1,140 @@
+//! What a new user meets in the first hour on a server (issue 30), with the real clients: a login
+//! command line that holds a token is never echoed, a login is judged by the credential it wrote,
+//! a cancelled login fails.
+
+use crate::clients::{client, ok};
+use crate::harness::{TestHome, CANARY};
+
+/// `credwatch login -- npm config set //HOST/:_authToken=TOKEN` (and `aws configure set
+/// aws_secret_access_key SECRET`) printed the whole command line, token included.
+#[test]
+fn login_prints_secrets_on_the_command_line() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"npm\"]\n");
+    let npm = client("npm");
+    let setting = format!("//127.0.0.1:4873/:_authToken=npm_{CANARY}");
+    let out = home.run(&[
+        "login",
+        "--grace",
+        "0s",
+        "--",
+        npm.to_str().unwrap(),
+        "config",
+        "set",
+        &setting,
+    ]);
+    let everything = format!("{}{}", out.stdout, out.stderr);
+    assert!(!everything.contains(CANARY), "{everything}");
+    assert!(
+        out.stderr.contains("running npm config set …"),
+        "the program and its plain words are named: {}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("a new login was written"),
+        "{everything}"
+    );
+    assert_eq!(out.code, 0, "{everything}");
+}
+
+/// `credwatch login -- aws configure set …` judged every preset whose commands match `aws`
+/// (aws-sso, aws-cli-cache, aws-login: "wrote nothing … → missing") beside `aws-keys → ok`, and
+/// exited 1 for a login that worked.
+#[test]
+fn login_aws_configure_set_reports_a_failure_for_a_login_that_worked() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"aws-sso\", \"aws-cli-cache\", \"aws-keys\", \"aws-login\"]\n");
+    ok(
+        &home,
+        "aws",
+        &[
+            "configure",
+            "set",
+            "aws_access_key_id",
+            "AKIAEXAMPLEDEFAULT",
+        ],
+        "",
+    );
+    let aws = client("aws");
+    let out = home.run(&[
+        "login",
+        "--grace",
+        "0s",
+        "--",
+        aws.to_str().unwrap(),
+        "configure",
+        "set",
+        "aws_secret_access_key",
+        CANARY,
+    ]);
+    let everything = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 0, "{everything}");
+    assert!(out.stdout.contains("aws-keys"), "{everything}");
+    for other in ["aws-sso", "aws-cli-cache", "aws-login"] {
+        assert!(
+            !out.stdout.contains(other),
+            "not this login's business: {everything}"
+        );
+    }
+    assert!(!everything.contains("wrote nothing"), "{everything}");
+    assert!(!everything.contains(CANARY), "{everything}");
+    assert!(
+        out.stderr.contains("running aws configure set …"),
+        "{everything}"
+    );
+
+    // A command of several kinds that wrote none of them says so once, naming them.
+    let out = home.run(&[
+        "login",
+        "--grace",
+        "0s",
+        "--",
+        aws.to_str().unwrap(),
+        "--version",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("wrote to none of the stores of aws-sso, aws-cli-cache, aws-keys, aws-login"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The user pressed Ctrl-C in the login command: `credwatch login` exited 0, since the login that
+/// was there before was still usable.
+#[test]
+fn login_exits_0_after_the_user_cancelled_the_login() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"npm\"]\n");
+    home.write(
+        ".npmrc",
+        format!("//registry.npmjs.org/:_authToken=npm_{CANARY}\n"),
+    );
+    std::fs::set_permissions(
+        home.path(".npmrc"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let mut command = home.command(&[
+        "login",
+        "npm",
+        "--grace",
+        "0s",
+        "--",
+        "sh",
+        "-c",
+        "echo waiting for the code; sleep 30",
+    ]);
+    command.env("TERM", "dumb");
+    let mut pty = rexpect::session::spawn_command(command, Some(10_000)).unwrap();
+    pty.exp_string("waiting for the code").unwrap();
+    pty.send_control('c').unwrap();
+    pty.exp_string("killed by signal 2").unwrap();
+    pty.exp_eof().unwrap();
+    let status = pty.process().wait().unwrap();
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 1)),
+        "the cancelled login is the result: {status:?}"
+    );
+}
