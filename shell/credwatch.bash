@@ -9,7 +9,8 @@
 # $CREDWATCH_PROMPT (exported, for your PS1 or a prompt framework, even one that renders in a
 # child process; it never rewrites PS1) and prints one line on stderr when that changes. Before
 # each command of a line that uses a broken login it prints what is wrong and the fix, and with
-# CREDWATCH_CONFIRM=1 asks whether to run it.
+# CREDWATCH_CONFIRM=1 asks whether to run it. Enter looks again (two stats) before the line runs:
+# a login that broke while the prompt waited is warned before the command too.
 # It runs before the prompt frameworks that render in PROMPT_COMMAND or in bash-preexec's
 # precmd_functions, whatever the load order, so a prompt shows the state at that prompt.
 # No state of credwatch can end the shell: every function survives `set -euo pipefail`.
@@ -37,6 +38,7 @@ _credwatch_texts=()
 _credwatch_shown=
 _credwatch_next_check=0
 _credwatch_daemon_seen=
+_credwatch_daemon_pid=0
 # The state last read: the marker that exists while it is current ($_credwatch_dir/prompt.STAMP,
 # or shell/PID.STAMP for this shell's own; `prompt.`, which never exists: read again at the next
 # prompt), the daemon's pid and the deadline.
@@ -161,7 +163,7 @@ _credwatch_refresh() {
   fi
   if ((live)); then
     CREDWATCH_DAEMON=1
-    _credwatch_daemon_seen=1
+    _credwatch_daemon_seen=1 _credwatch_daemon_pid=$pid
     _credwatch_pid=$pid _credwatch_until=$until
     ((until)) || _credwatch_until=99999999999
   else
@@ -241,9 +243,18 @@ _credwatch_slow() {
     _credwatch_rearm=1
     return 0
   fi
+  # At the first prompts (traced here): a DEBUG trap of the user's, set before or after the
+  # hook, keeps Enter as it was (see _credwatch_bind_enter).
+  ((_credwatch_settle == 0 || ${#_credwatch_bound[@]} == 0)) || _credwatch_keep_enter || :
   _credwatch_on_change || :
   ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
+
+# Enter back as it was when a DEBUG trap is in force (traced: it sees it).
+_credwatch_keep_enter() {
+  [[ -z $(trap -p DEBUG) ]] || _credwatch_unbind_enter
+}
+declare -ft _credwatch_keep_enter
 
 # bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
 _credwatch_status=0
@@ -289,8 +300,9 @@ _credwatch_on_change() {
   fi
   _credwatch_rearm=0
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
-    # bash-preexec loaded after this hook: join its preexec functions.
+    # bash-preexec loaded after this hook: join its preexec functions (and leave Enter alone).
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
+    ((${#_credwatch_bound[@]} == 0)) || _credwatch_unbind_enter
   elif ((${#_credwatch_cmds[@]})); then
     [[ -n $_credwatch_trap_installed ]] || _credwatch_rearm=1
   else
@@ -397,6 +409,8 @@ _credwatch_command_part() {
 # cancels it as Ctrl-C would (status 130; the line stays in the history).
 _credwatch_preexec() {
   local rest part i warned='' earlier=''
+  # Called by bash-preexec (no second argument): the state may have changed since the prompt.
+  [[ -n ${2-} || -z ${bash_preexec_imported-}${__bp_imported-} ]] || _credwatch_recheck || :
   [[ ${2-} != line ]] || earlier=$_credwatch_warned
   [[ ${CREDWATCH_DISABLE-} == 1 || ${#_credwatch_cmds[@]} == 0 ]] && return 0
   # Only a line that names a watched command can use it: a plain test first, the parsing after.
@@ -426,6 +440,71 @@ _credwatch_preexec() {
     kill -INT $$
   fi
   return 0
+}
+
+# Before a command line runs (Enter, see _credwatch_bind_enter; with bash-preexec, its preexec):
+# a state the daemon published after the prompt was drawn (a login that broke while the prompt
+# waited) is read, and warned about before the command. Two stats while nothing changed. True
+# when it read a new state.
+_credwatch_recheck() {
+  [[ ${CREDWATCH_DISABLE-} != 1 && -n $_credwatch_daemon_seen ]] || return 1
+  # (The daemon's pid as read: _credwatch_pid is 0 while the next prompt must read again.)
+  if [[ -e $_credwatch_marker && -d /proc/$_credwatch_daemon_pid ]] &&
+    ((_credwatch_until == 0 || ${EPOCHSECONDS:-0} < _credwatch_until)); then
+    return 1
+  fi
+  _credwatch_refresh || :
+  # The next prompt, even after an empty line, arms (or takes out) the hook's trap for what is
+  # broken now.
+  _credwatch_rearm=1 _credwatch_ran=1
+  return 0
+}
+
+# Enter: readline runs this before it accepts the line ("$_" is its last argument, so $_ stays
+# what the last command left). A new state warns for the line's commands here, once: the trap of
+# the hook, when it is in, skips what was warned (see _credwatch_preexec's `line`).
+_credwatch_enter() {
+  [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  _credwatch_recheck || return 0
+  ((${#_credwatch_cmds[@]} == 0)) || _credwatch_preexec "${READLINE_LINE-}" line || :
+  return 0
+}
+
+# Enter (\C-m, \C-j) in the emacs and vi keymaps, where it still accepts the line (a binding of
+# the user's is kept): a macro of two private keys, the check above, then accept-line. Without
+# line editing (input from a pipe, --noediting) there is nothing to bind. A DEBUG trap runs for
+# the check too, so there is no binding while another DEBUG trap is in force when the hook is
+# read, nor once bash-preexec is loaded (its preexec functions would run for it): the hook's trap,
+# or bash-preexec's preexec, is then where the state is looked at again.
+_credwatch_bound=()
+_credwatch_bind_enter() {
+  [[ (-o emacs || -o vi) && -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  ((${#_credwatch_bound[@]} == 0)) || return 0
+  [[ -z $(trap -p DEBUG) ]] || return 0
+  local keymap bound key
+  for keymap in emacs vi-insert vi-command; do
+    bound=$(bind -m "$keymap" -q accept-line 2>/dev/null) || continue
+    # shellcheck disable=SC2016 # expanded when the binding runs
+    bind -m "$keymap" -x '"\e[24;99~": _credwatch_enter "$_"' 2>/dev/null || continue
+    bind -m "$keymap" '"\e[24;98~": accept-line' 2>/dev/null || continue
+    for key in '\C-m' '\C-j'; do
+      if [[ $bound == *'"'"$key"'"'* ]] && bind -m "$keymap" '"'"$key"'": "\e[24;99~\e[24;98~"' 2>/dev/null; then
+        _credwatch_bound+=("$keymap" "$key")
+      fi
+    done
+  done
+  return 0
+}
+# Traced: it sees the DEBUG trap in force.
+declare -ft _credwatch_bind_enter
+
+# Enter back to accept-line where the hook bound it.
+_credwatch_unbind_enter() {
+  local i
+  for ((i = 0; i + 1 < ${#_credwatch_bound[@]}; i += 2)); do
+    bind -m "${_credwatch_bound[i]}" '"'"${_credwatch_bound[i + 1]}"'": accept-line' 2>/dev/null || :
+  done
+  _credwatch_bound=()
 }
 
 # Asks on the terminal; true for y or Y. Without a terminal to ask, the command runs.
@@ -463,6 +542,7 @@ _credwatch_arm_debug_trap() {
     if [[ -z $_credwatch_trap_installed ]]; then
       # Traced up to the top level here: the trap in force shows, and the one set stays.
       _credwatch_trap_text "$(trap -p DEBUG)"
+      [[ -z $_credwatch_user_debug_trap ]] || _credwatch_unbind_enter
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
         trap -- '((_credwatch_last_status = $?, !_credwatch_armed)) || _credwatch_debug "$_"; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
@@ -573,6 +653,8 @@ _credwatch_install() {
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
   else
+    # Before the watch's trap: the binding is made only while no other DEBUG trap is in force.
+    _credwatch_bind_enter
     _credwatch_watch_rc "$@"
   fi
   _credwatch_place

@@ -3,7 +3,10 @@
 //! a cancelled login fails.
 
 use crate::clients::{client, ok};
-use crate::harness::{TestHome, CANARY};
+use crate::harness::{claude_login, TestHome, CANARY};
+use crate::hooks::assert_warned_before_claude_ran;
+use crate::pty::{home_with_daemon, visible_lines, Session, Shell, CREDS, SHELLS};
+use crate::shells::bash_preexec;
 
 /// `credwatch login -- npm config set //HOST/:_authToken=TOKEN` (and `aws configure set
 /// aws_secret_access_key SECRET`) printed the whole command line, token included.
@@ -137,4 +140,47 @@ fn login_exits_0_after_the_user_cancelled_the_login() {
         matches!(status, rexpect::process::WaitStatus::Exited(_, 1)),
         "the cancelled login is the result: {status:?}"
     );
+}
+
+/// A login that broke while the prompt waited (the daemon published it after the prompt was
+/// drawn): bash ran the next command with no warning, the flag came after it. zsh and fish
+/// re-checked before the command. Every shell warns before the command, once: bash in emacs and
+/// vi mode (readline's Enter), with bash-preexec (its preexec), and with a DEBUG trap of the
+/// user's (Enter left alone: the warning comes from the hook's trap at the next prompts).
+#[test]
+fn bash_a_login_that_breaks_while_the_prompt_waits_is_not_warned_before_the_next_command() {
+    let mut variants: Vec<(Shell, Vec<String>)> = SHELLS
+        .iter()
+        .filter(|s| s.available())
+        .map(|&s| (s, vec![]))
+        .collect();
+    if Shell::Bash.available() {
+        variants.push((Shell::Bash, vec!["set -o vi".into()]));
+        if let Some(preexec) = bash_preexec() {
+            variants.push((Shell::Bash, vec![format!("source {}", preexec.display())]));
+        }
+    }
+    for (shell, before_hook) in variants {
+        let what = format!("{shell:?} {before_hook:?}");
+        let (home, _daemon) = home_with_daemon();
+        let lines: Vec<&str> = before_hook.iter().map(String::as_str).collect();
+        let mut session = Session::start(&home, shell, &lines);
+        session.enter_until("[[P0::1]]");
+        // Broken while the prompt waits: no key is pressed until the daemon has published it.
+        home.write(CREDS, claude_login(false));
+        home.wait_for_state("claude", "logged-out");
+        session.line(&format!("claude; echo {}", shell.sum(40, 2)));
+        let printed = session.expect("42");
+        assert_warned_before_claude_ran(&printed, &what);
+        let warnings = visible_lines(&printed)
+            .iter()
+            .filter(|l| l.starts_with("credwatch: Claude Code"))
+            .count();
+        assert_eq!(warnings, 1, "{what}: warned once: {printed}");
+        // The next command that uses it is warned too (the hook's usual way, from then on).
+        session.expect("[[P0:⚠ claude:1]]");
+        session.line(&format!("claude; echo {}", shell.sum(40, 3)));
+        let printed = session.expect("43");
+        assert_warned_before_claude_ran(&printed, &format!("{what}, the next command"));
+    }
 }

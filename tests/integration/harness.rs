@@ -709,8 +709,14 @@ impl TestHome {
             .join(format!("daemon-{}.log", now_millis()));
         let mut args = vec!["daemon"];
         args.extend_from_slice(extra);
-        let child = self
-            .command(&args)
+        let mut command = self.command(&args);
+        // The log level of the test run's own environment, to see a failure's events.
+        if let Some(level) =
+            std::env::var_os("CREDWATCH_LOG").filter(|_| !self.env.contains_key("CREDWATCH_LOG"))
+        {
+            command.env("CREDWATCH_LOG", level);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr_path).unwrap())

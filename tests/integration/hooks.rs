@@ -10,7 +10,7 @@ const FLAG: &str = "⚠ claude";
 
 /// Asserts that what a command line printed has the hook's warning for Claude Code before the
 /// stub `claude` ran.
-fn assert_warned_before_claude_ran(printed: &str, what: &str) {
+pub(crate) fn assert_warned_before_claude_ran(printed: &str, what: &str) {
     let lines = visible_lines(printed);
     let warning = lines
         .iter()

@@ -131,20 +131,29 @@ impl Session {
     }
 }
 
-/// The lines a user would read in `text`: terminal control sequences, carriage returns and the
-/// end-of-line marks zsh and fish print for output without a final newline (`#`, `%`, `⏎`)
-/// removed, blank lines dropped.
+/// The lines a user would read in `text`, as a terminal shows them: a carriage return goes back
+/// to the start of the line and what follows overwrites it, `ESC [ K` erases to the end of the
+/// line (bash clears the line it redraws around a readline binding), other terminal control
+/// sequences and the end-of-line marks zsh and fish print for output without a final newline
+/// (`#`, `%`, `⏎`) are removed, blank lines dropped.
 pub fn visible_lines(text: &str) -> Vec<String> {
-    let mut plain = String::new();
+    let mut lines: Vec<Vec<char>> = Vec::new();
+    let mut line: Vec<char> = Vec::new();
+    let mut column = 0;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\u{1b}' => match chars.next() {
                 Some('[') => {
+                    let mut last = ' ';
                     for c in chars.by_ref() {
                         if c.is_ascii_alphabetic() || c == '~' {
+                            last = c;
                             break;
                         }
+                    }
+                    if last == 'K' {
+                        line.truncate(column);
                     }
                 }
                 Some(']') => {
@@ -159,15 +168,32 @@ pub fn visible_lines(text: &str) -> Vec<String> {
                 }
                 _ => {}
             },
-            '\r' | '\u{7}' | '\u{8}' => {}
-            c => plain.push(c),
+            '\r' => column = 0,
+            '\n' => {
+                lines.push(std::mem::take(&mut line));
+                column = 0;
+            }
+            '\u{7}' => {}
+            '\u{8}' => column = column.saturating_sub(1),
+            c => {
+                if column < line.len() {
+                    line[column] = c;
+                } else {
+                    line.push(c);
+                }
+                column += 1;
+            }
         }
     }
-    plain
-        .lines()
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || matches!(c, '#' | '%' | '⏎')))
+    lines.push(line);
+    lines
+        .into_iter()
+        .map(|l| l.into_iter().collect::<String>())
+        .map(|l| {
+            l.trim_matches(|c: char| c.is_whitespace() || matches!(c, '#' | '%' | '⏎'))
+                .to_string()
+        })
         .filter(|l| !l.is_empty())
-        .map(str::to_string)
         .collect()
 }
 

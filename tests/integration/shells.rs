@@ -493,7 +493,7 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
 
 /// bash-preexec 0.7.0, which `scripts/test` fetches into target/tools/ (never committed); a
 /// skip (a failure under scripts/test) when it is missing.
-fn bash_preexec() -> Option<PathBuf> {
+pub(crate) fn bash_preexec() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bash-preexec.sh");
     crate::harness::require(
         path.to_str().unwrap(),
