@@ -171,7 +171,11 @@ _credwatch_refresh() {
     _credwatch_marker=$_credwatch_dir/prompt.
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=
-      printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' "${CREDWATCH_INTERVAL:-30}" >&2
+      if [[ -x $_credwatch_bin ]]; then
+        printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' "${CREDWATCH_INTERVAL:-30}" >&2
+      else
+        printf 'credwatch: %s is gone (uninstalled?): this hook does nothing more; remove its line from your shell startup file\n' "$_credwatch_bin" >&2
+      fi
     fi
     if ((now >= _credwatch_next_check)) && [[ -x $_credwatch_bin ]]; then
       _credwatch_next_check=$((now + ${CREDWATCH_INTERVAL:-30}))
@@ -179,6 +183,11 @@ _credwatch_refresh() {
     fi
     _credwatch_read "$_credwatch_dir/shell/$$.direct"
   fi
+  # The flag in this shell's locale (the daemon's is not the shell's).
+  case ${LC_ALL:-${LC_CTYPE:-${LANG-}}} in
+    *[Uu][Tt][Ff]-8* | *[Uu][Tt][Ff]8*) ;;
+    *) message=${message//⚠/!} ;;
+  esac
   CREDWATCH_PROMPT=$message
   if [[ $message != "$_credwatch_shown" ]]; then
     _credwatch_shown=$message

@@ -173,7 +173,11 @@ function _credwatch_refresh
         set -g _credwatch_watch $_credwatch_dir/prompt.
         if test -n "$_credwatch_daemon_seen"
             set -g _credwatch_daemon_seen ''
-            printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' (set -q CREDWATCH_INTERVAL; and echo $CREDWATCH_INTERVAL; or echo 30) >&2
+            if test -x "$_credwatch_bin"
+                printf 'credwatch: the watchdog stopped; checking directly every %ss until it runs again\n' (set -q CREDWATCH_INTERVAL; and echo $CREDWATCH_INTERVAL; or echo 30) >&2
+            else
+                printf 'credwatch: %s is gone (uninstalled?): this hook does nothing more; remove its line from your shell startup file\n' "$_credwatch_bin" >&2
+            end
         end
         if test $now -ge $_credwatch_next_check; and test -x $_credwatch_bin
             set -l interval 30
@@ -184,6 +188,11 @@ function _credwatch_refresh
         set fields (_credwatch_read $_credwatch_dir/shell/$fish_pid.direct)
         set message $fields[4]
     end
+    # The flag in this shell's locale (the daemon's is not the shell's).
+    set -l locale $LC_ALL
+    test -n "$locale"; or set locale $LC_CTYPE
+    test -n "$locale"; or set locale $LANG
+    string match -qir 'utf-?8' -- "$locale"; or set message (string replace -a '⚠' '!' -- "$message")
     set -gx CREDWATCH_PROMPT "$message"
     if test "$message" != "$_credwatch_shown"
         set -g _credwatch_shown "$message"

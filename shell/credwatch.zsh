@@ -154,7 +154,11 @@ _credwatch_refresh() {
     _credwatch_marker=$_credwatch_dir/prompt.
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=''
-      _credwatch_say "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
+      if [[ -x $_credwatch_bin ]]; then
+        _credwatch_say "credwatch: the watchdog stopped; checking directly every ${CREDWATCH_INTERVAL:-30}s until it runs again"
+      else
+        _credwatch_say "credwatch: $_credwatch_bin is gone (uninstalled?): this hook does nothing more; remove its line from your shell startup file"
+      fi
     fi
     if (( now >= _credwatch_next_check )) && [[ -x $_credwatch_bin ]]; then
       _credwatch_next_check=$(( now + ${CREDWATCH_INTERVAL:-30} ))
@@ -162,6 +166,11 @@ _credwatch_refresh() {
     fi
     _credwatch_read $_credwatch_dir/shell/$$.direct
   fi
+  # The flag in this shell's locale (the daemon's is not the shell's).
+  case ${LC_ALL:-${LC_CTYPE:-${LANG-}}} in
+    (*[Uu][Tt][Ff]-8* | *[Uu][Tt][Ff]8*) ;;
+    (*) message=${message//⚠/!} ;;
+  esac
   CREDWATCH_PROMPT=$message
   if [[ $message != "$_credwatch_shown" ]]; then
     _credwatch_shown=$message

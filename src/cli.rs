@@ -48,6 +48,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Unlock the desktop keyring with its password, in place (also over SSH; asks without echo)
     Unlock(UnlockArgs),
+    /// Stop flagging a login you do not use here (until a new login of it appears)
+    #[command(arg_required_else_help = true)]
+    Forget(ForgetArgs),
     /// Metrics in Prometheus text format, for node_exporter's textfile collector
     Export(ExportArgs),
     /// Shell completions: credwatch completions bash > /usr/share/bash-completion/completions/credwatch
@@ -93,6 +96,16 @@ pub struct DaemonArgs {
     /// Keep this Prometheus textfile up to date (overrides `export.prometheus_textfile`)
     #[arg(long, value_name = "FILE")]
     pub prometheus_textfile: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ForgetArgs {
+    /// The credentials (see `credwatch status`)
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Watch them again
+    #[arg(long)]
+    pub undo: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = credwatch::cli::Cli::parse();
-    init_logging();
+    // The daemon says what it watches and what it does (its journal under systemd); the
+    // commands only what went wrong.
+    let daemon = matches!(cli.command, Some(credwatch::cli::Command::Daemon(_)));
+    init_logging(if daemon { "info" } else { "warn" });
     match credwatch::cmd::run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(credwatch::cmd::EXIT_FAILED)),
         // 2 for a usage or config error, 4 for a failure (docs/contract.md, "Exit codes").
@@ -16,9 +19,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDWATCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -34,6 +34,9 @@ _credwatch() {
             credwatch,export)
                 cmd="credwatch__subcmd__export"
                 ;;
+            credwatch,forget)
+                cmd="credwatch__subcmd__forget"
+                ;;
             credwatch,help)
                 cmd="credwatch__subcmd__help"
                 ;;
@@ -103,6 +106,9 @@ _credwatch() {
             credwatch__subcmd__help,export)
                 cmd="credwatch__subcmd__help__subcmd__export"
                 ;;
+            credwatch__subcmd__help,forget)
+                cmd="credwatch__subcmd__help__subcmd__forget"
+                ;;
             credwatch__subcmd__help,help)
                 cmd="credwatch__subcmd__help__subcmd__help"
                 ;;
@@ -146,7 +152,7 @@ _credwatch() {
 
     case "${cmd}" in
         credwatch)
-            opts="-h -V --config --help --version status presets init prompt daemon journal login verify doctor unlock export completions config __complete-names help"
+            opts="-h -V --config --help --version status presets init prompt daemon journal login verify doctor unlock forget export completions config __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,8 +413,26 @@ _credwatch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        credwatch__subcmd__forget)
+            opts="-h --undo --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         credwatch__subcmd__help)
-            opts="status presets init prompt daemon journal login verify doctor unlock export completions config __complete-names help"
+            opts="status presets init prompt daemon journal login verify doctor unlock forget export completions config __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,6 +558,20 @@ _credwatch() {
             return 0
             ;;
         credwatch__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        credwatch__subcmd__help__subcmd__forget)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

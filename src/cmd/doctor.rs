@@ -104,10 +104,10 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
                 "shadowing-env",
                 Level::Warn,
                 format!(
-                    "{names} is set in this shell and takes precedence over the stored {} login",
-                    credential.definition.name
+                    "{names} is set in this shell: {} uses it, not the stored {} login",
+                    credential.definition.tool, credential.definition.name
                 ),
-                Some(&format!("unset {names} if you mean to use the stored login (and remove it from your shell's startup files)")),
+                Some(&format!("unset {names} to use the stored login (and remove it from your shell's startup files), or keep it on purpose: credwatch forget {}", credential.definition.name)),
             ));
         }
     }

@@ -26,5 +26,11 @@ fn export(config: &Config, args: &ExportArgs) -> anyhow::Result<i32> {
         }
         Some(path) => crate::publish::metrics::write_textfile(path, &text)?,
     }
-    Ok(exit_code(document.credentials.iter().map(|c| c.state)))
+    Ok(exit_code(
+        document
+            .credentials
+            .iter()
+            .filter(|c| !c.forgotten)
+            .map(|c| c.state),
+    ))
 }

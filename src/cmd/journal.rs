@@ -54,7 +54,7 @@ fn show(dir: &Path, name: Option<&str>, json: bool) -> anyhow::Result<i32> {
 
 /// One entry for people: when, which credential, what happened, and the detail or path.
 fn row(entry: &Record, width: usize) -> String {
-    let at = Timestamp::parse_datetime(&entry.at).map_or(entry.at.clone(), |t| t.human());
+    let at = Timestamp::parse_datetime(&entry.at).map_or(entry.at.clone(), |t| t.human_seconds());
     let what = match entry.event.as_str() {
         "state" => format!(
             "{} → {}",

@@ -12,6 +12,7 @@ mod config;
 mod daemon;
 mod doctor;
 mod export;
+mod forget;
 mod init;
 mod journal;
 mod login;
@@ -128,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => args.run(&context),
         Command::Doctor(args) => args.run(&context),
         Command::Unlock(args) => args.run(&context),
+        Command::Forget(args) => args.run(&context),
         Command::Export(args) => args.run(&context),
         Command::Completions(args) => args.run(&context),
         Command::Config(args) => args.run(&context),

@@ -74,6 +74,6 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
 
 fn print_segment(segment: &str) {
     if !segment.is_empty() {
-        print(&format!("{segment}\n"));
+        print(&format!("{}\n", prompt::for_locale(segment)));
     }
 }

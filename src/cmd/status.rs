@@ -9,7 +9,7 @@ use crate::cli::StatusArgs;
 use crate::define::config::Config;
 use crate::define::state::{exit_code, Group, State};
 use crate::engine::{self, Candidate};
-use crate::evaluate::shadow_note;
+use crate::evaluate::shadowed;
 use crate::publish::report::{
     read_daemon_document_or_refusal, status_document, CredentialReport, StatusDocument,
 };
@@ -48,7 +48,13 @@ fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
         text
     };
     print(&text);
-    Ok(exit_code(document.credentials.iter().map(|c| c.state)))
+    Ok(exit_code(
+        document
+            .credentials
+            .iter()
+            .filter(|c| !c.forgotten)
+            .map(|c| c.state),
+    ))
 }
 
 /// What the daemon says it cannot watch, for people: why, and each distinct fix once.
@@ -208,7 +214,10 @@ fn from_daemon(
         }
         document.credentials.retain(|c| names.contains(&c.name));
     }
+    let now = Timestamp::now();
     for credential in &mut document.credentials {
+        // Written when the daemon judged it: "expired 0 s ago" is said again as of now.
+        credential.reason = credential.reason_now(now);
         let Some(candidate) = candidates
             .iter()
             .find(|c| c.definition.name == credential.name)
@@ -216,9 +225,15 @@ fn from_daemon(
             continue;
         };
         credential.shadowed_by = crate::store::env::shadowing_env(&candidate.definition);
-        if let Some(note) = shadow_note(&credential.shadowed_by) {
-            credential.reason.push_str(&note);
-        }
+        shadowed(
+            &credential.tool,
+            &credential.name,
+            &credential.shadowed_by,
+            &mut credential.state,
+            &mut credential.reason,
+            &mut credential.fix,
+        );
+        credential.usable = credential.state.is_usable();
     }
     Some(document)
 }
@@ -264,6 +279,21 @@ pub fn table(credentials: &[CredentialReport], color: bool) -> String {
     let mut out = String::new();
     for c in credentials {
         let padded = format!("{:<state_width$}", c.state.as_str());
+        if c.forgotten {
+            // Said not to be used here: shown dim, with how to undo it, never as a failure.
+            out.push_str(&format!(
+                "{:<name_width$}  {}  forgotten (credwatch forget): {}\n",
+                c.name,
+                paint(&padded, "2", color),
+                c.reason
+            ));
+            out.push_str(&format!(
+                "{indent}{} credwatch forget --undo {} (or log in again: it is watched again)\n",
+                paint("undo:", "1", color),
+                c.name
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "{:<name_width$}  {}  {}\n",
             c.name,

@@ -210,15 +210,16 @@ pub(super) fn store_steps(checked: &Checked, probe: Option<&ProbeReport>) -> Vec
         steps.push(
             Step::new(
                 Mark::Warn,
-                "no environment variable overrides it in this shell",
+                format!("{names} decides the login in this shell, not this store"),
             )
             .because(
                 format!(
-                    "{names} is set here and {} uses it instead of this login",
+                    "{names} is set here and {} uses it instead of the stored login (a token in a variable is not checked)",
                     definition.tool
                 ),
                 Some(format!(
-                    "unset {names} (and remove it from your shell's startup files)"
+                    "unset {names} to use the stored login (and remove it from your shell's startup files), or keep it on purpose: credwatch forget {}",
+                    definition.name
                 )),
             ),
         );
@@ -273,7 +274,16 @@ pub(super) fn render(title: &str, steps: &[Step], checked: &Checked, color: bool
 }
 
 pub(super) fn title(checked: &Checked) -> String {
-    format!("{} ({})", checked.definition.name, checked.definition.tool)
+    let (name, tool) = (&checked.definition.name, &checked.definition.tool);
+    // "git (credential store)", not "git (git (credential store))".
+    if tool
+        .to_ascii_lowercase()
+        .starts_with(&format!("{} ", name.to_ascii_lowercase()))
+    {
+        tool.clone()
+    } else {
+        format!("{name} ({tool})")
+    }
 }
 
 /// `credwatch verify [NAME...]`.

@@ -27,9 +27,16 @@ impl Daemon {
         self.start_contexts();
         self.rewatch();
         self.refresh_all();
+        let watched: Vec<&str> = self
+            .entries
+            .iter()
+            .filter(|e| e.report.is_some())
+            .map(|e| e.candidate.definition.name.as_str())
+            .collect();
         tracing::info!(
             pid = self.pid,
             credentials = self.active_count(),
+            watched = %watched.join(", "),
             "daemon started"
         );
         let clock = wallclock::WallClock::new();
@@ -81,6 +88,9 @@ impl Daemon {
             Ok(config) => {
                 tracing::info!(why, "config reloaded");
                 self.config = config;
+                // What the user forgot (`credwatch forget` asks for this reload).
+                self.memory.forgotten =
+                    crate::engine::memory::Forgotten::load(Some(&self.state_dir));
                 self.config_error = None;
                 self.dirty = true;
                 self.rebuild_entries();

@@ -302,6 +302,17 @@ impl Daemon {
                 &self.config.alerts.lead_times_ms,
             );
         }
+        // A new login of a forgotten credential: it is watched again.
+        if checked
+            .as_ref()
+            .is_some_and(|c| c.verdict.state.is_usable())
+            && self.memory.forgotten.credentials.remove(&name).is_some()
+        {
+            tracing::info!(credential = %name, "a usable login appeared: no longer forgotten");
+            if let Err(error) = self.memory.forgotten.save(&self.state_dir) {
+                tracing::warn!(%error, "cannot save the forgotten credentials");
+            }
+        }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
         if checked.is_some() && self.memory.record(&name, present_at.as_deref(), now) {
             self.memory_dirty = true;

@@ -2,6 +2,10 @@
 //! that vanishes is reported `missing` with the time it vanished instead of silently dropping
 //! out of the list.
 //!
+//! Beside it, `forgotten.json`: the credentials the user said they do not use here (`credwatch
+//! forget NAME`), each with when; written only by `credwatch forget` and by the daemon when a new
+//! login of one appears (it is then no longer forgotten).
+//!
 //! Guarantees: it holds names and times only; a damaged or unreadable file is an empty memory,
 //! never fatal; it is written only when something changed.
 
@@ -12,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub const MEMORY_FILE: &str = "seen.json";
+pub const FORGOTTEN_FILE: &str = "forgotten.json";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
@@ -29,17 +34,50 @@ pub struct Seen {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Memory {
     pub credentials: BTreeMap<String, Seen>,
+    /// The credentials forgotten (`credwatch forget`), with when: kept in their own file.
+    #[serde(skip)]
+    pub forgotten: Forgotten,
 }
 
-impl Memory {
+/// `forgotten.json`: name → when it was forgotten (RFC 3339).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forgotten {
+    pub credentials: BTreeMap<String, String>,
+}
+
+impl Forgotten {
     pub fn load(dir: Option<&Path>) -> Self {
         dir.and_then(|d| {
-            crate::support::runtime::read_own(&d.join(MEMORY_FILE), 16 << 20)
+            crate::support::runtime::read_own(&d.join(FORGOTTEN_FILE), 1 << 20)
                 .ok()
                 .flatten()
         })
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
+    }
+
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        write_atomically(&dir.join(FORGOTTEN_FILE), &text)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.credentials.contains_key(name)
+    }
+}
+
+impl Memory {
+    pub fn load(dir: Option<&Path>) -> Self {
+        let mut memory: Memory = dir
+            .and_then(|d| {
+                crate::support::runtime::read_own(&d.join(MEMORY_FILE), 16 << 20)
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        memory.forgotten = Forgotten::load(dir);
+        memory
     }
 
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {

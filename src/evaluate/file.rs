@@ -68,7 +68,7 @@ pub(super) fn no_store(
     }
     if candidates.is_empty() {
         if let Some(keyring) = &definition.keyring {
-            return keyring_unchecked(keyring);
+            return keyring_unchecked(definition, keyring);
         }
         let mut why: Vec<String> = observation
             .unresolved
@@ -277,8 +277,24 @@ fn from_content(
     }
     match facts.secret {
         Presence::Present => {}
+        // The file names no account whose keyring item would hold the token (gh's hosts.yml
+        // with settings only): no login, as the tool itself says.
+        Presence::Absent
+            if definition.keyring.is_some()
+                && facts
+                    .keyring_plan
+                    .as_ref()
+                    .is_none_or(|plan| plan.items.is_empty() && plan.plaintext.is_empty()) =>
+        {
+            return blank(
+                definition,
+                format!(
+                    "{path} holds no token, and names no account whose keyring item would hold one"
+                ),
+            )
+        }
         Presence::Absent if definition.keyring.is_some() => {
-            return keyring_unchecked(definition.keyring.as_ref().expect("checked"))
+            return keyring_unchecked(definition, definition.keyring.as_ref().expect("checked"))
         }
         Presence::Absent => {
             return blank(

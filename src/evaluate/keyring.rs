@@ -13,14 +13,18 @@ use crate::store::Observation;
 use crate::support::paths::display_short;
 use crate::support::timefmt::Timestamp;
 
-pub(super) fn keyring_unchecked(keyring: &Keyring) -> Verdict {
+/// No token in the file and no keyring item to look for: credwatch cannot tell where the login
+/// is. (A service spelled from the file, `gh:{1}`, is named by what it stands for, never as the
+/// template.)
+pub(super) fn keyring_unchecked(definition: &Definition, keyring: &Keyring) -> Verdict {
+    let item = match &keyring.spec.service {
+        Some(service) if service.contains('{') => "one per account".to_string(),
+        _ => keyring.describe(),
+    };
     Verdict::new(
         State::Unknown,
-        format!(
-            "the token is not in the file and the file names no {} item to look for",
-            keyring.describe()
-        ),
-        None,
+        format!("no token is stored, and nothing says which account's keyring item to look for ({item})"),
+        Some(definition.fix.clone()),
     )
 }
 

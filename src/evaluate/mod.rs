@@ -15,7 +15,7 @@ mod overlay;
 mod policy;
 
 pub use loss::{detect as detect_loss, Loss};
-pub use overlay::shadow_note;
+pub use overlay::shadowed;
 
 use crate::define::config::Definition;
 use crate::define::state::State;
@@ -59,6 +59,9 @@ pub struct History {
     pub probe: Option<ProbeReport>,
     /// A login written and then lost within the grace delay (the daemon sees it).
     pub loss: Option<Loss>,
+    /// The user said they do not use this login here (`credwatch forget`): while it is not
+    /// usable, nothing flags, warns or fails for it.
+    pub forgotten: bool,
 }
 
 /// No login, and docker's own choice of helper (its config names none) cannot save one here:
@@ -158,8 +161,17 @@ pub fn evaluate(
     if let Some(probe) = &history.probe {
         verdict = overlay::probe(definition, verdict, probe);
     }
-    if let Some(note) = shadow_note(&observation.shadowed_by) {
-        verdict.reason.push_str(&note);
+    overlay::shadowed(
+        &definition.tool,
+        &definition.name,
+        &observation.shadowed_by,
+        &mut verdict.state,
+        &mut verdict.reason,
+        &mut verdict.fix,
+    );
+    if !observation.shadowed_by.is_empty() {
+        // What the tool uses does not change with the store's deadlines.
+        verdict.next_change_at = None;
     }
     if let Some(loss) = &history.loss {
         verdict = loss::apply(definition, verdict, loss);

@@ -29,18 +29,35 @@ pub(super) fn probe(definition: &Definition, mut verdict: Verdict, probe: &Probe
     verdict
 }
 
-/// The note added to a reason when environment variables override the stored login.
-pub fn shadow_note(names: &[String]) -> Option<String> {
+/// Environment variables set in this shell (`names`) decide the login the tool uses, not its
+/// store (`GH_TOKEN` over `hosts.yml`, `ANTHROPIC_API_KEY` over Claude Code's login): the state
+/// becomes `unknown` (a token in a variable is never read, so credwatch cannot tell whether it
+/// works), the reason says which variable decides and what the stored login is, and the fix is
+/// one that works while the variable is set (unsetting it), never the tool's login command, which
+/// the variable blocks.
+pub fn shadowed(
+    tool: &str,
+    name: &str,
+    names: &[String],
+    state: &mut State,
+    reason: &mut String,
+    fix: &mut Option<String>,
+) {
     if names.is_empty() {
-        return None;
+        return;
     }
-    let (is, takes) = if names.len() == 1 {
-        ("is", "takes")
+    let list = names.join(", ");
+    let (is, it) = if names.len() == 1 {
+        ("is", "it")
     } else {
-        ("are", "take")
+        ("are", "them")
     };
-    Some(format!(
-        "; {} {is} set in this shell and {takes} precedence over this login",
-        names.join(", ")
-    ))
+    *reason = format!(
+        "{list} {is} set in this shell: {tool} uses {it}, not the stored login (which is {}: {reason}); a token in a variable is not checked",
+        state.as_str()
+    );
+    *fix = Some(format!(
+        "unset {list} to use the stored login (or, to keep {it} on purpose: credwatch forget {name})"
+    ));
+    *state = State::Unknown;
 }

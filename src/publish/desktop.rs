@@ -38,9 +38,16 @@ pub async fn connect() -> Result<zbus::Connection, String> {
 }
 
 /// The D-Bus errors that mean nothing provides the notification service on the bus.
-const NO_SERVER_ERRORS: [&str; 2] = [
+/// (The `Spawn` errors: the bus tried to start one and could not, as on a server with a
+/// notification daemon installed but no display.)
+const NO_SERVER_ERRORS: [&str; 7] = [
     "org.freedesktop.DBus.Error.ServiceUnknown",
     "org.freedesktop.DBus.Error.NameHasNoOwner",
+    "org.freedesktop.DBus.Error.Spawn.ServiceNotFound",
+    "org.freedesktop.DBus.Error.Spawn.ChildExited",
+    "org.freedesktop.DBus.Error.Spawn.ChildSignaled",
+    "org.freedesktop.DBus.Error.Spawn.ExecFailed",
+    "org.freedesktop.DBus.Error.Spawn.Failed",
 ];
 
 /// Why a `Notify` call failed, in words.

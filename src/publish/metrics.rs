@@ -142,6 +142,7 @@ mod tests {
             changed_at: None,
             stores: vec![],
             shadowed_by: vec![],
+            forgotten: false,
             probe: None,
             depends_on_env: vec![],
             environment: Default::default(),

@@ -22,7 +22,7 @@
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::define::state::Group;
+use crate::define::state::{Group, State};
 use crate::publish::report::CredentialReport;
 use crate::support::timefmt::Timestamp;
 
@@ -43,6 +43,15 @@ fn clean(text: &str) -> String {
     crate::support::output::inert(text).into_owned()
 }
 
+/// A segment as this process's locale shows it: `!` for the flag when the locale is not UTF-8.
+pub fn for_locale(segment: &str) -> String {
+    if utf8_locale() {
+        segment.to_string()
+    } else {
+        segment.replace('⚠', "!")
+    }
+}
+
 fn utf8_locale() -> bool {
     ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
@@ -53,26 +62,48 @@ fn utf8_locale() -> bool {
         })
 }
 
-/// The prompt segment: `format` with `{names}`, `{count}`, `{worst}`; empty when all is well.
+/// The prompt segment: `format` with `{names}`, `{count}`, `{worst}` for the broken logins, then
+/// one mark for each variable of this shell that decides a login instead of its store
+/// (`$GH_TOKEN`) and one for each token other users can read (`readable:npm`); empty when all
+/// is well.
 pub fn segment(format: &str, items: &[PromptItem<'_>]) -> String {
+    let items: Vec<&PromptItem<'_>> = items.iter().filter(|i| !i.report.forgotten).collect();
     let broken: Vec<&PromptItem<'_>> = items
         .iter()
+        .copied()
         .filter(|i| i.report.state.group() == Group::Broken)
         .collect();
-    if broken.is_empty() {
-        return String::new();
+    let mut parts = Vec::new();
+    if !broken.is_empty() {
+        let names: Vec<&str> = broken.iter().map(|i| i.report.name.as_str()).collect();
+        parts.push(
+            format
+                .replace("{names}", &names.join(","))
+                .replace("{count}", &broken.len().to_string())
+                .replace("{worst}", broken[0].report.state.as_str()),
+        );
     }
-    let names: Vec<&str> = broken.iter().map(|i| i.report.name.as_str()).collect();
-    let text = format
-        .replace("{names}", &names.join(","))
-        .replace("{count}", &broken.len().to_string())
-        .replace("{worst}", broken[0].report.state.as_str());
-    let text = if utf8_locale() {
-        text
-    } else {
-        text.replace('⚠', "!")
-    };
-    clean(&text)
+    let mut variables: Vec<&str> = items
+        .iter()
+        .flat_map(|i| i.report.shadowed_by.iter().map(String::as_str))
+        .collect();
+    variables.dedup();
+    parts.extend(variables.iter().map(|name| format!("${name}")));
+    parts.extend(
+        items
+            .iter()
+            .filter(|i| i.report.state == State::Insecure)
+            .map(|i| format!("readable:{}", i.report.name)),
+    );
+    // Always the UTF-8 flag: the reader (a shell's hook, `credwatch prompt`) knows its own locale
+    // and puts `!` in its place when it is not UTF-8 (see [`for_locale`]).
+    clean(&parts.join(" "))
+}
+
+/// Whether a credential gets a line before the commands that use it: broken, or decided by a
+/// variable of the shell instead of its store.
+fn warns(report: &CredentialReport) -> bool {
+    !report.forgotten && (report.state.group() == Group::Broken || !report.shadowed_by.is_empty())
 }
 
 /// The one line printed before a command that uses a broken credential.
@@ -80,12 +111,31 @@ pub fn warning(report: &CredentialReport) -> String {
     let fix = report
         .fix
         .as_deref()
-        .map(|fix| format!(" — run: {fix}"))
+        .map(|fix| {
+            if reads_as_prose(fix) {
+                format!(" — {fix}")
+            } else {
+                format!(" — run: {fix}")
+            }
+        })
         .unwrap_or_default();
     clean(&format!(
         "credwatch: {}: {}{fix}",
-        report.tool, report.reason
+        report.tool,
+        report.reason_without_spans()
     ))
+}
+
+/// Whether a fix is a sentence (`refresh your kubeconfig …`, `run a git command …`) rather than a
+/// command (`claude /login`): "— run: run a git command" would read wrong.
+fn reads_as_prose(fix: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "run", "refresh", "ask", "create", "sign", "log", "use", "set", "check", "remove", "put",
+        "add", "open", "wait", "name", "restart", "install", "start", "keep", "delete", "make",
+        "see", "edit", "give", "renew", "rotate", "move", "fix",
+    ];
+    let first = fix.split_whitespace().next().unwrap_or_default();
+    VERBS.contains(&first)
 }
 
 /// What the prompt file says, before it is stamped.
@@ -107,10 +157,7 @@ impl PromptFile {
         valid_until: Option<Timestamp>,
     ) -> PromptFile {
         let mut warnings = String::new();
-        for item in items
-            .iter()
-            .filter(|i| i.report.state.group() == Group::Broken)
-        {
+        for item in items.iter().filter(|i| warns(i.report)) {
             let text = warning(item.report);
             for command in item.commands {
                 warnings.push_str(&format!("{}\t{text}\n", clean(command)));

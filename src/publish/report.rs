@@ -69,6 +69,10 @@ pub struct CredentialReport {
     pub changed_at: Option<String>,
     pub stores: Vec<StoreReport>,
     pub shadowed_by: Vec<String>,
+    /// Forgotten by the user (`credwatch forget`) while not usable: no flag, no warning, no
+    /// failing exit code; absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forgotten: bool,
     pub probe: Option<crate::probe::ProbeReport>,
     /// The environment variables the login was taken from (npm's `${NPM_TOKEN}`): names only.
     /// The daemon's environment is no shell's, so `status` checks these in the caller's shell.
@@ -79,6 +83,39 @@ pub struct CredentialReport {
     /// uses another login, and checks it again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, Option<String>>,
+}
+
+impl CredentialReport {
+    /// The times its reason measures spans to: the deadline and the access token's expiry.
+    fn span_ends(&self) -> (Option<Timestamp>, Vec<Timestamp>) {
+        let written = Timestamp::parse_datetime(&self.checked_at);
+        let times = [&self.expires_at, &self.access_expires_at]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| Timestamp::parse_datetime(t))
+            .collect();
+        (written, times)
+    }
+
+    /// The reason as of `now` (a published state is read later than it was written).
+    pub fn reason_now(&self, now: Timestamp) -> String {
+        match self.span_ends() {
+            (Some(written), times) => {
+                crate::support::timefmt::restate(&self.reason, written, now, &times)
+            }
+            (None, _) => self.reason.clone(),
+        }
+    }
+
+    /// The reason with no span that would go stale, for text printed later as it is.
+    pub fn reason_without_spans(&self) -> String {
+        match self.span_ends() {
+            (Some(written), times) => {
+                crate::support::timefmt::without_spans(&self.reason, written, &times)
+            }
+            (None, _) => self.reason.clone(),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +190,7 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         changed_at: changed_at.map(Timestamp::rfc3339),
         stores,
         shadowed_by: observation.shadowed_by.clone(),
+        forgotten: checked.history.forgotten && !verdict.state.is_usable(),
         probe: checked.history.probe.clone(),
         depends_on_env: observation.env_refs(),
         environment: judged_in(&checked.definition),

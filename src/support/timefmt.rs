@@ -137,6 +137,12 @@ impl Timestamp {
         format!("{date} {h:02}:{m:02} UTC")
     }
 
+    /// [`Timestamp::human`] to the second (a sequence of events within a minute).
+    pub fn human_seconds(self) -> String {
+        let (date, h, m, s) = self.split();
+        format!("{date} {h:02}:{m:02}:{s:02} UTC")
+    }
+
     fn split(self) -> (String, i64, i64, i64) {
         let secs = self.0.div_euclid(1000);
         let days = secs.div_euclid(86_400);
@@ -276,9 +282,75 @@ pub fn describe_span(millis: i64) -> String {
     }
 }
 
+/// A reason written at `written` (`expired 4 min ago`, `expires in 2 h`, `valid until … (in 3
+/// days)`) said again at `now`: each span measured to one of `times` is measured anew, so text
+/// shown later does not freeze ("0 s ago" three minutes on).
+pub fn restate(reason: &str, written: Timestamp, now: Timestamp, times: &[Timestamp]) -> String {
+    let mut text = reason.to_string();
+    for &at in times {
+        let old = describe_span(written.millis() - at.millis());
+        let new = describe_span(now.millis() - at.millis());
+        if old != new {
+            text = text
+                .replace(&format!(" {old} ago"), &format!(" {new} ago"))
+                .replace(&format!("in {old}"), &format!("in {new}"));
+        }
+    }
+    text
+}
+
+/// A reason written at `written` with its spans to `times` taken out, for text that is printed
+/// later with no way to measure again (the warnings the shells print): `expired 4 min ago
+/// (2026-12-07 02:19 UTC)` becomes `expired at 2026-12-07 02:19 UTC`.
+pub fn without_spans(reason: &str, written: Timestamp, times: &[Timestamp]) -> String {
+    let mut text = reason.to_string();
+    for &at in times {
+        let span = describe_span(written.millis() - at.millis());
+        let human = at.human();
+        text = text
+            .replace(&format!(" {span} ago ({human})"), &format!(" at {human}"))
+            .replace(&format!(" in {span} ({human})"), &format!(" at {human}"))
+            .replace(&format!(" (in {span})"), "")
+            .replace(&format!(" {span} ago, {human}"), &format!(" {human}"))
+            .replace(&format!(" {span} ago"), "");
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_times_are_measured_again_or_taken_out() {
+        let deadline = Timestamp::parse_datetime("2026-12-07T02:19:00Z").unwrap();
+        let written = deadline.saturating_add_millis(0);
+        let reason = format!("login expired 0 s ago ({})", deadline.human());
+        let later = deadline.saturating_add_millis(35_000);
+        assert_eq!(
+            restate(&reason, written, later, &[deadline]),
+            "login expired 35 s ago (2026-12-07 02:19 UTC)"
+        );
+        assert_eq!(
+            without_spans(&reason, written, &[deadline]),
+            "login expired at 2026-12-07 02:19 UTC"
+        );
+        let before = deadline.saturating_add_millis(-2 * 3_600_000);
+        let ok = format!("login valid until {} (in 2 h)", deadline.human());
+        assert_eq!(
+            restate(
+                &ok,
+                before,
+                deadline.saturating_add_millis(-3_600_000),
+                &[deadline]
+            ),
+            "login valid until 2026-12-07 02:19 UTC (in 60 min)"
+        );
+        assert_eq!(
+            without_spans(&ok, before, &[deadline]),
+            "login valid until 2026-12-07 02:19 UTC"
+        );
+    }
 
     #[test]
     fn rfc3339_forms_tools_write() {

@@ -184,3 +184,284 @@ fn bash_a_login_that_breaks_while_the_prompt_waits_is_not_warned_before_the_next
         assert_warned_before_claude_ran(&printed, &format!("{what}, the next command"));
     }
 }
+
+/// A stored gh login plus `export GH_TOKEN=…` (the shape of the case this project started
+/// from): the prompt was silent and `status` said "ok … GH_TOKEN takes precedence" with no fix.
+/// An empty hosts.yml (written by the real gh) plus GH_TOKEN, where gh works from the variable:
+/// every gh command was preceded by "logged out — run: gh auth login", a fix gh refuses while
+/// the variable is set. The variable decides: the prompt names it, `status` says so with a fix
+/// that works, the warning too, and no gh login is suggested.
+#[test]
+fn shadowing_by_an_environment_token_is_told_backwards() {
+    let (home, _daemon) = crate::pty::home_with_daemon();
+    home.write_config("presets = [\"gh\"]\n");
+    let hosts = ".config/gh/hosts.yml";
+    home.write(
+        hosts,
+        format!("github.com:\n    oauth_token: gho_{CANARY}\n    user: me\n    users:\n        me:\n            oauth_token: gho_{CANARY}\n"),
+    );
+    std::fs::set_permissions(
+        home.path(hosts),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    home.wait_for_state("gh", "ok");
+    // Past the daemon's grace: what follows is not a login lost right after it was written.
+    std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
+
+    // status, from a shell where GH_TOKEN is set.
+    let mut status = home.command(&["status", "--json", "gh"]);
+    status.env("GH_TOKEN", format!("ghp_{CANARY}"));
+    let out = crate::harness::run_command(status);
+    let gh = out.credential("gh");
+    assert_eq!(gh["state"], "unknown", "the variable decides: {gh}");
+    assert_eq!(out.code, 3, "{gh}");
+    let reason = gh["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(
+            "GH_TOKEN is set in this shell: GitHub CLI uses it, not the stored login (which is ok"
+        ),
+        "{gh}"
+    );
+    assert!(
+        gh["fix"].as_str().unwrap().starts_with("unset GH_TOKEN"),
+        "{gh}"
+    );
+    assert!(!out.stdout.contains(CANARY));
+
+    // A shell with GH_TOKEN exported: the prompt names it, the warning before gh says so.
+    let mut session = Session::start(
+        &home,
+        Shell::Bash,
+        &[&format!("export GH_TOKEN=ghp_{CANARY}")],
+    );
+    session.enter_until("[[P0:$GH_TOKEN:1]]");
+    session.line(&format!(
+        "gh --version >/dev/null; echo {}",
+        Shell::Bash.sum(40, 2)
+    ));
+    let printed = session.expect("42");
+    assert!(
+        printed.contains("credwatch: GitHub CLI: GH_TOKEN is set in this shell")
+            && printed.contains("run: unset GH_TOKEN"),
+        "{printed}"
+    );
+    assert!(!printed.contains(CANARY), "{printed}");
+
+    // An empty hosts.yml written by gh itself: gh works from the variable; no gh login is
+    // suggested, anywhere.
+    std::fs::remove_file(home.path(hosts)).unwrap();
+    crate::clients::ok(
+        &home,
+        "gh",
+        &["config", "set", "-h", "github.com", "git_protocol", "https"],
+        "",
+    );
+    home.wait_for_state("gh", "logged-out");
+    let gh = home.status(&["gh"]).credential("gh");
+    assert!(
+        !gh["reason"].as_str().unwrap().contains('{'),
+        "no template text: {gh}"
+    );
+    assert_eq!(gh["fix"], "gh auth login", "{gh}");
+    session.enter_until("[[P0:$GH_TOKEN:1]]");
+    session.line(&format!(
+        "gh --version >/dev/null; echo {}",
+        Shell::Bash.sum(40, 3)
+    ));
+    let printed = session.expect("43");
+    assert!(!printed.contains("gh auth login"), "{printed}");
+    assert!(
+        printed.contains("GH_TOKEN is set in this shell"),
+        "{printed}"
+    );
+    let mut verify = home.command(&["verify", "gh"]);
+    verify.env("GH_TOKEN", format!("ghp_{CANARY}"));
+    let out = crate::harness::run_command(verify);
+    assert!(
+        !out.stdout.contains("no environment variable overrides it"),
+        "verify contradicted itself: {}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("fix: gh auth login"), "{}", out.stdout);
+}
+
+/// After a deliberate `npm config delete …:_authToken` (npm deletes `~/.npmrc`): "missing"
+/// forever, a flag at every prompt, a warning before every npm command, `status` exit 1, and no
+/// way to stop it. `credwatch forget npm`: no flag, no warning, exit 0, listed as forgotten; a
+/// new login of it is watched again.
+#[test]
+fn no_way_to_stop_being_nagged_about_a_login_not_used_here() {
+    let (home, _daemon) = crate::pty::home_with_daemon();
+    home.write_config("presets = [\"npm\"]\n");
+    let registry = "//127.0.0.1:4873/:_authToken";
+    ok(
+        &home,
+        "npm",
+        &["config", "set", &format!("{registry}=npm_{CANARY}")],
+        "",
+    );
+    home.wait_for_state("npm", "ok");
+    std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
+    ok(&home, "npm", &["config", "delete", registry], "");
+    home.wait_for_state("npm", "missing");
+    assert_eq!(home.status(&[]).code, 1);
+
+    let mut session = Session::start(&home, Shell::Bash, &[]);
+    session.enter_until("[[P0:⚠ npm:1]]");
+    let out = home.run(&["forget", "npm"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let status = home.status(&[]);
+    assert_eq!(status.code, 0, "forgotten fails nothing: {}", status.stdout);
+    let npm = status.credential("npm");
+    assert_eq!(npm["forgotten"], true, "{npm}");
+    let table = home.run(&["status"]).stdout;
+    assert!(table.contains("forgotten"), "{table}");
+    assert!(table.contains("credwatch forget --undo npm"), "{table}");
+    session.enter_until("[[P0::1]]");
+    session.line(&format!(
+        "npm --version >/dev/null; echo {}",
+        Shell::Bash.sum(40, 2)
+    ));
+    let printed = session.expect("42");
+    assert!(!printed.contains("credwatch: npm"), "{printed}");
+
+    // A new login of it: watched again (and flagged again once it breaks).
+    ok(
+        &home,
+        "npm",
+        &["config", "set", &format!("{registry}=npm_{CANARY}")],
+        "",
+    );
+    home.wait_for_state("npm", "ok");
+    std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
+    ok(&home, "npm", &["config", "delete", registry], "");
+    home.wait_for_state("npm", "missing");
+    assert_eq!(home.status(&[]).code, 1, "a new login ended the forgetting");
+    session.enter_until("[[P0:⚠ npm:1]]");
+
+    // A name that names nothing is a usage error.
+    assert_eq!(home.run(&["forget", "no-such-login"]).code, 2);
+}
+
+/// `status` and the warning said "login expired 0 s ago" 35 s (and 3 minutes) after the expiry:
+/// the daemon's text, as of when it was published. `status` says it as of now; the warning a shell
+/// prints later names the time instead.
+#[test]
+fn relative_times_freeze() {
+    let home = TestHome::new();
+    let deadline = (crate::harness::now_secs() + 2) * 1000;
+    home.write(
+        CREDS,
+        format!(
+            r#"{{"claudeAiOauth":{{"accessToken":"{CANARY}","refreshToken":"r","expiresAt":1,"refreshTokenExpiresAt":{deadline}}}}}"#
+        ),
+    );
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "expired");
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let claude = home.status(&["claude"]).credential("claude");
+    let reason = claude["reason"].as_str().unwrap();
+    assert!(
+        !reason.contains(" 0 s ago") && !reason.contains(" 1 s ago"),
+        "said as of when it was published: {claude}"
+    );
+    assert!(reason.contains(" s ago"), "{claude}");
+    let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
+    assert!(
+        prompt.contains("login expired at ") && !prompt.contains(" ago"),
+        "the warning shells print later names the time: {prompt}"
+    );
+}
+
+/// The package removed while a shell is open: the shell said "the watchdog stopped; checking
+/// directly every 30 s", which is false once the binary is gone. It says once that the hook does
+/// nothing more, and then nothing.
+#[test]
+fn removal_leaves_open_shells_saying_the_watchdog_stopped() {
+    for shell in SHELLS.iter().copied().filter(|s| s.available()) {
+        let home = TestHome::new();
+        home.write(CREDS, claude_login(true));
+        let copy = home.home.join("credwatch-copy");
+        std::fs::copy(env!("CARGO_BIN_EXE_credwatch"), &copy).unwrap();
+        let mut daemon = home
+            .program(copy.to_str().unwrap(), &["daemon"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let status = home.credwatch_runtime().join("status.json");
+        crate::harness::wait_until("the daemon publishes", || status.exists());
+        let hook = home.home.join(format!("hook.{}", shell.name()));
+        let init = crate::harness::run_command(
+            home.program(copy.to_str().unwrap(), &["init", shell.name()]),
+        );
+        std::fs::write(&hook, init.stdout).unwrap();
+        let mut command = home.program(shell.name(), shell.argv());
+        command.env("TERM", "dumb");
+        let pty = rexpect::session::spawn_command(command, Some(crate::pty::TIMEOUT_MS)).unwrap();
+        let mut session = Session { pty };
+        session.line(shell.prompt_setup());
+        session.line(&shell.source(&hook));
+        session.enter_until("[[P0::1]]");
+        // Uninstalled: the binary goes, then its daemon.
+        std::fs::remove_file(&copy).unwrap();
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+        let said = session.enter_until("[[P0::0]]");
+        assert!(
+            said.contains("is gone (uninstalled?): this hook does nothing more")
+                && !said.contains("watchdog stopped"),
+            "{shell:?}: {said}"
+        );
+        for _ in 0..2 {
+            let seen = session.enter_until("[[P0::0]]");
+            assert!(!seen.contains("credwatch"), "{shell:?}: said again: {seen}");
+        }
+    }
+}
+
+/// On a server with gnome-keyring installed but not running (the bus can start it), `credwatch
+/// doctor` made the bus start gnome-keyring-daemon (the contract: nothing but `unlock` starts a
+/// Secret Service), then reported an error. Every command but `unlock` asks the bus without
+/// starting one; with file logins only, `doctor` finds no error in a missing keyring.
+#[test]
+fn on_a_headless_server_the_package_behaves_like_a_desktop() {
+    let mut home = TestHome::new();
+    let bus = home.start_activating_session_bus();
+    home.write_config(
+        "presets = [\"npm\"]\n[[credential]]\nname = \"by-tool\"\nkeyring = { service = \"cw-tool\", account = \"me\" }\nfix = \"tool login\"\n",
+    );
+    let runs: &[&[&str]] = &[
+        &["status"],
+        &["status", "--live", "--json"],
+        &["verify"],
+        &["verify", "by-tool"],
+        &["doctor"],
+        &["prompt"],
+        &["export", "--prometheus"],
+        &["login", "by-tool", "--grace", "0s", "--", "true"],
+    ];
+    for args in runs {
+        let out = home.run(args);
+        let running = crate::harness::run_command(
+            bus.command("busctl", &["--user", "status", "org.freedesktop.secrets"]),
+        );
+        assert_ne!(
+            running.code, 0,
+            "credwatch {args:?} made the bus start a Secret Service: {}{}",
+            out.stdout, out.stderr
+        );
+    }
+    // File logins only: a keyring that is not running is no error.
+    home.write_config("presets = [\"npm\"]\n");
+    let doctor = home.run(&["doctor", "--json"]).json();
+    let errors: Vec<&serde_json::Value> = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -808,7 +808,11 @@ impl Drop for Daemon {
         if std::thread::panicking() {
             // A failed test shows what the daemon logged (its last 8 KiB).
             let log = self.log();
-            let tail = &log[log.floor_char_boundary(log.len().saturating_sub(8192))..];
+            let mut start = log.len().saturating_sub(8192);
+            while !log.is_char_boundary(start) {
+                start += 1;
+            }
+            let tail = &log[start..];
             eprintln!("--- the daemon's log (end) ---\n{tail}--- end of the daemon's log ---");
         }
     }

@@ -227,10 +227,10 @@ fn env_var_shadowing_is_named_but_never_valued() {
         claude["shadowed_by"],
         serde_json::json!(["ANTHROPIC_API_KEY"])
     );
-    assert!(claude["reason"]
-        .as_str()
-        .unwrap()
-        .contains("ANTHROPIC_API_KEY is set in this shell and takes precedence"));
+    assert!(claude["reason"].as_str().unwrap().contains(
+        "ANTHROPIC_API_KEY is set in this shell: Claude Code uses it, not the stored login (which is ok"
+    ));
+    assert_eq!(claude["state"], "unknown", "the variable decides: {claude}");
     assert_eq!(
         outcome.credential("gh")["shadowed_by"],
         serde_json::json!([]),
@@ -523,9 +523,11 @@ fn git_store_emptied_by_a_rejected_credential_is_logged_out() {
 fn vault_token_is_ok_and_vault_token_env_shadows_it() {
     let mut home = TestHome::new();
     home.install_fixture("vault", Times::valid_for(1));
+    assert_eq!(state_of(&home, "vault")["state"], "ok");
     home.set_env("VAULT_TOKEN", "hvs.other");
     let vault = state_of(&home, "vault");
-    assert_eq!(vault["state"], "ok");
+    assert_eq!(vault["state"], "unknown", "VAULT_TOKEN decides: {vault}");
+    assert_eq!(vault["fix"], "unset VAULT_TOKEN to use the stored login (or, to keep it on purpose: credwatch forget vault)");
     assert_eq!(vault["shadowed_by"], serde_json::json!(["VAULT_TOKEN"]));
 }
 

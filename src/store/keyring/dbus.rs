@@ -441,14 +441,16 @@ async fn store_lookup(
     }
 }
 
-/// For callers without a runtime (`status`, `prompt`): one small runtime for one lookup.
+/// For callers without a runtime (`status`, `prompt`, `verify`, `login`, `doctor`): one small
+/// runtime for one lookup. It never makes the bus start a Secret Service (only `unlock` may): a
+/// server with gnome-keyring installed but not running stays that way.
 pub fn fetch_blocking(plan: &KeyringPlan) -> KeyringObservation {
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => {
-            let seen = runtime.block_on(fetch(None, plan, true));
+            let seen = runtime.block_on(fetch(None, plan, false));
             // A blocking lookup that timed out may still be stuck in the provider: do not wait
             // for it (dropping the runtime would).
             runtime.shutdown_background();
