@@ -394,22 +394,53 @@ _credwatch_place() {
 }
 
 # Gives the command that a part of a command line runs, in the caller's `part`: without
-# leading blanks, assignments (NAME=value), the words that run what follows them (command,
-# env, exec, nohup, nice, time, their options, and keywords) and a directory (/usr/bin/gh).
-# sudo is not one of them: what it runs uses root's logins, not the user's.
+# leading blanks, assignments (NAME=value), the words that run what follows them (command, env,
+# exec, nohup, nice, time, timeout, ionice, stdbuf, keywords), their options and the arguments
+# of those (`nice -n 10`, `timeout 5`, `env -u NAME`), and a directory (/usr/bin/gh). sudo runs
+# what follows as the user only with `-u` naming the user; otherwise what it runs uses root's
+# logins, and the part is left empty.
 _credwatch_command_part() {
-  local word
+  local word wrapper='' takes='' self=${USER-}
   while :; do
     part=${part#"${part%%[![:space:]]*}"}
     word=${part%%[[:space:]]*}
-    case $word in
-      command | builtin | env | exec | nohup | nice | time | then | do | else | elif | if | while | until | '!' | -*) ;;
-      [A-Za-z_]*=*) [[ ${word%%=*} != *[!A-Za-z0-9_]* ]] || break ;;
-      *) break ;;
-    esac
+    [[ -n $word ]] || break
+    if [[ -n $takes ]]; then
+      # The argument of the option before it (sudo -u: the user's name, or $USER as typed).
+      # shellcheck disable=SC2016 # the words as typed
+      [[ $takes != sudo-user || $word == "$self" || $word == '$USER' || $word == '${USER}' ]] || { part=''; return 0; }
+      [[ $takes != sudo-user ]] || wrapper=sudo-self
+      takes=''
+    else
+      case $wrapper:$word in
+        *:command | *:builtin | *:env | *:exec | *:nohup | *:nice | *:time | *:timeout | *:ionice | *:stdbuf | *:then | *:do | *:else | *:elif | *:if | *:while | *:until | *:'!') wrapper=$word ;;
+        *:sudo) wrapper=sudo ;;
+        sudo:-u | sudo-self:-u) takes=sudo-user ;;
+        nice:-n | ionice:-[cnp] | env:-[uCS] | timeout:-[sk] | sudo*:-[ghpCDrtU] | exec:-a | time:-[fo]) takes=1 ;;
+        *:-*) ;;
+        timeout:[0-9]*) wrapper=timeout-done ;;
+        *:[A-Za-z_]*=*) [[ ${word%%=*} != *[!A-Za-z0-9_]* ]] || break ;;
+        *) break ;;
+      esac
+    fi
     part=${part#"$word"}
   done
+  # sudo without `-u` naming the user: root's logins.
+  [[ $wrapper != sudo ]] || part=''
   [[ $word != */* ]] || part=${part#"${word%/*}/"}
+}
+
+# Whether the part (its words in the caller's `words`) runs command $1: its first word, then
+# each further word of $1 among the part's later words (`git -C /tmp fetch` runs `git fetch`).
+_credwatch_runs() {
+  local want w i=1
+  read -ra want <<<"$1"
+  [[ ${words[0]-} == "${want[0]-}" ]] || return 1
+  for w in "${words[@]:1}"; do
+    ((i < ${#want[@]})) || break
+    [[ $w != "${want[i]}" ]] || i=$((i + 1))
+  done
+  ((i >= ${#want[@]}))
 }
 
 # Prints the warning for each command of a command line ($1) that uses a broken login, once
@@ -422,23 +453,32 @@ _credwatch_preexec() {
   [[ -n ${2-} || -z ${bash_preexec_imported-}${__bp_imported-} ]] || _credwatch_recheck || :
   [[ ${2-} != line ]] || earlier=$_credwatch_warned
   [[ ${CREDWATCH_DISABLE-} == 1 || ${#_credwatch_cmds[@]} == 0 ]] && return 0
-  # Only a line that names a watched command can use it: a plain test first, the parsing after.
+  # Only a line that names a watched program can use it: a plain test first, the parsing after.
   for i in "${_credwatch_cmds[@]}"; do
-    [[ ${1-} != *"$i"* ]] || break
+    [[ ${1-} != *"${i%% *}"* ]] || break
   done
-  [[ ${1-} == *"$i"* ]] || return 0
+  [[ ${1-} == *"${i%% *}"* ]] || return 0
   # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
   # only adds a part).
   rest=${1-}
   rest=${rest//[;&|(){\}\`]/$'\n'}$'\n'
+  local words exempt
   while [[ -n $rest ]]; do
     part=${rest%%$'\n'*}
     rest=${rest#*$'\n'}
     _credwatch_command_part
     [[ -n $part ]] || continue
+    read -ra words <<<"$part"
+    # A command that makes the login (`!gh auth login` in the state): no warning before it.
+    exempt=0
+    for i in "${_credwatch_cmds[@]}"; do
+      [[ $i != '!'* ]] || ! _credwatch_runs "${i#!}" || { exempt=1; break; }
+    done
+    ((exempt == 0)) || continue
     for i in "${!_credwatch_cmds[@]}"; do
-      if [[ ($part == "${_credwatch_cmds[i]}" || $part == "${_credwatch_cmds[i]}"[[:space:]]*) &&
-        $earlier$warned != *$'\n'"${_credwatch_texts[i]}"$'\n'* ]]; then
+      [[ ${_credwatch_cmds[i]} != '!'* ]] || continue
+      if _credwatch_runs "${_credwatch_cmds[i]}" &&
+        [[ $earlier$warned != *$'\n'"${_credwatch_texts[i]}"$'\n'* ]]; then
         printf '%s\n' "${_credwatch_texts[i]}" >&2
         warned+=$'\n'${_credwatch_texts[i]}$'\n'
       fi
@@ -611,7 +651,7 @@ _credwatch_debug() {
   # Only a command that names a watched one can use it: a plain test first, the parsing after.
   local cmd
   for cmd in "${_credwatch_cmds[@]}"; do
-    [[ $BASH_COMMAND != *"$cmd"* ]] || {
+    [[ $BASH_COMMAND != *"${cmd%% *}"* ]] || {
       _credwatch_preexec "$BASH_COMMAND" line || :
       break
     }

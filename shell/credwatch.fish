@@ -240,21 +240,50 @@ function _credwatch_disable --on-variable CREDWATCH_DISABLE
 end
 _credwatch_disable
 
+# Whether the words of a part run command $cmd: its first word, then each further word of the
+# command among the part's later words (`git -C /tmp fetch` runs `git fetch`).
+function _credwatch_runs --argument-names cmd part
+    set -l want (string split ' ' -- $cmd)
+    set -l words (string split -n ' ' -- (string replace -ra '\s+' ' ' -- $part))
+    test "$words[1]" = "$want[1]"; or return 1
+    set -l i 2
+    for w in $words[2..-1]
+        test $i -le (count $want); or break
+        test "$w" = "$want[$i]"; and set i (math $i + 1)
+    end
+    test $i -gt (count $want)
+end
+
 # The warnings for a command line: one per broken login that a command of the line uses. The
 # line is split at ; & | ( ) { } ` and newlines (a separator inside quotes only adds a part);
 # each part loses its leading assignments (NAME=value), the words that run what follows them
-# (command, env, exec, nohup, nice, time, their options, and keywords) and a directory
-# (/usr/bin/gh). sudo is not one of them: what it runs uses root's logins, not the user's.
+# (command, env, exec, nohup, nice, time, timeout, ionice, stdbuf, keywords), their options and
+# the arguments of those (`nice -n 10`, `timeout 5`), and a directory (/usr/bin/gh). sudo runs
+# what follows as the user only with `-u` naming the user; otherwise what it runs uses root's
+# logins. A command that makes the login (`!gh auth login` in the state) is not warned.
 function _credwatch_warning_for --argument-names line
     set -l shown
     for part in (string replace -ra '[;&|(){}`\n]' \n -- $line | string split \n)
-        set part (string replace -r '^\s*((command|builtin|env|exec|nohup|nice|time|and|or|not|begin|if|else|while|!|-\S*|[A-Za-z_][A-Za-z0-9_]*=\S*)\s+)*' '' -- $part)
+        set part (string replace -r '^\s*((command|builtin|env|exec|nohup|nice|time|timeout|ionice|stdbuf|and|or|not|begin|if|else|while|!|-[nckupsCS]\s+\S+|-\S*|[0-9]\S*|[A-Za-z_][A-Za-z0-9_]*=\S*)\s+)*' '' -- $part)
+        if string match -qr '^sudo\s' -- $part
+            # As the user (-u naming them): what follows; else root's logins.
+            set -l rest (string replace -r '^sudo\s+(-[^u\s]\S*\s+)*-u\s+('"$USER"'|\$USER|\$\{USER\})\s+' '' -- $part)
+            test "$rest" != "$part"; or continue
+            set part (string replace -r '^\s*((-\S*|[A-Za-z_][A-Za-z0-9_]*=\S*)\s+)*' '' -- $rest)
+        end
         set part (string replace -r '^\S*/' '' -- $part)
         test -n "$part"; or continue
+        set -l exempt 0
+        for cmd in $_credwatch_cmds
+            string match -q -- '!*' $cmd; or continue
+            _credwatch_runs (string sub -s 2 -- $cmd) "$part"; and set exempt 1; and break
+        end
+        test $exempt = 0; or continue
         set -l i 0
         for cmd in $_credwatch_cmds
             set i (math $i + 1)
-            if test "$part" = "$cmd"; or string match -q -- "$cmd *" "$part"; or string match -q -- "$cmd"\t"*" "$part"
+            string match -q -- '!*' $cmd; and continue
+            if _credwatch_runs "$cmd" "$part"
                 contains -- $_credwatch_texts[$i] $shown; or set -a shown $_credwatch_texts[$i]
             end
         end

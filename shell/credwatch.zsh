@@ -269,24 +269,57 @@ _credwatch_place() {
 }
 
 # Gives the command that a part of a command line runs, in the caller's `part`: without
-# leading blanks, assignments (NAME=value), the words that run what follows them (command,
-# env, exec, nohup, nice, time, their options, and keywords) and a directory (/usr/bin/gh).
-# sudo is not one of them: what it runs uses root's logins, not the user's.
+# leading blanks, assignments (NAME=value), the words that run what follows them (command, env,
+# exec, nohup, nice, time, timeout, ionice, stdbuf, keywords), their options and the arguments
+# of those (`nice -n 10`, `timeout 5`, `env -u NAME`), and a directory (/usr/bin/gh). sudo runs
+# what follows as the user only with `-u` naming the user; otherwise what it runs uses root's
+# logins, and the part is left empty.
 _credwatch_command_part() {
   emulate -L zsh
   setopt extended_glob
-  local word
+  local word wrapper='' takes='' self=${USER-}
   while :; do
     part=${part##[[:space:]]#}
     word=${part%%[[:space:]]*}
-    case $word in
-      (command|builtin|env|exec|nohup|nice|time|noglob|nocorrect|then|do|else|elif|if|while|until|'!'|-*) ;;
-      ([A-Za-z_]*=*) [[ ${word%%=*} != *[^A-Za-z0-9_]* ]] || break ;;
-      (*) break ;;
-    esac
+    [[ -n $word ]] || break
+    if [[ -n $takes ]]; then
+      # The argument of the option before it (sudo -u: the user's name, or $USER as typed).
+      if [[ $takes == sudo-user ]]; then
+        [[ $word == "$self" || $word == '$USER' || $word == '${USER}' ]] || { part=''; return 0 }
+        wrapper=sudo-self
+      fi
+      takes=''
+    else
+      case $wrapper:$word in
+        (*:(command|builtin|env|exec|nohup|nice|time|timeout|ionice|stdbuf|noglob|nocorrect|then|do|else|elif|if|while|until|'!')) wrapper=$word ;;
+        (*:sudo) wrapper=sudo ;;
+        (sudo:-u|sudo-self:-u) takes=sudo-user ;;
+        (nice:-n|ionice:-[cnp]|env:-[uCS]|timeout:-[sk]|sudo*:-[ghpCDrtU]|exec:-a|time:-[fo])) takes=1 ;;
+        (*:-*) ;;
+        (timeout:[0-9]*) wrapper=timeout-done ;;
+        (*:[A-Za-z_]*=*) [[ ${word%%=*} != *[^A-Za-z0-9_]* ]] || break ;;
+        (*) break ;;
+      esac
+    fi
     part=${part:$#word}
   done
+  # sudo without `-u` naming the user: root's logins.
+  [[ $wrapper != sudo ]] || part=''
   [[ $word != */* ]] || part=${part:$(( ${#word%/*} + 1 ))}
+}
+
+# Whether the part (its words in the caller's `words`) runs command $1: its first word, then
+# each further word of $1 among the part's later words (`git -C /tmp fetch` runs `git fetch`).
+_credwatch_runs() {
+  emulate -L zsh
+  local -a want=(${(z)1})
+  local w i=2
+  [[ ${words[1]-} == "${want[1]-}" ]] || return 1
+  for w in "${(@)words[2,-1]}"; do
+    (( i <= $#want )) || break
+    [[ $w != "$want[i]" ]] || (( i++ ))
+  done
+  (( i > $#want ))
 }
 
 # Prints the warning for each command of a command line that uses a broken login, once per
@@ -308,17 +341,27 @@ _credwatch_preexec() {
   # Only a line that names a watched command can use it: a plain test first, the parsing after.
   local cmd named=0
   for cmd in "${_credwatch_cmds[@]}"; do
-    [[ $line != *"$cmd"* ]] || { named=1; break }
+    [[ $line != *"${cmd%% *}"* ]] || { named=1; break }
   done
   (( named )) || return 0
   # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
   # only adds a part).
+  local -a words
+  local exempt
   for part in "${(@f)${line//[;&|(){\}\`]/$nl}}"; do
     _credwatch_command_part
     [[ -n $part ]] || continue
+    words=(${(z)part})
+    # A command that makes the login (`!gh auth login` in the state): no warning before it.
+    exempt=0
+    for cmd in "${_credwatch_cmds[@]}"; do
+      [[ $cmd != '!'* ]] || ! _credwatch_runs "${cmd#!}" || { exempt=1; break }
+    done
+    (( exempt == 0 )) || continue
     for (( i = 1; i <= $#_credwatch_cmds; i++ )); do
-      if [[ ( $part == "$_credwatch_cmds[i]" || $part == "$_credwatch_cmds[i]"[[:space:]]* ) &&
-        $warned != *$'\n'"$_credwatch_texts[i]"$'\n'* ]]; then
+      [[ $_credwatch_cmds[i] != '!'* ]] || continue
+      if _credwatch_runs "$_credwatch_cmds[i]" &&
+        [[ $warned != *$'\n'"$_credwatch_texts[i]"$'\n'* ]]; then
         print -ru2 -- "$_credwatch_texts[i]"
         warned+=$'\n'$_credwatch_texts[i]$'\n'
       fi

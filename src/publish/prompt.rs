@@ -138,6 +138,44 @@ fn reads_as_prose(fix: &str) -> bool {
     VERBS.contains(&first)
 }
 
+/// The commands in a fix that make the login (`gh auth login`, `npm login (or npm config set
+/// //REGISTRY/:_authToken=TOKEN)`): each up to its first placeholder or punctuation, kept when it
+/// runs one of the credential's programs. A warning before them would be before the repair.
+pub fn login_commands(fix: Option<&str>, commands: &[String]) -> Vec<String> {
+    let Some(fix) = fix else {
+        return Vec::new();
+    };
+    let programs: Vec<&str> = commands
+        .iter()
+        .filter_map(|c| c.split_whitespace().next())
+        .collect();
+    let fix = fix.strip_prefix("log in again: ").unwrap_or(fix);
+    let mut found = Vec::new();
+    for piece in fix.split("(or ").chain(fix.split("; or ").skip(1)) {
+        let mut words = Vec::new();
+        for word in piece.split_whitespace() {
+            let plain = word.trim_end_matches([',', ';', ')', ':']);
+            if plain.is_empty()
+                || plain
+                    .chars()
+                    .any(|c| c.is_ascii_uppercase() || "/=…'\"`<>".contains(c))
+            {
+                break;
+            }
+            words.push(plain);
+            if plain.len() != word.len() || words.len() == 4 {
+                break;
+            }
+        }
+        // Two words at least: `claude /login` names no command of its own to exempt (`claude`
+        // alone is every use of it).
+        if words.len() >= 2 && programs.contains(&words[0]) && !reads_as_prose(piece.trim()) {
+            found.push(words.join(" "));
+        }
+    }
+    found
+}
+
 /// What the prompt file says, before it is stamped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PromptFile {
@@ -157,11 +195,21 @@ impl PromptFile {
         valid_until: Option<Timestamp>,
     ) -> PromptFile {
         let mut warnings = String::new();
+        let mut exempt: Vec<String> = Vec::new();
         for item in items.iter().filter(|i| warns(i.report)) {
             let text = warning(item.report);
             for command in item.commands {
                 warnings.push_str(&format!("{}\t{text}\n", clean(command)));
             }
+            for command in login_commands(item.report.fix.as_deref(), item.commands) {
+                if !exempt.contains(&command) {
+                    exempt.push(command);
+                }
+            }
+        }
+        // The commands that make the login (the fix): never warned before (`!COMMAND`, no text).
+        for command in exempt {
+            warnings.push_str(&format!("!{}\t\n", clean(&command)));
         }
         PromptFile {
             pid,
@@ -279,6 +327,45 @@ fn is_stamp(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_commands_that_make_a_login_are_read_from_its_fix() {
+        let of = |fix: &str, commands: &[&str]| {
+            let commands: Vec<String> = commands.iter().map(|c| c.to_string()).collect();
+            super::login_commands(Some(fix), &commands)
+        };
+        assert_eq!(of("gh auth login", &["gh"]), ["gh auth login"]);
+        assert_eq!(
+            of(
+                "npm login (or npm config set //REGISTRY/:_authToken=TOKEN)",
+                &["npm", "npx"]
+            ),
+            ["npm login", "npm config set"]
+        );
+        assert_eq!(
+            of(
+                "aws configure (or the tool that issues your keys)",
+                &["aws"]
+            ),
+            ["aws configure"]
+        );
+        assert_eq!(
+            of(
+                "gh auth login; if it is lost again, `credwatch journal gh` shows what happened",
+                &["gh"]
+            ),
+            ["gh auth login"]
+        );
+        assert!(
+            of("claude /login", &["claude"]).is_empty(),
+            "every use of claude"
+        );
+        assert!(of(
+            "run a git command that authenticates (e.g. git fetch)",
+            &["git fetch"]
+        )
+        .is_empty());
+        assert!(of("unset GH_TOKEN to use the stored login", &["gh"]).is_empty());
+    }
     use super::*;
 
     fn file(message: &str) -> PromptFile {

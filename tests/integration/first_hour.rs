@@ -465,3 +465,66 @@ fn on_a_headless_server_the_package_behaves_like_a_desktop() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// No warning for `git -C /tmp fetch`, `timeout 5 git clone …`, `nice -n 10 kubectl …`, `sudo -u
+/// me gh …`, `env A=1 aws …`; a warning before `gh auth login`, the command that repairs the
+/// login. Wrappers and their options are parsed, a subcommand is found past options, and the
+/// commands of the fix are never warned (each shell).
+#[test]
+fn the_warning_before_a_command_misses_common_forms_and_fires_before_the_fix() {
+    for shell in SHELLS.iter().copied().filter(|s| s.available()) {
+        let (home, _daemon) = home_with_daemon();
+        home.write_config(
+            "presets = [\"claude\"]\n[[credential]]\nname = \"mytool\"\nfile = \"~/.mytool.json\"\nformat = \"json\"\nsecret = \"/token\"\ncommands = [\"mytool fetch\"]\nfix = \"mytool auth login\"\n",
+        );
+        home.write(".mytool.json", r#"{"token": ""}"#);
+        home.write(CREDS, claude_login(false));
+        home.wait_for_state("claude", "logged-out");
+        home.wait_for_state("mytool", "invalid");
+        let mut session = Session::start(&home, shell, &[]);
+        let stub = home.home.join("stub-bin/mytool");
+        std::fs::write(&stub, "#!/bin/sh\necho stub mytool ran\n").unwrap();
+        std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        session.enter_until("[[P0:⚠ claude,mytool:1]]");
+        let mut n = 40;
+        let mut run = |session: &mut Session, line: &str| {
+            n += 1;
+            session.line(&format!("{line}; echo {}", shell.sum(n, 1000)));
+            let printed = session.expect(&(n + 1000).to_string());
+            visible_lines(&printed)
+                .into_iter()
+                .filter(|l| l.starts_with("credwatch: "))
+                .collect::<Vec<_>>()
+        };
+        for (line, tool) in [
+            ("timeout 5 claude", "Claude Code"),
+            ("nice -n 10 claude", "Claude Code"),
+            ("env A=1 claude", "Claude Code"),
+            ("env -u NOTHING claude", "Claude Code"),
+            ("command claude", "Claude Code"),
+            ("sudo -u $USER claude", "Claude Code"),
+            ("mytool -C /tmp fetch", "mytool"),
+            ("mytool --verbose fetch origin", "mytool"),
+        ] {
+            let warned = run(&mut session, line);
+            assert!(
+                warned
+                    .iter()
+                    .any(|l| l.starts_with(&format!("credwatch: {tool}: "))),
+                "{shell:?}: `{line}` was not warned: {warned:?}"
+            );
+        }
+        for line in [
+            "mytool auth login",
+            "mytool --verbose auth login",
+            "sudo claude",
+        ] {
+            let warned = run(&mut session, line);
+            assert!(
+                warned.is_empty(),
+                "{shell:?}: `{line}` was warned: {warned:?}"
+            );
+        }
+    }
+}
