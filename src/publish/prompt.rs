@@ -5,7 +5,10 @@
 //!   epoch second until which the content holds with nothing changing (0: no deadline), the
 //!   content's stamp (0 for a direct check), and the prompt segment, empty when every credential
 //!   is usable;
-//! - then one line per command mapped to a broken credential: `COMMAND<TAB>WARNING`.
+//! - then one line per command mapped to a broken credential (or one a variable of the shell
+//!   decides): `COMMAND<TAB>WARNING`;
+//! - then one line per command of their fixes, before which no warning is given:
+//!   `!COMMAND<TAB>`.
 //!
 //! The daemon also keeps an empty marker file, `prompt.STAMP`, for exactly as long as the content
 //! with that stamp is the published one ([`Publisher`]). A hook that has read the content
