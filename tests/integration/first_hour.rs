@@ -528,3 +528,48 @@ fn the_warning_before_a_command_misses_common_forms_and_fires_before_the_fix() {
         }
     }
 }
+
+/// Small things a user saw: the flag glyph followed the daemon's locale (a POSIX shell got `⚠`);
+/// a token others can read had no mark of its own; journal rows were to the minute; the
+/// daemon's log at its default level said nothing of what it watches; verify's title read
+/// "git (git (credential store))".
+#[test]
+fn small_things_a_user_sees() {
+    let (home, daemon) = home_with_daemon();
+    assert!(
+        daemon.log().contains("daemon started") && daemon.log().contains("claude"),
+        "the default level names what is watched: {}",
+        daemon.log()
+    );
+    // The shell's locale decides the flag; a POSIX shell gets `!`.
+    home.write(CREDS, claude_login(false));
+    home.wait_for_state("claude", "logged-out");
+    let mut posix = Session::start(&home, Shell::Bash, &["export LC_ALL=C"]);
+    posix.enter_until("[[P0:! claude:1]]");
+    let mut utf8 = Session::start(&home, Shell::Bash, &[]);
+    utf8.enter_until("[[P0:⚠ claude:1]]");
+    // Readable by others: its own mark.
+    home.write(CREDS, claude_login(true));
+    std::fs::set_permissions(
+        home.path(CREDS),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    home.wait_for_state("claude", "insecure");
+    utf8.enter_until("[[P0:readable:claude:1]]");
+    // Journal rows to the second.
+    let journal = home.run(&["journal", "claude"]).stdout;
+    let seconds = journal.lines().any(|l| {
+        l.split_whitespace()
+            .nth(1)
+            .is_some_and(|t| t.len() == 8 && t.matches(':').count() == 2)
+    });
+    assert!(seconds, "{journal}");
+    // verify's title.
+    home.write(".git-credentials", "https://me:tok@example.com\n");
+    let verify = home.run(&["verify", "git"]).stdout;
+    assert!(
+        verify.contains("git (credential store)") && !verify.contains("git (git"),
+        "{verify}"
+    );
+}
