@@ -124,13 +124,10 @@ impl Daemon {
             self.watcher.unwatch(&self.runtime_dir.clone());
             self.runtime_dir_changed();
         }
-        if self
+        let config_changed = self
             .config_path
             .as_deref()
-            .is_some_and(|config| changes.iter().any(|c| inotify::touches(&c.path, config)))
-        {
-            self.reload("the config file changed");
-        }
+            .is_some_and(|config| changes.iter().any(|c| inotify::touches(&c.path, config)));
         let mut rewatch_all = false;
         let structural: Vec<&Change> = changes.iter().filter(|c| c.is_structural()).collect();
         for change in structural {
@@ -147,6 +144,13 @@ impl Daemon {
         }
         if rewatch_all {
             self.rewatch();
+        }
+        // Read after the watches are in place: a config file created and then written (a
+        // create, then the content) is read once its write watch is set, so a write that ends
+        // meanwhile is read too, or wakes this loop again; read before, its content was missed
+        // for good (a reload of the empty file).
+        if config_changed {
+            self.reload("the config file changed");
         }
         for change in &changes {
             if change.path.parent() == Some(&context_dir) {

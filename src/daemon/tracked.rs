@@ -314,7 +314,14 @@ impl Daemon {
             }
         }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
-        if checked.is_some() && self.memory.record(&name, present_at.as_deref(), now) {
+        let usable = checked
+            .as_ref()
+            .is_some_and(|c| c.verdict.state.is_usable());
+        if checked.is_some()
+            && self
+                .memory
+                .record(&name, present_at.as_deref(), usable, now)
+        {
             self.memory_dirty = true;
         }
         let report = checked.as_ref().map(credential_report);

@@ -28,6 +28,11 @@ pub struct Seen {
     /// Where it was seen (a memory written before this was kept has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Whether a usable login of it was ever seen here (`None`: a memory written before this was
+    /// kept, taken as yes). One that never worked here and is gone is not `missing`: it drops
+    /// out of the list (a docker config that never held a login, removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worked: Option<bool>,
 }
 
 /// Credentials seen present on this machine, by name.
@@ -85,8 +90,11 @@ impl Memory {
         write_atomically(&dir.join(MEMORY_FILE), &text)
     }
 
+    /// Whether it was seen here with a usable login (or before that was kept).
     pub fn was_seen(&self, name: &str) -> bool {
-        self.credentials.contains_key(name)
+        self.credentials
+            .get(name)
+            .is_some_and(|seen| seen.worked != Some(false))
     }
 
     /// When the credential vanished from one of `paths` (where it is looked for now), if it was
@@ -100,9 +108,15 @@ impl Memory {
         seen.vanished_at.as_deref()
     }
 
-    /// Records where it is present (`None`: gone); returns whether anything changed (and so
-    /// should be saved).
-    pub fn record(&mut self, name: &str, present: Option<&str>, now: Timestamp) -> bool {
+    /// Records where it is present (`None`: gone) and whether its login is usable; returns
+    /// whether anything changed (and so should be saved).
+    pub fn record(
+        &mut self,
+        name: &str,
+        present: Option<&str>,
+        usable: bool,
+        now: Timestamp,
+    ) -> bool {
         match (self.credentials.get_mut(name), present) {
             (None, None) => false,
             (None, Some(path)) => {
@@ -112,12 +126,17 @@ impl Memory {
                         present_at: now.rfc3339(),
                         vanished_at: None,
                         path: Some(path.to_string()),
+                        worked: Some(usable),
                     },
                 );
                 true
             }
             (Some(seen), Some(path)) => {
-                let changed = seen.vanished_at.is_some() || seen.path.as_deref() != Some(path);
+                let mut changed = seen.vanished_at.is_some() || seen.path.as_deref() != Some(path);
+                if usable && seen.worked == Some(false) {
+                    seen.worked = Some(true);
+                    changed = true;
+                }
                 seen.vanished_at = None;
                 seen.present_at = now.rfc3339();
                 seen.path = Some(path.to_string());
@@ -140,11 +159,11 @@ mod tests {
     fn memory_records_vanishing_once() {
         let mut memory = Memory::default();
         let here = ["/h/a".to_string()];
-        assert!(!memory.record("a", None, Timestamp::from_secs(1)));
-        assert!(memory.record("a", Some("/h/a"), Timestamp::from_secs(2)));
-        assert!(!memory.record("a", Some("/h/a"), Timestamp::from_secs(3)));
-        assert!(memory.record("a", None, Timestamp::from_secs(4)));
-        assert!(!memory.record("a", None, Timestamp::from_secs(5)));
+        assert!(!memory.record("a", None, true, Timestamp::from_secs(1)));
+        assert!(memory.record("a", Some("/h/a"), true, Timestamp::from_secs(2)));
+        assert!(!memory.record("a", Some("/h/a"), true, Timestamp::from_secs(3)));
+        assert!(memory.record("a", None, true, Timestamp::from_secs(4)));
+        assert!(!memory.record("a", None, true, Timestamp::from_secs(5)));
         assert_eq!(
             memory.vanished_from("a", &here),
             Some("1970-01-01T00:00:04Z")
@@ -154,7 +173,23 @@ mod tests {
             None,
             "seen at another path: it did not vanish from this one"
         );
-        assert!(memory.record("a", Some("/h/a"), Timestamp::from_secs(6)));
+        assert!(memory.record("a", Some("/h/a"), true, Timestamp::from_secs(6)));
         assert_eq!(memory.vanished_from("a", &here), None);
+    }
+
+    #[test]
+    fn a_credential_never_seen_working_here_is_not_remembered_as_seen() {
+        let mut memory = Memory::default();
+        assert!(memory.record("d", Some("/h/d"), false, Timestamp::from_secs(1)));
+        assert!(!memory.was_seen("d"), "present, never usable");
+        assert!(memory.record("d", Some("/h/d"), true, Timestamp::from_secs(2)));
+        assert!(memory.was_seen("d"));
+        let old: Memory =
+            serde_json::from_str(r#"{"credentials":{"o":{"present_at":"2026-01-01T00:00:00Z"}}}"#)
+                .unwrap();
+        assert!(
+            old.was_seen("o"),
+            "kept before `worked` was: taken as seen working"
+        );
     }
 }

@@ -227,6 +227,7 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
         changed |= memory.record(
             &c.definition.name,
             c.observation.present_at().as_deref(),
+            c.verdict.state.is_usable(),
             now,
         );
     }

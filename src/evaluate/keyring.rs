@@ -224,8 +224,8 @@ fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict
         ),
         Reach::NotRunning => (
             State::Unknown,
-            "the keyring (Secret Service) is not running now; the session bus starts it when a tool asks for it, and credwatch's daemon waits for it instead of starting it".into(),
-            "`credwatch status` (which may start it) tells what it holds".into(),
+            "the keyring (Secret Service) is not running now; the session bus starts it when a tool asks for it (credwatch never starts it: it waits)".into(),
+            "use the tool once (the bus then starts the keyring), or start it: gnome-keyring-daemon --start --components=secrets; then credwatch status".into(),
         ),
         Reach::NoDefaultCollection => (
             State::Unavailable,

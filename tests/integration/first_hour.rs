@@ -573,3 +573,45 @@ fn small_things_a_user_sees() {
         "{verify}"
     );
 }
+
+/// A docker config that never held a working login, removed: "missing" forever (a flag at every
+/// prompt, `status` exit 1). A credential never seen working here is not missing; one that worked
+/// and vanished still is.
+#[test]
+fn a_credential_never_seen_working_here_is_missing_forever_once_removed() {
+    let home = TestHome::new();
+    let config = ".docker/config.json";
+    home.write(
+        config,
+        r#"{"auths": {"registry.example:5000": {"auth": ""}}}"#,
+    );
+    let first = home.status(&[]);
+    assert_eq!(
+        first.credential("docker")["state"],
+        "logged-out",
+        "{}",
+        first.stdout
+    );
+    std::fs::remove_file(home.path(config)).unwrap();
+    let after = home.status(&[]);
+    assert!(
+        !after.stdout.contains("\"docker\""),
+        "never worked here: not listed once gone: {}",
+        after.stdout
+    );
+    assert_eq!(after.code, 0, "{}", after.stdout);
+
+    // One that worked here and vanished is missing.
+    home.write(
+        ".npmrc",
+        format!("//registry.npmjs.org/:_authToken=npm_{CANARY}\n"),
+    );
+    std::fs::set_permissions(
+        home.path(".npmrc"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    assert_eq!(home.status(&[]).credential("npm")["state"], "ok");
+    std::fs::remove_file(home.path(".npmrc")).unwrap();
+    assert_eq!(home.status(&[]).credential("npm")["state"], "missing");
+}
