@@ -215,9 +215,14 @@ fn from_daemon(
         document.credentials.retain(|c| names.contains(&c.name));
     }
     let now = Timestamp::now();
+    // What the user forgot is read here too: `credwatch forget` just now may be ahead of the
+    // daemon's reload.
+    let forgotten =
+        crate::engine::memory::Forgotten::load(crate::support::runtime::state_dir().as_deref());
     for credential in &mut document.credentials {
         // Written when the daemon judged it: "expired 0 s ago" is said again as of now.
         credential.reason = credential.reason_now(now);
+        credential.forgotten = forgotten.contains(&credential.name) && !credential.usable;
         let Some(candidate) = candidates
             .iter()
             .find(|c| c.definition.name == credential.name)
