@@ -7,7 +7,6 @@
 use super::{Context, Run};
 use crate::cli::ExportArgs;
 use crate::define::config::Config;
-use crate::define::state::exit_code;
 use crate::support::output::print;
 
 impl Run for ExportArgs {
@@ -26,11 +25,5 @@ fn export(config: &Config, args: &ExportArgs) -> anyhow::Result<i32> {
         }
         Some(path) => crate::publish::metrics::write_textfile(path, &text)?,
     }
-    Ok(exit_code(
-        document
-            .credentials
-            .iter()
-            .filter(|c| !c.forgotten)
-            .map(|c| c.state),
-    ))
+    Ok(document.exit_code())
 }

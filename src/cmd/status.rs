@@ -7,7 +7,7 @@
 use super::{Context, Run};
 use crate::cli::StatusArgs;
 use crate::define::config::Config;
-use crate::define::state::{exit_code, Group, State};
+use crate::define::state::{Group, State};
 use crate::engine::{self, Candidate};
 use crate::evaluate::shadowed;
 use crate::publish::report::{
@@ -48,13 +48,7 @@ fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<i32> {
         text
     };
     print(&text);
-    Ok(exit_code(
-        document
-            .credentials
-            .iter()
-            .filter(|c| !c.forgotten)
-            .map(|c| c.state),
-    ))
+    Ok(document.exit_code())
 }
 
 /// What the daemon says it cannot watch, for people: why, and each distinct fix once.

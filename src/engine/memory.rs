@@ -50,15 +50,24 @@ pub struct Forgotten {
     pub credentials: BTreeMap<String, String>,
 }
 
+/// A JSON file of ours in `dir`, or the empty value when it is missing, foreign or damaged.
+fn load_json<T: serde::de::DeserializeOwned + Default>(
+    dir: Option<&Path>,
+    file: &str,
+    limit: u64,
+) -> T {
+    dir.and_then(|d| {
+        crate::support::runtime::read_own(&d.join(file), limit)
+            .ok()
+            .flatten()
+    })
+    .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    .unwrap_or_default()
+}
+
 impl Forgotten {
     pub fn load(dir: Option<&Path>) -> Self {
-        dir.and_then(|d| {
-            crate::support::runtime::read_own(&d.join(FORGOTTEN_FILE), 1 << 20)
-                .ok()
-                .flatten()
-        })
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
+        load_json(dir, FORGOTTEN_FILE, 1 << 20)
     }
 
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
@@ -73,14 +82,7 @@ impl Forgotten {
 
 impl Memory {
     pub fn load(dir: Option<&Path>) -> Self {
-        let mut memory: Memory = dir
-            .and_then(|d| {
-                crate::support::runtime::read_own(&d.join(MEMORY_FILE), 16 << 20)
-                    .ok()
-                    .flatten()
-            })
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let mut memory: Memory = load_json(dir, MEMORY_FILE, 16 << 20);
         memory.forgotten = Forgotten::load(dir);
         memory
     }

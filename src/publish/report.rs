@@ -16,6 +16,19 @@ use std::collections::BTreeMap;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+impl StatusDocument {
+    /// The exit code of `status` and `export` for it (docs/contract.md): forgotten credentials
+    /// count for nothing.
+    pub fn exit_code(&self) -> i32 {
+        crate::define::state::exit_code(
+            self.credentials
+                .iter()
+                .filter(|c| !c.forgotten)
+                .map(|c| c.state),
+        )
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub struct StatusDocument {
     pub schema: u32,

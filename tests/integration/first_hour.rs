@@ -290,21 +290,26 @@ fn shadowing_by_an_environment_token_is_told_backwards() {
 /// forever, a flag at every prompt, a warning before every npm command, `status` exit 1, and no
 /// way to stop it. `credwatch forget npm`: no flag, no warning, exit 0, listed as forgotten; a
 /// new login of it is watched again.
-#[test]
-fn no_way_to_stop_being_nagged_about_a_login_not_used_here() {
-    let (home, _daemon) = crate::pty::home_with_daemon();
-    home.write_config("presets = [\"npm\"]\n");
-    let registry = "//127.0.0.1:4873/:_authToken";
+/// The real npm writes a login, and past the daemon's grace deletes it (`~/.npmrc` goes): `missing`.
+fn npm_login_then_logout(home: &TestHome, registry: &str) {
     ok(
-        &home,
+        home,
         "npm",
         &["config", "set", &format!("{registry}=npm_{CANARY}")],
         "",
     );
     home.wait_for_state("npm", "ok");
     std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
-    ok(&home, "npm", &["config", "delete", registry], "");
+    ok(home, "npm", &["config", "delete", registry], "");
     home.wait_for_state("npm", "missing");
+}
+
+#[test]
+fn no_way_to_stop_being_nagged_about_a_login_not_used_here() {
+    let (home, _daemon) = crate::pty::home_with_daemon();
+    home.write_config("presets = [\"npm\"]\n");
+    let registry = "//127.0.0.1:4873/:_authToken";
+    npm_login_then_logout(&home, registry);
     assert_eq!(home.status(&[]).code, 1);
 
     let mut session = Session::start(&home, Shell::Bash, &[]);
@@ -327,16 +332,7 @@ fn no_way_to_stop_being_nagged_about_a_login_not_used_here() {
     assert!(!printed.contains("credwatch: npm"), "{printed}");
 
     // A new login of it: watched again (and flagged again once it breaks).
-    ok(
-        &home,
-        "npm",
-        &["config", "set", &format!("{registry}=npm_{CANARY}")],
-        "",
-    );
-    home.wait_for_state("npm", "ok");
-    std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
-    ok(&home, "npm", &["config", "delete", registry], "");
-    home.wait_for_state("npm", "missing");
+    npm_login_then_logout(&home, registry);
     assert_eq!(home.status(&[]).code, 1, "a new login ended the forgetting");
     session.enter_until("[[P0:⚠ npm:1]]");
 
