@@ -586,27 +586,29 @@ fn old_hook(template: &str, current: &str) -> String {
 /// reading 2,000 lines of `line` under callgrind.
 fn callgrind_rows(home: &TestHome, line: &str) {
     println!(
-        "\nThe same interactive shells under callgrind, 2,000 prompts: instructions the shell"
+        "\nThe same interactive shells under callgrind: instructions the shell runs per prompt,"
     );
     println!(
-        "runs per prompt (user space only: the hook's two stat calls run in the kernel and are"
+        "the count for 3,000 prompts minus the count for 1,000, over 2,000 (so the shell's and the"
     );
-    println!("not counted). Repeatable whatever else the machine does:\n");
+    println!(
+        "hook's start-up are not in it; user space only: the hook's two stat calls run in the"
+    );
+    println!("kernel and are not counted). Repeatable whatever else the machine does:\n");
     println!("| shell | instructions per prompt, empty hook | added by the credwatch hook |");
     println!("|---|---:|---:|");
     for shell in ["bash", "zsh"] {
         let hook = home.home.join(format!("hook.{shell}"));
         let (plain, hooked) = rc_files(home, shell, &hook);
-        let lines = 2000;
-        match (
-            instructions(home, shell, &plain, lines, line),
-            instructions(home, shell, &hooked, lines, line),
-        ) {
-            (Some(base), Some(with)) => println!(
-                "| {shell} | {:.0} | {:.0} |",
-                base / lines as f64,
-                (with - base) / lines as f64
-            ),
+        let per_prompt = |rc: &std::path::Path| {
+            let few = instructions(home, shell, rc, 1000, line)?;
+            let many = instructions(home, shell, rc, 3000, line)?;
+            Some((many - few) / 2000.0)
+        };
+        match (per_prompt(&plain), per_prompt(&hooked)) {
+            (Some(base), Some(with)) => {
+                println!("| {shell} | {base:.0} | {:.0} |", with - base)
+            }
             _ => println!("| {shell} | (callgrind gave no count) | |"),
         }
     }

@@ -9,8 +9,9 @@
 # $CREDWATCH_PROMPT (exported, for your PS1 or a prompt framework, even one that renders in a
 # child process; it never rewrites PS1) and prints one line on stderr when that changes. Before
 # each command of a line that uses a broken login it prints what is wrong and the fix, and with
-# CREDWATCH_CONFIRM=1 asks whether to run it. Enter looks again (two stats) before the line runs:
-# a login that broke while the prompt waited is warned before the command too.
+# CREDWATCH_CONFIRM=1 asks whether to run it. A login that breaks while the prompt waits is
+# warned before the command too: the daemon wakes the shell (SIGURG, which the hook traps; bash
+# runs the trap once the line is entered, before it runs), at no cost per prompt.
 # It runs before the prompt frameworks that render in PROMPT_COMMAND or in bash-preexec's
 # precmd_functions, whatever the load order, so a prompt shows the state at that prompt.
 # No state of credwatch can end the shell: every function survives `set -euo pipefail`.
@@ -122,7 +123,7 @@ _credwatch_send_context() {
       *) records+=("$name=1") ;;
     esac
   done
-  printf '%s\0' "$_credwatch_generation" ${records[@]+"${records[@]}"} end 2>&- >|"$_credwatch_dir/context/$$" || :
+  printf '%s\0' "$_credwatch_generation" ${_credwatch_wake_record:+"$_credwatch_wake_record"} ${records[@]+"${records[@]}"} end 2>&- >|"$_credwatch_dir/context/$$" || :
 }
 
 # Whether the variable named $1 is exported (bash >= 4.4 tells; older bash: taken as exported).
@@ -252,18 +253,20 @@ _credwatch_slow() {
     _credwatch_rearm=1
     return 0
   fi
-  # At the first prompts (traced here): a DEBUG trap of the user's, set before or after the
-  # hook, keeps Enter as it was (see _credwatch_bind_enter).
-  ((_credwatch_settle == 0 || ${#_credwatch_bound[@]} == 0)) || _credwatch_keep_enter || :
   _credwatch_on_change || :
   ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
 
-# Enter back as it was when a DEBUG trap is in force (traced: it sees it).
-_credwatch_keep_enter() {
-  [[ -z $(trap -p DEBUG) ]] || _credwatch_unbind_enter
+# SIGURG, sent by the daemon when what this shell shows changed. bash runs the trap once the
+# line is entered (not while readline waits), after PS0, before the line runs: the new state is
+# read, and the hook's trap put in for the line's commands (in a function the trap would not
+# stay: then the next prompt does it). $1, $_ as the trap found it, is its last argument again.
+# Traced while the hook's trap is out: it sees the trap in force (see _credwatch_traced).
+_credwatch_woken() {
+  _credwatch_recheck || return 0
+  ((${#FUNCNAME[@]} > 1 || _credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
+  return 0
 }
-declare -ft _credwatch_keep_enter
 
 # bash < 5.1 (a string PROMPT_COMMAND, the hook first in it): hands $? on to what follows.
 _credwatch_status=0
@@ -279,7 +282,7 @@ _credwatch_precmd_keep_status() {
 # traced, and only then does a trap it sets or takes out stay so. With no DEBUG trap set,
 # tracing costs nothing. While the hook's trap is in they are not traced: the trap then runs at
 # the hook's call, not at each command in it.
-_credwatch_traced=(_credwatch_precmd _credwatch_after_command _credwatch_slow)
+_credwatch_traced=(_credwatch_precmd _credwatch_after_command _credwatch_slow _credwatch_woken)
 declare -ft _credwatch_precmd_keep_status
 # (Sourced again while the hook's trap is in, `. ~/.bashrc`: they stay as they are.)
 [[ -n ${_credwatch_trap_installed-} ]] || declare -ft "${_credwatch_traced[@]}"
@@ -309,9 +312,8 @@ _credwatch_on_change() {
   fi
   _credwatch_rearm=0
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
-    # bash-preexec loaded after this hook: join its preexec functions (and leave Enter alone).
+    # bash-preexec loaded after this hook: join its preexec functions.
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
-    ((${#_credwatch_bound[@]} == 0)) || _credwatch_unbind_enter
   elif ((${#_credwatch_cmds[@]})); then
     [[ -n $_credwatch_trap_installed ]] || _credwatch_rearm=1
   else
@@ -491,10 +493,10 @@ _credwatch_preexec() {
   return 0
 }
 
-# Before a command line runs (Enter, see _credwatch_bind_enter; with bash-preexec, its preexec):
-# a state the daemon published after the prompt was drawn (a login that broke while the prompt
-# waited) is read, and warned about before the command. Two stats while nothing changed. True
-# when it read a new state.
+# Before a command line runs (woken by the daemon, see _credwatch_woken; with bash-preexec, its
+# preexec): a state the daemon published after the prompt was drawn (a login that broke while
+# the prompt waited) is read, and warned about before the command. Two stats while nothing
+# changed. True when it read a new state.
 _credwatch_recheck() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -n $_credwatch_daemon_seen ]] || return 1
   # (The daemon's pid as read: _credwatch_pid is 0 while the next prompt must read again.)
@@ -507,53 +509,6 @@ _credwatch_recheck() {
   # broken now.
   _credwatch_rearm=1 _credwatch_ran=1
   return 0
-}
-
-# Enter: readline runs this before it accepts the line ("$_" is its last argument, so $_ stays
-# what the last command left). A new state warns for the line's commands here, once: the trap of
-# the hook, when it is in, skips what was warned (see _credwatch_preexec's `line`).
-_credwatch_enter() {
-  [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
-  _credwatch_recheck || return 0
-  ((${#_credwatch_cmds[@]} == 0)) || _credwatch_preexec "${READLINE_LINE-}" line || :
-  return 0
-}
-
-# Enter (\C-m, \C-j) in the emacs and vi keymaps, where it still accepts the line (a binding of
-# the user's is kept): a macro of two private keys, the check above, then accept-line. Without
-# line editing (input from a pipe, --noediting) there is nothing to bind. A DEBUG trap runs for
-# the check too, so there is no binding while another DEBUG trap is in force when the hook is
-# read, nor once bash-preexec is loaded (its preexec functions would run for it): the hook's trap,
-# or bash-preexec's preexec, is then where the state is looked at again.
-_credwatch_bound=()
-_credwatch_bind_enter() {
-  [[ (-o emacs || -o vi) && -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
-  ((${#_credwatch_bound[@]} == 0)) || return 0
-  [[ -z $(trap -p DEBUG) ]] || return 0
-  local keymap bound key
-  for keymap in emacs vi-insert vi-command; do
-    bound=$(bind -m "$keymap" -q accept-line 2>/dev/null) || continue
-    # shellcheck disable=SC2016 # expanded when the binding runs
-    bind -m "$keymap" -x '"\e[24;99~": _credwatch_enter "$_"' 2>/dev/null || continue
-    bind -m "$keymap" '"\e[24;98~": accept-line' 2>/dev/null || continue
-    for key in '\C-m' '\C-j'; do
-      if [[ $bound == *'"'"$key"'"'* ]] && bind -m "$keymap" '"'"$key"'": "\e[24;99~\e[24;98~"' 2>/dev/null; then
-        _credwatch_bound+=("$keymap" "$key")
-      fi
-    done
-  done
-  return 0
-}
-# Traced: it sees the DEBUG trap in force.
-declare -ft _credwatch_bind_enter
-
-# Enter back to accept-line where the hook bound it.
-_credwatch_unbind_enter() {
-  local i
-  for ((i = 0; i + 1 < ${#_credwatch_bound[@]}; i += 2)); do
-    bind -m "${_credwatch_bound[i]}" '"'"${_credwatch_bound[i + 1]}"'": accept-line' 2>/dev/null || :
-  done
-  _credwatch_bound=()
 }
 
 # Asks on the terminal; true for y or Y. Without a terminal to ask, the command runs.
@@ -591,7 +546,6 @@ _credwatch_arm_debug_trap() {
     if [[ -z $_credwatch_trap_installed ]]; then
       # Traced up to the top level here: the trap in force shows, and the one set stays.
       _credwatch_trap_text "$(trap -p DEBUG)"
-      [[ -z $_credwatch_user_debug_trap ]] || _credwatch_unbind_enter
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
         trap -- '((_credwatch_last_status = $?, !_credwatch_armed)) || _credwatch_debug "$_"; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
@@ -648,6 +602,10 @@ _credwatch_debug() {
     return 0
   }
   ((_credwatch_armed++ <= 100)) || { _credwatch_trap_out; return 0; }
+  # A command of a trap's text (the daemon's wake-up, or any other signal's trap) runs at line 1
+  # (where the trap called this) with the line before's command as BASH_COMMAND: not one of
+  # this line's (PS0 kept this line's number).
+  ((BASH_LINENO[0] != 1 || _credwatch_line < 2)) || return 0
   # Only a command that names a watched one can use it: a plain test first, the parsing after.
   local cmd
   for cmd in "${_credwatch_cmds[@]}"; do
@@ -688,10 +646,11 @@ declare -ft _credwatch_debug _credwatch_trap_out _credwatch_trap_remove
 # bash < 5 has no EPOCHSECONDS (and `set -u` would stop at it): it compares 0.
 # shellcheck disable=SC2016 # expanded by bash when it shows PS0
 if [[ -n ${EPOCHSECONDS-} ]]; then
-  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1, _credwatch_pid *= EPOCHSECONDS < _credwatch_until]-}'
+  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1, _credwatch_line = LINENO, _credwatch_pid *= EPOCHSECONDS < _credwatch_until]-}'
 else
-  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1]-}'
+  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1, _credwatch_line = LINENO]-}'
 fi
+_credwatch_line=0
 
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array). Prints
 # nothing: what there is to say is said at the first prompt.
@@ -702,14 +661,26 @@ _credwatch_install() {
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
   else
-    # Before the watch's trap: the binding is made only while no other DEBUG trap is in force.
-    _credwatch_bind_enter
     _credwatch_watch_rc "$@"
   fi
+  _credwatch_wake_trap
   _credwatch_place
 }
 # Traced: the trap it sets stays (see _credwatch_watch_rc).
 declare -ft _credwatch_install
+
+# The daemon's wake-up (see _credwatch_woken): SIGURG, ignored by default, so a process that
+# got this shell's pid later is not harmed (the daemon signals through a pidfd anyway). Asked
+# for in the context handed over (`@wake`), and only when no trap of the user's has SIGURG.
+_credwatch_wake_record=
+_credwatch_wake_trap() {
+  local urg
+  urg=$(trap -p URG)
+  [[ -z $urg || $urg == *_credwatch_woken* ]] || return 0
+  # shellcheck disable=SC2016 # expanded when the trap runs
+  trap -- '_credwatch_woken "$_"' URG
+  _credwatch_wake_record=@wake
+}
 
 # The rc file may go on after the hook and assign PROMPT_COMMAND over it (`PROMPT_COMMAND=
 # 'history -a'`, a framework that prepends itself). Until the first prompt a DEBUG trap waits

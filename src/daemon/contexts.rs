@@ -10,7 +10,9 @@
 //! differs from its own environment, judges once per distinct reduced context the credentials
 //! those variables select (in that environment: `support::environ`), watches what the context
 //! points at, and publishes `shell/PID` (the prompt file with the generation it answers) for
-//! each shell. Shells that share a context share its judgement.
+//! each shell. Shells that share a context share its judgement. A shell that asked with the
+//! record `@wake` (bash) gets SIGURG, through a pidfd, when what its file shows changed, unless
+//! it waits for a child (bash would end a `wait` builtin early).
 //!
 //! Guarantees: a context file is read only when it is a regular file of ours in our private
 //! runtime dir, at most [`CONTEXT_LIMIT`] bytes, complete (ends with `end`), with valid names;
@@ -50,6 +52,8 @@ struct Shell {
     publisher: prompt::Publisher,
     /// Tells the loop when the shell exits.
     exit_watch: Option<tokio::task::JoinHandle<()>>,
+    /// A pidfd to wake the shell with when what it shows changes (it asked, `@wake`).
+    wake: Option<rustix::fd::OwnedFd>,
 }
 
 impl Drop for Shell {
@@ -136,7 +140,21 @@ impl Contexts {
 
 /// A context file's content: its generation and variables; `None` when it is not complete or
 /// not well formed (a hook writing it right now, or not ours to trust).
-pub fn parse_context(bytes: &[u8]) -> Option<(String, BTreeMap<String, Option<OsString>>)> {
+/// What a shell's hook handed over in its context file.
+#[derive(Debug, PartialEq)]
+pub struct HandedContext {
+    pub generation: String,
+    /// Each variable's value (`None`: unset or empty).
+    pub values: BTreeMap<String, Option<OsString>>,
+    /// The record `@wake`: the shell asks for SIGURG when what it shows changes (bash, which
+    /// has no other way to look again while its prompt waits).
+    pub wake: bool,
+}
+
+/// The record by which a shell asks to be woken.
+pub const WAKE_RECORD: &[u8] = b"@wake";
+
+pub fn parse_context(bytes: &[u8]) -> Option<HandedContext> {
     let mut records: Vec<&[u8]> = bytes.split(|b| *b == 0).collect();
     // The file ends with a NUL: the last split is empty.
     if records.pop() != Some(&[][..]) || records.pop() != Some(&b"end"[..]) {
@@ -151,7 +169,12 @@ pub fn parse_context(bytes: &[u8]) -> Option<(String, BTreeMap<String, Option<Os
         return None;
     }
     let mut values = BTreeMap::new();
+    let mut wake = false;
     for record in variables {
+        if *record == WAKE_RECORD {
+            wake = true;
+            continue;
+        }
         let (name, value) = match record.iter().position(|b| *b == b'=') {
             Some(at) => (&record[..at], Some(&record[at + 1..])),
             None => (&record[..], None),
@@ -166,7 +189,11 @@ pub fn parse_context(bytes: &[u8]) -> Option<(String, BTreeMap<String, Option<Os
                 .map(|v| OsString::from_vec(v.to_vec())),
         );
     }
-    Some((generation.to_string(), values))
+    Some(HandedContext {
+        generation: generation.to_string(),
+        values,
+        wake,
+    })
 }
 
 /// `values` reduced to the variables whose value differs from this process's environment; a
@@ -218,6 +245,30 @@ fn exit_watch(
     })))
 }
 
+/// A pidfd of `pid` (none before Linux 5.3, or when it is gone).
+fn pidfd(pid: u32) -> Option<rustix::fd::OwnedFd> {
+    let raw = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)?;
+    rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// Wakes a shell whose state changed (SIGURG, ignored by default: a pidfd names the very
+/// process that asked, never one that took its pid later). Not while it waits for a child: in
+/// bash a trapped signal ends the `wait` builtin early, and the next prompt looks anyway. At
+/// its prompt bash runs the hook's trap once the line is entered, before the line runs.
+fn wake(pid: u32, pidfd: &rustix::fd::OwnedFd) {
+    let waiting_for_a_child = std::fs::read(format!("/proc/{pid}/wchan"))
+        .is_ok_and(|wchan| wchan.starts_with(b"do_wait"));
+    if waiting_for_a_child {
+        tracing::debug!(pid, "a shell waits for a command: not woken");
+        return;
+    }
+    if let Err(error) = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::URG) {
+        tracing::debug!(%error, pid, "cannot wake a shell");
+    }
+}
+
 fn alive(pid: u32) -> bool {
     Path::new("/proc").join(pid.to_string()).exists()
 }
@@ -265,7 +316,12 @@ impl Daemon {
                 None
             }
         };
-        let Some((generation, values)) = content else {
+        let Some(HandedContext {
+            generation,
+            values,
+            wake,
+        }) = content
+        else {
             if !path.exists() {
                 self.shell_exited(pid);
             }
@@ -296,6 +352,9 @@ impl Daemon {
             Some(shell) => {
                 shell.generation = generation;
                 shell.key = key;
+                if wake != shell.wake.is_some() {
+                    shell.wake = wake.then(|| pidfd(pid)).flatten();
+                }
             }
             None => {
                 let Ok(exit_watch) = exit_watch(pid, contexts.exited.clone()) else {
@@ -313,6 +372,7 @@ impl Daemon {
                             self.pid,
                         ),
                         exit_watch,
+                        wake: wake.then(|| pidfd(pid)).flatten(),
                     },
                 );
             }
@@ -432,7 +492,7 @@ impl Daemon {
     /// shell's context in their place.
     pub(super) fn publish_shells(&mut self, base_valid_until: Option<Timestamp>) {
         let contexts = &mut self.contexts;
-        for shell in contexts.shells.values_mut() {
+        for (pid, shell) in contexts.shells.iter_mut() {
             let judged = contexts.judged.get(&shell.key);
             let items: Vec<PromptItem<'_>> = self
                 .entries
@@ -455,8 +515,14 @@ impl Daemon {
                 .min();
             let file = PromptFile::new(&self.config.prompt_format, &items, self.pid, valid_until)
                 .for_shell(&shell.generation);
-            if let Err(error) = shell.publisher.publish(file) {
-                tracing::warn!(%error, "cannot publish a shell's prompt file");
+            match shell.publisher.publish(file) {
+                Ok(true) => {
+                    if let Some(pidfd) = &shell.wake {
+                        wake(*pid, pidfd);
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "cannot publish a shell's prompt file"),
             }
         }
     }
@@ -468,12 +534,16 @@ mod tests {
 
     #[test]
     fn a_context_file_is_read_only_when_complete_and_well_formed() {
-        let (generation, values) =
+        let handed =
             parse_context(b"42\0KUBECONFIG=/k/prod\0AWS_PROFILE\0GH_TOKEN=1\0end\0").unwrap();
-        assert_eq!(generation, "42");
-        assert_eq!(values["KUBECONFIG"], Some(OsString::from("/k/prod")));
-        assert_eq!(values["AWS_PROFILE"], None);
-        assert_eq!(values.len(), 3);
+        assert_eq!(handed.generation, "42");
+        assert_eq!(handed.values["KUBECONFIG"], Some(OsString::from("/k/prod")));
+        assert_eq!(handed.values["AWS_PROFILE"], None);
+        assert_eq!(handed.values.len(), 3);
+        assert!(!handed.wake);
+        let handed = parse_context(b"7\0@wake\0AWS_PROFILE=dev\0end\0").unwrap();
+        assert!(handed.wake, "bash asks to be woken");
+        assert_eq!(handed.values.len(), 1, "@wake is not a variable");
         for bad in [
             &b"42\0KUBECONFIG=/k/prod\0"[..],
             b"42\0KUBECONFIG=/k/prod\0end",
@@ -481,6 +551,7 @@ mod tests {
             b"\0end\0",
             b"42\0BAD-NAME=1\0end\0",
             b"42\0=1\0end\0",
+            b"42\0@sleep\0end\0",
             b"",
         ] {
             assert!(parse_context(bad).is_none(), "{bad:?}");

@@ -150,7 +150,7 @@ impl Daemon {
         let written = self
             .prompt
             .publish(prompt)
-            .and_then(|()| runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json));
+            .and_then(|_| runtime::write_atomically(&self.runtime_dir.join(STATUS_FILE), &json));
         if let Err(error) = written {
             self.dirty = true;
             self.published_until = None;

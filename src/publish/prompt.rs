@@ -287,11 +287,17 @@ impl Publisher {
         }
     }
 
-    /// Publishes `file` unless it is what is published already.
-    pub fn publish(&mut self, file: PromptFile) -> std::io::Result<()> {
+    /// Publishes `file` unless it is what is published already. True when what a shell shows
+    /// or warns about changed from an earlier file (not for the first one, nor for a new
+    /// deadline or stamp alone).
+    pub fn publish(&mut self, file: PromptFile) -> std::io::Result<bool> {
         if self.published.as_ref().is_some_and(|(old, _)| *old == file) {
-            return Ok(());
+            return Ok(false);
         }
+        let shown_changed = self
+            .published
+            .as_ref()
+            .is_some_and(|(old, _)| old.message != file.message || old.warnings != file.warnings);
         self.serial += 1;
         let stamp = format!("{}.{}", self.pid, self.serial);
         let marker = self.dir.join(format!("{}.{stamp}", self.name));
@@ -312,7 +318,7 @@ impl Publisher {
         if let Some((_, old_marker)) = self.published.replace((file, marker)) {
             let _ = std::fs::remove_file(old_marker);
         }
-        Ok(())
+        Ok(shown_changed)
     }
 
     /// Removes the prompt file and its marker (the daemon stops).
@@ -401,7 +407,10 @@ mod tests {
         assert!(markers(dir.path()).is_empty(), "stale markers are removed");
         assert!(dir.path().join("prompt.direct").exists(), "not a marker");
 
-        publisher.publish(file("")).unwrap();
+        assert!(
+            !publisher.publish(file("")).unwrap(),
+            "a first file changes nothing shown"
+        );
         let content = std::fs::read_to_string(dir.path().join(DAEMON_FILE)).unwrap();
         let stamp = content.split(' ').nth(2).unwrap().to_string();
         assert!(is_stamp(&stamp) && stamp.starts_with("42."), "{content:?}");
@@ -410,7 +419,7 @@ mod tests {
             .unwrap()
             .ino();
 
-        publisher.publish(file("")).unwrap();
+        assert!(!publisher.publish(file("")).unwrap());
         assert_eq!(
             std::fs::metadata(dir.path().join(DAEMON_FILE))
                 .unwrap()
@@ -420,7 +429,10 @@ mod tests {
         );
         assert_eq!(markers(dir.path()), vec![format!("prompt.{stamp}")]);
 
-        publisher.publish(file("⚠ claude")).unwrap();
+        assert!(
+            publisher.publish(file("⚠ claude")).unwrap(),
+            "a new message is a change shown"
+        );
         let content = std::fs::read_to_string(dir.path().join(DAEMON_FILE)).unwrap();
         let new_stamp = content.split(' ').nth(2).unwrap().to_string();
         assert_ne!(new_stamp, stamp);
