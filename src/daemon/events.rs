@@ -166,6 +166,7 @@ impl Daemon {
         if touched.remove(&super::contexts::CONTEXT_TARGET) {
             self.contexts.stale = true;
         }
+        self.note_logouts(&touched, now);
         self.refresh_entries(touched.into_iter().collect(), now);
         self.after_refresh();
     }

@@ -101,6 +101,11 @@ impl Daemon {
             }
             Err(error) => {
                 let message = error.to_string();
+                // The same error again (one save of the file can wake the daemon twice): said
+                // and journaled once.
+                if self.config_error.as_deref() == Some(message.as_str()) {
+                    return;
+                }
                 tracing::warn!(why, %message, "config not reloaded: keeping the last good one");
                 let entry =
                     journal::Record::daemon(Timestamp::now(), "config-error", message.clone());

@@ -42,6 +42,8 @@ pub(super) struct Tracked {
     pub(super) read: reads::ReadState,
     /// The lead times before its deadline reached so far.
     pub(super) leads: leads::Leads,
+    /// One of the tool's own logout commands seen running when its store changed, and when.
+    pub(super) logout_seen: Option<(Timestamp, String)>,
 }
 
 impl Tracked {
@@ -143,6 +145,7 @@ impl Daemon {
                     .map(|e| e.settling.clone())
                     .unwrap_or_default(),
                 leads: kept.as_ref().map(|e| e.leads).unwrap_or_default(),
+                logout_seen: None,
                 probe: kept.map(|e| e.probe).unwrap_or_default(),
                 read: reads::ReadState::default(),
             });
@@ -313,6 +316,34 @@ impl Daemon {
                 tracing::warn!(%error, "cannot save the forgotten credentials");
             }
         }
+        // A store that stopped being usable while the tool's own logout ran: logged out on
+        // purpose. Forgotten, as `credwatch forget` would, until a new login appears.
+        if let Some((seen_at, command)) = entry.logout_seen.take() {
+            let usable = checked
+                .as_ref()
+                .is_some_and(|c| c.verdict.state.is_usable());
+            if !usable
+                && now.millis() - seen_at.millis() <= LOGOUT_WINDOW_MS
+                && !self.memory.forgotten.contains(&name)
+            {
+                self.memory
+                    .forgotten
+                    .credentials
+                    .insert(name.clone(), now.rfc3339());
+                if let Err(error) = self.memory.forgotten.save(&self.state_dir) {
+                    tracing::warn!(%error, "cannot save the forgotten credentials");
+                }
+                if let Some(checked) = checked.as_mut() {
+                    checked.history.forgotten = true;
+                }
+                tracing::info!(credential = %name, %command, "logged out on purpose: forgotten until a new login");
+                let mut line = journal::Record::new(now, &name, "forgotten");
+                line.detail = Some(format!(
+                    "logged out with `{command}`: no flag, no warning and no failing exit code until a new login (undo: credwatch forget --undo {name})"
+                ));
+                log.push(line);
+            }
+        }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
         let usable = checked
             .as_ref()
@@ -345,6 +376,31 @@ impl Daemon {
         self.pending_journal.extend(log);
         self.look_at_keyring_if_stale(index);
         self.plan_probe(index, now);
+    }
+}
+
+/// How long after the tool's logout command was seen running a store that stops being usable
+/// counts as logged out by it.
+const LOGOUT_WINDOW_MS: i64 = 10_000;
+
+impl Daemon {
+    /// Notes, for each credential whose store just changed, one of the tool's own logout
+    /// commands running now (`npm logout`), before it exits: read when the credential is judged.
+    pub(super) fn note_logouts(
+        &mut self,
+        touched: &std::collections::BTreeSet<usize>,
+        now: Timestamp,
+    ) {
+        for &index in touched {
+            let Some(entry) = self.entries.get_mut(index) else {
+                continue;
+            };
+            if let Some(command) =
+                crate::support::processes::running_command(&entry.candidate.definition.logout)
+            {
+                entry.logout_seen = Some((now, command));
+            }
+        }
     }
 }
 

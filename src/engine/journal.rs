@@ -25,7 +25,8 @@ pub struct Record {
     /// A credential's name, or [`DAEMON_NAME`] for the daemon's own entries.
     pub name: String,
     /// A credential's: `created`, `modified`, `blanked`, `deleted`, `mode-changed`, `state`,
-    /// `probe`, `notify-failed`, `hook-failed`, `hook-timed-out`; the daemon's own:
+    /// `probe`, `notify-failed`, `hook-failed`, `hook-timed-out`, `forgotten` (logged out with
+    /// the tool's own command); the daemon's own:
     /// `config-error`, `entries-lost`.
     pub event: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

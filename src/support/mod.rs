@@ -1,5 +1,6 @@
 //! Helpers with no knowledge of credentials: paths, bounded file reads, field paths, time,
-//! secret-holding types, terminal output, an inotify watcher, credwatch's own runtime files, and the text formats
+//! secret-holding types, terminal output, an inotify watcher, the commands the user's processes
+//! run, credwatch's own runtime files, and the text formats
 //! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
 
 pub(crate) mod docpath;
@@ -9,6 +10,7 @@ pub(crate) mod fsread;
 pub(crate) mod heap;
 pub(crate) mod output;
 pub(crate) mod paths;
+pub(crate) mod processes;
 pub(crate) mod runtime;
 pub(crate) mod secret;
 pub mod timefmt;

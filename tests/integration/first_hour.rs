@@ -419,8 +419,61 @@ fn npm_login_then_logout(home: &TestHome, registry: &str) {
     );
     home.wait_for_state("npm", "ok");
     std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
-    ok(home, "npm", &["config", "delete", registry], "");
+    // Removed by something other than npm's own logout (which is taken as deliberate: see
+    // a_logout_the_tool_performed_nags_forever).
+    std::fs::remove_file(home.path(".npmrc")).unwrap();
     home.wait_for_state("npm", "missing");
+}
+
+/// After a deliberate `npm config delete …:_authToken` (npm then deletes ~/.npmrc): `missing`
+/// forever, a flag at every prompt, `status` exit 1. A store that stops being usable while the
+/// tool's own logout command runs (the real npm here) is forgotten, as `credwatch forget` would
+/// do, and journaled; a new login is watched again.
+#[test]
+fn a_logout_the_tool_performed_nags_forever() {
+    let (home, _daemon) = crate::pty::home_with_daemon();
+    home.write_config("presets = [\"npm\"]\n");
+    let registry = "//127.0.0.1:4873/:_authToken";
+    ok(
+        &home,
+        "npm",
+        &["config", "set", &format!("{registry}=npm_{CANARY}")],
+        "",
+    );
+    home.wait_for_state("npm", "ok");
+    std::thread::sleep(crate::harness::DAEMON_GRACE + std::time::Duration::from_millis(500));
+    ok(&home, "npm", &["config", "delete", registry], "");
+    crate::harness::wait_until("npm forgotten", || {
+        home.status(&["npm"]).credential("npm")["forgotten"] == true
+    });
+    let status = home.status(&[]);
+    assert_eq!(
+        status.code, 0,
+        "a deliberate logout fails nothing: {}",
+        status.stdout
+    );
+    crate::harness::wait_until("the journal's entry", || {
+        home.run(&["journal", "npm"])
+            .stdout
+            .contains("logged out with `npm config delete`")
+    });
+    let journal = home.run(&["journal", "npm"]).stdout;
+    let mut session = Session::start(&home, Shell::Bash, &[]);
+    session.enter_until("[[P0::1]]");
+    assert!(!journal.contains(CANARY) && !status.stdout.contains(CANARY));
+
+    // A new login: watched again.
+    ok(
+        &home,
+        "npm",
+        &["config", "set", &format!("{registry}=npm_{CANARY}")],
+        "",
+    );
+    home.wait_for_state("npm", "ok");
+    assert_eq!(
+        home.status(&["npm"]).credential("npm")["forgotten"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]

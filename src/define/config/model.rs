@@ -180,6 +180,9 @@ pub struct Definition {
     pub keyring: Option<Box<Keyring>>,
     pub env: Vec<String>,
     pub commands: Vec<String>,
+    /// The tool's own logout commands (`npm logout`): a store that stops being usable while one
+    /// of them runs was logged out on purpose.
+    pub logout: Vec<String>,
     pub fix: String,
     pub warn_before_ms: Option<i64>,
     pub probe: Option<Box<ProbeSpec>>,

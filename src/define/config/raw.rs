@@ -182,6 +182,10 @@ pub struct RawCredential {
     pub env: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+    /// The tool's own logout commands: a store that stops being usable while one runs was
+    /// logged out on purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logout: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -445,6 +445,7 @@ fn validate_credential(
         keyring: keyring.map(Box::new),
         env: raw.env.clone(),
         commands: raw.commands.clone(),
+        logout: raw.logout.clone(),
         warn_before_ms: raw
             .warn_before
             .as_ref()
