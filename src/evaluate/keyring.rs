@@ -219,8 +219,11 @@ fn unreachable_keyring(definition: &Definition, reach: &Reach) -> Option<Verdict
         ),
         Reach::NoProvider => (
             State::Unavailable,
-            "the session bus has no Secret Service (nothing provides org.freedesktop.secrets): the keyring cannot be read".into(),
-            "start a keyring daemon: `gnome-keyring-daemon --start --components=secrets` (package gnome-keyring), or enable KeePassXC's Secret Service integration".into(),
+            format!("{TOKEN_IN_KEYRING}the session bus has no Secret Service (nothing provides org.freedesktop.secrets: no keyring is installed or running here), so it cannot be read"),
+            format!(
+                "log in again without the keyring: {}; or, to keep logins in a keyring, install and start one: `gnome-keyring-daemon --start --components=secrets` (package gnome-keyring), or KeePassXC's Secret Service integration",
+                without_keyring(definition)
+            ),
         ),
         Reach::NotRunning => (
             State::Unknown,

@@ -112,6 +112,34 @@ fn no_session_bus_is_named_as_the_ssh_case() {
     );
 }
 
+/// On a server with a session bus and no keyring by choice, docker's fix (credsStore
+/// "secretservice") was the keyring's own: start or create a keyring. The login can be kept in
+/// the file instead: that comes first, the keyring second.
+#[test]
+fn dockers_fix_on_a_server_without_a_keyring_is_a_keyring() {
+    let mut home = TestHome::new();
+    let _bus = home.start_session_bus();
+    home.write_config("presets = [\"docker\"]\n");
+    home.write(
+        ".docker/config.json",
+        r#"{"auths": {"registry.example:5000": {}}, "credsStore": "secretservice"}"#,
+    );
+    let docker = state(&home, "docker");
+    assert_eq!(docker["state"], "unavailable", "{docker}");
+    let fix = docker["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("log in again without the keyring: remove \"credsStore\""),
+        "{docker}"
+    );
+    assert!(
+        docker["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no keyring is installed or running here"),
+        "{docker}"
+    );
+}
+
 #[test]
 fn a_bus_without_a_secret_service_is_named() {
     let mut home = TestHome::new();
