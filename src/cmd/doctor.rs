@@ -107,7 +107,10 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
                     "{names} is set in this shell: {} uses it, not the stored {} login",
                     credential.definition.tool, credential.definition.name
                 ),
-                Some(&format!("unset {names} to use the stored login (and remove it from your shell's startup files), or keep it on purpose: credwatch forget {}", credential.definition.name)),
+                Some(&crate::evaluate::overlay::shadowing_fix(
+                    &credential.observation.shadowed_by,
+                    &credential.definition.name,
+                )),
             ));
         }
     }

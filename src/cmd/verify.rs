@@ -217,9 +217,9 @@ pub(super) fn store_steps(checked: &Checked, probe: Option<&ProbeReport>) -> Vec
                     "{names} is set here and {} uses it instead of the stored login (a token in a variable is not checked)",
                     definition.tool
                 ),
-                Some(format!(
-                    "unset {names} to use the stored login (and remove it from your shell's startup files), or keep it on purpose: credwatch forget {}",
-                    definition.name
+                Some(crate::evaluate::overlay::shadowing_fix(
+                    &observation.shadowed_by,
+                    &definition.name,
                 )),
             ),
         );

@@ -11,7 +11,7 @@ mod deadline;
 mod file;
 mod keyring;
 mod loss;
-mod overlay;
+pub(crate) mod overlay;
 mod policy;
 
 pub use loss::{detect as detect_loss, Loss};

@@ -56,8 +56,16 @@ pub fn shadowed(
         "{list} {is} set in this shell: {tool} uses {it}, not the stored login (which is {}: {reason}); a token in a variable is not checked",
         state.as_str()
     );
-    *fix = Some(format!(
-        "unset {list} to use the stored login (or, to keep {it} on purpose: credwatch forget {name})"
-    ));
+    *fix = Some(shadowing_fix(names, name));
     *state = State::Unknown;
+}
+
+/// The fix while variables (`names`) decide the login of credential `name`: unset them, or say
+/// they are kept on purpose. The one wording of `status`, `verify` and `doctor`.
+pub fn shadowing_fix(names: &[String], name: &str) -> String {
+    let it = if names.len() == 1 { "it" } else { "them" };
+    format!(
+        "unset {} to use the stored login (and remove {it} from your shell's startup files), or, to keep {it} on purpose: credwatch forget {name}",
+        names.join(", ")
+    )
 }

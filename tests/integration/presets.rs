@@ -527,7 +527,7 @@ fn vault_token_is_ok_and_vault_token_env_shadows_it() {
     home.set_env("VAULT_TOKEN", "hvs.other");
     let vault = state_of(&home, "vault");
     assert_eq!(vault["state"], "unknown", "VAULT_TOKEN decides: {vault}");
-    assert_eq!(vault["fix"], "unset VAULT_TOKEN to use the stored login (or, to keep it on purpose: credwatch forget vault)");
+    assert_eq!(vault["fix"], "unset VAULT_TOKEN to use the stored login (and remove it from your shell's startup files), or, to keep it on purpose: credwatch forget vault");
     assert_eq!(vault["shadowed_by"], serde_json::json!(["VAULT_TOKEN"]));
 }
 
