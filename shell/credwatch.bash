@@ -658,6 +658,17 @@ _credwatch_install() {
   # Tells `credwatch doctor` that this shell runs the hook.
   export CREDWATCH_HOOK="bash $$"
   [[ ${PS0-} == *"$_credwatch_ps0"* ]] || PS0=${PS0-}$_credwatch_ps0
+  # The traps in force as the hook is read, in one subshell (each `$(trap -p ...)` forks; a
+  # subshell shows the shell's traps), split at \1.
+  local traps
+  traps=$(trap -p DEBUG; printf '\1'; trap -p RETURN; printf '\1'; trap -p URG)
+  # (Each line but the last keeps its newline: taken off.)
+  _credwatch_start_debug=${traps%%$'\1'*}
+  _credwatch_start_debug=${_credwatch_start_debug%$'\n'}
+  traps=${traps#*$'\1'}
+  _credwatch_start_return=${traps%%$'\1'*}
+  _credwatch_start_return=${_credwatch_start_return%$'\n'}
+  _credwatch_start_urg=${traps#*$'\1'}
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${preexec_functions[*]-} " == *" _credwatch_preexec "* ]] || preexec_functions+=(_credwatch_preexec)
   else
@@ -674,9 +685,7 @@ declare -ft _credwatch_install
 # for in the context handed over (`@wake`), and only when no trap of the user's has SIGURG.
 _credwatch_wake_record=
 _credwatch_wake_trap() {
-  local urg
-  urg=$(trap -p URG)
-  [[ -z $urg || $urg == *_credwatch_woken* ]] || return 0
+  [[ -z $_credwatch_start_urg || $_credwatch_start_urg == *_credwatch_woken* ]] || return 0
   # shellcheck disable=SC2016 # expanded when the trap runs
   trap -- '_credwatch_woken "$_"' URG
   _credwatch_wake_record=@wake
@@ -687,7 +696,7 @@ _credwatch_wake_trap() {
 # (chained before the user's, which it gives back): it runs only a test while the rc file runs
 # (BASH_SOURCE names it), and at the first command outside it, the first prompt's, it puts the
 # hook back in its place and, if it had to, runs it at once, before the prompt's renderer.
-# One subshell, once per shell, to see a DEBUG trap set before the hook.
+# It sees the DEBUG and RETURN traps set before the hook in what _credwatch_install read.
 # bash hides a DEBUG trap set before a file read by `source` or a function runs, and puts it back
 # when they end only if none was set meanwhile: a user's trap is never lost. So the hook sets
 # none inside a function ($1 is 0 there), and when it was read by `source` (what BASH_SOURCE
@@ -696,16 +705,14 @@ _credwatch_wake_trap() {
 _credwatch_settle_trap=
 _credwatch_user_return_trap=
 _credwatch_watch_rc() {
-  local current restore=''
-  current=$(trap -p DEBUG)
+  local current=$_credwatch_start_debug restore='' text
   # Read twice (an rc file that evals the hook twice): one watch.
   [[ $1 == 1 && $current != *_credwatch_settled* ]] || return 0
   _credwatch_trap_text "$current"
   if ((${2:-0})); then
     # A RETURN trap takes the watch out if the hook was read by `source`, as that ends; at the
     # first prompt the user's RETURN trap is given back.
-    _credwatch_user_return_trap=$(trap -p RETURN)
-    _credwatch_user_return_trap=${_credwatch_user_return_trap#"trap -- '"}
+    _credwatch_user_return_trap=${_credwatch_start_return#"trap -- '"}
     _credwatch_user_return_trap=${_credwatch_user_return_trap%"' RETURN"}
     _credwatch_user_return_trap=${_credwatch_user_return_trap//"'\''"/"'"}
     # shellcheck disable=SC2016 # expanded when the trap runs
@@ -719,11 +726,13 @@ _credwatch_watch_rc() {
   local watch='[[ -n ${BASH_SOURCE-} || -z $_credwatch_settle_trap ]] || { _credwatch_last_arg=$_; '"$restore"'_credwatch_settled; : "$_credwatch_last_arg"; }'
   if [[ -n $_credwatch_user_debug_trap ]]; then
     # shellcheck disable=SC2016 # expanded when the trap runs
-    trap -- '((_credwatch_last_status = $?, 1)); '"$watch"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
+    text='((_credwatch_last_status = $?, 1)); '"$watch"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap"
   else
-    trap -- "$watch" DEBUG
+    text=$watch
   fi
-  _credwatch_settle_trap=$(trap -p DEBUG)
+  trap -- "$text" DEBUG
+  # What `trap -p DEBUG` prints for it (without a subshell): a ' quoted as '\''.
+  _credwatch_settle_trap="trap -- '${text//\'/\'\\\'\'}' DEBUG"
 }
 declare -ft _credwatch_watch_rc
 
