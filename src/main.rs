@@ -13,7 +13,13 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(credwatch::cmd::EXIT_FAILED)),
         // 2 for a usage or config error, 4 for a failure (docs/contract.md, "Exit codes").
         Err(error) => {
-            eprintln!("credwatch: {error:#}");
+            let text = format!("credwatch: {error:#}\n");
+            if credwatch::support::journald::stderr_is_journal() {
+                let lines = credwatch::support::journald::prefixed("<3>", text.as_bytes());
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), &lines);
+            } else {
+                eprint!("{text}");
+            }
             ExitCode::from(credwatch::cmd::exit_code_of(&error))
         }
     }
@@ -22,6 +28,18 @@ fn main() -> ExitCode {
 fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Under systemd, stderr is the journal: each line with its priority, no time (the journal
+    // has it), so `journalctl -p warning` finds the warnings.
+    if credwatch::support::journald::stderr_is_journal() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(credwatch::support::journald::JournalWriter)
+            .with_ansi(false)
+            .with_target(false)
+            .without_time()
+            .init();
+        return;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

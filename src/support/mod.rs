@@ -8,6 +8,7 @@ pub(crate) mod environ;
 pub(crate) mod formats;
 pub(crate) mod fsread;
 pub(crate) mod heap;
+pub mod journald;
 pub(crate) mod output;
 pub(crate) mod paths;
 pub(crate) mod processes;
