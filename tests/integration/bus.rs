@@ -43,6 +43,15 @@ impl TestHome {
         )
     }
 
+    /// A session bus that starts the services whose activation files are in `services`.
+    pub fn start_session_bus_with_services(&mut self, services: &std::path::Path) -> SessionBus {
+        let socket = self.path(".test-bus/bus");
+        self.start_bus(
+            socket,
+            &format!("  <servicedir>{}</servicedir>\n", services.display()),
+        )
+    }
+
     fn start_bus(&mut self, socket: std::path::PathBuf, extra: &str) -> SessionBus {
         let dir = self.path(".test-bus");
         std::fs::create_dir_all(&dir).unwrap();

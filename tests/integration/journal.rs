@@ -1,7 +1,7 @@
 //! The journal records every settled transition, whatever becomes of its notification (#25,
 //! item 5), and says what went wrong in words, never in a debug format.
 
-use crate::harness::{now_secs, wait_out, wait_until, Outcome, TestHome, CANARY};
+use crate::harness::{claude_login, now_secs, wait_out, wait_until, Outcome, TestHome, CANARY};
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -155,6 +155,47 @@ fn transitions_are_journaled_when_no_notification_server_answers() {
     );
     let text = serde_json::Value::Array(journal).to_string();
     assert!(!text.contains(CANARY));
+}
+
+/// On a server with a notification daemon installed but no display, the bus tries to start it
+/// and fails (`org.freedesktop.DBus.Error.Spawn.ChildExited`): the journal said "the
+/// notification server refused", though no notification server runs. Said as none.
+#[test]
+fn notification_server_refused_when_there_is_none() {
+    let mut home = TestHome::new();
+    let services = home.path(".test-bus-services");
+    std::fs::create_dir_all(&services).unwrap();
+    std::fs::write(
+        services.join("org.freedesktop.Notifications.service"),
+        "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/bin/false\n",
+    )
+    .unwrap();
+    let _bus = home.start_session_bus_with_services(&services);
+    home.write(".claude/.credentials.json", claude_login(true));
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    home.write(".claude/.credentials.json", claude_login(false));
+    home.wait_for_state("claude", "logged-out");
+    wait_until("notify-failed in the journal", || {
+        journal_json(&home, None)
+            .iter()
+            .any(|e| e["event"] == "notify-failed")
+    });
+    let journal = journal_json(&home, None);
+    let detail = journal
+        .iter()
+        .find(|e| e["event"] == "notify-failed")
+        .and_then(|e| e["detail"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains("no notification server runs on the session bus"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("refused") && !detail.contains("Spawn"),
+        "{detail}"
+    );
 }
 
 /// A notification server that takes the name on the bus and never answers: each `Notify` call
