@@ -8,13 +8,15 @@ fn main() -> ExitCode {
     // The daemon says what it watches and what it does (its journal under systemd); the
     // commands only what went wrong.
     let daemon = matches!(cli.command, Some(credwatch::cli::Command::Daemon(_)));
-    init_logging(if daemon { "info" } else { "warn" });
+    // Under systemd, stderr is the journal: each line with its priority.
+    let journal = credwatch::support::journald::stderr_is_journal();
+    init_logging(if daemon { "info" } else { "warn" }, journal);
     match credwatch::cmd::run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(credwatch::cmd::EXIT_FAILED)),
         // 2 for a usage or config error, 4 for a failure (docs/contract.md, "Exit codes").
         Err(error) => {
             let text = format!("credwatch: {error:#}\n");
-            if credwatch::support::journald::stderr_is_journal() {
+            if journal {
                 let lines = credwatch::support::journald::prefixed("<3>", text.as_bytes());
                 let _ = std::io::Write::write_all(&mut std::io::stderr(), &lines);
             } else {
@@ -25,12 +27,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(default_level: &str) {
+fn init_logging(default_level: &str, journal: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    // Under systemd, stderr is the journal: each line with its priority, no time (the journal
-    // has it), so `journalctl -p warning` finds the warnings.
-    if credwatch::support::journald::stderr_is_journal() {
+    // Into the journal: each line with its priority, no time (the journal has it), so
+    // `journalctl -p warning` finds the warnings.
+    if journal {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(credwatch::support::journald::JournalWriter)

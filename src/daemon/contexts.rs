@@ -221,11 +221,7 @@ fn exit_watch(
     pid: u32,
     exited: mpsc::UnboundedSender<u32>,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, ()> {
-    let raw = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .ok_or(())?;
-    let fd = match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
+    let fd = match pidfd(pid) {
         Ok(fd) => fd,
         Err(rustix::io::Errno::SRCH) => return Err(()),
         Err(error) => {
@@ -245,12 +241,14 @@ fn exit_watch(
     })))
 }
 
-/// A pidfd of `pid` (none before Linux 5.3, or when it is gone).
-fn pidfd(pid: u32) -> Option<rustix::fd::OwnedFd> {
+/// A pidfd of `pid` (`SRCH`: it is gone, or no valid pid; another error: no pidfds, a kernel
+/// before 5.3).
+fn pidfd(pid: u32) -> rustix::io::Result<rustix::fd::OwnedFd> {
     let raw = i32::try_from(pid)
         .ok()
-        .and_then(rustix::process::Pid::from_raw)?;
-    rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()).ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or(rustix::io::Errno::SRCH)?;
+    rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty())
 }
 
 /// Wakes a shell whose state changed (SIGURG, ignored by default: a pidfd names the very
@@ -353,7 +351,7 @@ impl Daemon {
                 shell.generation = generation;
                 shell.key = key;
                 if wake != shell.wake.is_some() {
-                    shell.wake = wake.then(|| pidfd(pid)).flatten();
+                    shell.wake = wake.then(|| pidfd(pid).ok()).flatten();
                 }
             }
             None => {
@@ -372,7 +370,7 @@ impl Daemon {
                             self.pid,
                         ),
                         exit_watch,
-                        wake: wake.then(|| pidfd(pid)).flatten(),
+                        wake: wake.then(|| pidfd(pid).ok()).flatten(),
                     },
                 );
             }

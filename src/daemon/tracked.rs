@@ -305,23 +305,17 @@ impl Daemon {
                 &self.config.alerts.lead_times_ms,
             );
         }
-        // A new login of a forgotten credential: it is watched again.
-        if checked
+        let usable = checked
             .as_ref()
-            .is_some_and(|c| c.verdict.state.is_usable())
-            && self.memory.forgotten.credentials.remove(&name).is_some()
-        {
+            .is_some_and(|c| c.verdict.state.is_usable());
+        // A new login of a forgotten credential: it is watched again.
+        if usable && self.memory.forgotten.credentials.remove(&name).is_some() {
             tracing::info!(credential = %name, "a usable login appeared: no longer forgotten");
-            if let Err(error) = self.memory.forgotten.save(&self.state_dir) {
-                tracing::warn!(%error, "cannot save the forgotten credentials");
-            }
+            save_forgotten(&self.memory.forgotten, &self.state_dir);
         }
         // A store that stopped being usable while the tool's own logout ran: logged out on
         // purpose. Forgotten, as `credwatch forget` would, until a new login appears.
         if let Some((seen_at, command)) = entry.logout_seen.take() {
-            let usable = checked
-                .as_ref()
-                .is_some_and(|c| c.verdict.state.is_usable());
             if !usable
                 && now.millis() - seen_at.millis() <= LOGOUT_WINDOW_MS
                 && !self.memory.forgotten.contains(&name)
@@ -330,9 +324,7 @@ impl Daemon {
                     .forgotten
                     .credentials
                     .insert(name.clone(), now.rfc3339());
-                if let Err(error) = self.memory.forgotten.save(&self.state_dir) {
-                    tracing::warn!(%error, "cannot save the forgotten credentials");
-                }
+                save_forgotten(&self.memory.forgotten, &self.state_dir);
                 if let Some(checked) = checked.as_mut() {
                     checked.history.forgotten = true;
                 }
@@ -345,9 +337,6 @@ impl Daemon {
             }
         }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
-        let usable = checked
-            .as_ref()
-            .is_some_and(|c| c.verdict.state.is_usable());
         if checked.is_some()
             && self
                 .memory
@@ -383,6 +372,12 @@ impl Daemon {
 /// counts as logged out by it.
 const LOGOUT_WINDOW_MS: i64 = 10_000;
 
+fn save_forgotten(forgotten: &crate::engine::memory::Forgotten, state_dir: &std::path::Path) {
+    if let Err(error) = forgotten.save(state_dir) {
+        tracing::warn!(%error, "cannot save the forgotten credentials");
+    }
+}
+
 impl Daemon {
     /// Notes, for each credential whose store just changed, one of the tool's own logout
     /// commands running now (`npm logout`), before it exits: read when the credential is judged.
@@ -391,14 +386,26 @@ impl Daemon {
         touched: &std::collections::BTreeSet<usize>,
         now: Timestamp,
     ) {
+        // One pass over /proc for every credential the batch touched.
+        let commands: Vec<&str> = touched
+            .iter()
+            .filter_map(|&index| self.entries.get(index))
+            .flat_map(|e| e.candidate.definition.logout.iter().map(String::as_str))
+            .collect();
+        let running: Vec<String> = crate::support::processes::running_commands(&commands)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if running.is_empty() {
+            return;
+        }
         for &index in touched {
             let Some(entry) = self.entries.get_mut(index) else {
                 continue;
             };
-            if let Some(command) =
-                crate::support::processes::running_command(&entry.candidate.definition.logout)
-            {
-                entry.logout_seen = Some((now, command));
+            let logout = &entry.candidate.definition.logout;
+            if let Some(command) = logout.iter().find(|c| running.contains(c)) {
+                entry.logout_seen = Some((now, command.clone()));
             }
         }
     }

@@ -5,6 +5,7 @@
 //! returned: the answer is one of the commands the caller asked about, as the caller wrote it.
 //! A process that is gone or unreadable is skipped.
 
+use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -15,15 +16,18 @@ pub const CMDLINE_LIMIT: u64 = 64 * 1024;
 /// program's name is looked for among the first arguments too.
 const INTERPRETER_ARGS: usize = 2;
 
-/// The first of `commands` (`npm logout`, `gh auth logout`) that a running process of this
-/// user other than this one runs, if any.
-pub fn running_command(commands: &[String]) -> Option<String> {
+/// Those of `commands` (`npm logout`, `gh auth logout`) that a running process of this user
+/// other than this one runs: one pass over `/proc` for all of them.
+pub fn running_commands<'a>(commands: &[&'a str]) -> BTreeSet<&'a str> {
+    let mut found = BTreeSet::new();
     if commands.is_empty() {
-        return None;
+        return found;
     }
     let own_uid = rustix::process::getuid().as_raw();
     let own_pid = std::process::id().to_string();
-    let entries = std::fs::read_dir("/proc").ok()?;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -43,11 +47,9 @@ pub fn running_command(commands: &[String]) -> Option<String> {
             continue;
         };
         let argv = arguments(&cmdline);
-        if let Some(found) = commands.iter().find(|c| argv_runs(&argv, c)) {
-            return Some(found.clone());
-        }
+        found.extend(commands.iter().filter(|c| argv_runs(&argv, c)));
     }
-    None
+    found
 }
 
 /// The arguments of a `/proc/PID/cmdline`. A process that set its title (npm: `npm config
@@ -169,8 +171,8 @@ mod tests {
         }
         let mut misses = Vec::new();
         for _ in 0..50 {
-            let found = running_command(&["nothing-runs-this".into(), "sleep 29.4321".into()]);
-            if found.is_none() {
+            let found = running_commands(&["nothing-runs-this", "sleep 29.4321"]);
+            if !found.contains("sleep 29.4321") {
                 let dir = format!("/proc/{}", child.id());
                 misses.push(format!(
                     "{:?} {:?}",
@@ -182,7 +184,7 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert!(misses.is_empty(), "{misses:?}");
-        assert_eq!(running_command(&["nothing-runs-this at-all".into()]), None);
-        assert_eq!(running_command(&[]), None);
+        assert!(running_commands(&["nothing-runs-this at-all"]).is_empty());
+        assert!(running_commands(&[]).is_empty());
     }
 }
