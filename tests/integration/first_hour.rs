@@ -190,6 +190,21 @@ fn bash_a_login_that_breaks_while_the_prompt_waits_is_not_warned_before_the_next
     }
 }
 
+/// A bash with the hook (after `before_hook`) and a daemon, at its first prompt with every login
+/// usable; `None` (the skip said) without bash.
+fn bash_at_its_first_prompt(
+    before_hook: &[&str],
+) -> Option<(TestHome, crate::harness::Daemon, Session)> {
+    if !Shell::Bash.available() {
+        crate::harness::skip("bash is not installed");
+        return None;
+    }
+    let (home, daemon) = home_with_daemon();
+    let mut session = Session::start(&home, Shell::Bash, before_hook);
+    session.enter_until("[[P0::1]]");
+    Some((home, daemon, session))
+}
+
 /// bash bound Enter to a shell function (`bind -x`) to look again before each line: readline
 /// then clears and redraws the line and bash parses and runs the binding's command at every
 /// line typed, empty ones included: +190,000 instructions a line (callgrind), an empty prompt
@@ -197,12 +212,9 @@ fn bash_a_login_that_breaks_while_the_prompt_waits_is_not_warned_before_the_next
 /// instead; Enter stays readline's own.
 #[test]
 fn bash_enter_bound_to_a_shell_function_slows_every_line() {
-    if !Shell::Bash.available() {
-        return crate::harness::skip("bash is not installed");
-    }
-    let (home, _daemon) = home_with_daemon();
-    let mut session = Session::start(&home, Shell::Bash, &[]);
-    session.enter_until("[[P0::1]]");
+    let Some((_home, _daemon, mut session)) = bash_at_its_first_prompt(&[]) else {
+        return;
+    };
     // How many keys run the hook's code, and whether Enter is accept-line.
     session.line(
         "echo \"keys$(bind -X | grep -c _credwatch):$(bind -p | grep -c '^\"\\\\C-m\": accept-line')\"",
@@ -251,13 +263,18 @@ fn bash_warned_about_the_line_befores_command_after_a_wake_up() {
 /// woken; its next prompt looks anyway.
 #[test]
 fn a_wake_up_never_ends_the_wait_builtin_early() {
-    if !Shell::Bash.available() {
-        return crate::harness::skip("bash is not installed");
-    }
-    let (home, _daemon) = home_with_daemon();
-    let mut session = Session::start(&home, Shell::Bash, &[]);
-    session.enter_until("[[P0::1]]");
+    let Some((home, _daemon, mut session)) = bash_at_its_first_prompt(&[]) else {
+        return;
+    };
+    session.line("echo \"PID:$(($$ + 0)):END\"");
+    let printed = session.expect(":END");
+    let pid: u32 = printed.rsplit("PID:").next().unwrap().parse().unwrap();
     session.line("sleep 3 & wait; echo \"W$?W\"");
+    // Changed once the shell waits (a change published as `wait` begins can still end it: the
+    // daemon looks at the shell just before it signals).
+    crate::harness::wait_until("the shell to wait for its child", || {
+        std::fs::read(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.starts_with(b"do_wait"))
+    });
     home.write(CREDS, claude_login(false));
     home.wait_for_state("claude", "logged-out");
     // The output line ends `W\r\n` (the echo of the typed line ends with a quote).
@@ -274,12 +291,11 @@ fn a_wake_up_never_ends_the_wait_builtin_early() {
 /// prompt and the warnings at the next command still come).
 #[test]
 fn a_users_sigurg_trap_is_kept_and_not_woken() {
-    if !Shell::Bash.available() {
-        return crate::harness::skip("bash is not installed");
-    }
-    let (home, _daemon) = home_with_daemon();
-    let mut session = Session::start(&home, Shell::Bash, &["trap 'echo USER-URG' URG"]);
-    session.enter_until("[[P0::1]]");
+    let Some((home, _daemon, mut session)) =
+        bash_at_its_first_prompt(&["trap 'echo USER-URG' URG"])
+    else {
+        return;
+    };
     session.line("trap -p URG; echo ok-$((40+2))");
     let printed = session.expect("ok-42");
     assert!(printed.contains("echo USER-URG"), "{printed}");
