@@ -344,7 +344,7 @@ fn main() {
         // A prompt after a command: the hook then compares this shell's variables with the
         // context it handed over (fish is told of a change instead, and compares nothing).
         let after_call = match shell {
-            "bash" => Some("{ _credwatch_ran=1; _credwatch_precmd; }"),
+            "bash" => Some("{ _cw_n=1; _credwatch_precmd; }"),
             "zsh" => Some("{ _credwatch_ran=1; _credwatch_precmd }"),
             _ => None,
         };
@@ -408,7 +408,7 @@ fn main() {
         "\nA prompt after a command (the hook compares the variables of the credentials in play"
     );
     println!(
-        "with the context it handed over; the `_credwatch_ran=1` assignment is counted in):\n"
+        "with the context it handed over; the assignment that says a command ran, bash `_cw_n=1`, zsh\n`_credwatch_ran=1`, is counted in):\n"
     );
     println!("| shell | variables compared | µs added |");
     println!("|---|---:|---:|");

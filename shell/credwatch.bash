@@ -36,6 +36,12 @@ declare -gA _credwatch_off=([0]=0 [false]=0 [no]=0 [off]=0)
 
 _credwatch_cmds=()
 _credwatch_texts=()
+# The pattern a command of a line must match for the hook's DEBUG trap to look at it (the first
+# words of the commands warned about, and `trap`; `*` while the trap is to take itself out). Its
+# name and the counter's, _cw_n, are short (the only globals of the hook outside _credwatch_*):
+# bash's trap re-parses its text at each command, and an expansion costs several hundred
+# instructions per character of a name (callgrind).
+_cw_w=
 _credwatch_shown=
 _credwatch_next_check=0
 _credwatch_daemon_seen=
@@ -52,10 +58,11 @@ _credwatch_until=0
 _credwatch_context=-
 _credwatch_generation=
 _credwatch_waited=0
-# Whether a command ran since the last prompt (set by PS0); without PS0 (bash < 4.4), always.
+# _cw_n: the commands run since the last prompt, counted by the hook's DEBUG trap while it is in;
+# PS0 sets it to 1 for a command line, the prompt back to 0. Without PS0 (bash < 4.4), always 1.
 _credwatch_no_ps0=0
 ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))) || _credwatch_no_ps0=1
-_credwatch_ran=1
+_cw_n=1
 export CREDWATCH_PROMPT CREDWATCH_DAEMON
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
@@ -89,6 +96,18 @@ _credwatch_read() {
     } 2>&- <"$1" || :
   fi
   message=${message//[[:cntrl:]]/?}
+  # The trap's pattern: a command naming the first word of a command warned about (not of the
+  # `!` ones, which only exempt; quoted for a pattern), or a `trap` command (see
+  # _credwatch_debug). (Each alternative starts with its own `*`: `*@(a|b)*` costs bash ~40,000
+  # instructions more per command it tests.)
+  local word words=('trap*')
+  for cmd in ${_credwatch_cmds[@]+"${_credwatch_cmds[@]}"}; do
+    [[ $cmd != '!'* ]] || continue
+    printf -v word '%q' "${cmd%% *}"
+    words+=("*$word*")
+  done
+  local IFS='|'
+  _cw_w="@(${words[*]})"
   # (10#: a leading zero is not octal.)
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$((10#$pid)) || pid=0
   [[ -n $until && -z ${until//[0-9]/} ]] && until=$((10#$until)) || until=0
@@ -224,35 +243,58 @@ _credwatch_check_detached() {
 # does the same for each precmd function. (bash copies a function's body each time it runs it:
 # this one stays this small.)
 _credwatch_precmd() {
-  [[ $_credwatch_ran == 0 && ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker &&
-    -d /proc/$_credwatch_pid ]] || _credwatch_after_command
+  [[ $_cw_n == 0 && -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] || _credwatch_after_command
 }
 
 # A command ran since the last prompt (PS0 says so; without PS0, at every prompt): only a
-# command changes a variable, so only then is the context compared. (A function of its own:
-# bash copies a function's body each time it runs it, and an empty line costs nothing more.)
-# shellcheck disable=SC2050 # the context is an expansion once `credwatch init` filled it in
+# command changes a variable (CREDWATCH_DISABLE among them), so only then are they compared, and
+# the clock read (once the state's deadline has passed, the state is read again). The rest runs
+# when the state changed, at the first prompts, and at a prompt that must arm or take out the
+# hook's trap (_credwatch_pid is 0 then: /proc/0 never exists).
+# The variables are compared in two steps: each selecting variable's value and whether each
+# shadowing one is set (_credwatch_quick: short), and only while one of those is set
+# (_credwatch_exact), whether it turns that one on (see _credwatch_send_context).
+# _credwatch_untouched is what _cw_n holds after a command when the hook's trap did not run since
+# PS0 (1) or since a `trap` command (the count then): something replaced it (see _credwatch_slow);
+# -1, which it never holds, while the trap is out.
+# shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
 _credwatch_after_command() {
-  _credwatch_ran=$_credwatch_no_ps0 _credwatch_warned=
-  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" && $_credwatch_rearm == 0 &&
-    ($_credwatch_armed == 0 || -z $_credwatch_trap_installed) ]] || _credwatch_slow
+  [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid && ${EPOCHSECONDS:-0} -lt $_credwatch_until &&
+    "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@" == "$_credwatch_quick" &&
+    ($_credwatch_exact == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") &&
+    $_cw_n != "$_credwatch_untouched" ]] || _credwatch_slow
+  _cw_n=$_credwatch_no_ps0
 }
+_credwatch_quick=-
+_credwatch_exact=0
+: "${_credwatch_untouched:=-1}"
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
 # the shell.
+# shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
 _credwatch_slow() {
-  if ((_credwatch_armed)) && [[ -n $_credwatch_trap_installed ]]; then
-    # A command ran and the hook's trap did not run at this prompt (it disarms there): something
-    # replaced it. The hook's functions traced again, it is put back at the next prompt, chained
-    # to what replaced it (here, untraced, that trap does not show).
-    _credwatch_trap_installed='' _credwatch_remove=0 _credwatch_armed=0 _credwatch_rearm=1
-    _credwatch_pid=0
+  # The warnings given during the line before (a prompt after one comes this way: see
+  # _credwatch_preexec), and this shell's variables as compared at the next prompts.
+  _credwatch_warned=
+  # The number of the interactive line last read, where PROMPT_COMMAND called the hook (the
+  # second prompt comes this way: the first three do): from then on a line is not the first.
+  local outer=$((${#FUNCNAME[@]} - 1))
+  [[ ${FUNCNAME[outer]} != _credwatch_precmd* ]] || _credwatch_line=${BASH_LINENO[outer]}
+  _credwatch_quick="${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@"
+  # shellcheck disable=SC2157 # an expansion once `credwatch init` filled it in
+  [[ -n "@CREDWATCH_SHADOWS_SET@" ]] && _credwatch_exact=1 || _credwatch_exact=0
+  if ((_cw_n == _credwatch_untouched)) && [[ -n $_credwatch_trap_installed ]]; then
+    # A command ran and the hook's trap did not run since PS0, or since a `trap` command (it
+    # counts each command, the hook's element in PROMPT_COMMAND included): something replaced
+    # it. The hook's functions traced again, it is put back at the next prompt, chained to what
+    # replaced it (here, untraced, that trap does not show).
+    _credwatch_trap_installed='' _credwatch_remove=0 _credwatch_untouched=-1
     declare -ft "${_credwatch_traced[@]}"
     _credwatch_on_change || :
-    _credwatch_rearm=1
+    _credwatch_rearm=1 _credwatch_pid=0
     return 0
   fi
+  [[ -z $_credwatch_trap_installed ]] || _credwatch_untouched=1
   _credwatch_on_change || :
   ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
@@ -307,7 +349,7 @@ _credwatch_on_change() {
     _credwatch_cmds=()
     _credwatch_texts=()
   elif [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ||
-    "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
+    ${EPOCHSECONDS:-0} -ge $_credwatch_until || "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
     _credwatch_refresh
   fi
   _credwatch_rearm=0
@@ -319,7 +361,6 @@ _credwatch_on_change() {
   else
     [[ -z $_credwatch_trap_installed ]] || _credwatch_rearm=1
   fi
-  _credwatch_armed=0
   if ((_credwatch_settle > 0)); then
     # The next prompt comes this way again (pid 0 never runs).
     _credwatch_settle=$((_credwatch_settle - 1)) _credwatch_pid=0
@@ -486,7 +527,9 @@ _credwatch_preexec() {
       fi
     done
   done
-  [[ ${2-} != line ]] || _credwatch_warned+=$warned
+  # Those of a line are not given again in that line; the prompt after it clears them (and so
+  # comes the slow way).
+  [[ ${2-} != line || -z $warned ]] || _credwatch_warned+=$warned _credwatch_pid=0
   if [[ -n $warned && ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
     kill -INT $$
   fi
@@ -506,8 +549,9 @@ _credwatch_recheck() {
   fi
   _credwatch_refresh || :
   # The next prompt, even after an empty line, arms (or takes out) the hook's trap for what is
-  # broken now.
-  _credwatch_rearm=1 _credwatch_ran=1
+  # broken now (2: not taken for a trap that did not run, see _credwatch_slow).
+  ((_cw_n > 1)) || _cw_n=2
+  _credwatch_rearm=1 _credwatch_pid=0
   return 0
 }
 
@@ -523,43 +567,50 @@ _credwatch_confirm() {
 
 # Without bash-preexec: a DEBUG trap, installed only while there is a warning to give (so the
 # steady state costs nothing), chained before the user's own trap, which it gives back after.
-# PS0 arms it for a command line (see _credwatch_ps0); it then looks at each simple command of
-# the line, the first 100, until the hook's element in PROMPT_COMMAND runs. Unarmed (at a prompt,
-# in the prompt's other functions) it costs one arithmetic test and calls nothing; past the
-# first 100 commands of a line it takes itself out, so a long loop runs as it would without the
-# hook, and the next prompt puts it back. It leaves $_ and $? as it found them for what follows:
-# the command, and the user's trap (which also keeps deciding the trap's status).
+# PS0 arms it for a command line (see _credwatch_ps0); it then counts each simple command of the
+# line (in _cw_n) until the hook's element in PROMPT_COMMAND has run, and calls a function only
+# for one that names a watched command (a pattern test, _cw_w). Unarmed (at a prompt, in the
+# prompt's other functions) it costs one arithmetic test; past the first 100 commands of a line
+# it takes itself out, so a long loop runs as it would without the hook, and the next prompt
+# puts it back. It leaves $_ and $? as it found them for what follows (`((` and `[[` do not set
+# $_): the command, and the user's trap (which also keeps deciding the trap's status).
+# Without PS0 (bash < 4.4) nothing would arm it: it is not installed.
 # The trap's state survives the hook being read again (`. ~/.bashrc` while the trap is in: bash
 # hides it meanwhile, and the hook must not take its own trap for the user's).
-: "${_credwatch_user_debug_trap=}" "${_credwatch_trap_installed=}" "${_credwatch_armed=0}"
+: "${_credwatch_user_debug_trap=}" "${_credwatch_trap_installed=}"
 _credwatch_warned=
 _credwatch_last_status=0
 # shellcheck disable=SC2016 # expanded when the trap runs
-# (Short: bash parses a trap's text each time it runs it. It returns 0 unarmed: with extdebug a
-# DEBUG trap that fails skips the command.)
-_credwatch_trap='((!_credwatch_armed)) || _credwatch_debug "$_"'
+# (Short, and short names: bash parses a trap's text each time it runs it. It returns 0 but for
+# a command it warns about and the user declines: with extdebug a DEBUG trap that fails skips
+# the command.)
+_credwatch_trap_test='!_cw_n || _cw_n++ <= 100)) && [[ $BASH_COMMAND != $_cw_w ]] || _credwatch_debug "$_"'
+_credwatch_trap="(($_credwatch_trap_test"
 _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  ((_credwatch_no_ps0 == 0)) || return 0
   if ((${#_credwatch_cmds[@]})); then
-    : "${_credwatch_remove=0}"
+    # Something to warn about again: a removal still pending is called off.
+    _credwatch_remove=0
     if [[ -z $_credwatch_trap_installed ]]; then
       # Traced up to the top level here: the trap in force shows, and the one set stays.
       _credwatch_trap_text "$(trap -p DEBUG)"
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
-        trap -- '((_credwatch_last_status = $?, !_credwatch_armed)) || _credwatch_debug "$_"; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
+        trap -- '((_credwatch_last_status = $?, '"$_credwatch_trap_test"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
       else
         trap -- "$_credwatch_trap" DEBUG
       fi
-      _credwatch_trap_installed=$(trap -p DEBUG)
+      _credwatch_trap_installed=$(trap -p DEBUG) _credwatch_untouched=1
       declare -f +t "${_credwatch_traced[@]}"
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
     # Untraced here: the trap in force does not show, and one taken out would be put back when
-    # the functions return. The trap's next run takes itself out (_credwatch_debug), where it
-    # shows: the user's is given back unless something replaced the hook's since.
-    _credwatch_remove=1 _credwatch_armed=1
+    # the functions return. The trap's next armed run takes itself out (_credwatch_debug, called
+    # for every command now), where it shows: the user's is given back unless something
+    # replaced the hook's since.
+    _credwatch_remove=1 _cw_w='*'
   fi
   return 0
 }
@@ -590,22 +641,25 @@ _credwatch_return_last_status() {
   return "$_credwatch_last_status"
 }
 
-# An armed trap's work, for one simple command ($BASH_COMMAND); the hook's own disarms it. ($1, $_
-# as the trap found it, is there only to be the trap's last argument again: bash sets $_ from
-# it.) Kept small: bash copies a function's body each time it runs it.
+# The trap's work for a simple command ($BASH_COMMAND) that names a watched one, or past the
+# first 100 of a line, or when it is to take itself out. ($1, $_ as the trap found it, is there
+# only to be the trap's last argument again: bash sets $_ from it.) Kept small: bash copies a
+# function's body each time it runs it.
 _credwatch_debug() {
-  # bash-preexec loaded after the trap was set keeps it as one of its preexec functions, beside
-  # _credwatch_preexec: warn once.
+  # Unarmed: a command of the prompt's (another framework's function) that names a watched one.
+  ((_cw_n)) || return 0
   ((_credwatch_remove == 0)) || { _credwatch_trap_remove; return 0; }
-  [[ $BASH_COMMAND != _credwatch_* && -z ${bash_preexec_imported-}${__bp_imported-} ]] || {
-    _credwatch_armed=0
-    return 0
-  }
-  ((_credwatch_armed++ <= 100)) || { _credwatch_trap_out; return 0; }
+  # The hook's own command; or bash-preexec, loaded after the trap was set, keeps it as one of
+  # its preexec functions, beside _credwatch_preexec: warn once.
+  [[ $BASH_COMMAND != _credwatch_* && -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
+  ((_cw_n <= 101)) || { _credwatch_trap_out; return 0; }
   # A command of a trap's text (the daemon's wake-up, or any other signal's trap) runs at line 1
   # (where the trap called this) with the line before's command as BASH_COMMAND: not one of
-  # this line's (PS0 kept this line's number).
-  ((BASH_LINENO[0] != 1 || _credwatch_line < 2)) || return 0
+  # this line's, once the line read is not the first (see _credwatch_slow).
+  ((BASH_LINENO[0] != 1 || _credwatch_line < 1)) || return 0
+  # A `trap` command may replace the hook's trap: then it runs no more in this line, and the
+  # count stays where it is now (see _credwatch_slow, which the next prompt runs).
+  [[ $BASH_COMMAND != trap* ]] || _credwatch_untouched=$_cw_n _credwatch_pid=0
   # Only a command that names a watched one can use it: a plain test first, the parsing after.
   local cmd
   for cmd in "${_credwatch_cmds[@]}"; do
@@ -620,9 +674,9 @@ _credwatch_debug() {
 # The hook's trap out: the user's given back (unless something replaced the hook's since), and
 # the hook's functions traced again (so the next install sees the trap in force).
 _credwatch_trap_remove() {
-  _credwatch_armed=0 _credwatch_remove=0
+  _credwatch_remove=0
   [[ $(trap -p DEBUG) != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
-  _credwatch_trap_installed=
+  _credwatch_trap_installed='' _credwatch_untouched=-1
   declare -ft "${_credwatch_traced[@]}"
 }
 
@@ -630,7 +684,7 @@ _credwatch_trap_remove() {
 # next prompt puts it back.
 _credwatch_trap_out() {
   _credwatch_trap_remove
-  _credwatch_rearm=1
+  _credwatch_rearm=1 _credwatch_pid=0
 }
 
 # Traced: the trap it takes out stays out (an untraced function's change to the DEBUG trap is
@@ -638,18 +692,12 @@ _credwatch_trap_out() {
 declare -ft _credwatch_debug _credwatch_trap_out _credwatch_trap_remove
 
 # What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
-# not for an empty line: it arms the DEBUG trap for the line's commands, and once the state's
-# deadline has passed it makes the next prompt read the state again (pid 0 never runs). So the
-# clock is read per command, not per prompt.
-# An array subscript is arithmetic: an unset array's element expands to nothing and costs least
-# (bash parses PS0 at each command line; 82k instructions in the first form, ~50k in this one).
-# bash < 5 has no EPOCHSECONDS (and `set -u` would stop at it): it compares 0.
+# not for an empty line: it tells the next prompt that a command ran, and arms the DEBUG trap
+# for the line's commands. An array subscript is arithmetic: an unset array's element expands to
+# nothing and costs least (bash parses PS0 at each command line: ~11,000 instructions in this
+# form, 67,000 with the clock and the line number it once read too).
 # shellcheck disable=SC2016 # expanded by bash when it shows PS0
-if [[ -n ${EPOCHSECONDS-} ]]; then
-  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1, _credwatch_line = LINENO, _credwatch_pid *= EPOCHSECONDS < _credwatch_until]-}'
-else
-  _credwatch_ps0='${_credwatch_none[_credwatch_armed = _credwatch_ran = 1, _credwatch_line = LINENO]-}'
-fi
+_credwatch_ps0='${_credwatch_none[_cw_n=1]-}'
 _credwatch_line=0
 
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array). Prints

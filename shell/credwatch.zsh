@@ -219,28 +219,35 @@ _credwatch_check_detached() {
 }
 
 # Every prompt: one test (two stats), written to be safe under any user options (no `emulate`,
-# which costs more than the test). The rest runs when the state changed, and at the first
-# prompts: it also checks the hook's place in precmd_functions, which only matters at a prompt
-# where the state changes, and which prompt frameworks change while .zshrc runs or at the first
-# prompt.
+# which costs more than the test). After a command (preexec says so) also this shell's
+# variables, since only a command changes them (CREDWATCH_DISABLE among them): each selecting
+# variable's value and whether each shadowing one is set (_credwatch_quick: short), and only
+# while one of those is set (_credwatch_exact), whether it turns that one on. One function: in
+# zsh each call maps and unmaps a heap of its own. The rest runs when the state changed, and at
+# the first prompts: it also checks the hook's place in precmd_functions, which only matters at
+# a prompt where the state changes, and which prompt frameworks change while .zshrc runs or at
+# the first prompt.
+# shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
 _credwatch_precmd() {
-  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    $_credwatch_ran == 0 ]] || _credwatch_after_command
+  if [[ $_credwatch_ran == 0 ]]; then
+    [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] || _credwatch_on_change || :
+  else
+    _credwatch_ran=0
+    [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
+      "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@" == "$_credwatch_quick" &&
+      ($_credwatch_exact == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] ||
+      _credwatch_on_change || :
+  fi
   return 0
 }
-
-# A command ran since the last prompt (preexec says so): only a command changes a variable, so
-# only then is the context compared.
-_credwatch_after_command() {
-  _credwatch_ran=0
-  [[ ${CREDWATCH_DISABLE-} != 1 && -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_on_change || :
-  return 0
-}
+typeset -g _credwatch_quick=-
+typeset -gi _credwatch_exact=0
 
 # Prompts left at which the hook checks its place whatever happens.
 typeset -gi _credwatch_settle=3
 _credwatch_on_change() {
+  _credwatch_quick="${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@"
+  [[ -n "@CREDWATCH_SHADOWS_SET@" ]] && _credwatch_exact=1 || _credwatch_exact=0
   [[ "${precmd_functions[*]}" == "$_credwatch_order" ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 || ! -e $_credwatch_marker ||
     ! -d /proc/$_credwatch_pid || "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
@@ -322,28 +329,34 @@ _credwatch_runs() {
   (( i > $#want ))
 }
 
-# Prints the warning for each command of a command line that uses a broken login, once per
-# warning. With CREDWATCH_CONFIRM=1 it then asks whether to run the line; "no" cancels it as
-# Ctrl-C would.
+# Before each command line: the state is checked (per command, not per prompt: the clock, and a
+# change while the prompt waited, which may have been drawn hours ago), so the warning is about
+# the state now. Written, like _credwatch_precmd, to be safe under any user options (no
+# `emulate`, which costs more than the rest), it calls another function only when the state
+# changed or the line names a watched command.
 _credwatch_preexec() {
-  emulate -L zsh
-  local line=${3:-${1-}} part i warned='' nl=$'\n'
   _credwatch_ran=1
-  [[ ${CREDWATCH_DISABLE-} == 1 ]] && return 0
-  # Per command, not per prompt: the clock, and a change while the prompt waited (it may have
-  # been drawn hours ago), so the warning below is about the state now.
-  if (( ${EPOCHSECONDS:-0} >= _credwatch_until )) ||
-    [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ]]; then
+  [[ ${CREDWATCH_DISABLE-} != 1 ]] || return 0
+  if [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ]] ||
+    (( ${EPOCHSECONDS:-0} >= _credwatch_until )); then
     _credwatch_refresh
     _credwatch_say_pending
   fi
-  (( $#_credwatch_cmds )) || return 0
+  (( ${#_credwatch_cmds} )) || return 0
   # Only a line that names a watched command can use it: a plain test first, the parsing after.
-  local cmd named=0
-  for cmd in "${_credwatch_cmds[@]}"; do
-    [[ $line != *"${cmd%% *}"* ]] || { named=1; break }
+  local _credwatch_cmd
+  for _credwatch_cmd in "${_credwatch_cmds[@]}"; do
+    [[ ${3:-${1-}} != *"${_credwatch_cmd%% *}"* ]] || { _credwatch_warn_line "$@"; return 0 }
   done
-  (( named )) || return 0
+  return 0
+}
+
+# Prints the warning for each command of a command line that uses a broken login, once per
+# warning. With CREDWATCH_CONFIRM=1 it then asks whether to run the line; "no" cancels it as
+# Ctrl-C would.
+_credwatch_warn_line() {
+  emulate -L zsh
+  local line=${3:-${1-}} part i warned='' nl=$'\n' cmd
   # Split at ; & | ( ) { } ` and newlines: each part starts a command (a separator inside quotes
   # only adds a part).
   local -a words

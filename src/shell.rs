@@ -47,6 +47,16 @@ pub fn render(
         .map(|n| format!("${{{n}-}}|"))
         .chain(shadows.iter().map(shadow_key))
         .collect();
+    // The same in short, compared first (bash: an expansion costs several hundred instructions
+    // per character of the text it reads): each selecting variable's value, and whether each
+    // shadowing one is set; and whether any shadowing one is set, which is when the first
+    // comparison does not tell all.
+    let quick_context: String = selects
+        .iter()
+        .map(|n| format!("${{{n}-}}|"))
+        .chain(shadows.iter().map(|n| format!("${{{n}:+1}}|")))
+        .collect();
+    let shadows_set: String = shadows.iter().map(|n| format!("${{{n}:+1}}")).collect();
     let on_variables: String = selects
         .iter()
         .chain(&shadows)
@@ -65,6 +75,8 @@ pub fn render(
         .replace("@CREDWATCH_SELECTS@", &join(&selects))
         .replace("@CREDWATCH_SHADOWS@", &join(&shadows))
         .replace("@CREDWATCH_CONTEXT@", &context)
+        .replace("@CREDWATCH_QUICK_CONTEXT@", &quick_context)
+        .replace("@CREDWATCH_SHADOWS_SET@", &shadows_set)
         .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables)
 }
 
