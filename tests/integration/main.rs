@@ -24,6 +24,7 @@ mod limits;
 mod login;
 mod logins;
 mod presets;
+mod prometheus;
 mod pty;
 mod secrets;
 mod shells;
