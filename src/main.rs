@@ -30,9 +30,21 @@ fn main() -> ExitCode {
 fn init_logging(default_level: &str, journal: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    // Into the journal: each line with its priority, no time (the journal has it), so
-    // `journalctl -p warning` finds the warnings.
+    // Into the journal: each event an entry with its priority and fields (no time: the journal
+    // has it), so `journalctl -p warning` finds the warnings and CREDWATCH_CREDENTIAL=NAME what
+    // was said about a login; without journald's socket, each line with its priority.
     if journal {
+        if let Ok(layer) = credwatch::support::journald::JournalLayer::new(std::path::Path::new(
+            credwatch::support::journald::NATIVE_SOCKET,
+        )) {
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::util::SubscriberInitExt;
+            tracing_subscriber::registry()
+                .with(filter)
+                .with(layer)
+                .init();
+            return;
+        }
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(credwatch::support::journald::JournalWriter)

@@ -504,6 +504,13 @@ impl Daemon {
                 let definition = &entry.candidate.definition;
                 let line = state_line(&definition.name, &settled, settled.reason.clone());
                 self.pending_journal.push(line);
+                // Under systemd, the journal's entry names the login (CREDWATCH_CREDENTIAL).
+                tracing::info!(
+                    credential = %definition.name,
+                    from = settled.from.map_or("none", |s| s.as_str()),
+                    to = settled.to.as_str(),
+                    "login state changed"
+                );
                 if let Some(kind) = kind_of(settled.from, settled.to, undetermined_told) {
                     let verdict = entry.checked.as_ref().map(|c| &c.verdict);
                     alerts.push(Alert {
