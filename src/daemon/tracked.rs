@@ -29,6 +29,8 @@ pub(super) struct Tracked {
     pub(super) last_write: Option<Timestamp>,
     pub(super) recheck_at: Option<Timestamp>,
     pub(super) loss: Option<evaluate::Loss>,
+    /// Its working login overwritten by a logged-out copy, while it stays so.
+    pub(super) overwrite: Option<evaluate::Overwrite>,
     /// The last keyring lookup for it, and whether one is under way (or wanted again after it).
     pub(super) keyring: Option<crate::store::keyring::KeyringObservation>,
     pub(super) keyring_fetching: bool,
@@ -136,6 +138,7 @@ impl Daemon {
                 last_write: kept.as_ref().and_then(|e| e.last_write),
                 recheck_at: kept.as_ref().and_then(|e| e.recheck_at),
                 loss: kept.as_ref().and_then(|e| e.loss),
+                overwrite: kept.as_ref().and_then(|e| e.overwrite),
                 keyring: kept.as_ref().and_then(|e| e.keyring.clone()),
                 keyring_fetching: false,
                 keyring_again: false,
@@ -268,6 +271,28 @@ impl Daemon {
                     entry.last_write = Some(now);
                     entry.recheck_at = Some(now.saturating_add_millis(self.grace_ms));
                 }
+                // A working login written over with a logged-out copy, by no logout of the
+                // tool's: how many of its processes run now (read from /proc, never touched).
+                let definition = &entry.candidate.definition;
+                if event == "blanked"
+                    && definition.refresh_token.is_some()
+                    && entry.logout_seen.is_none()
+                {
+                    let programs: Vec<&str> = definition
+                        .commands
+                        .iter()
+                        .filter_map(|c| c.split_whitespace().next())
+                        .collect();
+                    // (Sessions of this home's login only: another HOME has a store of its own.)
+                    let home = std::env::var_os("HOME").unwrap_or_default();
+                    entry.overwrite = Some(evaluate::Overwrite {
+                        at: now,
+                        processes: crate::support::processes::count_running_in_home(
+                            &programs,
+                            std::os::unix::ffi::OsStrExt::as_bytes(home.as_os_str()),
+                        ),
+                    });
+                }
             }
         }
         if !log.is_empty() {
@@ -289,8 +314,12 @@ impl Daemon {
                 now,
                 self.grace_ms,
             );
-            if entry.loss.is_some() {
+            if print.holds_login {
+                entry.overwrite = None;
+            }
+            if entry.loss.is_some() || entry.overwrite.is_some() {
                 checked.history.loss = entry.loss;
+                checked.history.overwrite = entry.overwrite;
                 engine::rejudge(&self.config, checked);
             }
         }

@@ -159,6 +159,7 @@ pub fn judge(
         },
         probe: context.probe.cloned(),
         loss: None,
+        overwrite: None,
         forgotten: context.memory.forgotten.contains(&definition.name),
     };
     let now = Timestamp::now();

@@ -67,6 +67,48 @@ pub(super) fn apply(definition: &Definition, mut verdict: Verdict, loss: &Loss) 
     verdict
 }
 
+/// A working login overwritten by a logged-out copy (the store still there, its tokens gone)
+/// while no logout of the tool's ran, and how many of the tool's processes of this user were
+/// running then: several share one refresh token, which rotates on use, and the one that loses
+/// a refresh writes the store back logged out (a refresh race).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overwrite {
+    pub at: Timestamp,
+    pub processes: usize,
+}
+
+/// The verdict while the login stays overwritten: what happened first, then the state's own
+/// reason; with several processes, the fix says to log in once with the others closed.
+pub(super) fn overwritten(
+    definition: &Definition,
+    mut verdict: Verdict,
+    overwrite: &Overwrite,
+) -> Verdict {
+    // With none of the tool's processes running, nothing says more than the state does (a
+    // logout by hand, a copy from elsewhere).
+    if verdict.state.is_usable() || overwrite.processes == 0 {
+        return verdict;
+    }
+    let tool = &definition.tool;
+    let at = overwrite.at.human();
+    let what = match overwrite.processes {
+        1 => format!(
+            "overwritten by a logged-out copy at {at}, while 1 {tool} process was running (its refresh failed, or another program used its refresh token)"
+        ),
+        n => format!(
+            "overwritten by a logged-out copy at {at}, while {n} {tool} processes were running (a refresh race: they share one refresh token, which changes each time one of them renews the login)"
+        ),
+    };
+    verdict.reason = format!("{what}; {}", verdict.reason);
+    if overwrite.processes > 1 {
+        let fix = verdict.fix.take().unwrap_or_else(|| definition.fix.clone());
+        verdict.fix = Some(format!(
+            "{fix}, once, with the other {tool} sessions closed"
+        ));
+    }
+    verdict
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +138,71 @@ mod tests {
         assert_eq!(
             detect(Some(lost), true, true, wrote, at(70_000), 2_000),
             None
+        );
+    }
+
+    #[test]
+    fn an_overwrite_says_how_many_sessions_ran_and_only_when_some_did() {
+        let definition = crate::define::config::preset("claude").unwrap().unwrap();
+        let blank = Verdict {
+            fix: Some("claude /login".into()),
+            ..Verdict::new(State::LoggedOut, "accessToken is empty".into(), None)
+        };
+        let race = overwritten(
+            &definition,
+            blank.clone(),
+            &Overwrite {
+                at: at(0),
+                processes: 12,
+            },
+        );
+        assert!(race.reason.contains(
+            ", while 12 Claude Code processes were running (a refresh race: they share one refresh token"
+        ), "{}", race.reason);
+        assert!(
+            race.reason.ends_with("; accessToken is empty"),
+            "{}",
+            race.reason
+        );
+        assert_eq!(
+            race.fix.as_deref(),
+            Some("claude /login, once, with the other Claude Code sessions closed")
+        );
+        let one = overwritten(
+            &definition,
+            blank.clone(),
+            &Overwrite {
+                at: at(0),
+                processes: 1,
+            },
+        );
+        assert!(one
+            .reason
+            .contains("while 1 Claude Code process was running (its refresh failed"));
+        assert_eq!(one.fix.as_deref(), Some("claude /login"));
+        // No session ran: nothing more to say; a usable login: nothing at all.
+        assert_eq!(
+            overwritten(
+                &definition,
+                blank.clone(),
+                &Overwrite {
+                    at: at(0),
+                    processes: 0
+                }
+            ),
+            blank
+        );
+        let ok = Verdict::new(State::Ok, "logged in".into(), None);
+        assert_eq!(
+            overwritten(
+                &definition,
+                ok.clone(),
+                &Overwrite {
+                    at: at(0),
+                    processes: 5
+                }
+            ),
+            ok
         );
     }
 

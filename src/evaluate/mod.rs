@@ -14,7 +14,7 @@ mod loss;
 pub(crate) mod overlay;
 mod policy;
 
-pub use loss::{detect as detect_loss, Loss};
+pub use loss::{detect as detect_loss, Loss, Overwrite};
 pub use overlay::shadowed;
 
 use crate::define::config::Definition;
@@ -59,6 +59,8 @@ pub struct History {
     pub probe: Option<ProbeReport>,
     /// A login written and then lost within the grace delay (the daemon sees it).
     pub loss: Option<Loss>,
+    /// A working login overwritten by a logged-out copy (the daemon sees it).
+    pub overwrite: Option<Overwrite>,
     /// The user said they do not use this login here (`credwatch forget`): while it is not
     /// usable, nothing flags, warns or fails for it.
     pub forgotten: bool,
@@ -175,6 +177,8 @@ pub fn evaluate(
     }
     if let Some(loss) = &history.loss {
         verdict = loss::apply(definition, verdict, loss);
+    } else if let Some(overwrite) = &history.overwrite {
+        verdict = loss::overwritten(definition, verdict, overwrite);
     }
     // Reasons quote file content, names and paths: nothing from outside reaches a terminal or
     // the prompt file with its control characters intact.

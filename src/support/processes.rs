@@ -1,9 +1,10 @@
 //! Which command the user's own processes run now, read from `/proc` (never touched: read only).
 //!
 //! Guarantees: only processes of this process's user are looked at (the owner of their `/proc`
-//! entry); a command line is read up to [`CMDLINE_LIMIT`] bytes and never kept, logged or
-//! returned: the answer is one of the commands the caller asked about, as the caller wrote it.
-//! A process that is gone or unreadable is skipped.
+//! entry); a command line (and, to tell whose home a process works in, an environment) is read
+//! up to [`CMDLINE_LIMIT`] bytes and never kept, logged or returned: the answer is one of the
+//! commands the caller asked about, as the caller wrote it, or a count. A process that is gone
+//! or unreadable is skipped.
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
@@ -23,10 +24,53 @@ pub fn running_commands<'a>(commands: &[&'a str]) -> BTreeSet<&'a str> {
     if commands.is_empty() {
         return found;
     }
+    each_own_process(|argv| found.extend(commands.iter().filter(|c| argv_runs(argv, c))));
+    found
+}
+
+/// How many running processes of this user other than this one run one of `commands` with
+/// `HOME` set to `home` (`claude`: the Claude Code sessions that share this home's login, each
+/// process counted once).
+pub fn count_running_in_home(commands: &[&str], home: &[u8]) -> usize {
+    let mut count = 0;
+    if commands.is_empty() {
+        return count;
+    }
+    each_own_process_dir(|dir, argv| {
+        if commands.iter().any(|c| argv_runs(argv, c)) && home_of(dir).as_deref() == Some(home) {
+            count += 1;
+        }
+    });
+    count
+}
+
+/// The `HOME` in a process's environment.
+fn home_of(dir: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(dir.join("environ"))
+        .ok()?
+        .take(CMDLINE_LIMIT)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    bytes
+        .split(|b| *b == 0)
+        .find_map(|pair| pair.strip_prefix(b"HOME="))
+        .map(<[u8]>::to_vec)
+}
+
+/// Calls `look` with the arguments of each process of this user other than this one.
+fn each_own_process(mut look: impl FnMut(&[&[u8]])) {
+    each_own_process_dir(|_, argv| look(argv));
+}
+
+/// Calls `look` with the `/proc` entry and the arguments of each process of this user other
+/// than this one.
+fn each_own_process_dir(mut look: impl FnMut(&Path, &[&[u8]])) {
     let own_uid = rustix::process::getuid().as_raw();
     let own_pid = std::process::id().to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
+        return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
@@ -46,10 +90,8 @@ pub fn running_commands<'a>(commands: &[&'a str]) -> BTreeSet<&'a str> {
         let Some(cmdline) = read_cmdline(&dir) else {
             continue;
         };
-        let argv = arguments(&cmdline);
-        found.extend(commands.iter().filter(|c| argv_runs(&argv, c)));
+        look(&dir, &arguments(&cmdline));
     }
-    found
 }
 
 /// The arguments of a `/proc/PID/cmdline`. A process that set its title (npm: `npm config

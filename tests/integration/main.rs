@@ -3,6 +3,7 @@
 mod agent;
 mod alerts;
 mod bad_input;
+mod burned;
 mod bus;
 mod clients;
 mod completions;
