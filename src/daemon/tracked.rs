@@ -271,10 +271,15 @@ impl Daemon {
                     entry.last_write = Some(now);
                     entry.recheck_at = Some(now.saturating_add_millis(self.grace_ms));
                 }
-                // A working login written over with a logged-out copy, by no logout of the
-                // tool's: how many of its processes run now (read from /proc, never touched).
+                // A working login written over with a logged-out copy (the store's file itself
+                // rewritten: not a login that another file, a configuration, stopped naming),
+                // by no logout of the tool's: how many of its processes run now (read from
+                // /proc, never touched).
                 let definition = &entry.candidate.definition;
+                let rewritten = old.path == new.path
+                    && (old.modified != new.modified || old.size != new.size);
                 if event == "blanked"
+                    && rewritten
                     && definition.refresh_token.is_some()
                     && entry.logout_seen.is_none()
                 {
