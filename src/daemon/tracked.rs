@@ -276,8 +276,8 @@ impl Daemon {
                 // by no logout of the tool's: how many of its processes run now (read from
                 // /proc, never touched).
                 let definition = &entry.candidate.definition;
-                let rewritten = old.path == new.path
-                    && (old.modified != new.modified || old.size != new.size);
+                let rewritten =
+                    old.path == new.path && (old.modified != new.modified || old.size != new.size);
                 if event == "blanked"
                     && rewritten
                     && definition.refresh_token.is_some()
