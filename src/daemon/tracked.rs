@@ -289,7 +289,7 @@ impl Daemon {
                         .filter_map(|c| c.split_whitespace().next())
                         .collect();
                     // (Sessions of this home's login only: another HOME has a store of its own.)
-                    let home = std::env::var_os("HOME").unwrap_or_default();
+                    let home = crate::support::paths::home_dir().unwrap_or_default();
                     entry.overwrite = Some(evaluate::Overwrite {
                         at: now,
                         processes: crate::support::processes::count_running_in_home(

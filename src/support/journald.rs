@@ -128,17 +128,18 @@ fn field_name(name: &str) -> String {
     out
 }
 
-/// Text from outside (a path, a file's content in an error) without its control characters.
+/// Text from outside (a path, a file's content in an error) made inert as everywhere else
+/// ([`crate::support::output::inert`]); a message keeps its own line breaks.
 fn inert(text: &str, keep_newlines: bool) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && !(keep_newlines && c == '\n') {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect()
+    use crate::support::output::inert;
+    if keep_newlines {
+        text.split('\n')
+            .map(|line| inert(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        inert(text).into_owned()
+    }
 }
 
 /// The message and the fields of one event.
@@ -264,9 +265,9 @@ mod tests {
         assert_eq!(get("SYSLOG_IDENTIFIER"), "credwatch");
         assert_eq!(
             get("MESSAGE"),
-            " WARN alert not delivered name=gh detail=a?[2Jb"
+            " WARN alert not delivered name=gh detail=a\\x1b[2Jb"
         );
-        assert_eq!(get("CREDWATCH_DETAIL"), "a?[2Jb");
+        assert_eq!(get("CREDWATCH_DETAIL"), "a\\x1b[2Jb");
     }
 
     #[test]

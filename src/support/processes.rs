@@ -46,14 +46,7 @@ pub fn count_running_in_home(commands: &[&str], home: &[u8]) -> usize {
 
 /// The `HOME` in a process's environment.
 fn home_of(dir: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(dir.join("environ"))
-        .ok()?
-        .take(CMDLINE_LIMIT)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    bytes
+    read_limited(dir, "environ")?
         .split(|b| *b == 0)
         .find_map(|pair| pair.strip_prefix(b"HOME="))
         .map(<[u8]>::to_vec)
@@ -87,7 +80,7 @@ fn each_own_process_dir(mut look: impl FnMut(&Path, &[&[u8]])) {
         if std::fs::metadata(&dir).map(|m| m.uid()).ok() != Some(own_uid) {
             continue;
         }
-        let Some(cmdline) = read_cmdline(&dir) else {
+        let Some(cmdline) = read_limited(&dir, "cmdline") else {
             continue;
         };
         look(&dir, &arguments(&cmdline));
@@ -110,10 +103,11 @@ fn arguments(cmdline: &[u8]) -> Vec<&[u8]> {
     }
 }
 
-fn read_cmdline(dir: &Path) -> Option<Vec<u8>> {
+/// A file of a `/proc/PID` entry, up to [`CMDLINE_LIMIT`] bytes.
+fn read_limited(dir: &Path, name: &str) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    std::fs::File::open(dir.join("cmdline"))
+    std::fs::File::open(dir.join(name))
         .ok()?
         .take(CMDLINE_LIMIT)
         .read_to_end(&mut bytes)

@@ -5,26 +5,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// promtool (Debian package `prometheus`): `$PROMTOOL`, else on PATH, else where `scripts/test`
-/// unpacks it (`target/tools/promtool`).
+/// promtool (Debian package `prometheus`): `$PROMTOOL`, else where `scripts/test` unpacks it
+/// (`target/tools/promtool`), else on PATH.
 fn promtool() -> PathBuf {
-    if let Some(path) = std::env::var_os("PROMTOOL") {
-        return PathBuf::from(path);
+    match std::env::var_os("PROMTOOL") {
+        Some(path) => PathBuf::from(path),
+        None => crate::harness::unpacked_tool("promtool"),
     }
-    let unpacked = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/promtool");
-    if unpacked.exists() {
-        return unpacked;
-    }
-    let on_path = run_command({
-        let mut c = Command::new("sh");
-        c.args(["-c", "command -v promtool"]);
-        c
-    });
-    assert_eq!(
-        on_path.code, 0,
-        "promtool not found: run ./scripts/test (it unpacks it), or apt-get install prometheus"
-    );
-    PathBuf::from(on_path.stdout.trim())
 }
 
 fn check_metrics(text: &str) {

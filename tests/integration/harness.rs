@@ -878,6 +878,24 @@ pub fn wait_for_exit(child: &mut std::process::Child) -> Option<i32> {
     panic!("the daemon did not exit within 10 s");
 }
 
+/// A binary `scripts/test` unpacked into target/tools/, else one on PATH.
+pub fn unpacked_tool(name: &str) -> PathBuf {
+    let unpacked = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tools")
+        .join(name);
+    if unpacked.exists() {
+        return unpacked;
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.exists())
+        .unwrap_or_else(|| {
+            panic!("{name} not found: run ./scripts/test (it unpacks the Debian packages the tests need into target/tools/)")
+        })
+}
+
 /// Polls `condition` every 10 ms for up to 10 s; fails the test with `what` otherwise.
 pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let started = Instant::now();

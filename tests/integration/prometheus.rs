@@ -3,7 +3,7 @@
 //! what a fleet's Prometheus says when a login breaks, when the daemon stops, and when its file
 //! goes stale. `scripts/test` unpacks both servers into target/tools/ (never installed).
 
-use crate::harness::{claude_login, replace_atomically, TestHome};
+use crate::harness::{claude_login, replace_atomically, unpacked_tool, TestHome};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,24 +29,6 @@ impl Drop for Server {
             eprintln!("--- {}'s log (end) ---\n{tail}\n--- end ---", self.name);
         }
     }
-}
-
-/// A binary `scripts/test` unpacked into target/tools/, else one on PATH.
-fn tool(name: &str) -> PathBuf {
-    let unpacked = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/tools")
-        .join(name);
-    if unpacked.exists() {
-        return unpacked;
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.exists())
-        .unwrap_or_else(|| {
-            panic!("{name} not found: run ./scripts/test (it unpacks Debian's prometheus and prometheus-node-exporter into target/tools/)")
-        })
 }
 
 /// A port free on 127.0.0.1 when asked.
@@ -152,8 +134,8 @@ fn rule_files(dir: &Path) -> (PathBuf, PathBuf) {
 /// → `CredwatchMetricsStale`. The alert names the tool, the login and the state.
 #[test]
 fn prometheus_alerts_on_a_broken_login_a_stopped_daemon_and_stale_metrics() {
-    let prometheus = tool("prometheus");
-    let node_exporter = tool("prometheus-node-exporter");
+    let prometheus = unpacked_tool("prometheus");
+    let node_exporter = unpacked_tool("prometheus-node-exporter");
     let home = TestHome::new();
     home.write(".claude/.credentials.json", claude_login(true));
     let servers = home.home.join("servers");
