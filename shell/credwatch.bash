@@ -304,7 +304,12 @@ _credwatch_slow() {
 # read, and the hook's trap put in for the line's commands (in a function the trap would not
 # stay: then the next prompt does it). $1, $_ as the trap found it, is its last argument again.
 # Traced while the hook's trap is out: it sees the trap in force (see _credwatch_traced).
+# bash also runs it between the commands of whatever runs when the signal comes, with that
+# command's redirections: the hook's own read of the state closes standard error, a user's
+# `{ ...; } 2>/dev/null` sends it elsewhere. The one-time line must reach the terminal: then the
+# next prompt reads the state instead (pid 0).
 _credwatch_woken() {
+  [[ -t 2 ]] || { _credwatch_pid=0; return 0; }
   _credwatch_recheck || return 0
   ((${#FUNCNAME[@]} > 1 || _credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
   return 0

@@ -39,11 +39,14 @@ impl Agent {
             .stderr(Stdio::null())
             .spawn()
             .expect("ssh-agent");
+        // The socket file exists from its bind(), before the agent listens: ready is when a
+        // connection is accepted (ssh-add right after the bind was refused under load).
         let started = Instant::now();
-        while !socket.exists() {
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
-                "no agent socket"
+                "the agent does not accept connections on {}",
+                socket.display()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
