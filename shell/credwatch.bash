@@ -85,14 +85,13 @@ _credwatch_read() {
       else
         IFS=' ' read -r pid until stamp message || :
       fi
-      # Warning lines exist only when something is broken, that is when the message is not empty.
-      if [[ -n $message ]]; then
-        while IFS=$'\t' read -r cmd text; do
-          _credwatch_cmds+=("$cmd")
-          # The last step before the terminal: no control character of the file reaches it.
-          _credwatch_texts+=("${text//[[:cntrl:]]/?}")
-        done
-      fi
+      # Warning lines: a broken login's commands, and long commands a login would not outlast
+      # (then the message may be empty).
+      while IFS=$'\t' read -r cmd text; do
+        _credwatch_cmds+=("$cmd")
+        # The last step before the terminal: no control character of the file reaches it.
+        _credwatch_texts+=("${text//[[:cntrl:]]/?}")
+      done
     } 2>&- <"$1" || :
   fi
   message=${message//[[:cntrl:]]/?}

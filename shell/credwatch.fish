@@ -73,7 +73,6 @@ function _credwatch_read --argument-names file own
                     set -l split (string split -m 3 ' ' -- $entry)
                     set fields[1..(count $split)] $split
                 end
-                test -n "$fields[4]"; or break
                 continue
             end
             set -l pair (string split -m 1 \t -- $entry)

@@ -61,6 +61,7 @@ fn show(config: &Config) -> anyhow::Result<i32> {
         export: config.raw.export.clone(),
         notify: config.raw.notify.clone(),
         on_change: config.raw.on_change.clone(),
+        long_commands: config.raw.long_commands.clone(),
         credentials: checked
             .iter()
             .filter_map(|c| match &c.definition.raw {

@@ -38,6 +38,7 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
             .map(|report| PromptItem {
                 report,
                 commands: &[],
+                fix: "",
             })
             .collect();
         print_segment(&prompt::segment(&config.prompt_format, &items));
@@ -52,6 +53,7 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
         .map(|(c, report)| PromptItem {
             report,
             commands: &c.definition.commands,
+            fix: &c.definition.fix,
         })
         .collect();
     let path = crate::support::runtime::runtime_dir().join(cache);
@@ -66,7 +68,14 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
         .iter()
         .filter_map(|c| c.verdict.next_change_at)
         .min();
-    let content = prompt::PromptFile::new(&config.prompt_format, &items, 0, valid_until);
+    let content = prompt::PromptFile::new(
+        &config.prompt_format,
+        &items,
+        0,
+        valid_until,
+        &config.long_commands,
+        crate::support::timefmt::Timestamp::now(),
+    );
     crate::support::runtime::write_atomically(&path, content.render("0").as_bytes())?;
     print_segment(&prompt::segment(&config.prompt_format, &items));
     Ok(0)

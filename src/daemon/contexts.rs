@@ -463,8 +463,24 @@ impl Daemon {
                         store::watch_targets(definition),
                     )
                 });
-                if let Some((_, Some(at))) = &report {
-                    verdicts.next_change = Some(verdicts.next_change.map_or(*at, |n| n.min(*at)));
+                // Its next change, and the moment a long command's warning about it begins.
+                let long_command = report.as_ref().and_then(|(report, _)| {
+                    let item = PromptItem {
+                        report,
+                        commands: &definition.commands,
+                        fix: &definition.fix,
+                    };
+                    crate::publish::prompt::next_long_command_warning(
+                        &self.config.long_commands,
+                        &[item],
+                        now,
+                    )
+                });
+                for at in [report.as_ref().and_then(|(_, at)| *at), long_command]
+                    .into_iter()
+                    .flatten()
+                {
+                    verdicts.next_change = Some(verdicts.next_change.map_or(at, |n| n.min(at)));
                 }
                 verdicts.reports.insert(i, report.map(|(r, _)| r));
                 for target in targets {
@@ -504,6 +520,7 @@ impl Daemon {
                     Some(PromptItem {
                         report,
                         commands: &e.candidate.definition.commands,
+                        fix: &e.candidate.definition.fix,
                     })
                 })
                 .collect();
@@ -511,8 +528,15 @@ impl Daemon {
                 .into_iter()
                 .flatten()
                 .min();
-            let file = PromptFile::new(&self.config.prompt_format, &items, self.pid, valid_until)
-                .for_shell(&shell.generation);
+            let file = PromptFile::new(
+                &self.config.prompt_format,
+                &items,
+                self.pid,
+                valid_until,
+                &self.config.long_commands,
+                Timestamp::now(),
+            )
+            .for_shell(&shell.generation);
             match shell.publisher.publish(file) {
                 Ok(true) => {
                     if let Some(pidfd) = &shell.wake {

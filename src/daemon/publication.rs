@@ -134,11 +134,18 @@ impl Daemon {
                 e.report.as_ref().map(|(report, _)| PromptItem {
                     report,
                     commands: &e.candidate.definition.commands,
+                    fix: &e.candidate.definition.fix,
                 })
             })
             .collect();
-        let prompt =
-            prompt::PromptFile::new(&self.config.prompt_format, &items, self.pid, valid_until);
+        let prompt = prompt::PromptFile::new(
+            &self.config.prompt_format,
+            &items,
+            self.pid,
+            valid_until,
+            &self.config.long_commands,
+            Timestamp::now(),
+        );
         let json = match serde_json::to_vec(&document) {
             Ok(json) => json,
             Err(error) => {

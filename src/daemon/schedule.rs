@@ -72,8 +72,35 @@ impl Daemon {
         self.entries
             .iter()
             .filter_map(|e| e.due().state_change)
+            .chain(self.next_long_command_warning())
             .chain([cap])
             .min()
+    }
+
+    /// When the warning before a `[long_commands]` command begins next (a login it uses is then
+    /// nearer its deadline than the command needs): the prompt file changes then.
+    fn next_long_command_warning(&self) -> Option<Timestamp> {
+        if self.config.long_commands.is_empty() {
+            return None;
+        }
+        let items: Vec<crate::publish::prompt::PromptItem<'_>> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                e.report
+                    .as_ref()
+                    .map(|(report, _)| crate::publish::prompt::PromptItem {
+                        report,
+                        commands: &e.candidate.definition.commands,
+                        fix: &e.candidate.definition.fix,
+                    })
+            })
+            .collect();
+        crate::publish::prompt::next_long_command_warning(
+            &self.config.long_commands,
+            &items,
+            Timestamp::now(),
+        )
     }
 
     /// When the timer must wake the daemon next: what is due, the retry of watches that could
@@ -86,6 +113,7 @@ impl Daemon {
             .chain(self.entries.iter().filter_map(|e| e.leads.due(leads)))
             .chain(self.quiet.next_release())
             .chain(self.contexts.next_wake())
+            .chain(self.next_long_command_warning())
             .chain(self.watch_retry_at)
             .chain(self.runtime_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])

@@ -7,6 +7,9 @@
 //!   is usable;
 //! - then one line per command mapped to a broken credential (or one a variable of the shell
 //!   decides): `COMMAND<TAB>WARNING`;
+//! - then one line per long command (`[long_commands]`) that a login it uses would not outlast,
+//!   from the moment its deadline is nearer than the time the command needs:
+//!   `COMMAND<TAB>WARNING` (the prompt's segment does not change: the login still works);
 //! - then one line per command of their fixes, before which no warning is given:
 //!   `!COMMAND<TAB>`.
 //!
@@ -25,6 +28,7 @@
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::define::config::LongCommand;
 use crate::define::state::{Group, State};
 use crate::publish::report::CredentialReport;
 use crate::support::timefmt::Timestamp;
@@ -40,6 +44,9 @@ pub const SHELL_DIR: &str = "shell";
 pub struct PromptItem<'a> {
     pub report: &'a CredentialReport,
     pub commands: &'a [String],
+    /// The definition's fix, said before a long command even while the login works (the
+    /// report's is there only once it is broken).
+    pub fix: &'a str,
 }
 
 fn clean(text: &str) -> String {
@@ -179,6 +186,74 @@ pub fn login_commands(fix: Option<&str>, commands: &[String]) -> Vec<String> {
     found
 }
 
+/// Whether a line that starts with the words of `long` runs `command` (a credential's): the same
+/// first word, then each further word of `command` among `long`'s later words, in order — the
+/// hooks' own test (`git -C dir push` runs `git push`).
+fn runs(long: &str, command: &str) -> bool {
+    let mut long = long.split_whitespace();
+    let mut wanted = command.split_whitespace();
+    if long.next() != wanted.next() {
+        return false;
+    }
+    wanted.all(|word| long.any(|w| w == word))
+}
+
+/// When the warning before `long` about this login begins (its deadline less the time the
+/// command needs), and the deadline; `None` when the command does not use it, or it has no
+/// deadline, or it is already broken (then it has a warning of its own).
+pub fn long_command_window(
+    long: &LongCommand,
+    item: &PromptItem<'_>,
+) -> Option<(Timestamp, Timestamp)> {
+    let report = item.report;
+    if report.forgotten || report.state.group() == Group::Broken {
+        return None;
+    }
+    let used = match &long.logins {
+        Some(names) => names.contains(&report.name),
+        None => item.commands.iter().any(|c| runs(&long.command, c)),
+    };
+    if !used {
+        return None;
+    }
+    let deadline = Timestamp::parse_datetime(report.expires_at.as_deref()?)?;
+    Some((deadline.saturating_add_millis(-long.needs_ms), deadline))
+}
+
+/// The next moment, after `now`, at which a long command's warning begins.
+pub fn next_long_command_warning(
+    long: &[LongCommand],
+    items: &[PromptItem<'_>],
+    now: Timestamp,
+) -> Option<Timestamp> {
+    long.iter()
+        .flat_map(|l| items.iter().filter_map(|i| long_command_window(l, i)))
+        .map(|(begins, _)| begins)
+        .filter(|begins| *begins > now)
+        .min()
+}
+
+/// The line before a long command that a login it uses would not outlast.
+fn long_command_warning(long: &LongCommand, item: &PromptItem<'_>, deadline: Timestamp) -> String {
+    let report = item.report;
+    let fix = match report
+        .fix
+        .as_deref()
+        .or(Some(item.fix).filter(|f| !f.is_empty()))
+    {
+        Some(fix) if reads_as_prose(fix) => format!(" — {fix} first"),
+        Some(fix) => format!(" — run first: {fix}"),
+        None => " — log in again first".into(),
+    };
+    clean(&format!(
+        "credwatch: {}: the login ends at {}, before `{}` is done (it needs {}){fix}",
+        report.tool,
+        deadline.human(),
+        long.command,
+        crate::support::timefmt::describe_span(long.needs_ms),
+    ))
+}
+
 /// What the prompt file says, before it is stamped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PromptFile {
@@ -191,11 +266,16 @@ pub struct PromptFile {
 }
 
 impl PromptFile {
+    /// The content for `items` at `now`: the segment, the warnings before the commands that use
+    /// a broken login, and those before the `long` commands that a login would not outlast.
+    /// `valid_until` ends no later than the next such warning begins.
     pub fn new(
         format: &str,
         items: &[PromptItem<'_>],
         pid: u32,
         valid_until: Option<Timestamp>,
+        long: &[LongCommand],
+        now: Timestamp,
     ) -> PromptFile {
         let mut warnings = String::new();
         let mut exempt: Vec<String> = Vec::new();
@@ -210,6 +290,21 @@ impl PromptFile {
                 }
             }
         }
+        for command in long {
+            for item in items {
+                match long_command_window(command, item) {
+                    Some((begins, deadline)) if begins <= now && now < deadline => {
+                        let text = long_command_warning(command, item, deadline);
+                        warnings.push_str(&format!("{}\t{text}\n", clean(&command.command)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let valid_until = [valid_until, next_long_command_warning(long, items, now)]
+            .into_iter()
+            .flatten()
+            .min();
         // The commands that make the login (the fix): never warned before (`!COMMAND`, no text).
         for command in exempt {
             warnings.push_str(&format!("!{}\t\n", clean(&command)));
@@ -336,6 +431,17 @@ fn is_stamp(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_command_uses_the_logins_of_the_commands_it_runs() {
+        use super::runs;
+        assert!(runs("terraform apply", "terraform"));
+        assert!(runs("aws s3 sync", "aws"));
+        assert!(runs("git -C repo push", "git push"));
+        assert!(!runs("git status", "git push"));
+        assert!(!runs("terraform apply", "aws"));
+        assert!(!runs("terraform", "terraform apply"));
+    }
+
     #[test]
     fn the_commands_that_make_a_login_are_read_from_its_fix() {
         let of = |fix: &str, commands: &[&str]| {

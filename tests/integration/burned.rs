@@ -1,7 +1,8 @@
 //! Where users get burned (#27): the failures the tools' issue trackers repeat, each seen the way
 //! the tool leaves it, and what credwatch says about it.
 
-use crate::harness::{claude_login, replace_atomically, wait_until, TestHome};
+use crate::harness::{claude_login, replace_atomically, wait_until, TestHome, CANARY};
+use crate::pty::{visible_lines, Session, Shell};
 use std::process::Child;
 
 /// Processes of this user whose command line is `program` (as a tool's sessions look in
@@ -95,4 +96,163 @@ fn a_login_overwritten_by_a_logged_out_copy_while_sessions_run_is_called_a_refre
         .unwrap()
         .to_string();
     assert!(!reason.contains("overwritten"), "{reason}");
+}
+
+/// The login in `~/.aws/sso/cache` as botocore writes it, ending `left` seconds from now (its
+/// registration good for a day: the deadline is the SSO session's).
+fn sso_cache(left: i64) -> String {
+    let iso = |secs: i64| credwatch::support::timefmt::Timestamp::from_secs(secs).rfc3339();
+    let now = crate::harness::now_secs();
+    format!(
+        r#"{{"startUrl": "https://example.awsapps.com/start", "region": "us-east-1", "accessToken": "{CANARY}", "expiresAt": "{}"}}"#,
+        iso(now + left),
+    )
+}
+
+const SSO_CACHE: &str = ".aws/sso/cache/0123456789abcdef.json";
+
+const LONG_COMMANDS: &str = r#"presets = ["aws-sso"]
+[long_commands]
+"terraform apply" = { needs = "45m", logins = ["aws-sso"] }
+"aws s3 sync" = "2h"
+"aws s3 ls" = "1m"
+"#;
+
+/// Programs that say they ran, on the sessions' PATH (besides the pty's stub claude).
+fn stub_programs(home: &TestHome) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = home.home.join("stub-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for program in ["terraform", "aws"] {
+        let path = bin.join(program);
+        std::fs::write(&path, format!("#!/bin/sh\necho stub {program} ran\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// A 30-minute `terraform apply` on a login with 10 minutes left is lost at its end. With
+/// `[long_commands]`, the hooks warn before a long command that a login it uses would not
+/// outlast, saying when it ends (the login still works: no flag), and not before one it
+/// outlasts; the logins are the ones named, or those whose commands it runs (`aws s3 sync`:
+/// aws-sso's `aws`).
+#[test]
+fn a_long_command_on_a_login_that_ends_sooner_is_warned_before_it_runs() {
+    crate::pty::each_shell(|shell| {
+        let home = TestHome::new();
+        home.write_config(LONG_COMMANDS);
+        // 90 minutes left: beyond the preset's 1 h warning window, short of 2 h.
+        home.write(SSO_CACHE, sso_cache(90 * 60));
+        stub_programs(&home);
+        let _daemon = home.start_daemon(&[]);
+        home.wait_for_state("aws-sso", "ok");
+        let mut session = Session::start(&home, shell, &[]);
+        session.enter_until("[[P0::1]]");
+        for (line, warned) in [
+            ("terraform apply -auto-approve", false),
+            ("aws s3 ls", false),
+            ("aws s3 sync . s3://bucket", true),
+        ] {
+            let program = line.split(' ').next().unwrap();
+            session.line(&format!("{line}; echo DONE-{}", shell.sum(40, 2)));
+            let printed = session.expect("DONE-42");
+            let lines = visible_lines(&printed);
+            let warning = lines
+                .iter()
+                .position(|l| l.starts_with("credwatch: AWS CLI (SSO): the login ends at "));
+            let ran = lines
+                .iter()
+                .position(|l| l.contains(&format!("stub {program} ran")));
+            assert!(ran.is_some(), "{shell:?} {line}: {lines:?}");
+            if warned {
+                assert!(
+                    warning < ran && warning.is_some(),
+                    "{shell:?} {line}: no warning before it: {lines:?}"
+                );
+                let text = &lines[warning.unwrap()];
+                assert!(
+                    text.contains("before `aws s3 sync` is done (it needs 2 h)")
+                        && text.ends_with("run first: aws sso login"),
+                    "{shell:?}: {text}"
+                );
+            } else {
+                assert_eq!(warning, None, "{shell:?} {line}: {lines:?}");
+            }
+            session.expect("[[P0::1]]");
+        }
+    });
+}
+
+/// The warning begins when the login's time left falls below what the command needs, with
+/// nothing written: the daemon republishes then (its prompt file holds until that moment), and
+/// the shell that waited at its prompt warns before the command; with CREDWATCH_CONFIRM=1 it
+/// asks, and "n" runs nothing.
+#[test]
+fn a_long_command_warning_begins_when_the_time_left_falls_below_its_need() {
+    if !Shell::Bash.available() {
+        return crate::harness::skip("bash is not installed");
+    }
+    let mut home = TestHome::new();
+    home.set_env("CREDWATCH_CONFIRM", "1");
+    home.write_config(LONG_COMMANDS);
+    stub_programs(&home);
+    let _daemon = home.start_daemon(&[]);
+    // 45 minutes and 6 seconds: terraform apply (45 min) fits, for 6 more seconds.
+    let written = std::time::Instant::now();
+    home.write(SSO_CACHE, sso_cache(45 * 60 + 6));
+    home.wait_for_state("aws-sso", "expiring");
+    let prompt = home.credwatch_runtime().join("prompt");
+    let has_line =
+        || std::fs::read_to_string(&prompt).is_ok_and(|text| text.contains("\nterraform apply\t"));
+    if written.elapsed().as_secs() < 5 {
+        assert!(!has_line(), "warned while the login outlasts it");
+    }
+    wait_until("the warning before terraform apply", has_line);
+    assert!(written.elapsed().as_secs() >= 5, "warned too early");
+    let mut session = Session::start(&home, Shell::Bash, &[]);
+    session.enter_until("[[P0::1]]");
+    session.line("terraform apply; echo MARK-$((2+2))");
+    let asked = session.expect("run it anyway? [y/N]");
+    assert!(
+        asked.contains("before `terraform apply` is done (it needs 45 min)"),
+        "{asked}"
+    );
+    session.keys("n");
+    session.line("echo END-$((3+3))");
+    let declined = session.expect("END-6");
+    assert!(
+        !declined.contains("stub terraform ran") && !declined.contains("MARK-4"),
+        "the declined line ran: {declined}"
+    );
+}
+
+/// `config check` names what is wrong in `[long_commands]`, where, and the form to write.
+#[test]
+fn long_commands_that_cannot_be_checked_are_config_errors() {
+    for (entry, said) in [
+        (
+            "\"terraform apply\" = \"soon\"",
+            "\"soon\" (terraform apply) is not a duration",
+        ),
+        ("\"terraform apply\" = \"0s\"", "is not a duration"),
+        ("\" \" = \"1h\"", "is not a command"),
+        (
+            "\"make deploy\" = { needs = \"1h\", logins = [\"awz\"] }",
+            "names no credential \"awz\"",
+        ),
+        ("\"make\" = { needs = \"1h\", login = [\"aws-sso\"] }", ""),
+    ] {
+        let home = TestHome::new();
+        home.write_config(format!("[long_commands]\n{entry}\n"));
+        let out = home.run(&["config", "check"]);
+        assert_eq!(out.code, 2, "{entry}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains(said) && out.stderr.contains("config.toml:2:"),
+            "{entry}: {}",
+            out.stderr
+        );
+    }
+    let home = TestHome::new();
+    home.write_config(LONG_COMMANDS);
+    let out = home.run(&["config", "check"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }

@@ -328,8 +328,23 @@ pub struct Config {
     /// The Prometheus textfile the daemon keeps up to date, as written (unexpanded).
     pub prometheus_textfile: Option<String>,
     pub alerts: Alerts,
+    /// `[long_commands]`, in the order of their commands.
+    pub long_commands: Vec<LongCommand>,
     pub definitions: Vec<Definition>,
     pub raw: RawConfig,
+}
+
+/// A command that runs long (`terraform apply`) and the time it needs: before it, the hooks warn
+/// when a login it uses ends sooner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LongCommand {
+    /// Its words, one space between them, as the hooks match them (`git push` runs in
+    /// `git -C dir push origin`).
+    pub command: String,
+    pub needs_ms: i64,
+    /// The credentials it uses when the config names them; otherwise those with a command it
+    /// runs (`terraform` for `terraform apply`).
+    pub logins: Option<Vec<String>>,
 }
 
 pub const DEFAULT_KEYRING_POLL_MS: i64 = 30_000;
@@ -344,6 +359,7 @@ impl Default for Config {
             keyring_poll_ms: DEFAULT_KEYRING_POLL_MS,
             prometheus_textfile: None,
             alerts: Alerts::default(),
+            long_commands: Vec::new(),
             definitions: Vec::new(),
             raw: RawConfig::default(),
         }

@@ -28,6 +28,9 @@ pub struct RawConfig {
     /// Commands the daemon runs on transitions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_change: Vec<Spanned<RawOnChange>>,
+    /// Commands that run long, and the time each needs (`"terraform apply" = "45m"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub long_commands: BTreeMap<String, Spanned<RawLongCommand>>,
     #[serde(default, rename = "credential", skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<RawCredential>,
 }
@@ -61,6 +64,23 @@ pub struct RawOnChange {
     /// Killed (with its process group) past this (default 10 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+}
+
+/// A `[long_commands]` entry: the time the command needs, alone or with the logins it uses.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RawLongCommand {
+    Needs(String),
+    Table(RawLongCommandTable),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLongCommandTable {
+    pub needs: String,
+    /// The credentials it uses (default: those whose commands it runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -207,6 +207,7 @@ pub fn parse(source: &Source<'_>) -> Result<Config, ConfigError> {
         None => DEFAULT_KEYRING_POLL_MS,
     };
     let alerts = validate_alerts(source, &raw)?;
+    let long_commands = validate_long_commands(source, &raw, &definitions)?;
     Ok(Config {
         path: None,
         alerts,
@@ -218,9 +219,64 @@ pub fn parse(source: &Source<'_>) -> Result<Config, ConfigError> {
             .export
             .as_ref()
             .and_then(|e| e.prometheus_textfile.clone()),
+        long_commands,
         definitions,
         raw,
     })
+}
+
+/// `[long_commands]`: each a command (words, no control character) with a positive duration and
+/// logins that exist (a preset's name or a `[[credential]]`'s).
+fn validate_long_commands(
+    source: &Source<'_>,
+    raw: &RawConfig,
+    definitions: &[Definition],
+) -> Result<Vec<LongCommand>, ConfigError> {
+    const FORM: &str =
+        "write \"terraform apply\" = \"45m\", or \"make deploy\" = { needs = \"1h\", logins = [\"aws-sso\"] }";
+    let mut long_commands = Vec::new();
+    for (command, entry) in &raw.long_commands {
+        let at = entry.span();
+        let words: Vec<&str> = command.split_whitespace().collect();
+        if words.is_empty() || command.chars().any(char::is_control) {
+            return Err(source.error_at(
+                at,
+                format!("long_commands: \"{command}\" is not a command"),
+                FORM,
+            ));
+        }
+        let (needs, logins) = match entry.get_ref() {
+            RawLongCommand::Needs(needs) => (needs, None),
+            RawLongCommand::Table(table) => (&table.needs, table.logins.clone()),
+        };
+        let needs_ms = parse_duration(needs)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| {
+                source.error_at(
+                    at.clone(),
+                    format!("long_commands: \"{needs}\" ({command}) is not a duration"),
+                    FORM,
+                )
+            })?;
+        for name in logins.iter().flatten() {
+            let known = crate::define::presets::names().any(|preset| preset == name)
+                || definitions.iter().any(|d| &d.name == name);
+            if !known {
+                return Err(source.error_at(
+                    at.clone(),
+                    format!("long_commands: \"{command}\" names no credential \"{name}\""),
+                    "name a preset or a [[credential]] (`credwatch status` lists those in use)",
+                ));
+            }
+        }
+        long_commands.push(LongCommand {
+            command: words.join(" "),
+            needs_ms,
+            logins,
+        });
+    }
+    Ok(long_commands)
 }
 
 fn duration_at(source: &Source<'_>, text: &Spanned<String>) -> Result<i64, ConfigError> {
