@@ -97,7 +97,9 @@ pub fn current_document(
                 unwatched = doc.daemon.unwatched;
                 None
             }
-            Ok(document) => document.and_then(|doc| from_daemon(doc, &candidates, names)),
+            Ok(document) => {
+                document.and_then(|doc| from_daemon(doc, &candidates, names, config.warn_before_ms))
+            }
             Err(found) => {
                 eprintln!(
                     "credwatch: not using the daemon's published state: {found}; checked directly\n  fix: remove it (its owner can), or set XDG_RUNTIME_DIR to a directory of yours"
@@ -198,6 +200,7 @@ fn from_daemon(
     mut document: StatusDocument,
     candidates: &[Candidate],
     names: &[String],
+    default_warn_before_ms: i64,
 ) -> Option<StatusDocument> {
     if !names.is_empty() {
         if !names
@@ -224,14 +227,26 @@ fn from_daemon(
             continue;
         };
         credential.shadowed_by = crate::store::env::shadowing_env(&candidate.definition);
-        shadowed(
-            &credential.tool,
-            &credential.name,
+        let warn_ms = candidate
+            .definition
+            .warn_before_ms
+            .unwrap_or(default_warn_before_ms);
+        if let Some(shadowed) = shadowed(
+            &candidate.definition,
             &credential.shadowed_by,
-            &mut credential.state,
-            &mut credential.reason,
-            &mut credential.fix,
-        );
+            credential.state,
+            &credential.reason,
+            now,
+            warn_ms,
+        ) {
+            credential.state = shadowed.state;
+            credential.reason = shadowed.reason;
+            credential.fix = Some(shadowed.fix);
+            if let Some(at) = shadowed.expires_at {
+                credential.expires_at = Some(at.rfc3339());
+                credential.access_expires_at = None;
+            }
+        }
         credential.usable = credential.state.is_usable();
     }
     Some(document)

@@ -163,17 +163,23 @@ pub fn evaluate(
     if let Some(probe) = &history.probe {
         verdict = overlay::probe(definition, verdict, probe);
     }
-    overlay::shadowed(
-        &definition.tool,
-        &definition.name,
+    if let Some(shadowed) = overlay::shadowed(
+        definition,
         &observation.shadowed_by,
-        &mut verdict.state,
-        &mut verdict.reason,
-        &mut verdict.fix,
-    );
-    if !observation.shadowed_by.is_empty() {
+        verdict.state,
+        &verdict.reason,
+        now,
+        warn_ms,
+    ) {
+        verdict.state = shadowed.state;
+        verdict.reason = shadowed.reason;
+        verdict.fix = Some(shadowed.fix);
+        if shadowed.expires_at.is_some() {
+            verdict.expires_at = shadowed.expires_at;
+            verdict.access_expires_at = None;
+        }
         // What the tool uses does not change with the store's deadlines.
-        verdict.next_change_at = None;
+        verdict.next_change_at = shadowed.next_change_at;
     }
     if let Some(loss) = &history.loss {
         verdict = loss::apply(definition, verdict, loss);

@@ -29,35 +29,101 @@ pub(super) fn probe(definition: &Definition, mut verdict: Verdict, probe: &Probe
     verdict
 }
 
+/// What the tool uses while variables of the shell take precedence over its store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shadowed {
+    pub state: State,
+    pub reason: String,
+    pub fix: String,
+    /// The deadline the environment carries (`AWS_CREDENTIAL_EXPIRATION`), when it does.
+    pub expires_at: Option<Timestamp>,
+    /// When the state changes with nothing else happening (none without a deadline: what the
+    /// tool uses does not change with the store's).
+    pub next_change_at: Option<Timestamp>,
+}
+
 /// Environment variables set in this shell (`names`) decide the login the tool uses, not its
-/// store (`GH_TOKEN` over `hosts.yml`, `ANTHROPIC_API_KEY` over Claude Code's login): the state
-/// becomes `unknown` (a token in a variable is never read, so credwatch cannot tell whether it
-/// works), the reason says which variable decides and what the stored login is, and the fix is
-/// one that works while the variable is set (unsetting it), never the tool's login command, which
-/// the variable blocks.
+/// store (`GH_TOKEN` over `hosts.yml`, `ANTHROPIC_API_KEY` over Claude Code's login). A variable
+/// of `env_expires` that holds a date (aws-vault's `AWS_CREDENTIAL_EXPIRATION`) is that login's
+/// deadline: `ok`, `expiring` or `expired` by it. Without one the state is `unknown` (a token
+/// in a variable is never read, so credwatch cannot tell whether it works). The reason says
+/// which variable decides and what the stored login is; the fix is one that works while the
+/// variable is set, never the tool's login command, which the variable blocks. `None` when no
+/// variable is set.
 pub fn shadowed(
-    tool: &str,
-    name: &str,
+    definition: &Definition,
     names: &[String],
-    state: &mut State,
-    reason: &mut String,
-    fix: &mut Option<String>,
-) {
+    stored: State,
+    stored_reason: &str,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Option<Shadowed> {
     if names.is_empty() {
-        return;
+        return None;
     }
+    let tool = &definition.tool;
     let list = names.join(", ");
     let (is, it) = if names.len() == 1 {
         ("is", "it")
     } else {
         ("are", "them")
     };
-    *reason = format!(
-        "{list} {is} set in this shell: {tool} uses {it}, not the stored login (which is {}: {reason}); a token in a variable is not checked",
-        state.as_str()
+    let stored = format!("the stored login is {}: {stored_reason}", stored.as_str());
+    let dated = definition.env_expires.iter().find_map(|variable| {
+        let text = crate::support::environ::var_text(variable)?;
+        Timestamp::parse_datetime(text.trim()).map(|at| (variable, at))
+    });
+    let Some((variable, at)) = dated else {
+        return Some(Shadowed {
+            state: State::Unknown,
+            reason: format!(
+                "{list} {is} set in this shell: {tool} uses {it}, not the stored login ({stored}); a token in a variable is not checked"
+            ),
+            fix: shadowing_fix(names, &definition.name),
+            expires_at: None,
+            next_change_at: None,
+        });
+    };
+    let set = format!("{list} {is} set in this shell: {tool} uses {it}, not the stored login");
+    let left = at.millis() - now.millis();
+    let human = at.human();
+    let span = crate::support::timefmt::describe_span(left);
+    let renew = format!(
+        "get new ones from the tool that set {it} ({variable} is theirs: aws-vault exec, awsume, aws configure export-credentials), or {}",
+        shadowing_fix(names, &definition.name)
     );
-    *fix = Some(shadowing_fix(names, name));
-    *state = State::Unknown;
+    let (state, when, fix, next_change_at) = if left <= 0 {
+        (
+            State::Expired,
+            format!("expired {span} ago ({human}, {variable})"),
+            renew,
+            None,
+        )
+    } else if left <= warn_ms {
+        (
+            State::Expiring,
+            format!(
+                "expire{} in {span} ({human}, {variable})",
+                if names.len() == 1 { "s" } else { "" }
+            ),
+            renew,
+            Some(at),
+        )
+    } else {
+        (
+            State::Ok,
+            format!("valid until {human} ({variable})"),
+            shadowing_fix(names, &definition.name),
+            Some(at.saturating_add_millis(-warn_ms)),
+        )
+    };
+    Some(Shadowed {
+        state,
+        reason: format!("{set}, and {it} {when} ({stored})"),
+        fix,
+        expires_at: Some(at),
+        next_change_at,
+    })
 }
 
 /// The fix while variables (`names`) decide the login of credential `name`: unset them, or say

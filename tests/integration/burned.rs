@@ -256,3 +256,159 @@ fn long_commands_that_cannot_be_checked_are_config_errors() {
     let out = home.run(&["config", "check"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+/// Temporary AWS keys exported into a shell (aws-vault, awsume, `aws configure
+/// export-credentials`) carry their deadline beside them. credwatch said only "AWS_ACCESS_KEY_ID
+/// is set: not checked" (unknown), also an hour after they expired; it reads the deadline, in
+/// the caller's shell, from the first of AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION and
+/// AWSUME_EXPIRATION that holds a date.
+#[test]
+fn aws_keys_exported_with_their_expiration_were_unknown_after_it_passed() {
+    let iso = |offset: i64| {
+        credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() + offset)
+            .rfc3339()
+    };
+    for (variable, offset, state, said) in [
+        (
+            "AWS_CREDENTIAL_EXPIRATION",
+            -3600,
+            "expired",
+            "expired 60 min ago",
+        ),
+        (
+            "AWS_SESSION_EXPIRATION",
+            600,
+            "expiring",
+            "expire in 10 min",
+        ),
+        ("AWSUME_EXPIRATION", 86_400 * 30, "ok", "valid until"),
+    ] {
+        let mut home = TestHome::new();
+        home.write_config("presets = [\"aws-keys\"]\n");
+        home.write(
+            ".aws/credentials",
+            format!(
+                "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = {CANARY}\n"
+            ),
+        );
+        home.set_env("AWS_ACCESS_KEY_ID", "AKIAEXPORTED")
+            .set_env("AWS_SECRET_ACCESS_KEY", CANARY)
+            .set_env("AWS_SESSION_TOKEN", CANARY)
+            .set_env(variable, iso(offset));
+        let out = home.run(&["status", "--json", "aws-keys"]);
+        let keys = out.credential("aws-keys");
+        assert_eq!(keys["state"], state, "{variable}: {keys}");
+        let reason = keys["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(said)
+                && reason.contains(variable)
+                && reason.contains("not the stored login"),
+            "{variable}: {reason}"
+        );
+        assert_eq!(keys["expires_at"], iso(offset), "{keys}");
+        assert_eq!(
+            out.code == 0,
+            state != "expired",
+            "{variable}: exit {}",
+            out.code
+        );
+        if state != "ok" {
+            assert!(
+                keys["fix"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("get new ones from the tool that set them"),
+                "{keys}"
+            );
+        }
+        assert!(!out.stdout.contains(CANARY));
+    }
+    // Without a deadline beside them, they stay unchecked.
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"aws-keys\"]\n");
+    home.write(
+        ".aws/credentials",
+        "[default]\naws_access_key_id = A\naws_secret_access_key = B\n",
+    );
+    home.set_env("AWS_ACCESS_KEY_ID", "AKIAEXPORTED");
+    let keys = home
+        .run(&["status", "--json", "aws-keys"])
+        .credential("aws-keys");
+    assert_eq!(keys["state"], "unknown", "{keys}");
+}
+
+/// The same per shell, through the daemon: a shell that exported expired keys is flagged and
+/// warned before `aws`; another shell, without them, is not.
+#[test]
+fn a_shell_with_expired_exported_aws_keys_is_flagged_and_another_is_not() {
+    if !Shell::Bash.available() {
+        return crate::harness::skip("bash is not installed");
+    }
+    let home = TestHome::new();
+    home.write_config("presets = [\"aws-keys\"]\n");
+    home.write(
+        ".aws/credentials",
+        format!("[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = {CANARY}\n"),
+    );
+    stub_programs(&home);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("aws-keys", "ok");
+    let expired =
+        credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() - 600)
+            .rfc3339();
+    let mut exported = Session::start(
+        &home,
+        Shell::Bash,
+        &[&format!(
+            "export AWS_ACCESS_KEY_ID=AKIAEXPORTED AWS_SECRET_ACCESS_KEY={CANARY} AWS_SESSION_TOKEN={CANARY} AWS_CREDENTIAL_EXPIRATION={expired}"
+        )],
+    );
+    let mut plain = Session::start(&home, Shell::Bash, &[]);
+    // (The variables that decide instead of the store are marked, as always.)
+    let marks = "$AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY $AWS_SESSION_TOKEN";
+    exported.enter_until(&format!("[[P0:⚠ aws-keys {marks}:1]]"));
+    exported.line("aws s3 ls; echo DONE-$((40+2))");
+    let printed = exported.expect("DONE-42");
+    let lines = visible_lines(&printed);
+    let warning = lines
+        .iter()
+        .position(|l| l.starts_with("credwatch: AWS CLI (access keys): AWS_ACCESS_KEY_ID"));
+    let ran = lines.iter().position(|l| l.contains("stub aws ran"));
+    assert!(warning.is_some() && warning < ran, "{lines:?}");
+    assert!(lines[warning.unwrap()].contains("expired"), "{lines:?}");
+    plain.enter_until("[[P0::1]]");
+    // New keys exported in the same shell clear it.
+    let later =
+        credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() + 86_400)
+            .rfc3339();
+    exported.line(&format!("export AWS_CREDENTIAL_EXPIRATION={later}"));
+    exported.enter_until(&format!("[[P0:{marks}:1]]"));
+}
+
+/// Tools that write temporary keys into `~/.aws/credentials` write their deadline beside them,
+/// each under its own name (saml2aws, gimme-aws-creds, others): each is read.
+#[test]
+fn aws_credentials_file_deadlines_under_each_tools_name_are_read() {
+    let past = credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() - 60)
+        .rfc3339();
+    for key in [
+        "aws_expiration",
+        "x_security_token_expires",
+        "aws_credential_expiration",
+        "expiration",
+    ] {
+        let home = TestHome::new();
+        home.write_config("presets = [\"aws-keys\"]\n");
+        home.write(
+            ".aws/credentials",
+            format!(
+                "[default]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = {CANARY}\naws_session_token = {CANARY}\n{key} = {past}\n"
+            ),
+        );
+        let keys = home
+            .run(&["status", "--json", "aws-keys"])
+            .credential("aws-keys");
+        assert_eq!(keys["state"], "expired", "{key}: {keys}");
+        assert_eq!(keys["expires_at"], past, "{key}: {keys}");
+    }
+}

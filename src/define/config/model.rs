@@ -179,6 +179,11 @@ pub struct Definition {
     pub account_marker: Option<AccountMarker>,
     pub keyring: Option<Box<Keyring>>,
     pub env: Vec<String>,
+    /// Variables that carry the deadline of the login the `env` variables give the tool
+    /// (`AWS_CREDENTIAL_EXPIRATION`, set by aws-vault beside the keys): the first that holds a
+    /// date counts. Their values select (a date is no secret).
+    #[serde(default)]
+    pub env_expires: Vec<String>,
     pub commands: Vec<String>,
     /// The tool's own logout commands (`npm logout`): a store that stops being usable while one
     /// of them runs was logged out on purpose.
@@ -224,6 +229,11 @@ impl Definition {
             .chain(traits.selected_by.iter().copied())
         {
             if !["HOME", "UID"].contains(&name) && !shadows.iter().any(|s| s == name) {
+                add(&mut selects, name);
+            }
+        }
+        for name in &self.env_expires {
+            if !shadows.iter().any(|s| s == name) {
                 add(&mut selects, name);
             }
         }

@@ -200,6 +200,9 @@ pub struct RawCredential {
     pub keyring: Option<Box<KeyringSpec>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
+    /// Variables that hold the deadline of the login in `env` (`AWS_CREDENTIAL_EXPIRATION`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_expires: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
     /// The tool's own logout commands: a store that stops being usable while one runs was

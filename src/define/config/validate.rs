@@ -500,6 +500,7 @@ fn validate_credential(
         account_marker,
         keyring: keyring.map(Box::new),
         env: raw.env.clone(),
+        env_expires: validate_env_expires(source, raw)?,
         commands: raw.commands.clone(),
         logout: raw.logout.clone(),
         warn_before_ms: raw
@@ -510,6 +511,33 @@ fn validate_credential(
         probe: probe.map(Box::new),
         raw: Some(raw.clone()),
     })
+}
+
+/// `env_expires`: variable names, and only beside `env` (they date the login it gives).
+fn validate_env_expires(
+    source: &Source<'_>,
+    raw: &RawCredential,
+) -> Result<Vec<String>, ConfigError> {
+    for name in &raw.env_expires {
+        let valid = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(source.error_at(
+                raw.name.span(),
+                format!("env_expires: \"{name}\" is not a variable name"),
+                "write env_expires = [\"AWS_CREDENTIAL_EXPIRATION\"]",
+            ));
+        }
+    }
+    if !raw.env_expires.is_empty() && raw.env.is_empty() {
+        return Err(source.error_at(
+            raw.name.span(),
+            "env_expires dates the login that `env` gives the tool, and there is no `env`".into(),
+            "add env = [\"THE_TOKEN_VARIABLE\"], or remove env_expires",
+        ));
+    }
+    Ok(raw.env_expires.clone())
 }
 
 fn validate_probe(
