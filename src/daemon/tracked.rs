@@ -379,7 +379,8 @@ impl Daemon {
             self.memory_dirty = true;
         }
         let report = checked.as_ref().map(credential_report);
-        if !same_visible(entry.report.as_ref().map(|(r, _)| r), report.as_ref()) {
+        let changed = !same_visible(entry.report.as_ref().map(|(r, _)| r), report.as_ref());
+        if changed {
             self.dirty = true;
         }
         entry.report = report.and_then(|report| {
@@ -399,6 +400,19 @@ impl Daemon {
         self.pending_journal.extend(log);
         self.look_at_keyring_if_stale(index);
         self.plan_probe(index, now);
+        // A login that others' login plugins need (`engine::chain`): those are judged again now.
+        if changed && engine::chain::AWS_LOGINS.contains(&name.as_str()) {
+            for (other, entry) in self.entries.iter_mut().enumerate() {
+                let has_plugin = entry
+                    .checked
+                    .as_ref()
+                    .and_then(|c| c.observation.login_facts())
+                    .is_some_and(|facts| facts.exec_plugin.is_some());
+                if other != index && has_plugin {
+                    entry.recheck_at = Some(now);
+                }
+            }
+        }
     }
 }
 

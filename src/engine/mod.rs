@@ -3,6 +3,7 @@
 //! Guarantees: user definitions replace presets of the same name; `presets = "auto"` keeps only
 //! presets whose store was found; naming a credential checks it whether or not it was detected.
 
+pub mod chain;
 pub mod journal;
 pub mod memory;
 
@@ -161,6 +162,10 @@ pub fn judge(
         loss: None,
         overwrite: None,
         forgotten: context.memory.forgotten.contains(&definition.name),
+        behind: observation
+            .login_facts()
+            .and_then(|facts| facts.exec_plugin.as_ref())
+            .and_then(|plugin| chain::behind(config, plugin)),
     };
     let now = Timestamp::now();
     let verdict = evaluate(

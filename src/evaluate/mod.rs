@@ -64,6 +64,24 @@ pub struct History {
     /// The user said they do not use this login here (`credwatch forget`): while it is not
     /// usable, nothing flags, warns or fails for it.
     pub forgotten: bool,
+    /// The login its login plugin needs, broken (see `engine::chain`).
+    pub behind: Option<Behind>,
+}
+
+/// A broken login that another one needs: kubeconfig's `aws eks get-token` plugin and the AWS
+/// login it would use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Behind {
+    /// The credential behind (`aws-sso`) and its tool.
+    pub name: String,
+    pub tool: String,
+    /// The plugin's first words (`aws eks get-token`) and the profile it names.
+    pub plugin: String,
+    pub profile: Option<String>,
+    pub state: State,
+    pub reason: String,
+    pub fix: String,
+    pub next_change_at: Option<Timestamp>,
 }
 
 /// No login, and docker's own choice of helper (its config names none) cannot save one here:
@@ -181,6 +199,9 @@ pub fn evaluate(
         // What the tool uses does not change with the store's deadlines.
         verdict.next_change_at = shadowed.next_change_at;
     }
+    if let Some(behind) = &history.behind {
+        verdict = overlay::behind(verdict, behind);
+    }
     if let Some(loss) = &history.loss {
         verdict = loss::apply(definition, verdict, loss);
     } else if let Some(overwrite) = &history.overwrite {
@@ -257,6 +278,7 @@ mod tests {
                 env: vec![],
                 keyring_plan: None,
                 names_a_store: true,
+                exec_plugin: None,
             })),
         }))
     }

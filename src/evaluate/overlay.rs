@@ -29,6 +29,31 @@ pub(super) fn probe(definition: &Definition, mut verdict: Verdict, probe: &Probe
     verdict
 }
 
+/// A usable login whose plugin needs a broken one (`engine::chain`) is as broken as that one:
+/// the reason names the plugin, the profile and the login behind, and the fix is that login's.
+pub(super) fn behind(mut verdict: Verdict, behind: &super::Behind) -> Verdict {
+    if !verdict.state.is_usable() {
+        return verdict;
+    }
+    let profile = behind
+        .profile
+        .as_deref()
+        .map(|p| format!(" with AWS profile {p}"))
+        .unwrap_or_default();
+    verdict.reason = format!(
+        "its login plugin runs `{}`{profile}, and the {} login ({}) is {}: {} — the tool will fail until it works",
+        behind.plugin,
+        behind.tool,
+        behind.name,
+        behind.state.as_str(),
+        behind.reason
+    );
+    verdict.state = behind.state;
+    verdict.fix = Some(behind.fix.clone());
+    verdict.next_change_at = behind.next_change_at;
+    verdict
+}
+
 /// What the tool uses while variables of the shell take precedence over its store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shadowed {
@@ -63,12 +88,15 @@ pub fn shadowed(
     }
     let tool = &definition.tool;
     let list = names.join(", ");
-    let (is, it) = if names.len() == 1 {
-        ("is", "it")
+    let (is, it, they) = if names.len() == 1 {
+        ("is", "it", "it")
     } else {
-        ("are", "them")
+        ("are", "them", "they")
     };
-    let stored = format!("the stored login is {}: {stored_reason}", stored.as_str());
+    let set = format!(
+        "{list} {is} set in this shell: {tool} uses {it}, not the stored login (which is {}: {stored_reason})",
+        stored.as_str()
+    );
     let dated = definition.env_expires.iter().find_map(|variable| {
         let text = crate::support::environ::var_text(variable)?;
         Timestamp::parse_datetime(text.trim()).map(|at| (variable, at))
@@ -76,15 +104,12 @@ pub fn shadowed(
     let Some((variable, at)) = dated else {
         return Some(Shadowed {
             state: State::Unknown,
-            reason: format!(
-                "{list} {is} set in this shell: {tool} uses {it}, not the stored login ({stored}); a token in a variable is not checked"
-            ),
+            reason: format!("{set}; a token in a variable is not checked"),
             fix: shadowing_fix(names, &definition.name),
             expires_at: None,
             next_change_at: None,
         });
     };
-    let set = format!("{list} {is} set in this shell: {tool} uses {it}, not the stored login");
     let left = at.millis() - now.millis();
     let human = at.human();
     let span = crate::support::timefmt::describe_span(left);
@@ -92,10 +117,11 @@ pub fn shadowed(
         "get new ones from the tool that set {it} ({variable} is theirs: aws-vault exec, awsume, aws configure export-credentials), or {}",
         shadowing_fix(names, &definition.name)
     );
+    let one = names.len() == 1;
     let (state, when, fix, next_change_at) = if left <= 0 {
         (
             State::Expired,
-            format!("expired {span} ago ({human}, {variable})"),
+            format!("{they} expired {span} ago ({human}, {variable})"),
             renew,
             None,
         )
@@ -103,8 +129,8 @@ pub fn shadowed(
         (
             State::Expiring,
             format!(
-                "expire{} in {span} ({human}, {variable})",
-                if names.len() == 1 { "s" } else { "" }
+                "{they} expire{} in {span} ({human}, {variable})",
+                if one { "s" } else { "" }
             ),
             renew,
             Some(at),
@@ -112,14 +138,17 @@ pub fn shadowed(
     } else {
         (
             State::Ok,
-            format!("valid until {human} ({variable})"),
+            format!(
+                "{they} {} valid until {human} ({variable})",
+                if one { "is" } else { "are" }
+            ),
             shadowing_fix(names, &definition.name),
             Some(at.saturating_add_millis(-warn_ms)),
         )
     };
     Some(Shadowed {
         state,
-        reason: format!("{set}, and {it} {when} ({stored})"),
+        reason: format!("{set}; {when}"),
         fix,
         expires_at: Some(at),
         next_change_at,

@@ -123,6 +123,75 @@ pub struct LoginFacts {
     /// docker's config names a store or holds a login (`auths`, `credsStore`, `credHelpers`):
     /// docker then picks no helper by itself (see `store::docker`).
     pub names_a_store: bool,
+    /// The login plugin the login in use runs for its token (kubeconfig's `user.exec`): its
+    /// command, arguments and the variables it sets. No secret: a command line.
+    pub exec_plugin: Option<ExecPlugin>,
+}
+
+/// A login plugin a store names (kubeconfig's `user.exec`, `aws eks get-token …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecPlugin {
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl ExecPlugin {
+    /// kubeconfig's `exec` object, when it has a command.
+    fn from_kubeconfig(exec: &Value) -> Option<ExecPlugin> {
+        let strings = |value: Option<&Value>| -> Vec<String> {
+            value
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        };
+        Some(ExecPlugin {
+            command: exec.get("command")?.as_str()?.to_string(),
+            args: strings(exec.get("args")),
+            env: exec
+                .get("env")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|pair| {
+                    Some((
+                        pair.get("name")?.as_str()?.to_string(),
+                        pair.get("value")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect(),
+        })
+    }
+
+    /// The value of option `name` in the arguments (`--profile dev` or `--profile=dev`).
+    pub fn option(&self, name: &str) -> Option<&str> {
+        let mut args = self.args.iter();
+        while let Some(arg) = args.next() {
+            if arg == name {
+                return args.next().map(String::as_str);
+            }
+            if let Some(value) = arg.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// The value the plugin's own `env` gives `name`.
+    pub fn env_value(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The program's file name (`aws` for `/usr/local/bin/aws`).
+    pub fn program(&self) -> &str {
+        self.command.rsplit('/').next().unwrap_or(&self.command)
+    }
 }
 
 #[derive(Debug)]
@@ -488,6 +557,10 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
     };
     let secret = presence(document, &definition.secret);
     LoginFacts {
+        exec_plugin: (definition.format == crate::support::formats::Format::Kubeconfig)
+            .then(|| document.root().pointer("/user/exec"))
+            .flatten()
+            .and_then(ExecPlugin::from_kubeconfig),
         names_a_store: super::docker::names_a_store(document.root()),
         entry_present,
         secret,

@@ -65,6 +65,16 @@ pub fn is_name(name: &[u8]) -> bool {
         && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
+/// The environment in force with `name` set to `value`: a context's other values are kept (a
+/// login plugin's `AWS_PROFILE` inside a shell's context).
+pub fn with_var(name: &str, value: &str) -> Environment {
+    let mut values = CURRENT
+        .with(|current| current.borrow().as_ref().map(|env| env.values.clone()))
+        .unwrap_or_default();
+    values.insert(name.to_string(), Some(OsString::from(value)));
+    Environment { values }
+}
+
 /// Whether a context is in force on this thread (the daemon judging for a shell).
 #[cfg(test)]
 fn in_context() -> bool {

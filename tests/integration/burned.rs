@@ -305,7 +305,13 @@ fn aws_keys_exported_with_their_expiration_were_unknown_after_it_passed() {
                 && reason.contains("not the stored login"),
             "{variable}: {reason}"
         );
-        assert_eq!(keys["expires_at"], iso(offset), "{keys}");
+        // (Read back to the second it was written: the test's clock may have moved on one.)
+        let read = credwatch::support::timefmt::Timestamp::parse_datetime(
+            keys["expires_at"].as_str().unwrap(),
+        )
+        .unwrap();
+        let written = credwatch::support::timefmt::Timestamp::parse_datetime(&iso(offset)).unwrap();
+        assert!((read.millis() - written.millis()).abs() <= 2000, "{keys}");
         assert_eq!(
             out.code == 0,
             state != "expired",
@@ -411,4 +417,88 @@ fn aws_credentials_file_deadlines_under_each_tools_name_are_read() {
         assert_eq!(keys["state"], "expired", "{key}: {keys}");
         assert_eq!(keys["expires_at"], past, "{key}: {keys}");
     }
+}
+
+/// A kubeconfig user whose exec plugin is `aws eks get-token --profile dev` works only while
+/// the AWS login of profile dev does. kubectl wrote the kubeconfig, the real aws CLI in the
+/// plugin refuses the expired SSO session and kubectl fails; credwatch said kube was `ok`. It
+/// follows the chain: kube is expired, naming the plugin, the profile and the SSO login, with
+/// that login's fix for that profile; a new SSO login clears it, in `status` and in the daemon.
+#[test]
+fn a_kube_login_through_an_expired_aws_sso_login_was_ok() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"kube\", \"aws-sso\"]\n");
+    let start_url = "https://example.awsapps.com/start";
+    home.write(
+        ".aws/config",
+        format!("[profile dev]\nsso_start_url = {start_url}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n"),
+    );
+    // Named as botocore names it: the SHA-1 of the start URL.
+    let sha1 = crate::clients::ok(&home, "sha1sum", &[], start_url).stdout;
+    let cache = format!(".aws/sso/cache/{}.json", sha1.split(' ').next().unwrap());
+    home.write(&cache, sso_cache(-600));
+    // By its path, as `aws eks update-kubeconfig` writes it (kubectl runs it with its own PATH).
+    let aws = format!("--exec-command={}", crate::clients::client("aws").display());
+    for args in [
+        &[
+            "config",
+            "set-cluster",
+            "eks",
+            "--server=https://127.0.0.1:1",
+        ][..],
+        &[
+            "config",
+            "set-credentials",
+            "dev",
+            "--exec-api-version=client.authentication.k8s.io/v1beta1",
+            &aws,
+            "--exec-arg=eks",
+            "--exec-arg=get-token",
+            "--exec-arg=--cluster-name",
+            "--exec-arg=demo",
+            "--exec-arg=--profile",
+            "--exec-arg=dev",
+        ],
+        &[
+            "config",
+            "set-context",
+            "eks",
+            "--cluster=eks",
+            "--user=dev",
+        ],
+        &["config", "use-context", "eks"],
+    ] {
+        crate::clients::ok(&home, "kubectl", args, "");
+    }
+    // The plugin runs the real aws CLI: it refuses the expired session, and kubectl fails.
+    let kubectl = crate::clients::run_client(&home, "kubectl", &["get", "pods"], "");
+    assert_ne!(kubectl.code, 0);
+    assert!(
+        kubectl
+            .stderr
+            .contains("SSO session associated with this profile has expired"),
+        "{}",
+        kubectl.stderr
+    );
+    let kube = home.run(&["status", "--json", "kube"]).credential("kube");
+    assert_eq!(kube["state"], "expired", "{kube}");
+    let reason = kube["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its login plugin runs `aws eks get-token` with AWS profile dev, and the AWS CLI (SSO) login (aws-sso) is expired"),
+        "{reason}"
+    );
+    assert_eq!(kube["fix"], "aws sso login --profile dev", "{kube}");
+    // The warning before kubectl names the root cause (the daemon's prompt file).
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("kube", "expired");
+    let prompt = std::fs::read_to_string(home.credwatch_runtime().join("prompt")).unwrap();
+    assert!(
+        prompt.contains("kubectl\tcredwatch: kubectl: its login plugin runs `aws eks get-token` with AWS profile dev")
+            && prompt.contains("run: aws sso login --profile dev"),
+        "{prompt}"
+    );
+    // A new SSO login: the chain holds again (the daemon judges kube again when aws-sso changes).
+    home.write(&cache, sso_cache(8 * 3600));
+    home.wait_for_state("aws-sso", "ok");
+    home.wait_for_state("kube", "ok");
 }
