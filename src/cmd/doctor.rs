@@ -83,6 +83,8 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<i32> {
         plaintext: Vec::new(),
         flag_plaintext: false,
         expires: None,
+        inactive: Vec::new(),
+        tells_active: false,
     };
     let seen: KeyringObservation = crate::store::keyring::fetch_blocking(&empty);
     if matches!(seen.reach, Reach::BusFailed { .. }) {

@@ -317,6 +317,21 @@ pub fn table(credentials: &[CredentialReport], color: bool) -> String {
         if let Some(fix) = &c.fix {
             out.push_str(&format!("{indent}{} {fix}\n", paint("fix:", "1", color)));
         }
+        // Several accounts: each on its line, the one in use marked; another's state is
+        // shown, never counted.
+        for account in &c.accounts {
+            let mark = if account.active { "*" } else { " " };
+            out.push_str(&format!(
+                "{indent}{mark} {}  {}  {}\n",
+                account.name,
+                paint(account.state.as_str(), state_color(account.state), color),
+                if account.active {
+                    format!("(in use) {}", account.reason)
+                } else {
+                    format!("(not in use) {}", account.reason)
+                }
+            ));
+        }
     }
     out
 }

@@ -5,7 +5,7 @@
 
 use super::deadline;
 use super::policy::{self, Storage};
-use super::Verdict;
+use super::{Account, Verdict};
 use crate::define::config::{Definition, Keyring};
 use crate::define::state::{Group, State};
 use crate::store::keyring::{self, ItemLookup, KeyringPlan, Reach};
@@ -55,7 +55,14 @@ pub(super) fn verdict(
         .map(|f| display_short(&f.path, observation.home.as_deref()));
     let mut worst: Option<Verdict> = None;
     let mut collections: Vec<&str> = Vec::new();
+    let mut accounts = Vec::new();
+    let active_items = seen
+        .items
+        .iter()
+        .filter(|l| !plan.inactive.contains(&l.wanted.label))
+        .count();
     for lookup in &seen.items {
+        let active = !plan.inactive.contains(&lookup.wanted.label);
         let verdict = keyring_item(
             definition,
             lookup,
@@ -64,6 +71,16 @@ pub(super) fn verdict(
             now,
             warn_ms,
         );
+        accounts.push(Account {
+            name: lookup.wanted.label.clone(),
+            active,
+            state: verdict.state,
+            reason: verdict.reason.clone(),
+        });
+        if !active {
+            // An account not in use: listed, never what the state is.
+            continue;
+        }
         collections.extend(lookup.found.iter().map(|f| f.collection.as_str()));
         if worst
             .as_ref()
@@ -72,11 +89,30 @@ pub(super) fn verdict(
             worst = Some(verdict);
         }
     }
+    for name in &plan.plaintext {
+        accounts.push(Account {
+            name: name.clone(),
+            active: !plan.inactive.contains(name),
+            state: State::Ok,
+            reason: "its token is in the file (plain text)".into(),
+        });
+    }
     collections.sort_unstable();
     collections.dedup();
-    let mut verdict = worst.expect("a plan with items");
-    if verdict.state.is_usable() {
-        let count = seen.items.len();
+    // Every keyring item is another account's: the one in use keeps its token in the file.
+    let mut verdict = worst.unwrap_or_else(|| {
+        Verdict::new(
+            State::Ok,
+            "the account in use keeps its token in the file".into(),
+            None,
+        )
+    });
+    if plan.tells_active && accounts.len() > 1 {
+        accounts.sort_by_key(|a| !a.active);
+        verdict.accounts = accounts;
+    }
+    if verdict.state.is_usable() && active_items > 0 {
+        let count = active_items;
         let what = if count == 1 {
             "the token is".to_string()
         } else {

@@ -35,6 +35,18 @@ pub struct Verdict {
     pub access_expires_at: Option<Timestamp>,
     /// When this verdict would change with nothing else happening.
     pub next_change_at: Option<Timestamp>,
+    /// Each account, where a store keeps several and tells the active one (gh's users of a
+    /// host): the state is the active ones'; the others are listed, never counted.
+    pub accounts: Vec<Account>,
+}
+
+/// One account of several, as judged on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub active: bool,
+    pub state: State,
+    pub reason: String,
 }
 
 impl Verdict {
@@ -46,6 +58,7 @@ impl Verdict {
             expires_at: None,
             access_expires_at: None,
             next_change_at: None,
+            accounts: Vec::new(),
         }
     }
 }

@@ -146,6 +146,7 @@ mod tests {
             probe: None,
             depends_on_env: vec![],
             environment: Default::default(),
+            accounts: vec![],
         }
     }
 

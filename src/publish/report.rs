@@ -96,6 +96,19 @@ pub struct CredentialReport {
     /// uses another login, and checks it again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, Option<String>>,
+    /// Each account, where the store keeps several and tells the active one (gh's users of a
+    /// host), the active first; absent otherwise. The state is the active ones'.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountReport>,
+}
+
+/// One of several accounts (`accounts` in docs/contract.md).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountReport {
+    pub name: String,
+    pub active: bool,
+    pub state: State,
+    pub reason: String,
 }
 
 impl CredentialReport {
@@ -207,6 +220,16 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
         probe: checked.history.probe.clone(),
         depends_on_env: observation.env_refs(),
         environment: judged_in(&checked.definition),
+        accounts: verdict
+            .accounts
+            .iter()
+            .map(|a| AccountReport {
+                name: inert(&a.name).into_owned(),
+                active: a.active,
+                state: a.state,
+                reason: inert(&a.reason).into_owned(),
+            })
+            .collect(),
     }
 }
 

@@ -399,14 +399,60 @@ fn gh_users_in_hosts_yml_are_looked_up_in_the_keyring() {
     assert_eq!(gh["stores"][1]["service"], "gh:github.com");
     assert_eq!(gh["stores"][1]["account"], "octocat");
 
-    // A second user added to hosts.yml without a token anywhere.
+    // A second user added to hosts.yml without a token anywhere, and made the active one.
     home.write(
         ".config/gh/hosts.yml",
-        "github.com:\n    users:\n        octocat:\n        hubot:\n    user: octocat\n",
+        "github.com:\n    users:\n        octocat:\n        hubot:\n    user: hubot\n",
     );
     let gh = state(&home, "gh");
     assert_eq!(gh["state"], "missing");
     assert!(gh["reason"].as_str().unwrap().contains("github.com/hubot"));
+}
+
+/// gh keeps several accounts per host (gh ≥ 2.40: `users:` under the host, `user:` the active
+/// one; each token in the keyring under service `gh:HOST`, account LOGIN), and `gh auth status`
+/// fails when any of them is stale, which users call wrong (cli/cli #9434 added `--active`).
+/// credwatch made gh `missing` for an account not in use. Each account is listed (`accounts`
+/// in `--json`, a line each in `status`), the active one marked; one not in use that is stale
+/// changes neither the state, nor the exit code, nor the prompt. (Written as gh 2.40+ writes
+/// them: the gh of this machine's registry, 2.23, predates accounts.)
+#[test]
+fn an_inactive_gh_account_without_its_token_made_gh_missing() {
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write_config("presets = [\"gh\"]\n");
+    home.write(
+        ".config/gh/hosts.yml",
+        "github.com:\n    users:\n        octocat:\n        hubot:\n    git_protocol: https\n    user: octocat\n",
+    );
+    bus.store_item(&["service", "gh:github.com", "username", "octocat"], CANARY);
+    // hubot's token is gone from the keyring (a stale account not in use).
+    let out = home.run(&["status", "--json", "gh"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let gh = out.credential("gh");
+    assert_eq!(gh["state"], "ok", "{gh}");
+    let accounts = gh["accounts"].as_array().expect("accounts listed");
+    assert_eq!(accounts.len(), 2, "{gh}");
+    assert_eq!(accounts[0]["name"], "github.com/octocat");
+    assert_eq!(accounts[0]["active"], true);
+    assert_eq!(accounts[0]["state"], "ok");
+    assert_eq!(accounts[1]["name"], "github.com/hubot");
+    assert_eq!(accounts[1]["active"], false);
+    assert_eq!(accounts[1]["state"], "missing", "{gh}");
+    let table = home.run(&["status", "gh"]).stdout;
+    assert!(
+        table.contains("* github.com/octocat  ok  (in use)")
+            && table.contains("  github.com/hubot  missing  (not in use)"),
+        "{table}"
+    );
+    let prompt = home.run(&["prompt"]);
+    assert!(!prompt.stdout.contains("gh"), "no flag: {}", prompt.stdout);
+    // The active account is what counts: octocat's token gone, gh is missing.
+    bus.clear_item(&["service", "gh:github.com", "username", "octocat"]);
+    let out = home.run(&["status", "--json", "gh"]);
+    assert_ne!(out.code, 0);
+    assert_eq!(out.credential("gh")["state"], "missing");
+    assert!(!out.stdout.contains(CANARY));
 }
 
 #[test]

@@ -286,6 +286,11 @@ pub struct KeyringSpec {
     /// `gh auth login --insecure-storage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub without: Option<String>,
+    /// With `each`: the field (`{1}`… filled in) that names the active one among a match's
+    /// siblings, by its last key (gh: `/{1}/user`). The others are accounts not in use: listed,
+    /// never what the state is judged by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -691,8 +691,18 @@ fn validate_keyring(
             }
         },
     };
+    if let Some(active) = &spec.active {
+        let parses = DocPath::parse(&active.replace(['{', '}'], "")).is_ok();
+        if each.is_none() || !parses {
+            return Err(bad(
+                format!("credential \"{name}\": keyring.active \"{active}\" needs keyring.each and a field path"),
+                "write each = \"/*/users/*\" and active = \"/{1}/user\" (the field naming the account in use)",
+            ));
+        }
+    }
     let captures = each.as_ref().map_or(0, DocPath::wildcards);
     let mut templates: Vec<&str> = spec.attributes.values().map(String::as_str).collect();
+    templates.extend(spec.active.as_deref());
     templates.extend(spec.service.as_deref());
     templates.extend(spec.account.as_deref());
     for template in templates {

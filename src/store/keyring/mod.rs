@@ -46,6 +46,12 @@ pub struct KeyringPlan {
     pub plaintext: Vec<String>,
     /// Whether keeping a token in plain text while a keyring works deserves a warning.
     pub flag_plaintext: bool,
+    /// The matches of `each` (items and plain-text ones) that are accounts not in use, when
+    /// the file names an active one (`active`).
+    pub inactive: Vec<String>,
+    /// Whether the definition tells the active account (`active`): then every account is
+    /// listed.
+    pub tells_active: bool,
     pub expires: Option<SecretExpiry>,
 }
 
@@ -198,11 +204,28 @@ pub fn plan(keyring: &Keyring, document: Option<&Value>) -> Option<KeyringPlan> 
         plaintext: Vec::new(),
         flag_plaintext: keyring.in_file.is_some(),
         expires: keyring.expires.clone(),
+        inactive: Vec::new(),
+        tells_active: keyring.spec.active.is_some(),
     };
     match &keyring.each {
         None => plan.items.push(wanted(keyring, &[])),
         Some(each) => {
             for (keys, value) in each.resolve_with_keys(document?) {
+                // Another account than the one the file names active (gh's `user:`); none
+                // named: every one counts.
+                let active_one = keyring.spec.active.as_deref().and_then(|template| {
+                    let path = crate::support::docpath::DocPath::parse(&fill_placeholders(
+                        template, &keys,
+                    ))
+                    .ok()?;
+                    path.resolve(document?)
+                        .first()
+                        .and_then(|v| v.as_str())
+                        .map(String::from)
+                });
+                if active_one.is_some_and(|name| keys.last() != Some(&name)) {
+                    plan.inactive.push(keys.join("/"));
+                }
                 let in_file = keyring
                     .in_file
                     .as_ref()
