@@ -2,14 +2,67 @@
 
 use super::{Context, Run};
 use crate::cli::PresetsArgs;
+use crate::define::config::Definition;
 use crate::define::presets;
 use crate::store::observe;
+use crate::support::formats::Format;
 use crate::support::output::print;
 
 impl Run for PresetsArgs {
     fn run(self, _: &Context) -> anyhow::Result<i32> {
         list(self.name.as_deref())
     }
+}
+
+/// What credwatch follows for a definition beyond its store (the failures of issue #27), each
+/// derived from the definition itself: a new preset says what applies to it with no list to
+/// keep.
+pub fn supports(definition: &Definition) -> Vec<String> {
+    let mut lines = Vec::new();
+    if definition.refresh_token.is_some() {
+        lines.push(
+            "refresh races: a working login overwritten with a logged-out copy while the tool's processes run is named, with how many ran".to_string(),
+        );
+    }
+    let dated = !definition.expires.is_empty()
+        || definition
+            .keyring
+            .as_ref()
+            .is_some_and(|k| k.expires.is_some());
+    if dated || definition.format == Format::Kubeconfig {
+        lines.push(
+            "long commands: [long_commands] warns before a command that would outlast its deadline"
+                .into(),
+        );
+    }
+    if definition.format == Format::Kubeconfig {
+        lines.push(format!(
+            "chains: a user whose exec plugin runs the AWS CLI takes the state of the AWS login behind it ({}), for the plugin's profile",
+            crate::engine::chain::AWS_LOGINS.join(", ")
+        ));
+    }
+    if !definition.env.is_empty() {
+        let judged = if definition.env_expires.is_empty() {
+            "not checked (unknown)".to_string()
+        } else {
+            format!("judged by {}", definition.env_expires.join(", "))
+        };
+        lines.push(format!(
+            "the environment: {} set in a shell decide instead of the store, {judged}",
+            definition.env.join(", ")
+        ));
+    }
+    if definition
+        .keyring
+        .as_ref()
+        .is_some_and(|k| k.spec.active.is_some())
+    {
+        lines.push("several accounts: each listed, the active one's state counts".into());
+    }
+    if !definition.commands.is_empty() {
+        lines.push(format!("warned before: {}", definition.commands.join(", ")));
+    }
+    lines
 }
 
 fn list(name: Option<&str>) -> anyhow::Result<i32> {
@@ -21,7 +74,13 @@ fn list(name: Option<&str>) -> anyhow::Result<i32> {
             ))
             .into());
         };
-        print(source);
+        let definition = crate::define::config::preset(name).expect("known preset")?;
+        let mut text = source.trim_end().to_string();
+        text.push_str("\n# What credwatch follows for it, beyond its store:\n");
+        for line in supports(&definition) {
+            text.push_str(&format!("# - {line}\n"));
+        }
+        print(&text);
         return Ok(0);
     }
     let mut rows = vec![[

@@ -502,3 +502,42 @@ fn a_kube_login_through_an_expired_aws_sso_login_was_ok() {
     home.wait_for_state("aws-sso", "ok");
     home.wait_for_state("kube", "ok");
 }
+
+/// `credwatch presets NAME` says which of these failures it follows for the preset, every preset
+/// a valid config still; here, the presets each case was built for.
+#[test]
+fn presets_say_which_burns_they_follow() {
+    let home = TestHome::new();
+    for (name, said) in [
+        ("claude", "refresh races:"),
+        ("codex", "refresh races:"),
+        ("aws-sso", "long commands:"),
+        ("aws-keys", "judged by AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION, AWSUME_EXPIRATION"),
+        ("kube", "chains: a user whose exec plugin runs the AWS CLI"),
+        ("gh", "several accounts: each listed"),
+        ("gh", "GH_TOKEN, GITHUB_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN set in a shell decide instead of the store, not checked"),
+    ] {
+        let out = home.run(&["presets", name]);
+        assert_eq!(out.code, 0);
+        let follows = out
+            .stdout
+            .split("# What credwatch follows for it, beyond its store:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name}: {}", out.stdout));
+        assert!(follows.contains(said), "{name}: {follows}");
+    }
+    // Not claimed where it does not apply.
+    let vault = home.run(&["presets", "vault"]).stdout;
+    assert!(
+        !vault.contains("refresh races:") && !vault.contains("several accounts"),
+        "{vault}"
+    );
+    // Each preset's text is still a config to copy.
+    for name in crate::harness::all_presets() {
+        let text = home.run(&["presets", name]).stdout;
+        let copy = TestHome::new();
+        copy.write_config(&text);
+        let check = copy.run(&["config", "check"]);
+        assert_eq!(check.code, 0, "{name}: {}", check.stderr);
+    }
+}
