@@ -1,9 +1,12 @@
 //! Live probes: ask the server whether it still accepts a credential.
 //!
-//! Guarantees: a probe runs only where a definition configures one (no preset sends a token
-//! anywhere on its own); the HTTP probe sends the bearer token to exactly the configured URL (no
+//! Guarantees: a probe runs only where a definition configures one (one preset does, gh's, and
+//! only on request: `verify` sends a GH_TOKEN of the shell to GitHub's API; the daemon never runs
+//! an `on_request` probe); an HTTP probe whose token comes only from variables sends nothing when
+//! none is set; the HTTP probe sends the bearer token to exactly the configured URL (no
 //! redirect is followed, no proxy is used) and only over HTTPS or to a loopback address; the
-//! token is read from the credential file for the request and dropped after it; every probe has
+//! token is read from the credential file (or, with `bearer_env`, from the variable of the shell
+//! that the tool itself would use) for the request and dropped after it; every probe has
 //! a timeout; anything but a clear answer (timeouts, 5xx, network errors, unexpected exit codes)
 //! is `unknown`, never "rejected" or "logged out". Nothing here logs the token or the response.
 
@@ -29,6 +32,12 @@ pub struct ProbeReport {
     pub at: String,
     pub result: ProbeResult,
     pub detail: String,
+    /// The token's deadline, as the server's answer gave it (`expires_header`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The variable whose token was sent (`bearer_env`), when it was not the stored one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_from: Option<String>,
 }
 
 impl ProbeReport {
@@ -37,6 +46,8 @@ impl ProbeReport {
             at: Timestamp::now().rfc3339(),
             result,
             detail,
+            expires_at: None,
+            token_from: None,
         }
     }
 }
@@ -59,11 +70,63 @@ pub fn run(
             rejected_output.as_deref(),
             spec.timeout,
         ),
-        ProbeKind::Http { url, bearer } => match bearer_token(definition, file, bearer.as_ref()) {
-            Ok(token) => http_get(url, token.as_ref(), spec.timeout),
-            Err(why) => ProbeReport::new(ProbeResult::Unknown, why),
-        },
+        ProbeKind::Http {
+            url,
+            bearer,
+            bearer_env,
+            expires_header,
+        } => {
+            if let Some((name, token)) = env_token(bearer_env) {
+                let mut report =
+                    http_get(url, Some(&token), spec.timeout, expires_header.as_deref());
+                report.token_from = Some(name);
+                return report;
+            }
+            match bearer_token(definition, file, bearer.as_ref()) {
+                Ok(token) => http_get(url, token.as_ref(), spec.timeout, expires_header.as_deref()),
+                Err(why) => ProbeReport::new(ProbeResult::Unknown, why),
+            }
+        }
     }
+}
+
+/// The first of `names` set (non-empty) in the environment in force, with its value: the token
+/// the tool uses instead of its stored one.
+fn env_token(names: &[String]) -> Option<(String, Secret)> {
+    names.iter().find_map(|name| {
+        let value = crate::support::environ::var_text(name)?;
+        let value = value.trim();
+        (!value.is_empty()).then(|| (name.clone(), Secret::new(value)))
+    })
+}
+
+/// Whether the probe has something to send: a command always; an HTTP probe whose token comes
+/// only from variables, when one of them is set.
+pub fn applies(spec: &ProbeSpec) -> bool {
+    match &spec.kind {
+        ProbeKind::Http {
+            bearer: None,
+            bearer_env,
+            ..
+        } if !bearer_env.is_empty() => env_token(bearer_env).is_some(),
+        _ => true,
+    }
+}
+
+/// A deadline in a response header: RFC 3339, or GitHub's `2026-12-20 14:46:23 UTC`.
+fn header_deadline(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    Timestamp::parse_datetime(text).or_else(|| {
+        let (date, zone) = text.rsplit_once(' ')?;
+        let offset = match zone {
+            "UTC" | "GMT" => "Z".to_string(),
+            other if other.starts_with(['+', '-']) && other.len() == 5 => {
+                format!("{}:{}", &other[..3], &other[3..])
+            }
+            _ => return None,
+        };
+        Timestamp::parse_datetime(&format!("{}{offset}", date.replacen(' ', "T", 1)))
+    })
 }
 
 /// The token for the `Authorization` header, read from the credential's file now.
@@ -97,7 +160,12 @@ fn bearer_token(
     Ok(Some(token))
 }
 
-fn http_get(url: &str, token: Option<&Secret>, timeout: Duration) -> ProbeReport {
+fn http_get(
+    url: &str,
+    token: Option<&Secret>,
+    timeout: Duration,
+    expires_header: Option<&str>,
+) -> ProbeReport {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .max_redirects(0)
@@ -119,7 +187,13 @@ fn http_get(url: &str, token: Option<&Secret>, timeout: Duration) -> ProbeReport
                 401 | 403 => ProbeResult::Rejected,
                 _ => ProbeResult::Unknown,
             };
-            ProbeReport::new(result, format!("HTTP {status}"))
+            let mut report = ProbeReport::new(result, format!("HTTP {status}"));
+            report.expires_at = expires_header
+                .and_then(|name| response.headers().get(name))
+                .and_then(|value| value.to_str().ok())
+                .and_then(header_deadline)
+                .map(Timestamp::rfc3339);
+            report
         }
         Err(ureq::Error::Timeout(_)) => ProbeReport::new(
             ProbeResult::Unknown,
@@ -249,4 +323,25 @@ fn run_command(
         return ProbeReport::new(ProbeResult::Rejected, format!("{} {shown}", argv[0]));
     }
     ProbeReport::new(ProbeResult::Unknown, format!("{} {shown}", argv[0]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn githubs_expiration_header_is_read_as_a_deadline() {
+        let read = |text: &str| super::header_deadline(text).map(|t| t.rfc3339());
+        assert_eq!(
+            read("2026-12-20 14:46:23 UTC").as_deref(),
+            Some("2026-12-20T14:46:23Z")
+        );
+        assert_eq!(
+            read("2026-12-20 14:46:23 +0100").as_deref(),
+            Some("2026-12-20T13:46:23Z")
+        );
+        assert_eq!(
+            read("2026-12-20T14:46:23Z").as_deref(),
+            Some("2026-12-20T14:46:23Z")
+        );
+        assert_eq!(read("soon"), None);
+    }
 }

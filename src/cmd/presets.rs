@@ -52,6 +52,25 @@ pub fn supports(definition: &Definition) -> Vec<String> {
             definition.env.join(", ")
         ));
     }
+    if let Some(probe) = &definition.probe {
+        let when = if probe.on_request {
+            "when asked (`credwatch verify`), never by the daemon"
+        } else {
+            "by the daemon and `credwatch verify`"
+        };
+        let what = match &probe.kind {
+            crate::define::config::ProbeKind::Http {
+                url, bearer_env, ..
+            } if !bearer_env.is_empty() => {
+                format!("{} of the shell sent to {url}", bearer_env.join(" or "))
+            }
+            crate::define::config::ProbeKind::Http { url, .. } => format!("{url} asked"),
+            crate::define::config::ProbeKind::Command { argv, .. } => {
+                format!("`{}` run", argv.join(" "))
+            }
+        };
+        lines.push(format!("the server's word: {what}, {when}"));
+    }
     if definition
         .keyring
         .as_ref()

@@ -238,6 +238,7 @@ fn from_daemon(
             &credential.reason,
             now,
             warn_ms,
+            None,
         ) {
             credential.state = shadowed.state;
             credential.reason = shadowed.reason;

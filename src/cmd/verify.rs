@@ -80,7 +80,17 @@ pub(super) fn check_with_probe(
     let Some(spec) = &candidate.definition.probe else {
         return (checked, None);
     };
-    if !checked.verdict.state.is_usable() {
+    if !crate::probe::applies(spec) {
+        return (checked, None);
+    }
+    // A token in a variable of the shell that the probe sends (GH_TOKEN): asked about although
+    // the stored login is not what counts.
+    let sends_the_shadowing_token = matches!(
+        &spec.kind,
+        crate::define::config::ProbeKind::Http { bearer_env, .. }
+            if bearer_env.iter().any(|v| checked.observation.shadowed_by.contains(v))
+    );
+    if !checked.verdict.state.is_usable() && !sends_the_shadowing_token {
         return (checked, None);
     }
     let file = checked.observation.primary_file().map(|f| f.path.clone());
@@ -214,8 +224,12 @@ pub(super) fn store_steps(checked: &Checked, probe: Option<&ProbeReport>) -> Vec
             )
             .because(
                 format!(
-                    "{names} is set here and {} uses it instead of the stored login (a token in a variable is not checked)",
-                    definition.tool
+                    "{names} is set here and {} uses it instead of the stored login ({})",
+                    definition.tool,
+                    match probe.and_then(|p| p.token_from.as_deref()) {
+                        Some(variable) => format!("the server was asked about {variable}: below"),
+                        None => "a token in a variable is not checked".to_string(),
+                    }
                 ),
                 Some(crate::evaluate::overlay::shadowing_fix(
                     &observation.shadowed_by,
@@ -233,6 +247,18 @@ pub(super) fn store_steps(checked: &Checked, probe: Option<&ProbeReport>) -> Vec
                 ProbeResult::Unknown => Step::new(Mark::Warn, "the server could be asked")
                     .because(format!("the probe could not tell: {}", report.detail), None),
             });
+        }
+        (None, Some(spec)) if !crate::probe::applies(spec) => {
+            let variables = match &spec.kind {
+                crate::define::config::ProbeKind::Http { bearer_env, .. } => bearer_env.join(", "),
+                crate::define::config::ProbeKind::Command { .. } => String::new(),
+            };
+            steps.push(Step::new(
+                Mark::Skip,
+                format!(
+                    "the server was not asked (its probe sends only {variables}, and none is set)"
+                ),
+            ));
         }
         (None, Some(_)) => {}
         (None, None) => steps.push(Step::new(

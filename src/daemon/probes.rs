@@ -70,7 +70,14 @@ impl Daemon {
     /// After a refresh: set when to probe (a store change has already made one due now).
     pub(super) fn plan_probe(&mut self, index: usize, now: Timestamp) {
         let entry = &mut self.entries[index];
-        let Some(spec) = entry.candidate.definition.probe.as_ref() else {
+        // A probe that runs only when asked (`verify`) is never the daemon's.
+        let Some(spec) = entry
+            .candidate
+            .definition
+            .probe
+            .as_ref()
+            .filter(|spec| !spec.on_request)
+        else {
             // Nothing to probe: no due time may keep the timer awake.
             entry.probe.due = None;
             return;

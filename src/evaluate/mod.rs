@@ -201,6 +201,7 @@ pub fn evaluate(
         &verdict.reason,
         now,
         warn_ms,
+        history.probe.as_ref(),
     ) {
         verdict.state = shadowed.state;
         verdict.reason = shadowed.reason;

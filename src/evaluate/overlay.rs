@@ -11,7 +11,11 @@ use crate::support::timefmt::Timestamp;
 /// A probe that could not tell changes nothing; one that was refused turns a usable login into
 /// `rejected`.
 pub(super) fn probe(definition: &Definition, mut verdict: Verdict, probe: &ProbeReport) -> Verdict {
-    if probe.result != ProbeResult::Rejected || !verdict.state.is_usable() {
+    // A token of the shell's was asked about, not the store's (see `shadowed`).
+    if probe.result != ProbeResult::Rejected
+        || !verdict.state.is_usable()
+        || probe.token_from.is_some()
+    {
         return verdict;
     }
     verdict.state = State::Rejected;
@@ -82,6 +86,7 @@ pub fn shadowed(
     stored_reason: &str,
     now: Timestamp,
     warn_ms: i64,
+    probe: Option<&ProbeReport>,
 ) -> Option<Shadowed> {
     if names.is_empty() {
         return None;
@@ -101,6 +106,70 @@ pub fn shadowed(
         let text = crate::support::environ::var_text(variable)?;
         Timestamp::parse_datetime(text.trim()).map(|at| (variable, at))
     });
+    // The server was asked about the variable's token (`verify`): its answer decides.
+    if let Some(probe) = probe.filter(|p| p.token_from.as_ref().is_some_and(|v| names.contains(v)))
+    {
+        let variable = probe.token_from.as_deref().unwrap_or_default();
+        let probed =
+            Timestamp::parse_datetime(&probe.at).map_or_else(|| probe.at.clone(), Timestamp::human);
+        let deadline = probe
+            .expires_at
+            .as_deref()
+            .and_then(Timestamp::parse_datetime);
+        let fix = format!(
+            "set a working token in {variable}, or {}",
+            shadowing_fix(names, &definition.name)
+        );
+        let (state, said, next_change_at) = match probe.result {
+            ProbeResult::Rejected => (
+                State::Rejected,
+                format!("the server rejects {variable} ({}, probed {probed})", probe.detail),
+                None,
+            ),
+            ProbeResult::Unknown => (
+                State::Unknown,
+                format!("the server could not tell whether it accepts {variable} ({}, probed {probed})", probe.detail),
+                None,
+            ),
+            ProbeResult::Accepted => match deadline {
+                Some(at) if at.millis() - now.millis() <= warn_ms => (
+                    if at <= now { State::Expired } else { State::Expiring },
+                    format!(
+                        "the server accepted {variable} ({}, probed {probed}); it expires at {} (the server's word)",
+                        probe.detail,
+                        at.human()
+                    ),
+                    (at > now).then_some(at),
+                ),
+                Some(at) => (
+                    State::Ok,
+                    format!(
+                        "the server accepted {variable} ({}, probed {probed}); it is valid until {} (the server's word)",
+                        probe.detail,
+                        at.human()
+                    ),
+                    Some(at.saturating_add_millis(-warn_ms)),
+                ),
+                None => (
+                    State::Ok,
+                    format!("the server accepted {variable} ({}, probed {probed})", probe.detail),
+                    None,
+                ),
+            },
+        };
+        return Some(Shadowed {
+            fix: if state.is_usable() {
+                shadowing_fix(names, &definition.name)
+            } else {
+                fix
+            },
+            // The server's date, only with its yes.
+            expires_at: deadline.filter(|_| probe.result == ProbeResult::Accepted),
+            state,
+            reason: format!("{set}; {said}"),
+            next_change_at,
+        });
+    }
     let Some((variable, at)) = dated else {
         return Some(Shadowed {
             state: State::Unknown,

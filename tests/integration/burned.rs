@@ -541,3 +541,125 @@ fn presets_say_which_burns_they_follow() {
         assert_eq!(check.code, 0, "{name}: {}", check.stderr);
     }
 }
+
+/// A GitHub API on 127.0.0.1: `/user` answers 200 with `github-authentication-token-expiration`
+/// for the token `good-…`, 401 for any other; counts the requests that carried a token.
+struct GitHubApi {
+    port: u16,
+    with_token: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl GitHubApi {
+    fn start(expires: &str) -> GitHubApi {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let with_token = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = with_token.clone();
+        let expires = expires.to_string();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut good = false;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("authorization:") {
+                        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        good = value.trim().starts_with("bearer good-");
+                    }
+                }
+                let mut stream = stream;
+                let _ = if good {
+                    write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ngithub-authentication-token-expiration: {expires}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                    )
+                } else {
+                    write!(
+                        stream,
+                        "HTTP/1.1 401 Unauthorized\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                    )
+                };
+            }
+        });
+        GitHubApi { port, with_token }
+    }
+
+    fn token_requests(&self) -> usize {
+        self.with_token.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A GH_TOKEN in the shell decides what gh uses: credwatch said only "not checked" (unknown),
+/// for a revoked token too. `credwatch verify gh` sends that token (only when asked, only it) to
+/// the API gh uses: accepted, with its deadline from `github-authentication-token-expiration`;
+/// or rejected, with the fix. Without one set, no token is sent anywhere. (The preset's own
+/// definition, printed by `credwatch presets gh`, with its URL pointed at a local API.)
+#[test]
+fn a_gh_token_in_the_shell_was_never_checked_with_the_server() {
+    let in_ten_days =
+        credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() + 10 * 86_400);
+    let (date, time) = in_ten_days
+        .rfc3339()
+        .trim_end_matches('Z')
+        .split_once('T')
+        .map(|(d, t)| (d.to_string(), t.to_string()))
+        .unwrap();
+    let api = GitHubApi::start(&format!("{date} {time} UTC"));
+    let mut home = TestHome::new();
+    let preset = home.run(&["presets", "gh"]).stdout.replace(
+        "https://api.github.com/user",
+        &format!("http://127.0.0.1:{}/user", api.port),
+    );
+    home.write_config(&preset);
+    home.write(
+        ".config/gh/hosts.yml",
+        format!(
+            "github.com:\n    oauth_token: {CANARY}\n    user: octocat\n    git_protocol: https\n"
+        ),
+    );
+    // No token in the shell: nothing is sent.
+    let verify = home.run(&["verify", "gh"]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("the server was not asked (its probe sends only GH_TOKEN, GITHUB_TOKEN, and none is set)"),
+        "{}",
+        verify.stdout
+    );
+    assert_eq!(api.token_requests(), 0);
+    // A working token: accepted, valid until the server's date.
+    home.set_env("GH_TOKEN", format!("good-{CANARY}"));
+    let verify = home.run(&["verify", "gh"]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("the server accepts it (HTTP 200)")
+            && verify
+                .stdout
+                .contains(&format!("valid until {}", in_ten_days.human())),
+        "{}",
+        verify.stdout
+    );
+    assert_eq!(api.token_requests(), 1);
+    // `status` does not send it (nothing but `verify` does).
+    let gh = home.run(&["status", "--json", "gh"]).credential("gh");
+    assert_eq!(gh["state"], "unknown", "{gh}");
+    assert_eq!(api.token_requests(), 1);
+    // A revoked token: rejected, and the fix is about the variable.
+    home.set_env("GH_TOKEN", format!("revoked-{CANARY}"));
+    let verify = home.run(&["verify", "gh"]);
+    assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
+    assert!(
+        verify
+            .stdout
+            .contains("the server rejects GH_TOKEN (HTTP 401")
+            && verify
+                .stdout
+                .contains("set a working token in GH_TOKEN, or unset GH_TOKEN"),
+        "{}",
+        verify.stdout
+    );
+    assert!(!verify.stdout.contains(CANARY) && !verify.stderr.contains(CANARY));
+}

@@ -132,6 +132,9 @@ pub struct ProbeSpec {
     pub kind: ProbeKind,
     pub every_ms: i64,
     pub timeout: std::time::Duration,
+    /// Run only when asked (`verify`, `login`), never by the daemon.
+    #[serde(default)]
+    pub on_request: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -143,10 +146,16 @@ pub enum ProbeKind {
         rejected_exit_codes: Vec<i32>,
         rejected_output: Option<String>,
     },
-    /// GET, with `Authorization: Bearer <the field at bearer>` when one is named.
+    /// GET, with `Authorization: Bearer <the field at bearer>` when one is named, or the value
+    /// of the first `bearer_env` variable set (the token the tool then uses); the header
+    /// `expires_header` of the answer is the token's deadline.
     Http {
         url: String,
         bearer: Option<DocPath>,
+        #[serde(default)]
+        bearer_env: Vec<String>,
+        #[serde(default)]
+        expires_header: Option<String>,
     },
 }
 

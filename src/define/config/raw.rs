@@ -312,6 +312,17 @@ pub struct RawProbe {
     pub http: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer: Option<String>,
+    /// Variables whose value, when one is set in the shell, is the token the tool uses and the
+    /// probe sends (GH_TOKEN), instead of the file's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bearer_env: Vec<String>,
+    /// A response header that gives the token's deadline (GitHub's
+    /// `github-authentication-token-expiration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_header: Option<String>,
+    /// Only when asked (`verify`, `login`): the daemon never runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_request: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

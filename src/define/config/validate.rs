@@ -596,6 +596,18 @@ fn validate_probe(
                 })?),
                 None => None,
             },
+            bearer_env: {
+                for name in &raw.bearer_env {
+                    if !crate::support::environ::is_name(name.as_bytes()) {
+                        return Err(fail(
+                            format!("probe bearer_env: \"{name}\" is not a variable name"),
+                            "write bearer_env = [\"GH_TOKEN\"]",
+                        ));
+                    }
+                }
+                raw.bearer_env.clone()
+            },
+            expires_header: raw.expires_header.clone(),
         },
         (None, None) => unreachable!("checked above"),
     };
@@ -603,6 +615,7 @@ fn validate_probe(
         kind,
         every_ms,
         timeout: std::time::Duration::from_millis(timeout_ms.max(1) as u64),
+        on_request: raw.on_request.unwrap_or(false),
     })
 }
 
