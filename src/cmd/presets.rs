@@ -42,10 +42,15 @@ pub fn supports(definition: &Definition) -> Vec<String> {
         ));
     }
     if !definition.env.is_empty() {
-        let judged = if definition.env_expires.is_empty() {
-            "not checked (unknown)".to_string()
-        } else {
+        let probed = definition.probe.as_ref().is_some_and(|p| {
+            matches!(&p.kind, crate::define::config::ProbeKind::Http { bearer_env, .. } if !bearer_env.is_empty())
+        });
+        let judged = if !definition.env_expires.is_empty() {
             format!("judged by {}", definition.env_expires.join(", "))
+        } else if probed {
+            "checked with the server when asked (`credwatch verify`), unknown otherwise".to_string()
+        } else {
+            "not checked (unknown)".to_string()
         };
         lines.push(format!(
             "the environment: {} set in a shell decide instead of the store, {judged}",
