@@ -49,10 +49,9 @@ impl Daemon {
         }
         let before = std::mem::take(&mut self.watch_failures);
         self.watch_retry_at = None;
-        for (path, mask) in wanted {
-            if let Err(error) = self.watcher.watch(&path, mask) {
-                self.watch_failed(error, before.contains_key(&path));
-            }
+        for error in inotify::set_watches(&mut self.watcher, &targets, wanted) {
+            let known = before.contains_key(&error.path);
+            self.watch_failed(error, known);
         }
         if before.keys().ne(self.watch_failures.keys()) {
             self.dirty = true;

@@ -172,9 +172,70 @@ pub fn touches(event_path: &Path, target: &Path) -> bool {
             && event_path.parent() == target.parent())
 }
 
+/// Sets the watches `first` (computed for `targets`), then those a new look finds missing, until
+/// none is: a file created after `first` was computed but before its directory's watch was set
+/// sends no event (its directory was not watched yet), and would have stayed unwatched for good
+/// (gcloud's `active_config`, created with the config directory: `gcloud config configurations
+/// activate` later rewrote it unseen). Returns the watches that could not be set (each once).
+pub fn set_watches(
+    watcher: &mut crate::support::watch::Watcher,
+    targets: &[PathBuf],
+    first: BTreeMap<PathBuf, Mask>,
+) -> Vec<crate::support::watch::WatchError> {
+    let mut failed = Vec::new();
+    let mut failed_paths: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut wanted = first;
+    // (Bounded: a directory tree being created as this runs settles in a step or two.)
+    for _ in 0..4 {
+        for (path, mask) in std::mem::take(&mut wanted) {
+            if let Err(error) = watcher.watch(&path, mask) {
+                failed_paths.insert(path);
+                failed.push(error);
+            }
+        }
+        wanted = watches_for(targets)
+            .into_iter()
+            .filter(|(path, mask)| !watcher.covers(path, *mask) && !failed_paths.contains(path))
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+    }
+    failed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// gcloud's login flaked in CI: `active_config`, created with its directory between the
+    /// moment the daemon computed its watches and the moment it set them, got no watch, and a
+    /// later `gcloud config configurations activate` (a write in place) went unseen.
+    #[test]
+    fn a_store_created_while_watches_were_being_set_went_unwatched() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _entered = runtime.enter();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("gcloud");
+        std::fs::create_dir(&dir).unwrap();
+        let target = dir.join("active_config");
+        let targets = [target.clone()];
+        // Computed while the file is not there yet…
+        let first = watches_for(&targets);
+        assert!(!first.contains_key(&target));
+        // …created before the directory's watch is set: no event will tell.
+        std::fs::write(&target, "default").unwrap();
+        let mut watcher = crate::support::watch::Watcher::new().unwrap();
+        let failed = set_watches(&mut watcher, &targets, first);
+        assert!(failed.is_empty());
+        assert!(
+            watcher.covers(&target, CONTENT),
+            "the file is watched for writes"
+        );
+    }
 
     #[test]
     fn structure_of_parent_and_grandparent_writes_of_the_file_or_nearest_ancestor() {

@@ -183,6 +183,13 @@ impl Watcher {
         Ok(())
     }
 
+    /// Whether `path` is watched for (at least) `mask`.
+    pub fn covers(&self, path: &Path, mask: Mask) -> bool {
+        self.by_path
+            .get(path)
+            .is_some_and(|(_, current)| current.contains(mask))
+    }
+
     /// Stops watching `path` (the kernel watch ends with the last path that shares it).
     pub fn unwatch(&mut self, path: &Path) {
         let Some((wd, _)) = self.by_path.remove(path) else {
