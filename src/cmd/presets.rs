@@ -83,6 +83,12 @@ pub fn supports(definition: &Definition) -> Vec<String> {
     {
         lines.push("several accounts: each listed, the active one's state counts".into());
     }
+    if let Some(record) = &definition.active_account {
+        lines.push(format!(
+            "the active account: {} naming none at {} is logged out, whatever the store holds",
+            record.file, record.path
+        ));
+    }
     if !definition.commands.is_empty() {
         lines.push(format!("warned before: {}", definition.commands.join(", ")));
     }

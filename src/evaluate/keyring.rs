@@ -419,6 +419,7 @@ fix = "k login"
             primary: None,
             unresolved: vec![],
             marker: None,
+            active_account: None,
             shadowed_by: vec![],
             uid: 1000,
             home: Some(PathBuf::from("/home/u")),

@@ -188,6 +188,23 @@ pub fn evaluate(
             }
         }
     };
+    // The tool decides "logged in" from its record of the active account too (Gemini CLI):
+    // that record naming none, it asks to sign in again whatever the store holds.
+    if let Some((record, false)) = &observation.active_account {
+        if verdict.state.is_usable() {
+            let home = observation.home.as_deref();
+            let store = path.clone().unwrap_or_else(|| "its store".into());
+            verdict = Verdict::new(
+                State::LoggedOut,
+                format!(
+                    "{} names no active account: {} asks to sign in again, though {store} still holds a login",
+                    display_short(record, home),
+                    definition.tool
+                ),
+                Some(definition.fix.clone()),
+            );
+        }
+    }
     if let Some(helper) = &observation.default_helper {
         verdict = with_default_helper(verdict, helper, observation);
     }
@@ -267,6 +284,7 @@ mod tests {
             primary: Some(0),
             unresolved: vec![],
             marker: None,
+            active_account: None,
             shadowed_by: vec![],
             uid: 1000,
             home: Some(PathBuf::from("/home/u")),

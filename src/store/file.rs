@@ -282,6 +282,22 @@ pub(crate) fn observe_marker(definition: &Definition) -> Option<MarkerObservatio
     Some(MarkerObservation { path, present })
 }
 
+/// Where the tool records its active account, read when that file is there and parses:
+/// `Some(false)` when it names none (`"active": null`).
+pub(crate) fn observe_active_account(definition: &Definition) -> Option<(PathBuf, bool)> {
+    let marker = definition.active_account.as_ref()?;
+    let path = paths::expand(&marker.file).ok()?.into_iter().next()?;
+    match read_bounded(&path, MARKER_SIZE_LIMIT) {
+        ReadOutcome::Read { bytes, .. } => {
+            let document = formats::parse(marker.format, &bytes).ok()?;
+            let names_one =
+                presence(&document, std::slice::from_ref(&marker.path)) == Presence::Present;
+            Some((path, names_one))
+        }
+        _ => None,
+    }
+}
+
 /// The file specs in use: the file `file_from` names, when it names one; else `file`.
 fn specs(definition: &Definition) -> Vec<String> {
     match definition.file_from.as_ref().and_then(named_file) {
@@ -359,7 +375,11 @@ pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
                 .flatten(),
         );
     }
-    if let Some(marker) = &definition.account_marker {
+    for marker in definition
+        .account_marker
+        .iter()
+        .chain(definition.active_account.iter())
+    {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
     }
     let mut targets: Vec<WatchTarget> = paths.into_iter().map(WatchTarget::Path).collect();

@@ -69,6 +69,9 @@ pub struct Observation {
     /// File specs that could not be expanded (an unset variable, no home).
     pub unresolved: Vec<(String, Unexpanded)>,
     pub marker: Option<MarkerObservation>,
+    /// Where the tool records its active account, and whether it names one (`active_account`;
+    /// `None`: no such file here, or the definition has none).
+    pub active_account: Option<(PathBuf, bool)>,
     /// Names of environment variables, set in this process, that override the stored login.
     pub shadowed_by: Vec<String>,
     /// The user the check ran as.
@@ -159,6 +162,7 @@ pub fn observe(definition: &Definition) -> Observation {
     } else {
         file::observe_marker(definition)
     };
+    let active_account = file::observe_active_account(definition);
     let keyring_plan = definition.keyring.as_ref().and_then(|keyring| {
         match primary.map(|i| &files[i].status) {
             // No file (or none configured): only a plan that needs nothing from a file.
@@ -189,6 +193,7 @@ pub fn observe(definition: &Definition) -> Observation {
         primary,
         unresolved,
         marker,
+        active_account,
         shadowed_by: env::shadowing_env(definition),
         uid: nix::unistd::geteuid().as_raw(),
         home,

@@ -515,6 +515,7 @@ fn presets_say_which_burns_they_follow() {
         ("aws-keys", "judged by AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION, AWSUME_EXPIRATION"),
         ("kube", "chains: a user whose exec plugin runs the AWS CLI"),
         ("gh", "several accounts: each listed"),
+        ("gemini", "the active account: ${GEMINI_CLI_HOME:-~}/.gemini/google_accounts.json naming none at /active is logged out"),
         ("gh", "GH_TOKEN, GITHUB_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN set in a shell decide instead of the store, checked with the server when asked"),
         ("gh", "the server's word: GH_TOKEN or GITHUB_TOKEN of the shell sent to https://api.github.com/user, when asked"),
         ("claude", "decide instead of the store, not checked (unknown)"),
@@ -664,4 +665,50 @@ fn a_gh_token_in_the_shell_was_never_checked_with_the_server() {
         verify.stdout
     );
     assert!(!verify.stdout.contains(CANARY) && !verify.stderr.contains(CANARY));
+}
+
+/// Gemini CLI decides "logged in" from `google_accounts.json` too: with `"active": null` it asks
+/// to sign in again although `oauth_creds.json` holds a valid token (gemini-cli #26727), and
+/// credwatch said `ok`. That record naming no account is `logged-out`, saying why; naming one,
+/// or absent (an older CLI), the token decides as before.
+#[test]
+fn gemini_with_no_active_account_was_ok() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"gemini\"]\n");
+    let in_an_hour = (crate::harness::now_secs() + 3600) * 1000;
+    home.write(
+        ".gemini/oauth_creds.json",
+        format!(r#"{{"access_token": "{CANARY}", "refresh_token": "{CANARY}", "token_type": "Bearer", "expiry_date": {in_an_hour}}}"#),
+    );
+    let state = |home: &TestHome| {
+        home.run(&["status", "--json", "gemini"])
+            .credential("gemini")
+    };
+    assert_eq!(state(&home)["state"], "ok", "no record: the token decides");
+    home.write(
+        ".gemini/google_accounts.json",
+        r#"{"active": "me@example.com", "old": []}"#,
+    );
+    assert_eq!(state(&home)["state"], "ok");
+    home.write(
+        ".gemini/google_accounts.json",
+        r#"{"active": null, "old": ["me@example.com"]}"#,
+    );
+    let gemini = state(&home);
+    assert_eq!(gemini["state"], "logged-out", "{gemini}");
+    assert!(
+        gemini["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("~/.gemini/google_accounts.json names no active account: Gemini CLI asks to sign in again"),
+        "{gemini}"
+    );
+    // The daemon follows that file too.
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("gemini", "logged-out");
+    home.write(
+        ".gemini/google_accounts.json",
+        r#"{"active": "me@example.com", "old": []}"#,
+    );
+    home.wait_for_state("gemini", "ok");
 }

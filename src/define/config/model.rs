@@ -186,6 +186,9 @@ pub struct Definition {
     pub file_from: Option<FileFrom>,
     pub detect: Detect,
     pub account_marker: Option<AccountMarker>,
+    /// Where the tool records the active account; present and naming none: logged out.
+    #[serde(default)]
+    pub active_account: Option<AccountMarker>,
     pub keyring: Option<Box<Keyring>>,
     pub env: Vec<String>,
     /// Variables that carry the deadline of the login the `env` variables give the tool
@@ -231,7 +234,8 @@ impl Definition {
             .files
             .iter()
             .chain(self.file_from.iter().flat_map(|f| &f.files))
-            .chain(self.account_marker.iter().map(|m| &m.file));
+            .chain(self.account_marker.iter().map(|m| &m.file))
+            .chain(self.active_account.iter().map(|m| &m.file));
         let mut selects: Vec<String> = Vec::new();
         for name in specs
             .flat_map(|spec| crate::support::paths::variables_in(spec))

@@ -196,6 +196,11 @@ pub struct RawCredential {
     pub detect: Option<Detect>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_marker: Option<RawAccountMarker>,
+    /// A file where the tool records which account is active (Gemini CLI's
+    /// `google_accounts.json`, `active`): present and naming none, the tool asks to sign in
+    /// again whatever the store holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_account: Option<RawAccountMarker>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyring: Option<Box<KeyringSpec>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

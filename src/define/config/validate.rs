@@ -455,6 +455,14 @@ fn validate_credential(
         }),
         None => None,
     };
+    let active_account = match &raw.active_account {
+        Some(marker) => Some(AccountMarker {
+            file: marker.file.clone(),
+            format: marker.format,
+            path: path_at(source, &marker.path)?,
+        }),
+        None => None,
+    };
     let probe = match &raw.probe {
         Some(probe) => Some(validate_probe(source, probe)?),
         None => None,
@@ -498,6 +506,7 @@ fn validate_credential(
         file_from,
         detect: raw.detect.unwrap_or_default(),
         account_marker,
+        active_account,
         keyring: keyring.map(Box::new),
         env: raw.env.clone(),
         env_expires: validate_env_expires(source, raw)?,
