@@ -50,11 +50,7 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
     let items: Vec<PromptItem<'_>> = checked
         .iter()
         .zip(&reports)
-        .map(|(c, report)| PromptItem {
-            report,
-            commands: &c.definition.commands,
-            fix: &c.definition.fix,
-        })
+        .map(|(c, report)| PromptItem::of(report, &c.definition))
         .collect();
     let path = crate::support::runtime::runtime_dir().join(cache);
     for dir in path
@@ -69,11 +65,10 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
         .filter_map(|c| c.verdict.next_change_at)
         .min();
     let content = prompt::PromptFile::new(
-        &config.prompt_format,
+        config,
         &items,
         0,
         valid_until,
-        &config.long_commands,
         crate::support::timefmt::Timestamp::now(),
     );
     crate::support::runtime::write_atomically(&path, content.render("0").as_bytes())?;

@@ -465,11 +465,7 @@ impl Daemon {
                 });
                 // Its next change, and the moment a long command's warning about it begins.
                 let long_command = report.as_ref().and_then(|(report, _)| {
-                    let item = PromptItem {
-                        report,
-                        commands: &definition.commands,
-                        fix: &definition.fix,
-                    };
+                    let item = PromptItem::of(report, definition);
                     crate::publish::prompt::next_long_command_warning(
                         &self.config.long_commands,
                         &[item],
@@ -517,11 +513,7 @@ impl Daemon {
                         Some(in_context) => in_context.as_ref(),
                         None => e.report.as_ref().map(|(report, _)| report),
                     }?;
-                    Some(PromptItem {
-                        report,
-                        commands: &e.candidate.definition.commands,
-                        fix: &e.candidate.definition.fix,
-                    })
+                    Some(PromptItem::of(report, &e.candidate.definition))
                 })
                 .collect();
             let valid_until = [base_valid_until, judged.and_then(|j| j.next_change)]
@@ -529,11 +521,10 @@ impl Daemon {
                 .flatten()
                 .min();
             let file = PromptFile::new(
-                &self.config.prompt_format,
+                &self.config,
                 &items,
                 self.pid,
                 valid_until,
-                &self.config.long_commands,
                 Timestamp::now(),
             )
             .for_shell(&shell.generation);

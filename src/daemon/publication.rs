@@ -3,7 +3,7 @@
 //! leaves behind: nothing that says "ok". The runtime dir is verified before each publication.
 
 use super::Daemon;
-use crate::publish::prompt::{self, PromptItem};
+use crate::publish::prompt;
 use crate::publish::report::{CredentialReport, DaemonInfo, UnwatchedReport, SCHEMA_VERSION};
 use crate::support::paths;
 use crate::support::runtime::{self, LOCK_FILE, STATUS_FILE};
@@ -127,23 +127,12 @@ impl Daemon {
                 .filter_map(|e| e.report.as_ref().map(|(_, json)| &**json))
                 .collect(),
         };
-        let items: Vec<PromptItem<'_>> = self
-            .entries
-            .iter()
-            .filter_map(|e| {
-                e.report.as_ref().map(|(report, _)| PromptItem {
-                    report,
-                    commands: &e.candidate.definition.commands,
-                    fix: &e.candidate.definition.fix,
-                })
-            })
-            .collect();
+        let items = self.prompt_items();
         let prompt = prompt::PromptFile::new(
-            &self.config.prompt_format,
+            &self.config,
             &items,
             self.pid,
             valid_until,
-            &self.config.long_commands,
             Timestamp::now(),
         );
         let json = match serde_json::to_vec(&document) {

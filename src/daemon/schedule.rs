@@ -83,24 +83,25 @@ impl Daemon {
         if self.config.long_commands.is_empty() {
             return None;
         }
-        let items: Vec<crate::publish::prompt::PromptItem<'_>> = self
-            .entries
-            .iter()
-            .filter_map(|e| {
-                e.report
-                    .as_ref()
-                    .map(|(report, _)| crate::publish::prompt::PromptItem {
-                        report,
-                        commands: &e.candidate.definition.commands,
-                        fix: &e.candidate.definition.fix,
-                    })
-            })
-            .collect();
         crate::publish::prompt::next_long_command_warning(
             &self.config.long_commands,
-            &items,
+            &self.prompt_items(),
             Timestamp::now(),
         )
+    }
+
+    /// Each published report as the prompt file takes it.
+    pub(super) fn prompt_items(&self) -> Vec<crate::publish::prompt::PromptItem<'_>> {
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let (report, _) = e.report.as_ref()?;
+                Some(crate::publish::prompt::PromptItem::of(
+                    report,
+                    &e.candidate.definition,
+                ))
+            })
+            .collect()
     }
 
     /// When the timer must wake the daemon next: what is due, the retry of watches that could

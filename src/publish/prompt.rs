@@ -28,7 +28,7 @@
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::define::config::LongCommand;
+use crate::define::config::{Config, LongCommand};
 use crate::define::state::{Group, State};
 use crate::publish::report::CredentialReport;
 use crate::support::timefmt::Timestamp;
@@ -47,6 +47,20 @@ pub struct PromptItem<'a> {
     /// The definition's fix, said before a long command even while the login works (the
     /// report's is there only once it is broken).
     pub fix: &'a str,
+}
+
+impl<'a> PromptItem<'a> {
+    /// `report`, with what its definition says before commands.
+    pub fn of(
+        report: &'a CredentialReport,
+        definition: &'a crate::define::config::Definition,
+    ) -> Self {
+        PromptItem {
+            report,
+            commands: &definition.commands,
+            fix: &definition.fix,
+        }
+    }
 }
 
 fn clean(text: &str) -> String {
@@ -186,16 +200,12 @@ pub fn login_commands(fix: Option<&str>, commands: &[String]) -> Vec<String> {
     found
 }
 
-/// Whether a line that starts with the words of `long` runs `command` (a credential's): the same
-/// first word, then each further word of `command` among `long`'s later words, in order — the
-/// hooks' own test (`git -C dir push` runs `git push`).
+/// Whether a line that starts with the words of `long` runs `command` (a credential's): its
+/// program, then each further word of `command` among the later words, in order, as for a
+/// running process (`git -C dir push` runs `git push`).
 fn runs(long: &str, command: &str) -> bool {
-    let mut long = long.split_whitespace();
-    let mut wanted = command.split_whitespace();
-    if long.next() != wanted.next() {
-        return false;
-    }
-    wanted.all(|word| long.any(|w| w == word))
+    let words: Vec<&[u8]> = long.split_whitespace().map(str::as_bytes).collect();
+    crate::support::processes::argv_runs(&words, command)
 }
 
 /// When the warning before `long` about this login begins (its deadline less the time the
@@ -266,17 +276,19 @@ pub struct PromptFile {
 }
 
 impl PromptFile {
-    /// The content for `items` at `now`: the segment, the warnings before the commands that use
-    /// a broken login, and those before the `long` commands that a login would not outlast.
-    /// `valid_until` ends no later than the next such warning begins.
+    /// The content for `items` at `now`: the segment (in the config's `prompt.format`), the
+    /// warnings before the commands that use a broken login, and those before the config's
+    /// `[long_commands]` that a login would not outlast. `valid_until` ends no later than the
+    /// next such warning begins.
     pub fn new(
-        format: &str,
+        config: &Config,
         items: &[PromptItem<'_>],
         pid: u32,
         valid_until: Option<Timestamp>,
-        long: &[LongCommand],
         now: Timestamp,
     ) -> PromptFile {
+        let format = config.prompt_format.as_str();
+        let long = config.long_commands.as_slice();
         let mut warnings = String::new();
         let mut exempt: Vec<String> = Vec::new();
         for item in items.iter().filter(|i| warns(i.report)) {

@@ -205,6 +205,13 @@ fn bash_at_its_first_prompt(
     Some((home, daemon, session))
 }
 
+/// The pid of the shell the session runs (`$$`, computed so the typed line's echo never matches).
+fn shell_pid(session: &mut Session) -> u32 {
+    session.line("echo \"PID:$(($$ + 0)):END\"");
+    let printed = session.expect(":END");
+    printed.rsplit("PID:").next().unwrap().parse().unwrap()
+}
+
 /// bash bound Enter to a shell function (`bind -x`) to look again before each line: readline
 /// then clears and redraws the line and bash parses and runs the binding's command at every
 /// line typed, empty ones included: +190,000 instructions a line (callgrind), an empty prompt
@@ -268,9 +275,7 @@ fn bash_a_wake_up_inside_a_redirected_command_lost_the_one_time_line() {
     let Some((home, _daemon, mut session)) = bash_at_its_first_prompt(&[]) else {
         return;
     };
-    session.line("echo \"PID:$(($$ + 0)):END\"");
-    let printed = session.expect(":END");
-    let pid: u32 = printed.rsplit("PID:").next().unwrap().parse().unwrap();
+    let pid = shell_pid(&mut session);
     let stop = home.path("stop");
     // Busy in the shell itself (a shell waiting for a child is not woken): until the wake-up's
     // trap changed the prompt's state, or the test says stop (20 s at most).
@@ -303,9 +308,7 @@ fn a_wake_up_never_ends_the_wait_builtin_early() {
     let Some((home, _daemon, mut session)) = bash_at_its_first_prompt(&[]) else {
         return;
     };
-    session.line("echo \"PID:$(($$ + 0)):END\"");
-    let printed = session.expect(":END");
-    let pid: u32 = printed.rsplit("PID:").next().unwrap().parse().unwrap();
+    let pid = shell_pid(&mut session);
     session.line("sleep 3 & wait; echo \"W$?W\"");
     // Changed once the shell waits (a change published as `wait` begins can still end it: the
     // daemon looks at the shell just before it signals).

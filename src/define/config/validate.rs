@@ -447,22 +447,20 @@ fn validate_credential(
         }
         None => None,
     };
-    let account_marker = match &raw.account_marker {
-        Some(marker) => Some(AccountMarker {
-            file: marker.file.clone(),
-            format: marker.format,
-            path: path_at(source, &marker.path)?,
-        }),
-        None => None,
+    let marker_at = |marker: &Option<RawAccountMarker>| -> Result<_, ConfigError> {
+        marker
+            .as_ref()
+            .map(|marker| {
+                Ok(AccountMarker {
+                    file: marker.file.clone(),
+                    format: marker.format,
+                    path: path_at(source, &marker.path)?,
+                })
+            })
+            .transpose()
     };
-    let active_account = match &raw.active_account {
-        Some(marker) => Some(AccountMarker {
-            file: marker.file.clone(),
-            format: marker.format,
-            path: path_at(source, &marker.path)?,
-        }),
-        None => None,
-    };
+    let account_marker = marker_at(&raw.account_marker)?;
+    let active_account = marker_at(&raw.active_account)?;
     let probe = match &raw.probe {
         Some(probe) => Some(validate_probe(source, probe)?),
         None => None,
