@@ -89,6 +89,21 @@ pub fn supports(definition: &Definition) -> Vec<String> {
             record.file, record.path
         ));
     }
+    // Where the system empties the store by design (what a store is on is known only when it
+    // is read: the runtime directory named in a file spec says it ahead).
+    if definition
+        .files
+        .iter()
+        .any(|f| f.contains("XDG_RUNTIME_DIR"))
+    {
+        lines.push(
+            "kept only until logout: said while it is usable (its store is in the runtime directory); once gone, told as lost at logout or at reboot, not as a logout".into(),
+        );
+    } else if definition.format.traits().volatile_by_design {
+        lines.push(
+            "kept in memory by design: on a tmpfs, said to last only until the next reboot, and once gone after one, told as lost at reboot".into(),
+        );
+    }
     if !definition.commands.is_empty() {
         lines.push(format!("warned before: {}", definition.commands.join(", ")));
     }

@@ -6,6 +6,7 @@
 use super::settle::Settling;
 use super::{inotify, leads, probes, reads, Daemon};
 use crate::define::state::Group;
+use crate::engine::memory::KeptIn;
 use crate::engine::{self, journal, Candidate, Checked, Context};
 use crate::evaluate;
 use crate::publish::report::{credential_report, CredentialReport};
@@ -371,10 +372,11 @@ impl Daemon {
             }
         }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
+        let kept = checked.as_ref().and_then(|c| KeptIn::of(&c.observation));
         if checked.is_some()
             && self
                 .memory
-                .record(&name, present_at.as_deref(), usable, now)
+                .record(&name, present_at.as_deref(), usable, kept, now)
         {
             self.memory_dirty = true;
         }

@@ -22,6 +22,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("azure", include_str!("../../presets/azure.toml")),
     ("kube", include_str!("../../presets/kube.toml")),
     ("docker", include_str!("../../presets/docker.toml")),
+    ("podman", include_str!("../../presets/podman.toml")),
     ("npm", include_str!("../../presets/npm.toml")),
     ("git", include_str!("../../presets/git.toml")),
     (

@@ -9,6 +9,7 @@
 //! Guarantees: it holds names and times only; a damaged or unreadable file is an empty memory,
 //! never fatal; it is written only when something changed.
 
+use crate::support::lifetime::{self, Lifetime, Until};
 use crate::support::runtime::write_atomically;
 use crate::support::timefmt::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,56 @@ pub struct Seen {
     /// out of the list (a docker config that never held a login, removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worked: Option<bool>,
+    /// Where the system takes it away by design (the runtime directory, a tmpfs): the boot and
+    /// session it was last seen present in, to tell a reboot or a logout from a logout of the
+    /// tool's when it is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<KeptIn>,
+}
+
+/// The boot (and, in the runtime directory, the session) a login the system takes away by
+/// design was seen in (see `support::lifetime`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptIn {
+    pub boot: String,
+    /// The runtime directory and its identity then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+impl KeptIn {
+    /// Where `observation`'s store in use is now, when the system takes it away by design.
+    pub fn of(observation: &crate::store::Observation) -> Option<KeptIn> {
+        let crate::store::FileStatus::Read(facts) = &observation.primary_file()?.status else {
+            return None;
+        };
+        let boot = lifetime::boot_id()?;
+        Some(match facts.meta.lifetime.as_ref()? {
+            Lifetime::RuntimeDir { dir, .. } => KeptIn {
+                boot,
+                runtime_dir: Some(crate::support::paths::display(dir)),
+                session: lifetime::session_id(dir),
+            },
+            Lifetime::Memory { .. } => KeptIn {
+                boot,
+                runtime_dir: None,
+                session: None,
+            },
+        })
+    }
+
+    /// What took it away, now that it is gone: a reboot (another boot now), a logout (the same
+    /// boot, another runtime directory), or neither (`None`: the tool's own logout, a deletion).
+    fn taken_by(&self) -> Option<Until> {
+        if lifetime::boot_id()? != self.boot {
+            return Some(Until::Reboot);
+        }
+        let (dir, then) = (self.runtime_dir.as_ref()?, self.session.as_ref()?);
+        (lifetime::session_id(std::path::Path::new(dir)).as_ref() != Some(then))
+            .then_some(Until::Logout)
+    }
 }
 
 /// Credentials seen present on this machine, by name.
@@ -110,13 +161,26 @@ impl Memory {
         seen.vanished_at.as_deref()
     }
 
-    /// Records where it is present (`None`: gone) and whether its login is usable; returns
-    /// whether anything changed (and so should be saved).
+    /// What took away a credential seen in one of `paths` (where it is looked for now) in a
+    /// place the system empties by design, now that it is gone from there: a reboot or a
+    /// logout.
+    pub fn taken_by_system(&self, name: &str, paths: &[String]) -> Option<Until> {
+        let seen = self.credentials.get(name)?;
+        if !seen.path.as_ref().is_some_and(|p| paths.contains(p)) {
+            return None;
+        }
+        seen.kept.as_ref()?.taken_by()
+    }
+
+    /// Records where it is present (`None`: gone), whether its login is usable, and where the
+    /// system takes it away by design (`kept`); returns whether anything changed (and so should
+    /// be saved).
     pub fn record(
         &mut self,
         name: &str,
         present: Option<&str>,
         usable: bool,
+        kept: Option<KeptIn>,
         now: Timestamp,
     ) -> bool {
         match (self.credentials.get_mut(name), present) {
@@ -129,12 +193,16 @@ impl Memory {
                         vanished_at: None,
                         path: Some(path.to_string()),
                         worked: Some(usable),
+                        kept,
                     },
                 );
                 true
             }
             (Some(seen), Some(path)) => {
-                let mut changed = seen.vanished_at.is_some() || seen.path.as_deref() != Some(path);
+                let mut changed = seen.vanished_at.is_some()
+                    || seen.path.as_deref() != Some(path)
+                    || seen.kept != kept;
+                seen.kept = kept;
                 if usable && seen.worked == Some(false) {
                     seen.worked = Some(true);
                     changed = true;
@@ -161,11 +229,11 @@ mod tests {
     fn memory_records_vanishing_once() {
         let mut memory = Memory::default();
         let here = ["/h/a".to_string()];
-        assert!(!memory.record("a", None, true, Timestamp::from_secs(1)));
-        assert!(memory.record("a", Some("/h/a"), true, Timestamp::from_secs(2)));
-        assert!(!memory.record("a", Some("/h/a"), true, Timestamp::from_secs(3)));
-        assert!(memory.record("a", None, true, Timestamp::from_secs(4)));
-        assert!(!memory.record("a", None, true, Timestamp::from_secs(5)));
+        assert!(!memory.record("a", None, true, None, Timestamp::from_secs(1)));
+        assert!(memory.record("a", Some("/h/a"), true, None, Timestamp::from_secs(2)));
+        assert!(!memory.record("a", Some("/h/a"), true, None, Timestamp::from_secs(3)));
+        assert!(memory.record("a", None, true, None, Timestamp::from_secs(4)));
+        assert!(!memory.record("a", None, true, None, Timestamp::from_secs(5)));
         assert_eq!(
             memory.vanished_from("a", &here),
             Some("1970-01-01T00:00:04Z")
@@ -175,16 +243,16 @@ mod tests {
             None,
             "seen at another path: it did not vanish from this one"
         );
-        assert!(memory.record("a", Some("/h/a"), true, Timestamp::from_secs(6)));
+        assert!(memory.record("a", Some("/h/a"), true, None, Timestamp::from_secs(6)));
         assert_eq!(memory.vanished_from("a", &here), None);
     }
 
     #[test]
     fn a_credential_never_seen_working_here_is_not_remembered_as_seen() {
         let mut memory = Memory::default();
-        assert!(memory.record("d", Some("/h/d"), false, Timestamp::from_secs(1)));
+        assert!(memory.record("d", Some("/h/d"), false, None, Timestamp::from_secs(1)));
         assert!(!memory.was_seen("d"), "present, never usable");
-        assert!(memory.record("d", Some("/h/d"), true, Timestamp::from_secs(2)));
+        assert!(memory.record("d", Some("/h/d"), true, None, Timestamp::from_secs(2)));
         assert!(memory.was_seen("d"));
         let old: Memory =
             serde_json::from_str(r#"{"credentials":{"o":{"present_at":"2026-01-01T00:00:00Z"}}}"#)

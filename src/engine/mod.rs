@@ -142,19 +142,27 @@ pub fn judge(
             KeyringSource::Known(seen) => seen.cloned(),
         };
     }
+    let looked_at = || -> Vec<String> {
+        observation
+            .files
+            .iter()
+            .map(|f| crate::support::paths::display(&f.path))
+            .collect()
+    };
+    let gone = observation.primary.is_none();
     let history = History {
-        gone_since: if observation.primary.is_none() {
+        gone_since: if gone {
             context
                 .memory
-                .vanished_from(
-                    &definition.name,
-                    &observation
-                        .files
-                        .iter()
-                        .map(|f| crate::support::paths::display(&f.path))
-                        .collect::<Vec<_>>(),
-                )
+                .vanished_from(&definition.name, &looked_at())
                 .and_then(Timestamp::parse_datetime)
+        } else {
+            None
+        },
+        taken_by_system: if gone {
+            context
+                .memory
+                .taken_by_system(&definition.name, &looked_at())
         } else {
             None
         },
@@ -234,6 +242,7 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
             &c.definition.name,
             c.observation.present_at().as_deref(),
             c.verdict.state.is_usable(),
+            memory::KeptIn::of(&c.observation),
             now,
         );
     }

@@ -15,6 +15,7 @@ use crate::store::file::{
     self, Content, FileMeta, FileObservation, FileStatus, LoginFacts, Presence,
 };
 use crate::store::Observation;
+use crate::support::lifetime::{self, Lifetime, Until};
 use crate::support::paths::display_short;
 use crate::support::timefmt::{describe_span, Timestamp};
 
@@ -40,7 +41,7 @@ pub(super) fn verdict(
 pub(super) fn no_store(
     definition: &Definition,
     observation: &Observation,
-    gone_since: Option<Timestamp>,
+    history: &super::History,
 ) -> Verdict {
     let home = observation.home.as_deref();
     let candidates: Vec<String> = observation
@@ -92,14 +93,34 @@ pub(super) fn no_store(
             )),
         );
     }
-    let gone = gone_since
+    let gone = history
+        .gone_since
         .map(|at| format!(" (it was there until {})", at.human()))
         .unwrap_or_default();
-    Verdict::new(
-        State::Missing,
-        format!("no credential at {}{gone}", candidates.join(" or ")),
-        Some(definition.fix.clone()),
-    )
+    let places = candidates.join(" or ");
+    match history.taken_by_system {
+        // Not a logout of the tool's: the system emptied the place it keeps its login in.
+        Some(Until::Reboot) => {
+            let started = lifetime::boot_time()
+                .map(|secs| format!(" (the machine started again at {})", Timestamp::from_secs(secs).human()))
+                .unwrap_or_default();
+            Verdict::new(
+                State::Missing,
+                format!("lost at reboot{started}: {} keeps its login only until the machine restarts, and it was at {places}", definition.tool),
+                Some(format!("{} (again after each reboot: {} keeps it so by design)", definition.fix, definition.tool)),
+            )
+        }
+        Some(Until::Logout) => Verdict::new(
+            State::Missing,
+            format!("lost when you logged out: {} keeps its login in your runtime directory ({places}), which is removed when your last session ends", definition.tool),
+            Some(format!("{} (again after each logout: {} keeps it so by design; `loginctl enable-linger` keeps the runtime directory until reboot)", definition.fix, definition.tool)),
+        ),
+        None => Verdict::new(
+            State::Missing,
+            format!("no credential at {places}{gone}"),
+            Some(definition.fix.clone()),
+        ),
+    }
 }
 
 fn unreadable(definition: &Definition, status: &FileStatus, path: &str, uid: u32) -> Verdict {
@@ -425,12 +446,15 @@ pub(super) fn with_storage(
     path: &str,
     definition: &Definition,
 ) -> Verdict {
-    policy::apply(
+    // A store in the runtime directory is there by the tool's choice: kept until logout by
+    // design, not lost by accident.
+    let in_runtime_dir = matches!(meta.lifetime, Some(Lifetime::RuntimeDir { .. }));
+    let verdict = policy::apply(
         verdict,
         &Storage {
             place: path,
             medium: &format!("on {}", meta.fs),
-            persistent: meta.persistent,
+            persistent: meta.persistent || in_runtime_dir,
             lost_at: "the next reboot",
             keep_it: format!("keep {path} on persistent storage (it is on {})", meta.fs),
             access: Some(Access {
@@ -441,5 +465,35 @@ pub(super) fn with_storage(
         },
         file::policies(definition.format),
         &definition.fix,
-    )
+    );
+    match &meta.lifetime {
+        Some(lifetime) if verdict.state.is_usable() => kept_only_until(verdict, lifetime),
+        _ => verdict,
+    }
+}
+
+/// A usable login in a place the system empties by design: said, with when.
+fn kept_only_until(mut verdict: Verdict, lifetime: &Lifetime) -> Verdict {
+    let note = match lifetime {
+        Lifetime::RuntimeDir {
+            dir,
+            lingering: false,
+        } => format!(
+            "kept only until you log out: it is in your runtime directory ({}), which is removed when your last session ends, and at reboot",
+            dir.display()
+        ),
+        Lifetime::RuntimeDir {
+            dir,
+            lingering: true,
+        } => format!(
+            "kept only until the next reboot: it is in your runtime directory ({}), which lingering (loginctl enable-linger) keeps after you log out",
+            dir.display()
+        ),
+        Lifetime::Memory { fs } => {
+            format!("kept only until the next reboot: it is on {fs}, which is held in memory")
+        }
+    };
+    verdict.reason = format!("{}; {note}", verdict.reason);
+    verdict.kept_until = Some(lifetime.until());
+    verdict
 }

@@ -21,6 +21,7 @@ use crate::define::config::Definition;
 use crate::define::state::State;
 use crate::probe::ProbeReport;
 use crate::store::{FileFacts, FileStatus, Observation};
+use crate::support::lifetime::Until;
 use crate::support::paths::display_short;
 use crate::support::timefmt::Timestamp;
 
@@ -38,6 +39,8 @@ pub struct Verdict {
     /// Each account, where a store keeps several and tells the active one (gh's users of a
     /// host): the state is the active ones'; the others are listed, never counted.
     pub accounts: Vec<Account>,
+    /// A usable login the system takes away by design (at logout, at reboot).
+    pub kept_until: Option<Until>,
 }
 
 /// One account of several, as judged on its own.
@@ -59,6 +62,7 @@ impl Verdict {
             access_expires_at: None,
             next_change_at: None,
             accounts: Vec::new(),
+            kept_until: None,
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct History {
     pub forgotten: bool,
     /// The login its login plugin needs, broken (see `engine::chain`).
     pub behind: Option<Behind>,
+    /// Gone from a place the system empties by design, and what emptied it since it was seen
+    /// there: a reboot, or the end of the user's last session (the memory of credentials seen).
+    pub taken_by_system: Option<Until>,
 }
 
 /// A broken login that another one needs: kubeconfig's `aws eks get-token` plugin and the AWS
@@ -168,7 +175,7 @@ pub fn evaluate(
             };
             keyring::with_plaintext_flag(definition, base, plan, observation, path.as_deref())
         }
-        (_, None, _) | (_, _, None) => file::no_store(definition, observation, history.gone_since),
+        (_, None, _) | (_, _, None) => file::no_store(definition, observation, history),
         (plan, Some(primary), Some(path)) => {
             let base = file::verdict(
                 definition,
@@ -271,6 +278,7 @@ mod tests {
             size: 10,
             fs: if persistent { "ext4" } else { "tmpfs" }.into(),
             persistent,
+            lifetime: None,
             modified: None,
         }
     }

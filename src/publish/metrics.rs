@@ -147,6 +147,7 @@ mod tests {
             depends_on_env: vec![],
             environment: Default::default(),
             accounts: vec![],
+            kept_until: None,
         }
     }
 

@@ -100,6 +100,10 @@ pub struct CredentialReport {
     /// host), the active first; absent otherwise. The state is the active ones'.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AccountReport>,
+    /// A usable login the system takes away by design: `logout` (it is in the runtime
+    /// directory), `reboot` (on a file system held in memory); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_until: Option<String>,
 }
 
 /// One of several accounts (`accounts` in docs/contract.md).
@@ -230,6 +234,7 @@ pub fn credential_report(checked: &Checked) -> CredentialReport {
                 reason: inert(&a.reason).into_owned(),
             })
             .collect(),
+        kept_until: verdict.kept_until.map(|until| until.as_str().to_string()),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::define::config::{Definition, ExpirySpec, FileFrom};
 use crate::support::docpath::DocPath;
 use crate::support::formats::{self, Format, ParseProblem};
 use crate::support::fsread::{read_bounded, ReadOutcome};
+use crate::support::lifetime::{self, Lifetime};
 use crate::support::paths::{self, Unexpanded};
 use crate::support::secret::Document;
 use crate::support::timefmt::Timestamp;
@@ -83,6 +84,9 @@ pub struct FileMeta {
     pub size: u64,
     pub fs: String,
     pub persistent: bool,
+    /// Until when the system keeps it, where it empties its place by design (the runtime
+    /// directory, a tmpfs).
+    pub lifetime: Option<Lifetime>,
     pub modified: Option<Timestamp>,
 }
 
@@ -449,12 +453,14 @@ fn read_file(path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), FileStatus>
         } => (bytes, file, metadata),
     };
     let (fs, persistent) = filesystem_of(&file);
+    let lifetime = lifetime::of(path, &fs, persistent, nix::unistd::geteuid().as_raw());
     let meta = FileMeta {
         mode: metadata.mode() & 0o7777,
         uid: metadata.uid(),
         size: metadata.len(),
         fs,
         persistent,
+        lifetime,
         modified: metadata.modified().ok().map(Timestamp::from_system_time),
     };
     Ok((bytes, meta))
@@ -471,6 +477,7 @@ fn ask_agent(path: &Path, limit: u64) -> Result<(Vec<u8>, FileMeta), FileStatus>
                 size: answer.bytes.len() as u64,
                 fs: "socket".into(),
                 persistent: false,
+                lifetime: None,
                 modified: None,
             };
             Ok((answer.bytes, meta))

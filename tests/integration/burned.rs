@@ -519,6 +519,8 @@ fn presets_say_which_burns_they_follow() {
         ("gh", "GH_TOKEN, GITHUB_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN set in a shell decide instead of the store, checked with the server when asked"),
         ("gh", "the server's word: GH_TOKEN or GITHUB_TOKEN of the shell sent to https://api.github.com/user, when asked"),
         ("claude", "decide instead of the store, not checked (unknown)"),
+        ("podman", "kept only until logout: said while it is usable"),
+        ("kerberos", "kept in memory by design: on a tmpfs, said to last only until the next reboot"),
     ] {
         let out = home.run(&["presets", name]);
         assert_eq!(out.code, 0);
@@ -532,7 +534,9 @@ fn presets_say_which_burns_they_follow() {
     // Not claimed where it does not apply.
     let vault = home.run(&["presets", "vault"]).stdout;
     assert!(
-        !vault.contains("refresh races:") && !vault.contains("several accounts"),
+        !vault.contains("refresh races:")
+            && !vault.contains("several accounts")
+            && !vault.contains("kept only until"),
         "{vault}"
     );
     // Each preset's text is still a config to copy.
@@ -711,4 +715,151 @@ fn gemini_with_no_active_account_was_ok() {
         r#"{"active": "me@example.com", "old": []}"#,
     );
     home.wait_for_state("gemini", "ok");
+}
+
+/// podman keeps its login in the runtime directory, which the system removes when the user's
+/// last session ends and at reboot. The real podman logs in to a loopback registry: the login is
+/// `ok` and said to last only until logout (`kept_until`); `podman logout` is the tool's own
+/// logout (logged-out); the runtime directory removed and made again (a new session, as
+/// systemd-logind does it) is told as lost at logout, and the same after another boot (the
+/// memory of a previous boot, as the disk holds it after a reboot) as lost at reboot — where
+/// credwatch said only "no credential at …", like a logout.
+#[test]
+fn a_podman_login_lost_at_logout_or_reboot_was_told_as_a_plain_missing_login() {
+    let podman = std::path::Path::new("/usr/bin/podman");
+    assert!(
+        podman.is_file(),
+        "podman is not installed: run scripts/test, which installs it"
+    );
+    let home = TestHome::new();
+    let registry = crate::docker::registry();
+    let login = || {
+        let (code, _, stderr) = crate::docker::run(
+            &home,
+            podman,
+            &[
+                "login",
+                "--tls-verify=false",
+                "-u",
+                "alice",
+                "--password-stdin",
+                &registry,
+            ],
+            CANARY,
+        );
+        assert_eq!(code, 0, "podman login: {stderr}");
+    };
+    login();
+    let auth = home.runtime_dir.join("containers/auth.json");
+    assert!(
+        auth.is_file(),
+        "podman wrote its login where credwatch looks"
+    );
+    let podman_state = || home.status(&["podman"]).credential("podman");
+    let c = podman_state();
+    assert_eq!(c["state"], "ok", "{c:#}");
+    assert_eq!(c["kept_until"], "logout", "{c:#}");
+    let reason = c["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!(
+            "kept only until you log out: it is in your runtime directory ({}), which is removed when your last session ends",
+            home.runtime_dir.display()
+        )),
+        "{reason}"
+    );
+
+    // The tool's own logout: the entry is gone from a file that stays.
+    let (code, _, stderr) = crate::docker::run(&home, podman, &["logout", &registry], "");
+    assert_eq!(code, 0, "podman logout: {stderr}");
+    let c = podman_state();
+    assert_eq!(c["state"], "logged-out", "{c:#}");
+    assert!(!c["reason"].as_str().unwrap().contains("lost"), "{c:#}");
+
+    // The session ends: the runtime directory goes; the next session has a new one.
+    login();
+    assert_eq!(podman_state()["state"], "ok");
+    std::fs::remove_dir_all(&home.runtime_dir).unwrap();
+    std::fs::create_dir(&home.runtime_dir).unwrap();
+    std::fs::set_permissions(
+        &home.runtime_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let c = podman_state();
+    assert_eq!(c["state"], "missing", "{c:#}");
+    let reason = c["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(
+            "lost when you logged out: Podman keeps its login in your runtime directory"
+        ),
+        "{reason}"
+    );
+    assert!(
+        c["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("podman login REGISTRY (again after each logout"),
+        "{c:#}"
+    );
+
+    // Logged in again in this session; then the machine restarts: another boot, and the
+    // runtime directory empty again.
+    login();
+    assert_eq!(podman_state()["kept_until"], "logout");
+    let seen_path = home.state_home.join("credwatch/seen.json");
+    let mut seen: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&seen_path).unwrap()).unwrap();
+    let kept = &mut seen["credentials"]["podman"]["kept"];
+    assert!(kept["boot"].is_string(), "the boot is remembered: {seen:#}");
+    kept["boot"] = "00000000-0000-4000-8000-000000000000".into();
+    std::fs::write(&seen_path, seen.to_string()).unwrap();
+    std::fs::remove_file(&auth).unwrap();
+    let c = podman_state();
+    assert_eq!(c["state"], "missing", "{c:#}");
+    let reason = c["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("lost at reboot (the machine started again at "),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Podman keeps its login only until the machine restarts"),
+        "{reason}"
+    );
+}
+
+/// A Kerberos ticket cache on a file system held in memory (a tmpfs: /tmp on many systems,
+/// /dev/shm here) is where kinit keeps it by design: `ok`, and said to last only until the next
+/// reboot (credwatch said nothing of it).
+#[test]
+fn a_ticket_cache_in_memory_was_not_said_to_last_only_until_reboot() {
+    let home = TestHome::new();
+    let shm = tempfile::Builder::new()
+        .prefix("cw-krb5-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    let cache = shm.path().join("krb5cc");
+    std::fs::write(
+        &cache,
+        crate::harness::kerberos_ccache(crate::harness::now_secs() + 8 * 3600),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cache, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let mut home = home;
+    home.set_env("KRB5CCNAME", &cache);
+    let c = home.status(&["kerberos"]).credential("kerberos");
+    assert_eq!(c["state"], "ok", "{c:#}");
+    assert_eq!(c["kept_until"], "reboot", "{c:#}");
+    let reason = c["reason"].as_str().unwrap();
+    assert!(
+        reason
+            .ends_with("kept only until the next reboot: it is on tmpfs, which is held in memory"),
+        "{reason}"
+    );
+    // On a disk: nothing of the kind.
+    let disk = home.path("krb5cc");
+    std::fs::copy(&cache, &disk).unwrap();
+    home.set_env("KRB5CCNAME", &disk);
+    let c = home.status(&["kerberos"]).credential("kerberos");
+    assert_eq!(c["state"], "ok", "{c:#}");
+    assert!(c.get("kept_until").is_none(), "{c:#}");
 }

@@ -27,7 +27,7 @@ fn clients() -> PathBuf {
 }
 
 /// A registry that accepts any login (`GET /v2/` answers 200).
-fn registry() -> String {
+pub(crate) fn registry() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -60,7 +60,12 @@ fn registry() -> String {
 }
 
 /// Runs a program in the test's environment with `input` on stdin: (exit code, stdout, stderr).
-fn run(home: &TestHome, program: &Path, args: &[&str], input: &str) -> (i32, String, String) {
+pub(crate) fn run(
+    home: &TestHome,
+    program: &Path,
+    args: &[&str],
+    input: &str,
+) -> (i32, String, String) {
     let mut child = home
         .program(program.to_str().unwrap(), args)
         .stdin(Stdio::piped())

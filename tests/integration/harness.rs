@@ -499,7 +499,12 @@ impl TestHome {
         for entry in walk(&source) {
             let relative = entry.strip_prefix(&source).unwrap();
             let template = std::fs::read_to_string(&entry).unwrap();
-            let target = self.home.join(relative);
+            // `@runtime/`: the file goes into the runtime directory, where the tool keeps it
+            // (podman's auth.json); everything else under HOME.
+            let target = match relative.strip_prefix("@runtime") {
+                Ok(inside) => self.runtime_dir.join(inside),
+                Err(_) => self.home.join(relative),
+            };
             match target.to_str().and_then(|t| t.strip_suffix(".sql")) {
                 // A database, made by the real sqlite3 from the statements the tool runs.
                 Some(database) => {

@@ -115,8 +115,10 @@ fn canary_appears_in_no_output_when_files_are_damaged() {
 fn nothing_is_written_to_state_or_runtime_dirs_with_a_secret() {
     let (home, _logins) = planted_home(Times::valid_for(30));
     for (_, _) in every_command(&home) {}
+    // Every file of the runtime directory but the logins planted there (podman keeps its own).
+    let planted = home.runtime_dir.join("containers");
     for dir in [&home.state_home, &home.runtime_dir] {
-        for file in walk(dir) {
+        for file in walk(dir).into_iter().filter(|f| !f.starts_with(&planted)) {
             let content = std::fs::read(&file).unwrap();
             assert!(
                 !String::from_utf8_lossy(&content).contains(CANARY),
