@@ -80,6 +80,7 @@ pub fn supports(definition: &Definition) -> Vec<String> {
         .keyring
         .as_ref()
         .is_some_and(|k| k.spec.active.is_some())
+        || definition.format.traits().views_accounts
     {
         lines.push("several accounts: each listed, the active one's state counts".into());
     }

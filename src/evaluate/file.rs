@@ -8,7 +8,7 @@
 use super::deadline;
 use super::keyring::keyring_unchecked;
 use super::policy::{self, Access, Storage};
-use super::Verdict;
+use super::{Account, Verdict};
 use crate::define::config::{BlankMeans, Definition};
 use crate::define::state::State;
 use crate::store::file::{
@@ -282,6 +282,43 @@ fn from_content(
         }
         Content::Parsed(facts) => facts,
     };
+    let mut verdict = from_facts(definition, facts, path, in_shell, now, warn_ms);
+    // Several logins, one selected (kubeconfig contexts, AWS profiles): each judged as if it
+    // were selected, listed; the state stays the selected one's.
+    if !facts.accounts.is_empty() {
+        let active = Account {
+            name: facts
+                .account
+                .clone()
+                .unwrap_or_else(|| "(none selected)".into()),
+            active: true,
+            state: verdict.state,
+            reason: verdict.reason.clone(),
+        };
+        verdict.accounts = std::iter::once(active)
+            .chain(facts.accounts.iter().map(|(name, account)| {
+                let judged = from_facts(definition, account, path, in_shell, now, warn_ms);
+                Account {
+                    name: name.clone(),
+                    active: false,
+                    state: judged.state,
+                    reason: judged.reason,
+                }
+            }))
+            .collect();
+    }
+    verdict
+}
+
+/// The verdict on the login a file's view selects.
+fn from_facts(
+    definition: &Definition,
+    facts: &LoginFacts,
+    path: &str,
+    in_shell: bool,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
     if !facts.entry_present {
         return blank(definition, no_login_in(definition, facts, path));
     }
@@ -331,7 +368,10 @@ fn from_content(
         }
     }
     let mut verdict = by_deadline(definition, facts, path, now, warn_ms);
-    if let (Some((_, say)), false) = (&definition.others, facts.others.is_empty()) {
+    // Others listed as accounts, each with its state, are not named again.
+    let listed = |name: &String| facts.accounts.iter().any(|(account, _)| account == name);
+    let unlisted = facts.others.iter().any(|name| !listed(name));
+    if let (Some((_, say)), true) = (&definition.others, unlisted) {
         verdict.reason = format!("{}; {say}: {}", verdict.reason, facts.others.join(", "));
     }
     verdict

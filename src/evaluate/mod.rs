@@ -319,6 +319,8 @@ mod tests {
                 keyring_plan: None,
                 names_a_store: true,
                 exec_plugin: None,
+                account: None,
+                accounts: vec![],
             })),
         }))
     }

@@ -130,6 +130,11 @@ pub struct LoginFacts {
     /// The login plugin the login in use runs for its token (kubeconfig's `user.exec`): its
     /// command, arguments and the variables it sets. No secret: a command line.
     pub exec_plugin: Option<ExecPlugin>,
+    /// Where the file keeps several logins and one is selected (kubeconfig contexts, AWS
+    /// profiles): the name of the one in use, and the facts of each other, as if it were
+    /// selected (up to `formats::ACCOUNT_LIMIT`).
+    pub account: Option<String>,
+    pub accounts: Vec<(String, LoginFacts)>,
 }
 
 /// A login plugin a store names (kubeconfig's `user.exec`, `aws eks get-token …`).
@@ -567,6 +572,30 @@ fn observe_list(list: &[PathBuf], definition: &Definition) -> FileObservation {
 }
 
 fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
+    let mut facts = selected_login_facts(document, definition);
+    if !definition.format.traits().views_accounts {
+        return facts;
+    }
+    facts.account = document
+        .root()
+        .get("account")
+        .and_then(Value::as_str)
+        .map(String::from);
+    if let Some(Value::Array(accounts)) = document.root().get("accounts") {
+        facts.accounts = accounts
+            .iter()
+            .filter_map(|view| {
+                let name = view.get("account")?.as_str()?.to_string();
+                let view = Document::new(view.clone());
+                Some((name, selected_login_facts(&view, definition)))
+            })
+            .collect();
+    }
+    facts
+}
+
+/// The facts of the login a view selects.
+fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFacts {
     let entry_present = definition
         .login_entry
         .as_ref()
@@ -584,6 +613,8 @@ fn login_facts(document: &Document, definition: &Definition) -> LoginFacts {
     };
     let secret = presence(document, &definition.secret);
     LoginFacts {
+        account: None,
+        accounts: Vec::new(),
         exec_plugin: (definition.format == crate::support::formats::Format::Kubeconfig)
             .then(|| document.root().pointer("/user/exec"))
             .flatten()

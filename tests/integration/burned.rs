@@ -515,6 +515,8 @@ fn presets_say_which_burns_they_follow() {
         ("aws-keys", "judged by AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION, AWSUME_EXPIRATION"),
         ("kube", "chains: a user whose exec plugin runs the AWS CLI"),
         ("gh", "several accounts: each listed"),
+        ("aws-keys", "several accounts: each listed"),
+        ("kube", "several accounts: each listed"),
         ("gemini", "the active account: ${GEMINI_CLI_HOME:-~}/.gemini/google_accounts.json naming none at /active is logged out"),
         ("gh", "GH_TOKEN, GITHUB_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN set in a shell decide instead of the store, checked with the server when asked"),
         ("gh", "the server's word: GH_TOKEN or GITHUB_TOKEN of the shell sent to https://api.github.com/user, when asked"),

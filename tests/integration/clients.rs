@@ -465,7 +465,9 @@ fn aws_configure_set_keys_are_read_for_the_profile_in_use() {
     );
     let keys = state(&home, "aws-keys");
     assert_eq!(keys["state"], "ok", "{keys}");
-    assert!(reason(&keys).contains("default"), "{keys}");
+    // The other profile is listed with its own state (it was named in the reason).
+    assert_eq!(keys["accounts"][1]["name"], "default", "{keys}");
+    assert_eq!(keys["accounts"][1]["state"], "ok", "{keys}");
 
     home.set_env("AWS_PROFILE", "nowhere");
     let keys = state(&home, "aws-keys");
@@ -1479,4 +1481,127 @@ fn x509_certificates_end_at_their_not_after() {
     let bytes = std::fs::read(&cert).unwrap();
     std::fs::write(&cert, &bytes[..bytes.len() / 2]).unwrap();
     assert_eq!(state(&home, "tsh-x509")["state"], "invalid");
+}
+
+/// Several accounts (#27 item 5). AWS profiles written by the real `aws configure set`, beside a
+/// profile as saml2aws writes it whose deadline passed; kubeconfig contexts written by the real
+/// kubectl, one whose user's token expired. Each is listed with its own state and the one in
+/// use marked; a stale one not in use changes neither the state, nor the exit code, nor the
+/// prompt; selected (`AWS_PROFILE`, `kubectl config use-context`), it is the state. Before, the
+/// profiles and users not in use were only named, never judged.
+#[test]
+fn aws_profiles_and_kube_contexts_not_in_use_were_named_not_judged() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"aws-keys\", \"kube\"]\n");
+    let aws = |args: &[&str]| ok(&home, "aws", args, "");
+    aws(&[
+        "configure",
+        "set",
+        "aws_access_key_id",
+        "AKIAIOSFODNN7EXAMPLE",
+    ]);
+    aws(&["configure", "set", "aws_secret_access_key", CANARY]);
+    let passed = Timestamp::from_secs(now_secs() - 2 * 3600).rfc3339();
+    let credentials = home.path(".aws/credentials");
+    let mut text = std::fs::read_to_string(&credentials).unwrap();
+    text.push_str(&format!(
+        "\n[saml]\naws_access_key_id        = ASIAIOSFODNN7EXAMPLE\naws_secret_access_key    = {CANARY}\naws_session_token        = {CANARY}\naws_security_token       = {CANARY}\nx_principal_arn          = arn:aws:sts::123456789012:assumed-role/dev/alice\nx_security_token_expires = {passed}\n"
+    ));
+    std::fs::write(&credentials, text).unwrap();
+
+    let kubectl = |args: &[&str]| ok(&home, "kubectl", args, "");
+    kubectl(&[
+        "config",
+        "set-cluster",
+        "c1",
+        "--server=https://127.0.0.1:6443",
+    ]);
+    kubectl(&[
+        "config",
+        "set-credentials",
+        "dev-user",
+        &format!("--token={}", jwt_expiring_at(now_secs() + 5 * DAY)),
+    ]);
+    kubectl(&[
+        "config",
+        "set-credentials",
+        "prod-admin",
+        &format!("--token={}", jwt_expiring_at(now_secs() - DAY)),
+    ]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "dev",
+        "--cluster=c1",
+        "--user=dev-user",
+    ]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "prod",
+        "--cluster=c1",
+        "--user=prod-admin",
+    ]);
+    kubectl(&["config", "use-context", "dev"]);
+
+    let accounts = |c: &serde_json::Value| -> Vec<(String, bool, String)> {
+        c["accounts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("accounts listed: {c:#}"))
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_string(),
+                    a["active"].as_bool().unwrap(),
+                    a["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let own = |name: &str, active: bool, state: &str| (name.to_string(), active, state.to_string());
+    let out = home.status(&[]);
+    assert_eq!(
+        out.code, 0,
+        "a stale account not in use fails nothing: {}",
+        out.stdout
+    );
+    let aws_keys = out.credential("aws-keys");
+    assert_eq!(aws_keys["state"], "ok", "{aws_keys:#}");
+    assert_eq!(
+        accounts(&aws_keys),
+        vec![own("default", true, "ok"), own("saml", false, "expired")]
+    );
+    let kube = out.credential("kube");
+    assert_eq!(kube["state"], "ok", "{kube:#}");
+    assert_eq!(
+        accounts(&kube),
+        vec![own("dev", true, "ok"), own("prod", false, "expired")]
+    );
+    let table = home.run(&["status"]).stdout;
+    assert!(table.contains("* dev  ok  (in use)"), "{table}");
+    assert!(table.contains("  prod  expired  (not in use) "), "{table}");
+    assert!(table.contains("  saml  expired  (not in use) "), "{table}");
+    let prompt = home.run(&["prompt"]).stdout;
+    assert!(
+        !prompt.contains("aws") && !prompt.contains("kube"),
+        "no flag: {prompt}"
+    );
+
+    // Selected, the stale one is the state.
+    kubectl(&["config", "use-context", "prod"]);
+    home.set_env("AWS_PROFILE", "saml");
+    let out = home.status(&[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    let aws_keys = out.credential("aws-keys");
+    assert_eq!(aws_keys["state"], "expired", "{aws_keys:#}");
+    assert_eq!(
+        accounts(&aws_keys),
+        vec![own("saml", true, "expired"), own("default", false, "ok")]
+    );
+    let kube = out.credential("kube");
+    assert_eq!(kube["state"], "expired", "{kube:#}");
+    assert_eq!(
+        accounts(&kube),
+        vec![own("prod", true, "expired"), own("dev", false, "ok")]
+    );
 }

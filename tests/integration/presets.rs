@@ -185,6 +185,45 @@ fn claude_config_dir_is_honoured() {
     );
 }
 
+/// Claude Code 2.1 keeps its credentials where CLAUDE_SECURESTORAGE_CONFIG_DIR says, before
+/// CLAUDE_CONFIG_DIR (its second override, seen in the client's code): credwatch read the
+/// expired file in CLAUDE_CONFIG_DIR and said expired while the client used a valid login.
+#[test]
+fn claude_securestorage_config_dir_was_not_read() {
+    let mut home = TestHome::new();
+    let config_dir = home.path("claude-config");
+    let secure = home.path("claude-secure");
+    for (dir, times) in [
+        (&config_dir, Times::expired_since(1)),
+        (&secure, Times::valid_for(20)),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        let fixture = TestHome::new();
+        fixture.install_fixture("claude", times);
+        std::fs::copy(
+            fixture.path(".claude/.credentials.json"),
+            dir.join(".credentials.json"),
+        )
+        .unwrap();
+    }
+    home.set_env("CLAUDE_CONFIG_DIR", &config_dir);
+    assert_eq!(state_of(&home, "claude")["state"], "expired");
+    home.set_env("CLAUDE_SECURESTORAGE_CONFIG_DIR", &secure);
+    let claude = state_of(&home, "claude");
+    assert_eq!(claude["state"], "ok", "{claude}");
+    assert_eq!(
+        claude["stores"][0]["path"],
+        secure.join(".credentials.json").to_str().unwrap()
+    );
+    assert!(
+        claude["environment"]
+            .as_object()
+            .unwrap()
+            .contains_key("CLAUDE_SECURESTORAGE_CONFIG_DIR"),
+        "a shell's own value is handed to the daemon: {claude}"
+    );
+}
+
 /// A login written to memory-backed storage (tmpfs) is gone at the next reboot.
 #[test]
 fn credentials_on_tmpfs_are_unpersisted() {

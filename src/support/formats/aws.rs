@@ -5,7 +5,9 @@
 //! {"profile-name": "admin", "profile": {…that section's keys…}, "other-profiles": ["default"]}
 //! ```
 //!
-//! `profile` is absent when the file has no such section.
+//! `profile` is absent when the file has no such section. Each other profile, up to
+//! [`super::ACCOUNT_LIMIT`], is viewed the same way in `accounts` (each with `account`, its
+//! name); the view in use names itself in `account` too.
 
 use crate::support::secret::EnvRef;
 use serde_json::{Map, Value};
@@ -31,9 +33,23 @@ pub(super) fn view(ini: Value, profile: Option<String>) -> (Value, Vec<EnvRef>) 
                 .collect(),
         ),
     );
+    view.insert(
+        "accounts".into(),
+        Value::Array(
+            sections
+                .iter()
+                .filter(|(key, value)| *key != &name && value.is_object())
+                .take(super::ACCOUNT_LIMIT)
+                .map(|(key, section)| {
+                    serde_json::json!({"account": key, "profile-name": key, "profile": section})
+                })
+                .collect(),
+        ),
+    );
     if let Some(section) = sections.get(&name).filter(|s| s.is_object()) {
         view.insert("profile".into(), section.clone());
     }
+    view.insert("account".into(), Value::String(name.clone()));
     view.insert("profile-name".into(), Value::String(name));
     (Value::Object(view), env)
 }
@@ -50,6 +66,11 @@ mod tests {
         let (view_admin, env) = view(file.clone(), Some("admin".into()));
         assert_eq!(view_admin["profile"]["aws_access_key_id"], "B");
         assert_eq!(view_admin["other-profiles"], json!(["default"]));
+        assert_eq!(view_admin["account"], "admin");
+        assert_eq!(
+            view_admin["accounts"],
+            json!([{"account": "default", "profile-name": "default", "profile": {"aws_access_key_id": "A"}}])
+        );
         assert_eq!(env, vec![EnvRef::selects("AWS_PROFILE", true)]);
         let (view_default, env) = view(file.clone(), None);
         assert_eq!(view_default["profile"]["aws_access_key_id"], "A");

@@ -7,7 +7,10 @@
 //!  "users": [{"name": …, "user": {…}}, …], "other-users": ["bob"]}
 //! ```
 //!
-//! `user` is absent when no current context (or its user) is set.
+//! `user` is absent when no current context (or its user) is set. Each other context, up to
+//! [`super::ACCOUNT_LIMIT`], is viewed the same way in `accounts` (each with `account`, its
+//! name), so that the login each would use can be judged; the view in use names itself in
+//! `account` too.
 
 use serde_json::{Map, Value};
 
@@ -34,13 +37,51 @@ pub(super) fn view(files: Vec<Value>) -> Value {
             .and_then(Value::as_str)
             .map(String::from)
     });
+    let user_of = |context: &Value| -> (Option<String>, Option<Value>) {
+        let name = context
+            .pointer("/context/user")
+            .and_then(Value::as_str)
+            .map(String::from);
+        let user = name
+            .as_ref()
+            .and_then(|wanted| users.get(wanted))
+            .and_then(|entry| entry.get("user"))
+            .cloned();
+        (name, user)
+    };
     let user = user_name
         .as_ref()
         .and_then(|wanted| users.get(wanted))
         .and_then(|entry| entry.get("user"))
         .cloned();
+    // The other contexts, each as the view it would give (bounded: a file of thousands of
+    // contexts is judged on the first ones).
+    let accounts: Vec<Value> = contexts
+        .entries
+        .iter()
+        .filter(|(name, _)| Some(name) != current.as_ref())
+        .take(super::ACCOUNT_LIMIT)
+        .map(|(name, context)| {
+            let (user_name, user) = user_of(context);
+            let mut account = Map::new();
+            account.insert("account".into(), Value::String(name.clone()));
+            account.insert("current-context".into(), Value::String(name.clone()));
+            account.insert(
+                "user-name".into(),
+                user_name.map_or(Value::Null, Value::String),
+            );
+            if let Some(user) = user {
+                account.insert("user".into(), user);
+            }
+            Value::Object(account)
+        })
+        .collect();
     let users = users.entries;
     let mut view = Map::new();
+    if let Some(current) = &current {
+        view.insert("account".into(), Value::String(current.clone()));
+    }
+    view.insert("accounts".into(), Value::Array(accounts));
     view.insert(
         "current-context".into(),
         current.map_or(Value::Null, Value::String),
@@ -74,18 +115,13 @@ pub(super) fn view(files: Vec<Value>) -> Value {
 #[derive(Default)]
 struct Named {
     entries: Vec<(String, Value)>,
-    seen: std::collections::HashSet<String>,
+    /// Where each name is in `entries`.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Named {
     fn get(&self, wanted: &str) -> Option<&Value> {
-        if !self.seen.contains(wanted) {
-            return None;
-        }
-        self.entries
-            .iter()
-            .find(|(name, _)| name == wanted)
-            .map(|(_, entry)| entry)
+        self.index.get(wanted).map(|&i| &self.entries[i].1)
     }
 }
 
@@ -98,8 +134,8 @@ fn merge_named(into: &mut Named, list: Option<Value>) {
         let Some(name) = entry.get("name").and_then(Value::as_str) else {
             continue;
         };
-        if !into.seen.contains(name) {
-            into.seen.insert(name.to_string());
+        if !into.index.contains_key(name) {
+            into.index.insert(name.to_string(), into.entries.len());
             into.entries.push((name.to_string(), entry));
         }
     }
@@ -168,6 +204,32 @@ mod tests {
             assert!(view["other-users"].as_array().unwrap().len() >= 99_999);
             assert!(took.as_secs_f64() < 5.0, "{took:?} for 2 × 100,000 users");
         }
+    }
+
+    #[test]
+    fn each_other_context_is_viewed_as_the_login_it_would_use() {
+        let view = view(vec![config(
+            Some("prod"),
+            &[("alice", "A"), ("bob", "B")],
+            &[("prod", "alice"), ("dev", "bob"), ("lost", "nobody")],
+        )]);
+        assert_eq!(view["account"], "prod");
+        assert_eq!(
+            view["accounts"],
+            json!([
+                {"account": "dev", "current-context": "dev", "user-name": "bob", "user": {"token": "B"}},
+                {"account": "lost", "current-context": "lost", "user-name": "nobody"},
+            ])
+        );
+        let many: Vec<(String, String)> = (0..1000)
+            .map(|i| (format!("c{i}"), "alice".to_string()))
+            .collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(c, u)| (c.as_str(), u.as_str())).collect();
+        let view = super::view(vec![config(Some("c0"), &[("alice", "A")], &many)]);
+        assert_eq!(
+            view["accounts"].as_array().unwrap().len(),
+            crate::support::formats::ACCOUNT_LIMIT
+        );
     }
 
     #[test]

@@ -176,6 +176,9 @@ pub struct Traits {
     /// Its store is a socket that is asked, not a file that is read (an ssh-agent): the store
     /// layer connects, asks, and decodes the answer as the file's content.
     pub asked_through_socket: bool,
+    /// Its view selects one login of several and views the others in `accounts` (kubeconfig
+    /// contexts, AWS profiles).
+    pub views_accounts: bool,
 }
 
 /// Reads a file beside the store (a name relative to its directory): its bytes, or `None` when
@@ -214,6 +217,7 @@ const SECRET_TEXT: Traits = Traits {
     selected_by: &[],
     told_by: &[],
     asked_through_socket: false,
+    views_accounts: false,
 };
 
 /// An agent's list of identities: a few KiB even with many certificates.
@@ -235,10 +239,12 @@ impl Format {
             | Format::SshConfig => SECRET_TEXT,
             Format::AwsCredentials => Traits {
                 selected_by: &["AWS_PROFILE"],
+                views_accounts: true,
                 ..SECRET_TEXT
             },
             Format::Kubeconfig => Traits {
                 path_list: true,
+                views_accounts: true,
                 size_limit: KUBECONFIG_SIZE_LIMIT,
                 ..SECRET_TEXT
             },
@@ -274,6 +280,10 @@ impl Format {
         }
     }
 }
+
+/// A view that selects one login of several (kubeconfig contexts, AWS profiles) views at most
+/// this many of the others in `accounts`, to judge each.
+pub const ACCOUNT_LIMIT: usize = 64;
 
 /// Decodes the files of a list read together (a format with `path_list`), in order; any other
 /// format reads the first (and the files beside it through `beside`).
