@@ -453,7 +453,11 @@ fn by_deadline(
             None,
         ),
         Some(at) => deadline::walk(
-            "login",
+            // One login of several in the file ends first (docker's ECR registry): named.
+            &match facts.expires_in.as_ref().filter(|_| !renewable) {
+                Some(which) => format!("the login for {which}"),
+                None => "login".to_string(),
+            },
             at,
             now,
             warn_ms,

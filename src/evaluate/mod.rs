@@ -311,6 +311,7 @@ mod tests {
                 secret: Presence::Present,
                 refresh,
                 expires: Some(Ok(Timestamp::from_millis(500))),
+                expires_in: None,
                 refresh_expires: deadline.map(Ok),
                 refresh_until: None,
                 renewable_until: None,

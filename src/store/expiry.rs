@@ -13,6 +13,9 @@ use serde_json::Value;
 pub(crate) struct Expiries {
     /// The earliest readable value, or the first problem when none is readable.
     pub(crate) earliest: Option<Result<Timestamp, String>>,
+    /// Where the earliest was found, when its path has wildcards: the keys they matched (the
+    /// registry of docker's `/auths/*/auth`), joined with `/`.
+    pub(crate) earliest_in: Option<String>,
 }
 
 /// The expiries among all fields the specs reach. Unreadable values count only when nothing
@@ -22,12 +25,16 @@ pub(crate) fn read_expiries(
     specs: &[ExpirySpec],
     unit: EpochUnit,
 ) -> Expiries {
-    let mut found: Vec<Timestamp> = Vec::new();
+    let mut found: Option<(Timestamp, Vec<String>)> = None;
     let mut problem: Option<String> = None;
     for spec in specs {
-        for value in spec.path.resolve(document.root()) {
+        for (keys, value) in spec.path.resolve_with_keys(document.root()) {
             match read_expiry(value, spec.reading, unit) {
-                Ok(Some(at)) => found.push(at),
+                Ok(Some(at)) => {
+                    if found.as_ref().is_none_or(|(earliest, _)| at < *earliest) {
+                        found = Some((at, keys));
+                    }
+                }
                 Ok(None) => {}
                 Err(why) => {
                     problem.get_or_insert(format!("{} {why}", spec.path));
@@ -35,12 +42,38 @@ pub(crate) fn read_expiries(
             }
         }
     }
-    let earliest = match (found.iter().min(), problem) {
-        (Some(at), _) => Some(Ok(*at)),
-        (None, Some(why)) => Some(Err(why)),
-        (None, None) => None,
-    };
-    Expiries { earliest }
+    match (found, problem) {
+        (Some((at, keys)), _) => Expiries {
+            earliest: Some(Ok(at)),
+            earliest_in: (!keys.is_empty()).then(|| keys.join("/")),
+        },
+        (None, Some(why)) => Expiries {
+            earliest: Some(Err(why)),
+            earliest_in: None,
+        },
+        (None, None) => Expiries {
+            earliest: None,
+            earliest_in: None,
+        },
+    }
+}
+
+/// The expiration of an Amazon ECR authorization token kept as docker's `auth`: base64 of
+/// `AWS:TOKEN`, TOKEN base64 of JSON whose `expiration` is epoch seconds. `None` for any other
+/// login (a user's password, a token of another registry).
+fn ecr_expiry(auth: &Secret) -> Option<Timestamp> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let pair = Secret::new(String::from_utf8(engine.decode(auth.expose().as_bytes()).ok()?).ok()?);
+    let token = pair.expose().strip_prefix("AWS:")?;
+    // The token is padded base64 of a small JSON document (about 2 KiB); larger is not one.
+    if token.len() > 16 << 10 {
+        return None;
+    }
+    let json = engine.decode(token.trim().as_bytes()).ok()?;
+    let claims: Value = serde_json::from_slice(&json).ok()?;
+    let expiration = claims.get("expiration")?.as_f64()?;
+    Timestamp::from_epoch_number(expiration, EpochUnit::Seconds)
 }
 
 pub(crate) fn read_expiry(
@@ -70,6 +103,7 @@ pub(crate) fn read_expiry(
                 Some(data) => certificate_expiry(data).map(Some),
             }
         }
+        Reading::MaybeEcr => return Ok(text.and_then(|auth| ecr_expiry(&Secret::new(auth)))),
         Reading::Date => {}
     }
     match value {
@@ -135,6 +169,40 @@ pub(crate) fn jwt_expiry(token: &Secret) -> Result<Timestamp, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_ecr_token_in_a_docker_auth_has_a_deadline() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let read = |auth: &str| {
+            read_expiry(
+                &Value::String(auth.into()),
+                Reading::MaybeEcr,
+                EpochUnit::Auto,
+            )
+        };
+        let token =
+            b64(r#"{"payload":"p","version":"2","type":"DATA_KEY","expiration":1700000000}"#);
+        assert_eq!(
+            read(&b64(&format!("AWS:{token}"))),
+            Ok(Some(Timestamp::from_secs(1_700_000_000)))
+        );
+        // A password, another user, no expiration, garbage, a huge token: no deadline, no error.
+        for auth in [
+            b64("me:hunter2"),
+            b64(&format!("bob:{token}")),
+            b64(&format!("AWS:{}", b64(r#"{"payload":"p"}"#))),
+            "%%%not base64".to_string(),
+            b64(&format!("AWS:{}", "A".repeat(20_000))),
+            String::new(),
+        ] {
+            assert_eq!(read(&auth), Ok(None), "{auth:.40}");
+        }
+        assert_eq!(
+            read_expiry(&Value::Null, Reading::MaybeEcr, EpochUnit::Auto),
+            Ok(None)
+        );
+    }
 
     fn jwt(claims: &str) -> Secret {
         use base64::Engine;

@@ -113,6 +113,9 @@ pub struct LoginFacts {
     pub refresh: Presence,
     /// The earliest `expires` value: `None` when no such field is there.
     pub expires: Option<Result<Timestamp, String>>,
+    /// Which of several logins in the file that earliest deadline is (the keys its path's
+    /// wildcards matched: docker's registry), when the path has wildcards.
+    pub expires_in: Option<String>,
     pub refresh_expires: Option<Result<Timestamp, String>>,
     /// Until when the tool can renew its access token (`refresh_until`).
     pub refresh_until: Option<Result<Timestamp, String>>,
@@ -629,6 +632,7 @@ fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFa
                 presence(document, std::slice::from_ref(p))
             }),
         expires: expiries.earliest,
+        expires_in: expiries.earliest_in,
         refresh_expires: one(&definition.refresh_expires),
         refresh_until: one(&definition.refresh_until),
         renewable_until: one(&definition.renewable_until),

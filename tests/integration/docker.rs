@@ -240,3 +240,69 @@ fn docker_without_its_helper_on_path_keeps_the_login_in_the_file() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(docker_state(&home)["state"], "ok");
 }
+
+/// An Amazon ECR login (`aws ecr get-login-password | docker login --username AWS
+/// --password-stdin ACCOUNT.dkr.ecr.REGION.amazonaws.com`) keeps a token that ends 12 h after
+/// issue, readable in docker's `auth`. The real docker client logs in with a token shaped as ECR
+/// issues it (base64 of JSON with `expiration`) beside a plain password login to another
+/// registry: credwatch said "no login deadline is stored locally" and `ok` long after every
+/// pull from that registry failed. Now the token's deadline is docker's, the registry named.
+#[test]
+fn an_ecr_token_in_docker_auths_was_ok_after_its_12_hours() {
+    use base64::Engine;
+    let docker = clients();
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"docker\"]\n");
+    let only_docker = home.path("only-docker");
+    std::fs::create_dir_all(&only_docker).unwrap();
+    std::os::unix::fs::symlink(&docker, only_docker.join("docker")).unwrap();
+    home.set_env("PATH", &only_docker);
+    let (hub, ecr) = (registry(), registry());
+    let login = |server: &str, user: &str, password: &str| {
+        let (code, out, err) = run(
+            &home,
+            &only_docker.join("docker"),
+            &["login", server, "-u", user, "--password-stdin"],
+            &format!("{password}\n"),
+        );
+        assert_eq!(code, 0, "{out}\n{err}");
+    };
+    let ecr_token = |expiration: i64| {
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            r#"{{"payload":"{CANARY}","datakey":"{CANARY}","version":"2","type":"DATA_KEY","expiration":{expiration}}}"#
+        ))
+    };
+    login(&hub, "me", CANARY);
+    let c = docker_state(&home);
+    assert_eq!(c["state"], "ok", "{c}");
+    assert!(c["expires_at"].is_null(), "a password has no deadline: {c}");
+
+    let issued = crate::harness::now_secs();
+    login(&ecr, "AWS", &ecr_token(issued + 12 * 3600));
+    let c = docker_state(&home);
+    assert_eq!(c["state"], "ok", "{c}");
+    assert_eq!(
+        c["expires_at"],
+        credwatch::support::timefmt::Timestamp::from_secs(issued + 12 * 3600).rfc3339()
+    );
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("the login for {ecr} valid until")),
+        "{c}"
+    );
+
+    // Logged in 13 h ago: its token ended an hour ago.
+    login(&ecr, "AWS", &ecr_token(issued - 3600));
+    let out = home.status(&["docker"]);
+    let c = out.credential("docker");
+    assert_eq!(c["state"], "expired", "{c}");
+    let reason = c["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!("the login for {ecr} expired 60 min ago")),
+        "{reason}"
+    );
+    assert_ne!(out.code, 0);
+    assert!(!out.stdout.contains(CANARY));
+}

@@ -79,6 +79,10 @@ pub enum Reading {
     /// `x509:/path`: a certificate (PEM, or base64 of PEM or DER as kubeconfig's
     /// `client-certificate-data`) whose `notAfter` is the expiry.
     X509,
+    /// `ecr?:/path`: docker's `auth` (base64 of `USER:PASSWORD`) that may hold an Amazon ECR
+    /// authorization token (user `AWS`, the password base64 of JSON with `expiration`, epoch
+    /// seconds, 12 h after issue): that expiration when it does, nothing when it does not.
+    MaybeEcr,
 }
 
 impl ExpirySpec {
@@ -87,6 +91,7 @@ impl ExpirySpec {
             ("jwt?:", Reading::MaybeJwt),
             ("jwt:", Reading::Jwt),
             ("x509:", Reading::X509),
+            ("ecr?:", Reading::MaybeEcr),
         ]
         .iter()
         .find_map(|(prefix, reading)| text.strip_prefix(prefix).map(|path| (*reading, path)))
@@ -104,6 +109,7 @@ impl std::fmt::Display for ExpirySpec {
             Reading::Date => write!(f, "{}", self.path),
             Reading::Jwt | Reading::MaybeJwt => write!(f, "the JWT in {}", self.path),
             Reading::X509 => write!(f, "the certificate in {}", self.path),
+            Reading::MaybeEcr => write!(f, "the ECR token in {}", self.path),
         }
     }
 }
