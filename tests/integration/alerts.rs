@@ -443,3 +443,67 @@ timeout = \"60s\"
     wait_until("the hook's group to be gone", || running(&marker) == 0);
     drop(daemon);
 }
+
+/// Claude Code's refresh race, as 2.1.337 writes the loser's copy (seen in its code: the tokens
+/// emptied and `expiresAt` 0, every other field kept in its place, compact JSON, written to a
+/// temporary file and renamed), while three sessions run: a desktop notification says so at once
+/// — after the 2 s every transition holds before it is told, so a step of a write never alarms —
+/// naming the race and the sessions, with the fix; the journal keeps it.
+#[test]
+fn a_refresh_race_is_notified_at_once_saying_what_happened() {
+    let mut home = TestHome::new();
+    let bus = home.start_session_bus();
+    let server = NotificationServer::start(&bus.address);
+    home.write_config("presets = [\"claude\"]\n");
+    let deadline = (now_secs() + 20 * 86_400) * 1000;
+    let tail = format!(
+        r#""refreshTokenExpiresAt":{deadline},"scopes":["user:inference","user:profile","user:sessions:claude_code"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x","clientId":"9d1c250a-e61b-44d9-88ed-5944d1962f5e","accountUuid":"3b0a3a4e-8f4f-4b0e-9d4f-2c1b8f0e7a11","organizationUuid":"5e2c1d7a-0b8f-4e9a-a1c3-7d6f4b2e9c08"}}}}"#
+    );
+    let working = format!(
+        r#"{{"claudeAiOauth":{{"accessToken":"{CANARY}","refreshToken":"r-{CANARY}","expiresAt":{},{tail}"#,
+        (now_secs() + 3600) * 1000
+    );
+    let wiped = format!(r#"{{"claudeAiOauth":{{"accessToken":"","refreshToken":"","expiresAt":0,{tail}"#);
+    let creds = home.write(".claude/.credentials.json", &working);
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    let mut sessions: Vec<std::process::Child> = (0..3)
+        .map(|_| {
+            home.program("bash", &["-c", "exec -a claude sleep 120"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for session in &sessions {
+        let cmdline = format!("/proc/{}/cmdline", session.id());
+        wait_until("the session's command line", || {
+            std::fs::read(&cmdline).is_ok_and(|c| c.starts_with(b"claude"))
+        });
+    }
+    let before = server.calls().len();
+    let written = std::time::Instant::now();
+    crate::harness::replace_atomically(&creds, wiped.as_bytes());
+    let calls = wait_for_calls(&server, before + 1);
+    let took = written.elapsed();
+    let told = &calls[before];
+    assert!(told.summary.contains("Claude Code: logged-out"), "{calls:?}");
+    assert!(
+        told.body.contains("overwritten by a logged-out copy")
+            && told.body.contains("while 3 Claude Code processes were running (a refresh race"),
+        "{told:?}"
+    );
+    assert!(
+        told.body
+            .contains("fix: claude /login, once, with the other Claude Code sessions closed"),
+        "{told:?}"
+    );
+    assert!(!told.body.contains(CANARY) && !told.summary.contains(CANARY));
+    assert!(
+        took < Duration::from_secs(6),
+        "told {took:?} after the write (2 s of settling, then at once)"
+    );
+    for session in &mut sessions {
+        let _ = session.kill();
+        let _ = session.wait();
+    }
+}
