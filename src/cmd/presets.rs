@@ -37,8 +37,8 @@ pub fn supports(definition: &Definition) -> Vec<String> {
     }
     if definition.format == Format::Kubeconfig {
         lines.push(format!(
-            "chains: a user whose exec plugin runs the AWS CLI takes the state of the AWS login behind it ({}), for the plugin's profile",
-            crate::engine::chain::AWS_LOGINS.join(", ")
+            "chains: a user whose exec plugin runs the AWS CLI, gke-gcloud-auth-plugin, kubectl oidc-login or Azure's kubelogin with the Azure CLI takes the state of the login behind it ({}), for the plugin's profile or account",
+            crate::engine::chain::LOGINS_BEHIND.join(", ")
         ));
     }
     if !definition.env.is_empty() {

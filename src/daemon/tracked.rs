@@ -403,7 +403,7 @@ impl Daemon {
         self.look_at_keyring_if_stale(index);
         self.plan_probe(index, now);
         // A login that others' login plugins need (`engine::chain`): those are judged again now.
-        if changed && engine::chain::AWS_LOGINS.contains(&name.as_str()) {
+        if changed && engine::chain::LOGINS_BEHIND.contains(&name.as_str()) {
             for (other, entry) in self.entries.iter_mut().enumerate() {
                 let has_plugin = entry
                     .checked

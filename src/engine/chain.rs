@@ -1,12 +1,16 @@
 //! Chains of logins: a login that works only while another one does. A kubeconfig user whose
-//! exec plugin runs the AWS CLI (`aws eks get-token`, `aws-iam-authenticator`) gets its token
-//! from an AWS login; when that one is expired, kubectl fails ("exec plugin … failed"), while
-//! the kubeconfig itself looks fine. The AWS logins are judged as the plugin will use them (its
-//! `--profile`, or `AWS_PROFILE` in its `env`, else the shell's), and the chain takes the state
-//! of the login behind it when none of those works.
+//! exec plugin gets its token from another tool's login: the AWS CLI (`aws eks get-token`,
+//! `aws-iam-authenticator`: the AWS logins), `gke-gcloud-auth-plugin` (gcloud's active
+//! account), `kubectl oidc-login get-token` (kubelogin's OIDC token cache), Azure's `kubelogin
+//! get-token --login azurecli` (the Azure CLI's login). When that login is broken, kubectl fails
+//! ("exec plugin … failed", "You must be logged in to the server"), while the kubeconfig itself
+//! looks fine. The logins behind are judged as the plugin will use them (the AWS CLI: its
+//! `--profile`, or `AWS_PROFILE` in its `env`, else the shell's; gcloud: `CLOUDSDK_CORE_ACCOUNT`
+//! or `CLOUDSDK_ACTIVE_CONFIG_NAME` in its `env`), and the chain takes the state of the login
+//! behind it when none of those works.
 //!
-//! Guarantees: the plugin is never run and nothing is sent anywhere: only the AWS logins'
-//! stores are read, as a check of them would.
+//! Guarantees: the plugin is never run and nothing is sent anywhere: only the stores of the
+//! logins behind are read, as a check of them would.
 
 use crate::define::config::{Config, Definition};
 use crate::evaluate::Behind;
@@ -16,15 +20,63 @@ use crate::support::environ;
 /// The AWS logins an AWS CLI plugin may use, in the order the CLI's chain prefers them.
 pub const AWS_LOGINS: &[&str] = &["aws-sso", "aws-login", "aws-keys", "aws-cli-cache"];
 
-/// The AWS profile the plugin names (`None`: the shell's own), when it runs the AWS CLI.
-fn aws_profile(plugin: &ExecPlugin) -> Option<Option<String>> {
+/// Every login a plugin credwatch knows may stand on.
+pub const LOGINS_BEHIND: &[&str] = &[
+    "aws-sso",
+    "aws-login",
+    "aws-keys",
+    "aws-cli-cache",
+    "gcloud",
+    "kubelogin",
+    "azure",
+];
+
+/// What a plugin stands on: the logins (in the order it prefers them) and the variable that
+/// selects among them with its value (`None`: the shell's own).
+struct Link {
+    logins: &'static [&'static str],
+    selects: Option<(&'static str, String)>,
+}
+
+/// The logins behind `plugin`, when it is one credwatch knows.
+fn link(plugin: &ExecPlugin) -> Option<Link> {
+    let first = plugin.args.first().map(String::as_str);
+    let from_env = |names: &[&'static str]| {
+        names
+            .iter()
+            .find_map(|name| plugin.env_value(name).map(|v| (*name, v.to_string())))
+    };
     match plugin.program() {
-        "aws" | "aws-iam-authenticator" => Some(
-            plugin
+        "aws" | "aws-iam-authenticator" => Some(Link {
+            logins: AWS_LOGINS,
+            selects: plugin
                 .option("--profile")
                 .or_else(|| plugin.env_value("AWS_PROFILE"))
-                .map(String::from),
-        ),
+                .map(|p| ("AWS_PROFILE", p.to_string())),
+        }),
+        "gke-gcloud-auth-plugin" => Some(Link {
+            logins: &["gcloud"],
+            selects: from_env(&["CLOUDSDK_CORE_ACCOUNT", "CLOUDSDK_ACTIVE_CONFIG_NAME"]),
+        }),
+        "kubectl" if first == Some("oidc-login") => Some(Link {
+            logins: &["kubelogin"],
+            selects: None,
+        }),
+        "kubectl-oidc_login" => Some(Link {
+            logins: &["kubelogin"],
+            selects: None,
+        }),
+        "kubelogin"
+            if plugin
+                .option("--login")
+                .or_else(|| plugin.option("-l"))
+                .is_some_and(|mode| mode == "azurecli") =>
+        {
+            Some(Link {
+                logins: &["azure"],
+                selects: None,
+            })
+        }
         _ => None,
     }
 }
@@ -33,7 +85,7 @@ fn aws_profile(plugin: &ExecPlugin) -> Option<Option<String>> {
 /// first broken one (in the CLI's order), with what to run; `None` when the chain holds (or
 /// none of them has a login here, which says nothing of the chain).
 pub fn behind(config: &Config, plugin: &ExecPlugin) -> Option<Behind> {
-    let profile = aws_profile(plugin)?;
+    let link = link(plugin)?;
     let judge_all = || {
         let memory = crate::engine::memory::Memory::default();
         let context = crate::engine::Context {
@@ -42,7 +94,7 @@ pub fn behind(config: &Config, plugin: &ExecPlugin) -> Option<Behind> {
             keyring: crate::engine::KeyringSource::Known(None),
             probe: None,
         };
-        AWS_LOGINS
+        link.logins
             .iter()
             .filter_map(|name| definition(config, name))
             .filter_map(|definition| {
@@ -54,8 +106,8 @@ pub fn behind(config: &Config, plugin: &ExecPlugin) -> Option<Behind> {
             })
             .collect::<Vec<_>>()
     };
-    let judged = match &profile {
-        Some(profile) => environ::within(&environ::with_var("AWS_PROFILE", profile), judge_all),
+    let judged = match &link.selects {
+        Some((name, value)) => environ::within(&environ::with_var(name, value), judge_all),
         None => judge_all(),
     };
     // A login that is not there for this profile says nothing of the chain.
@@ -72,11 +124,15 @@ pub fn behind(config: &Config, plugin: &ExecPlugin) -> Option<Behind> {
         .fix
         .clone()
         .unwrap_or_else(|| broken.definition.fix.clone());
-    if let Some(profile) = &profile {
-        if fix.starts_with("aws ") && !fix.contains("--profile") {
-            fix = format!("{fix} --profile {profile}");
+    let profile = match &link.selects {
+        Some(("AWS_PROFILE", profile)) => {
+            if fix.starts_with("aws ") && !fix.contains("--profile") {
+                fix = format!("{fix} --profile {profile}");
+            }
+            Some(profile.clone())
         }
-    }
+        _ => None,
+    };
     let command: Vec<&str> = std::iter::once(plugin.program())
         .chain(plugin.args.iter().map(String::as_str).take(2))
         .collect();
@@ -100,4 +156,90 @@ fn definition(config: &Config, name: &str) -> Option<Definition> {
         .find(|d| d.name == name)
         .cloned()
         .or_else(|| super::load_preset(name).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(command: &str, args: &[&str], env: &[(&str, &str)]) -> ExecPlugin {
+        ExecPlugin {
+            command: command.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn each_known_plugin_stands_on_its_tools_login_as_it_selects_it() {
+        let of = |p: ExecPlugin| link(&p).map(|l| (l.logins, l.selects));
+        assert_eq!(
+            of(plugin(
+                "/usr/local/bin/aws",
+                &["eks", "get-token", "--profile=dev"],
+                &[]
+            )),
+            Some((AWS_LOGINS, Some(("AWS_PROFILE", "dev".into()))))
+        );
+        assert_eq!(
+            of(plugin(
+                "aws-iam-authenticator",
+                &["token", "-i", "c"],
+                &[("AWS_PROFILE", "ops")]
+            )),
+            Some((AWS_LOGINS, Some(("AWS_PROFILE", "ops".into()))))
+        );
+        assert_eq!(
+            of(plugin(
+                "gke-gcloud-auth-plugin",
+                &[],
+                &[("CLOUDSDK_CORE_ACCOUNT", "a@b.c")]
+            )),
+            Some((
+                &["gcloud"][..],
+                Some(("CLOUDSDK_CORE_ACCOUNT", "a@b.c".into()))
+            ))
+        );
+        assert_eq!(
+            of(plugin("kubectl", &["oidc-login", "get-token"], &[])),
+            Some((&["kubelogin"][..], None))
+        );
+        assert_eq!(
+            of(plugin(
+                "kubelogin",
+                &["get-token", "--login", "azurecli", "--server-id", "x"],
+                &[]
+            )),
+            Some((&["azure"][..], None))
+        );
+        // Azure's kubelogin with its own device-code cache, oci (no preset yet), anything else:
+        // nothing known behind it.
+        assert_eq!(
+            of(plugin(
+                "kubelogin",
+                &["get-token", "--login", "devicecode"],
+                &[]
+            )),
+            None
+        );
+        assert_eq!(
+            of(plugin("oci", &["ce", "cluster", "generate-token"], &[])),
+            None
+        );
+        assert_eq!(of(plugin("kubectl", &["version"], &[])), None);
+        // Every login a plugin may stand on is in the list the daemon re-judges chains for.
+        for p in [
+            plugin("aws", &[], &[]),
+            plugin("gke-gcloud-auth-plugin", &[], &[]),
+            plugin("kubectl", &["oidc-login"], &[]),
+            plugin("kubelogin", &["-l", "azurecli"], &[]),
+        ] {
+            for login in link(&p).unwrap().logins {
+                assert!(LOGINS_BEHIND.contains(login), "{login}");
+            }
+        }
+    }
 }

@@ -463,7 +463,8 @@ fn a_refresh_race_is_notified_at_once_saying_what_happened() {
         r#"{{"claudeAiOauth":{{"accessToken":"{CANARY}","refreshToken":"r-{CANARY}","expiresAt":{},{tail}"#,
         (now_secs() + 3600) * 1000
     );
-    let wiped = format!(r#"{{"claudeAiOauth":{{"accessToken":"","refreshToken":"","expiresAt":0,{tail}"#);
+    let wiped =
+        format!(r#"{{"claudeAiOauth":{{"accessToken":"","refreshToken":"","expiresAt":0,{tail}"#);
     let creds = home.write(".claude/.credentials.json", &working);
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("claude", "ok");
@@ -486,10 +487,15 @@ fn a_refresh_race_is_notified_at_once_saying_what_happened() {
     let calls = wait_for_calls(&server, before + 1);
     let took = written.elapsed();
     let told = &calls[before];
-    assert!(told.summary.contains("Claude Code: logged-out"), "{calls:?}");
+    assert!(
+        told.summary.contains("Claude Code: logged-out"),
+        "{calls:?}"
+    );
     assert!(
         told.body.contains("overwritten by a logged-out copy")
-            && told.body.contains("while 3 Claude Code processes were running (a refresh race"),
+            && told
+                .body
+                .contains("while 3 Claude Code processes were running (a refresh race"),
         "{told:?}"
     );
     assert!(

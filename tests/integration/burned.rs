@@ -865,3 +865,64 @@ fn a_ticket_cache_in_memory_was_not_said_to_last_only_until_reboot() {
     assert_eq!(c["state"], "ok", "{c:#}");
     assert!(c.get("kept_until").is_none(), "{c:#}");
 }
+
+/// The chain through kubelogin: a kubeconfig user whose exec plugin is `kubectl oidc-login
+/// get-token` (written by the real kubectl, as kubelogin's setup prints it) gets its token from
+/// kubelogin's cache; that cache's ID token expired with no refresh token, so the next kubectl
+/// command opens a browser login (or fails over SSH); credwatch said kube was `ok`. Now kube is
+/// expired, naming the plugin and the kubelogin login, with its fix; a fresh token clears it.
+#[test]
+fn a_kube_login_through_an_expired_kubelogin_token_was_ok() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"kube\", \"kubelogin\"]\n");
+    let cache =
+        ".kube/cache/oidc-login/0c5f9e1b7a3d4e2f8b6a1c9d0e7f3a2b5c4d8e6f1a0b9c7d3e2f4a5b6c8d9e0f";
+    let token = |exp: i64| format!(r#"{{"id_token":"{}"}}"#, crate::harness::jwt_with_exp(exp));
+    home.write(cache, token(crate::harness::now_secs() - 600));
+    for args in [
+        &[
+            "config",
+            "set-cluster",
+            "oidc",
+            "--server=https://127.0.0.1:1",
+        ][..],
+        &[
+            "config",
+            "set-credentials",
+            "oidc",
+            "--exec-api-version=client.authentication.k8s.io/v1beta1",
+            "--exec-command=kubectl",
+            "--exec-arg=oidc-login",
+            "--exec-arg=get-token",
+            "--exec-arg=--oidc-issuer-url=https://issuer.example.com",
+            "--exec-arg=--oidc-client-id=kubernetes",
+        ],
+        &[
+            "config",
+            "set-context",
+            "oidc",
+            "--cluster=oidc",
+            "--user=oidc",
+        ],
+        &["config", "use-context", "oidc"],
+    ] {
+        crate::clients::ok(&home, "kubectl", args, "");
+    }
+    let kube = home.run(&["status", "--json", "kube"]).credential("kube");
+    assert_eq!(kube["state"], "expired", "{kube}");
+    let reason = kube["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its login plugin runs `kubectl oidc-login get-token`, and the kubelogin (OIDC) login (kubelogin) is expired"),
+        "{reason}"
+    );
+    assert!(
+        kube["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("kubectl oidc-login get-token"),
+        "{kube}"
+    );
+    home.write(cache, token(crate::harness::now_secs() + 3600));
+    let kube = home.run(&["status", "--json", "kube"]).credential("kube");
+    assert_eq!(kube["state"], "ok", "{kube}");
+}
