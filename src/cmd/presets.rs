@@ -35,6 +35,11 @@ pub fn supports(definition: &Definition) -> Vec<String> {
                 .into(),
         );
     }
+    if definition.name == crate::engine::role_cache::SESSION_LOGIN {
+        lines.push(
+            "which login the next command uses: while the SSO session is expired, the role credentials the AWS CLI cached from it for the profile in use, until they end".into(),
+        );
+    }
     if definition.format == Format::Kubeconfig {
         lines.push(format!(
             "chains: a user whose exec plugin runs the AWS CLI, gke-gcloud-auth-plugin, kubectl oidc-login or Azure's kubelogin with the Azure CLI takes the state of the login behind it ({}), for the plugin's profile or account",

@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod journal;
 pub mod memory;
+pub mod role_cache;
 
 use crate::define::config::{Config, Definition, PresetSelection};
 use crate::engine::memory::Memory;
@@ -159,6 +160,9 @@ pub fn judge(
         } else {
             None
         },
+        cached_role: (definition.name == role_cache::SESSION_LOGIN)
+            .then(role_cache::for_profile_in_use)
+            .flatten(),
         taken_by_system: if gone {
             context
                 .memory

@@ -86,6 +86,19 @@ pub struct History {
     /// Gone from a place the system empties by design, and what emptied it since it was seen
     /// there: a reboot, or the end of the user's last session (the memory of credentials seen).
     pub taken_by_system: Option<Until>,
+    /// The role credentials the AWS CLI cached for the SSO profile in use: the next command
+    /// uses them while they last, whatever the session's state (see `engine::role_cache`).
+    pub cached_role: Option<CachedRole>,
+}
+
+/// Role credentials a CLI cached from a session, and used before it (the AWS CLI's SSO role
+/// credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedRole {
+    /// The cache file, as shown, and the profile it is for.
+    pub path: String,
+    pub profile: String,
+    pub expires_at: Timestamp,
 }
 
 /// A broken login that another one needs: kubeconfig's `aws eks get-token` plugin and the AWS
@@ -217,6 +230,9 @@ pub fn evaluate(
     }
     if let Some(probe) = &history.probe {
         verdict = overlay::probe(definition, verdict, probe);
+    }
+    if let Some(cached) = &history.cached_role {
+        verdict = overlay::cached_role(verdict, cached, now, warn_ms);
     }
     if let Some(shadowed) = overlay::shadowed(
         definition,

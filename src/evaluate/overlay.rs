@@ -58,6 +58,32 @@ pub(super) fn behind(mut verdict: Verdict, behind: &super::Behind) -> Verdict {
     verdict
 }
 
+/// A session that no longer works, while the role credentials cached from it still do: the next
+/// command uses those (the AWS CLI), so the login works until they end, and is not renewed after.
+pub(super) fn cached_role(
+    verdict: Verdict,
+    cached: &super::CachedRole,
+    now: Timestamp,
+    warn_ms: i64,
+) -> Verdict {
+    if verdict.state.is_usable() || verdict.state != State::Expired || cached.expires_at <= now {
+        return verdict;
+    }
+    let fix = verdict.fix.clone().unwrap_or_default();
+    let mut walked = super::deadline::walk("they", cached.expires_at, now, warn_ms, &fix, "");
+    walked.reason = format!(
+        "the next command uses the role credentials the AWS CLI cached for profile {} ({}), which last until {} (in {}); the session behind them will not renew them: {}",
+        cached.profile,
+        cached.path,
+        cached.expires_at.human(),
+        crate::support::timefmt::describe_span(cached.expires_at.millis() - now.millis()),
+        verdict.reason
+    );
+    walked.fix = Some(fix);
+    walked.expires_at = Some(cached.expires_at);
+    walked
+}
+
 /// What the tool uses while variables of the shell take precedence over its store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shadowed {

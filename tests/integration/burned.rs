@@ -516,6 +516,7 @@ fn presets_say_which_burns_they_follow() {
         ("kube", "chains: a user whose exec plugin runs the AWS CLI"),
         ("gh", "several accounts: each listed"),
         ("aws-keys", "several accounts: each listed"),
+        ("aws-sso", "which login the next command uses: while the SSO session is expired, the role credentials"),
         ("kube", "several accounts: each listed"),
         ("gemini", "the active account: ${GEMINI_CLI_HOME:-~}/.gemini/google_accounts.json naming none at /active is logged out"),
         ("gh", "GH_TOKEN, GITHUB_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN set in a shell decide instead of the store, checked with the server when asked"),
@@ -925,4 +926,81 @@ fn a_kube_login_through_an_expired_kubelogin_token_was_ok() {
     home.write(cache, token(crate::harness::now_secs() + 3600));
     let kube = home.run(&["status", "--json", "kube"]).credential("kube");
     assert_eq!(kube["state"], "ok", "{kube}");
+}
+
+/// The AWS CLI v2 caches an SSO profile's role credentials in `~/.aws/cli/cache` and the next
+/// command uses them while they last, even after the SSO session expired (aws/aws-cli #9845):
+/// credwatch said aws-sso was expired, flagged the prompt and warned before `aws`, while `aws`
+/// still worked for the next 40 minutes. Now it says which one the next command uses, until
+/// when; once they end, the session's state again. The cache file is named by aws-cli 2.9.19's
+/// own code (Debian's awscli: `SSOCredentialFetcher._create_cache_key`), its content as that
+/// version writes it.
+#[test]
+fn an_expired_sso_session_with_role_credentials_still_cached_was_said_to_fail_the_next_command() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"aws-sso\"]\n");
+    let start_url = "https://example.awsapps.com/start";
+    home.write(
+        ".aws/config",
+        format!("[profile dev]\nsso_start_url = {start_url}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n"),
+    );
+    home.set_env("AWS_PROFILE", "dev");
+    let sha1 = crate::clients::ok(&home, "sha1sum", &[], start_url).stdout;
+    home.write(
+        &format!(".aws/sso/cache/{}.json", sha1.split(' ').next().unwrap()),
+        sso_cache(-600),
+    );
+    let python = std::path::Path::new("/usr/bin/python3");
+    assert!(
+        std::path::Path::new("/usr/bin/aws").is_file(),
+        "Debian's awscli (v2) is not installed: run scripts/test, which installs it"
+    );
+    let key = crate::clients::ok(
+        &home,
+        python.to_str().unwrap(),
+        &[
+            "-c",
+            &format!("import awscli\nfrom botocore.credentials import SSOCredentialFetcher as F\nf = F.__new__(F)\nf._role_name, f._account_id, f._sso_session_name, f._start_url = 'Dev', '123456789012', None, '{start_url}'\nprint(f._create_cache_key())"),
+        ],
+        "",
+    )
+    .stdout;
+    let role_cache = format!(".aws/cli/cache/{}.json", key.trim());
+    let iso = |secs: i64| credwatch::support::timefmt::Timestamp::from_secs(secs).rfc3339();
+    let role = |expires: i64| {
+        format!(
+            r#"{{"ProviderType": "sso", "Credentials": {{"AccessKeyId": "ASIAIOSFODNN7EXAMPLE", "SecretAccessKey": "{CANARY}", "SessionToken": "{CANARY}", "Expiration": "{}"}}}}"#,
+            iso(expires).replace(".000", "")
+        )
+    };
+    let now = crate::harness::now_secs();
+    home.write(&role_cache, role(now + 40 * 60));
+    let out = home.run(&["status", "--json", "aws-sso"]);
+    let sso = out.credential("aws-sso");
+    assert_eq!(sso["state"], "expiring", "usable for 40 min: {sso}");
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let reason = sso["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "the next command uses the role credentials the AWS CLI cached for profile dev (~/.aws/cli/cache/{}.json), which last until ",
+            key.trim()
+        )) && reason.contains("the session behind them will not renew them: "),
+        "{reason}"
+    );
+    assert_eq!(sso["fix"], "aws sso login", "{sso}");
+    assert_eq!(sso["expires_at"], iso(now + 40 * 60), "{sso}");
+    // Another profile's cache is not this one's; and once they end, the session decides.
+    home.set_env("AWS_PROFILE", "other");
+    assert_eq!(
+        home.status(&["aws-sso"]).credential("aws-sso")["state"],
+        "expired"
+    );
+    home.set_env("AWS_PROFILE", "dev");
+    home.write(&role_cache, role(now - 60));
+    let sso = home.status(&["aws-sso"]).credential("aws-sso");
+    assert_eq!(sso["state"], "expired", "{sso}");
+    assert!(
+        !sso["reason"].as_str().unwrap().contains("role credentials"),
+        "{sso}"
+    );
 }
