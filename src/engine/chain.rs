@@ -2,7 +2,8 @@
 //! exec plugin gets its token from another tool's login: the AWS CLI (`aws eks get-token`,
 //! `aws-iam-authenticator`: the AWS logins), `gke-gcloud-auth-plugin` (gcloud's active
 //! account), `kubectl oidc-login get-token` (kubelogin's OIDC token cache), Azure's `kubelogin
-//! get-token --login azurecli` (the Azure CLI's login). When that login is broken, kubectl fails
+//! get-token --login azurecli` (the Azure CLI's login); and docker's Amazon ECR credential helper
+//! (`credHelpers` → `ecr-login`: the AWS logins). When that login is broken, kubectl fails
 //! ("exec plugin … failed", "You must be logged in to the server"), while the kubeconfig itself
 //! looks fine. The logins behind are judged as the plugin will use them (the AWS CLI: its
 //! `--profile`, or `AWS_PROFILE` in its `env`, else the shell's; gcloud: `CLOUDSDK_CORE_ACCOUNT`
@@ -47,6 +48,11 @@ fn link(plugin: &ExecPlugin) -> Option<Link> {
             .find_map(|name| plugin.env_value(name).map(|v| (*name, v.to_string())))
     };
     match plugin.program() {
+        // docker's Amazon ECR credential helper takes the AWS login of the shell.
+        "docker-credential-ecr-login" => Some(Link {
+            logins: AWS_LOGINS,
+            selects: None,
+        }),
         "aws" | "aws-iam-authenticator" => Some(Link {
             logins: AWS_LOGINS,
             selects: plugin
@@ -230,6 +236,10 @@ mod tests {
             None
         );
         assert_eq!(of(plugin("kubectl", &["version"], &[])), None);
+        assert_eq!(
+            of(plugin("docker-credential-ecr-login", &[], &[])),
+            Some((AWS_LOGINS, None))
+        );
         // Every login a plugin may stand on is in the list the daemon re-judges chains for.
         for p in [
             plugin("aws", &[], &[]),

@@ -602,7 +602,14 @@ fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFa
     let entry_present = definition
         .login_entry
         .as_ref()
-        .is_none_or(|entry| !entry.resolve(document.root()).is_empty());
+        .is_none_or(|entry| !entry.resolve(document.root()).is_empty())
+        // docker's `credHelpers` keep their registries' logins without an `auths` entry.
+        || (super::docker::is_docker_config(definition)
+            && document
+                .root()
+                .get("credHelpers")
+                .and_then(Value::as_object)
+                .is_some_and(|helpers| !helpers.is_empty()));
     let expiries = read_expiries(document, &definition.expires, definition.expires_unit);
     let one = |spec: &Option<ExpirySpec>| {
         spec.as_ref().and_then(|spec| {
@@ -618,10 +625,16 @@ fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFa
     LoginFacts {
         account: None,
         accounts: Vec::new(),
-        exec_plugin: (definition.format == crate::support::formats::Format::Kubeconfig)
-            .then(|| document.root().pointer("/user/exec"))
-            .flatten()
-            .and_then(ExecPlugin::from_kubeconfig),
+        exec_plugin: if definition.format == crate::support::formats::Format::Kubeconfig {
+            document
+                .root()
+                .pointer("/user/exec")
+                .and_then(ExecPlugin::from_kubeconfig)
+        } else if super::docker::is_docker_config(definition) {
+            super::docker::ecr_helper(document.root())
+        } else {
+            None
+        },
         names_a_store: super::docker::names_a_store(document.root()),
         entry_present,
         secret,

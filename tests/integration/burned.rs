@@ -1004,3 +1004,40 @@ fn an_expired_sso_session_with_role_credentials_still_cached_was_said_to_fail_th
         "{sso}"
     );
 }
+
+/// docker's Amazon ECR credential helper (`"credHelpers": {"ACCOUNT.dkr.ecr.REGION.amazonaws.com":
+/// "ecr-login"}`, as its README has users write it) gets each pull's token with the AWS login in
+/// force: with the SSO session expired every pull from that registry fails, while credwatch said
+/// docker was logged out ("holds no login": a config with helpers only) or fine. Now docker
+/// follows the chain to the AWS login, names it and its fix; a new SSO login clears it.
+#[test]
+fn docker_through_the_ecr_credential_helper_on_an_expired_aws_login_was_logged_out() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"docker\", \"aws-sso\"]\n");
+    home.write(
+        ".docker/config.json",
+        r#"{"credHelpers": {"123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"}}"#,
+    );
+    let start_url = "https://example.awsapps.com/start";
+    home.write(
+        ".aws/config",
+        format!("[default]\nsso_start_url = {start_url}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\n"),
+    );
+    let sha1 = crate::clients::ok(&home, "sha1sum", &[], start_url).stdout;
+    let cache = format!(".aws/sso/cache/{}.json", sha1.split(' ').next().unwrap());
+    home.write(&cache, sso_cache(-600));
+    let docker = home.status(&["docker"]).credential("docker");
+    assert_eq!(docker["state"], "expired", "{docker}");
+    let reason = docker["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its login plugin runs `docker-credential-ecr-login`, and the AWS CLI (SSO) login (aws-sso) is expired"),
+        "{reason}"
+    );
+    assert_eq!(docker["fix"], "aws sso login", "{docker}");
+    home.write(&cache, sso_cache(8 * 3600));
+    let docker = home.status(&["docker"]).credential("docker");
+    assert_eq!(
+        docker["state"], "ok",
+        "the helper's logins are there: {docker}"
+    );
+}
