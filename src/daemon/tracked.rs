@@ -372,7 +372,9 @@ impl Daemon {
             }
         }
         let present_at = checked.as_ref().and_then(|c| c.observation.present_at());
-        let kept = checked.as_ref().and_then(|c| KeptIn::of(&c.observation));
+        let kept = checked
+            .as_ref()
+            .and_then(|c| KeptIn::of(&c.definition, &c.observation));
         if checked.is_some()
             && self
                 .memory

@@ -54,8 +54,13 @@ pub struct KeptIn {
 }
 
 impl KeptIn {
-    /// Where `observation`'s store in use is now, when the system takes it away by design.
-    pub fn of(observation: &crate::store::Observation) -> Option<KeptIn> {
+    /// Where `observation`'s store in use is now, when the system takes it away by design: in
+    /// the runtime directory, or in memory for a format kept there by design (a Kerberos
+    /// cache; a store of another format on a tmpfs is a mistake, `unpersisted`).
+    pub fn of(
+        definition: &crate::define::config::Definition,
+        observation: &crate::store::Observation,
+    ) -> Option<KeptIn> {
         let crate::store::FileStatus::Read(facts) = &observation.primary_file()?.status else {
             return None;
         };
@@ -66,6 +71,9 @@ impl KeptIn {
                 runtime_dir: Some(crate::support::paths::display(dir)),
                 session: lifetime::session_id(dir),
             },
+            Lifetime::Memory { .. } if !definition.format.traits().volatile_by_design => {
+                return None
+            }
             Lifetime::Memory { .. } => KeptIn {
                 boot,
                 runtime_dir: None,
@@ -214,6 +222,11 @@ impl Memory {
             }
             (Some(seen), None) if seen.vanished_at.is_none() => {
                 seen.vanished_at = Some(now.rfc3339());
+                // Gone while this boot and session last (the tool's logout, a deletion): what
+                // the system takes away later is not this login.
+                if seen.kept.as_ref().and_then(KeptIn::taken_by).is_none() {
+                    seen.kept = None;
+                }
                 true
             }
             (Some(_), None) => false,
@@ -224,6 +237,46 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A login the user removed during the session (kdestroy, a deleted auth.json) was told
+    /// as "lost at reboot" after the next reboot: the boot it was seen in was kept past its
+    /// removal, and compared with the next boot's.
+    #[test]
+    fn a_login_removed_during_the_session_was_later_told_as_lost_at_reboot() {
+        let boot = lifetime::boot_id().unwrap();
+        let kept = |boot: &str| KeptIn {
+            boot: boot.to_string(),
+            runtime_dir: None,
+            session: None,
+        };
+        let paths = ["/t/krb5cc".to_string()];
+        let mut memory = Memory::default();
+        memory.record(
+            "k",
+            Some("/t/krb5cc"),
+            true,
+            Some(kept(&boot)),
+            Timestamp::from_secs(1),
+        );
+        assert_eq!(memory.taken_by_system("k", &paths), None, "still this boot");
+        memory.record("k", None, true, None, Timestamp::from_secs(2));
+        assert_eq!(
+            memory.credentials["k"].kept, None,
+            "removed in this boot: not the system's"
+        );
+        assert_eq!(memory.taken_by_system("k", &paths), None);
+        // Seen in another boot, gone in this one: the reboot took it, and stays the story.
+        memory.record(
+            "k",
+            Some("/t/krb5cc"),
+            true,
+            Some(kept("another-boot")),
+            Timestamp::from_secs(3),
+        );
+        memory.record("k", None, true, None, Timestamp::from_secs(4));
+        assert_eq!(memory.taken_by_system("k", &paths), Some(Until::Reboot));
+        assert_eq!(memory.taken_by_system("k", &["/elsewhere".into()]), None);
+    }
 
     #[test]
     fn memory_records_vanishing_once() {

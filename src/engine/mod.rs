@@ -246,7 +246,7 @@ pub fn remember(memory: &mut Memory, checked: &[Checked]) {
             &c.definition.name,
             c.observation.present_at().as_deref(),
             c.verdict.state.is_usable(),
-            memory::KeptIn::of(&c.observation),
+            memory::KeptIn::of(&c.definition, &c.observation),
             now,
         );
     }

@@ -261,6 +261,15 @@ pub fn evaluate(
     } else if let Some(overwrite) = &history.overwrite {
         verdict = loss::overwritten(definition, verdict, overwrite);
     }
+    // Said of a usable login only; and the account in use has the state that counts.
+    if !verdict.state.is_usable() {
+        verdict.kept_until = None;
+    }
+    let mut active = verdict.accounts.iter_mut().filter(|a| a.active);
+    if let (Some(account), None) = (active.next(), active.next()) {
+        account.state = verdict.state;
+        account.reason = verdict.reason.clone();
+    }
     // Reasons quote file content, names and paths: nothing from outside reaches a terminal or
     // the prompt file with its control characters intact.
     crate::support::output::make_inert(&mut verdict.reason);

@@ -26,23 +26,21 @@ pub struct DefaultHelper {
     pub blocked: Option<String>,
 }
 
-/// The Amazon ECR credential helper (`docker-credential-ecr-login`), when the config sends a
-/// registry's logins to it (`credHelpers`, or `credsStore`): it gets each token with the AWS
-/// login in force, so docker's logins there work only while that one does (see
+/// Whether the config sends a registry's logins to the Amazon ECR credential helper
+/// (`docker-credential-ecr-login`: `credHelpers`, or `credsStore`): it gets each token with the
+/// AWS login in force, so docker's logins there work only while that one does (see
 /// `engine::chain`). Its own token cache (`~/.ecr/cache.json`) is renewed by it: no deadline.
-pub fn ecr_helper(config: &Value) -> Option<crate::store::file::ExecPlugin> {
+pub fn uses_ecr_helper(config: &Value) -> bool {
     let ecr = |v: &Value| v.as_str() == Some("ecr-login");
-    let named = config.get("credsStore").is_some_and(ecr)
+    config.get("credsStore").is_some_and(ecr)
         || config
             .get("credHelpers")
             .and_then(Value::as_object)
-            .is_some_and(|helpers| helpers.values().any(ecr));
-    named.then(|| crate::store::file::ExecPlugin {
-        command: "docker-credential-ecr-login".into(),
-        args: Vec::new(),
-        env: Vec::new(),
-    })
+            .is_some_and(|helpers| helpers.values().any(ecr))
 }
+
+/// The program docker runs for the Amazon ECR credential helper.
+pub const ECR_HELPER: &str = "docker-credential-ecr-login";
 
 /// Whether the definition reads docker's config: its keyring is used when `/credsStore` says so.
 pub fn is_docker_config(definition: &Definition) -> bool {

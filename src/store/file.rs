@@ -603,13 +603,15 @@ fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFa
         .login_entry
         .as_ref()
         .is_none_or(|entry| !entry.resolve(document.root()).is_empty())
-        // docker's `credHelpers` keep their registries' logins without an `auths` entry.
+        // docker's `credHelpers` keep their registries' logins without an `auths` entry, and
+        // so does the ECR helper as `credsStore` (it logs in by itself).
         || (super::docker::is_docker_config(definition)
-            && document
+            && (document
                 .root()
                 .get("credHelpers")
                 .and_then(Value::as_object)
-                .is_some_and(|helpers| !helpers.is_empty()));
+                .is_some_and(|helpers| !helpers.is_empty())
+                || super::docker::uses_ecr_helper(document.root())));
     let expiries = read_expiries(document, &definition.expires, definition.expires_unit);
     let one = |spec: &Option<ExpirySpec>| {
         spec.as_ref().and_then(|spec| {
@@ -630,8 +632,14 @@ fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFa
                 .root()
                 .pointer("/user/exec")
                 .and_then(ExecPlugin::from_kubeconfig)
-        } else if super::docker::is_docker_config(definition) {
-            super::docker::ecr_helper(document.root())
+        } else if super::docker::is_docker_config(definition)
+            && super::docker::uses_ecr_helper(document.root())
+        {
+            Some(ExecPlugin {
+                command: super::docker::ECR_HELPER.into(),
+                args: Vec::new(),
+                env: Vec::new(),
+            })
         } else {
             None
         },

@@ -989,8 +989,17 @@ fn an_expired_sso_session_with_role_credentials_still_cached_was_said_to_fail_th
     );
     assert_eq!(sso["fix"], "aws sso login", "{sso}");
     assert_eq!(sso["expires_at"], iso(now + 40 * 60), "{sso}");
-    // Another profile's cache is not this one's; and once they end, the session decides.
-    home.set_env("AWS_PROFILE", "other");
+    // Another SSO profile (another role) has its own cache file, none here: the session
+    // decides for it; and once dev's role credentials end, for dev too.
+    home.write(
+        ".aws/config",
+        format!("[profile dev]\nsso_start_url = {start_url}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n[profile admin]\nsso_start_url = {start_url}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Admin\n"),
+    );
+    assert_eq!(
+        home.status(&["aws-sso"]).credential("aws-sso")["state"],
+        "expiring"
+    );
+    home.set_env("AWS_PROFILE", "admin");
     assert_eq!(
         home.status(&["aws-sso"]).credential("aws-sso")["state"],
         "expired"
@@ -1034,6 +1043,10 @@ fn docker_through_the_ecr_credential_helper_on_an_expired_aws_login_was_logged_o
         "{reason}"
     );
     assert_eq!(docker["fix"], "aws sso login", "{docker}");
+    // The helper as the store of every registry: the same.
+    home.write(".docker/config.json", r#"{"credsStore": "ecr-login"}"#);
+    let docker = home.status(&["docker"]).credential("docker");
+    assert_eq!(docker["state"], "expired", "{docker}");
     home.write(&cache, sso_cache(8 * 3600));
     let docker = home.status(&["docker"]).credential("docker");
     assert_eq!(
