@@ -460,7 +460,7 @@ impl Daemon {
                     );
                     (
                         checked.map(|c| (credential_report(&c), c.verdict.next_change_at)),
-                        store::watch_targets(definition),
+                        engine::watch_targets(definition),
                     )
                 });
                 // Its next change, and the moment a long command's warning about it begins.

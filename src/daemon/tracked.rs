@@ -10,7 +10,7 @@ use crate::engine::memory::KeptIn;
 use crate::engine::{self, journal, Candidate, Checked, Context};
 use crate::evaluate;
 use crate::publish::report::{credential_report, CredentialReport};
-use crate::store::{self, Content, FileFacts, FileStatus, Presence, WatchTarget};
+use crate::store::{Content, FileFacts, FileStatus, Presence, WatchTarget};
 use crate::support::paths;
 use crate::support::timefmt::Timestamp;
 use serde_json::value::RawValue;
@@ -125,7 +125,7 @@ impl Daemon {
         };
         let mut old: Vec<Tracked> = std::mem::take(&mut self.entries);
         for candidate in candidates {
-            let targets = store::watch_targets(&candidate.definition);
+            let targets = engine::watch_targets(&candidate.definition);
             let kept = old
                 .iter()
                 .position(|e| e.candidate.definition.name == candidate.definition.name)
@@ -395,7 +395,7 @@ impl Daemon {
         entry.checked = checked;
         // A file that names the store (`file_from`) may name another one now.
         if entry.candidate.definition.file_from.is_some() {
-            let targets = store::watch_targets(&entry.candidate.definition);
+            let targets = engine::watch_targets(&entry.candidate.definition);
             if targets != entry.targets {
                 entry.targets = targets;
                 self.retarget = true;

@@ -114,6 +114,18 @@ pub enum KeyringSource<'a> {
     Known(Option<&'a KeyringObservation>),
 }
 
+/// Everything the daemon must watch to see `definition`'s verdict change: its stores, and what
+/// its verdict reads besides them (the role cache of the SSO session login).
+pub fn watch_targets(definition: &Definition) -> Vec<crate::store::WatchTarget> {
+    let mut targets = crate::store::watch_targets(definition);
+    if definition.name == role_cache::SESSION_LOGIN {
+        targets.extend(role_cache::watch_targets());
+        targets.sort();
+        targets.dedup();
+    }
+    targets
+}
+
 /// Observes and evaluates one definition; `None` when it is an auto preset with no store here
 /// that was never seen before.
 pub fn check_one(config: &Config, candidate: &Candidate, context: &Context<'_>) -> Option<Checked> {

@@ -66,6 +66,22 @@ fn sso_profile() -> Option<(String, String)> {
     Some((profile, Value::Object(key).to_string()))
 }
 
+/// What the daemon watches besides the session login's own store, since its verdict depends
+/// on them: the AWS config (which profile is an SSO one, and its role) and the role cache.
+pub fn watch_targets() -> Vec<crate::store::WatchTarget> {
+    let Some(home) = paths::home_dir() else {
+        return Vec::new();
+    };
+    let config = match environ::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => home.join(".aws/config"),
+    };
+    vec![
+        crate::store::WatchTarget::Path(config),
+        crate::store::WatchTarget::Path(home.join(".aws/cli/cache/*.json")),
+    ]
+}
+
 /// The lowercase hex SHA-1 of `text`.
 fn sha1_hex(text: &str) -> String {
     use sha1::Digest;

@@ -461,7 +461,12 @@ fn by_deadline(
             at,
             now,
             warn_ms,
-            &definition.fix,
+            &facts
+                .expires_in
+                .as_deref()
+                .filter(|_| crate::store::docker::is_docker_config(definition))
+                .and_then(crate::store::docker::ecr_fix)
+                .unwrap_or_else(|| definition.fix.clone()),
             &format!("{renewal}; "),
         ),
     };

@@ -39,6 +39,35 @@ pub fn uses_ecr_helper(config: &Value) -> bool {
             .is_some_and(|helpers| helpers.values().any(ecr))
 }
 
+/// What renews the login of an Amazon ECR registry (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`,
+/// also `.com.cn`) kept in docker's `auths`, or drops it when it is no longer used; `None` for
+/// another registry.
+pub fn ecr_fix(registry: &str) -> Option<String> {
+    let host = registry
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let mut labels = host.split('.');
+    let (account, dkr, ecr, region) = (
+        labels.next()?,
+        labels.next()?,
+        labels.next()?,
+        labels.next()?,
+    );
+    let rest: Vec<&str> = labels.collect();
+    let aws = matches!(
+        rest.as_slice(),
+        ["amazonaws", "com"] | ["amazonaws", "com", "cn"]
+    );
+    let fits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (dkr == "dkr" && ecr == "ecr" && aws && fits(account) && fits(region)).then(|| {
+        format!(
+            "aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host} (or, if you no longer use it: docker logout {host})"
+        )
+    })
+}
+
 /// The program docker runs for the Amazon ECR credential helper.
 pub const ECR_HELPER: &str = "docker-credential-ecr-login";
 
@@ -136,6 +165,25 @@ pub fn default_helper(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_ecr_registry_is_renewed_with_its_region_and_no_other_is() {
+        assert_eq!(
+            ecr_fix("123456789012.dkr.ecr.eu-west-1.amazonaws.com").as_deref(),
+            Some("aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com (or, if you no longer use it: docker logout 123456789012.dkr.ecr.eu-west-1.amazonaws.com)")
+        );
+        assert!(ecr_fix("https://1.dkr.ecr.cn-north-1.amazonaws.com.cn").is_some());
+        for other in [
+            "ghcr.io",
+            "127.0.0.1:5000",
+            "1.dkr.ecr.x.example.com",
+            "a;b.dkr.ecr.r.amazonaws.com",
+            "",
+        ] {
+            assert_eq!(ecr_fix(other), None, "{other}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -1012,6 +1012,12 @@ fn an_expired_sso_session_with_role_credentials_still_cached_was_said_to_fail_th
         !sso["reason"].as_str().unwrap().contains("role credentials"),
         "{sso}"
     );
+    // The daemon follows the role cache too (the CLI writes new role credentials): expiring
+    // again, without a change to the SSO cache.
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("aws-sso", "expired");
+    home.write(&role_cache, role(now + 40 * 60));
+    home.wait_for_state("aws-sso", "expiring");
 }
 
 /// docker's Amazon ECR credential helper (`"credHelpers": {"ACCOUNT.dkr.ecr.REGION.amazonaws.com":
