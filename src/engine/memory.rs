@@ -74,7 +74,7 @@ impl KeptIn {
             Lifetime::Memory { .. } if !definition.format.traits().volatile_by_design => {
                 return None
             }
-            Lifetime::Memory { .. } => KeptIn {
+            Lifetime::Memory { .. } | Lifetime::KernelKeyring { .. } => KeptIn {
                 boot,
                 runtime_dir: None,
                 session: None,

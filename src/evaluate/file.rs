@@ -286,6 +286,7 @@ fn from_content(
     // Several logins, one selected (kubeconfig contexts, AWS profiles): each judged as if it
     // were selected, listed; the state stays the selected one's.
     if !facts.accounts.is_empty() {
+        let mut next_change = verdict.next_change_at;
         let active = Account {
             name: facts
                 .account
@@ -298,6 +299,10 @@ fn from_content(
         verdict.accounts = std::iter::once(active)
             .chain(facts.accounts.iter().map(|(name, account)| {
                 let judged = from_facts(definition, account, path, in_shell, now, warn_ms);
+                // The list changes when an account's state does: the verdict says when.
+                if let Some(at) = judged.next_change_at {
+                    next_change = Some(next_change.map_or(at, |n: Timestamp| n.min(at)));
+                }
                 Account {
                     name: name.clone(),
                     active: false,
@@ -306,6 +311,7 @@ fn from_content(
                 }
             }))
             .collect();
+        verdict.next_change_at = next_change;
     }
     verdict
 }
@@ -368,10 +374,11 @@ fn from_facts(
         }
     }
     let mut verdict = by_deadline(definition, facts, path, now, warn_ms);
-    // Others listed as accounts, each with its state, are not named again.
+    // Others that are exactly the accounts listed, each with its state (AWS profiles), are
+    // not named again; others of another kind (kubeconfig users beside contexts) are.
     let listed = |name: &String| facts.accounts.iter().any(|(account, _)| account == name);
-    let unlisted = facts.others.iter().any(|name| !listed(name));
-    if let (Some((_, say)), true) = (&definition.others, unlisted) {
+    let same = facts.others.len() == facts.accounts.len() && facts.others.iter().all(listed);
+    if let (Some((_, say)), false) = (&definition.others, same || facts.others.is_empty()) {
         verdict.reason = format!("{}; {say}: {}", verdict.reason, facts.others.join(", "));
     }
     verdict
@@ -541,6 +548,12 @@ fn kept_only_until(mut verdict: Verdict, lifetime: &Lifetime) -> Verdict {
         Lifetime::Memory { fs } => {
             format!("kept only until the next reboot: it is on {fs}, which is held in memory")
         }
+        Lifetime::KernelKeyring { until_logout: true } => {
+            "kept only until you log out: it is in the kernel's keyring of your sessions".into()
+        }
+        Lifetime::KernelKeyring {
+            until_logout: false,
+        } => "kept only until the next reboot: it is in your persistent kernel keyring (which the kernel also drops after days unused)".into(),
     };
     verdict.reason = format!("{}; {note}", verdict.reason);
     verdict.kept_until = Some(lifetime.until());

@@ -21,6 +21,9 @@ use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+/// How often a cache kept outside files (a kernel keyring) is looked at again.
+pub const UNFILED_POLL_MS: i64 = 30_000;
+
 /// No credential file is this large; a bigger one is `invalid` without being read. Each format
 /// has its own, lower or equal, limit (`Traits::size_limit`).
 pub const FILE_SIZE_LIMIT: u64 = formats::KUBECONFIG_SIZE_LIMIT;
@@ -233,13 +236,7 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
                         status: observe_file(&path, definition),
                         path,
                     },
-                    Err(unlocated) => FileObservation {
-                        path: PathBuf::from(unlocated.name),
-                        status: FileStatus::Unlocated {
-                            why: unlocated.why,
-                            fix: unlocated.fix,
-                        },
-                    },
+                    Err(unlocated) => observe_unfiled(unlocated, definition),
                 }),
                 Err(why) => unresolved.push((spec.clone(), why)),
             }
@@ -270,6 +267,44 @@ pub(crate) fn observe_files(definition: &Definition) -> Files {
         }
     }
     Files { files, unresolved }
+}
+
+/// A cache that no file holds: read where the format can (a Kerberos `KEYRING:` cache, as its
+/// file encoding), else said to be out of reach.
+fn observe_unfiled(unlocated: formats::Unlocated, definition: &Definition) -> FileObservation {
+    let traits = definition.format.traits();
+    let path = PathBuf::from(&unlocated.name);
+    let read = traits
+        .reads_unfiled
+        .and_then(|read| read(&unlocated.name, traits.size_limit));
+    let status = match read {
+        Some(Ok(formats::Unfiled {
+            bytes: Some(bytes),
+            until_logout,
+        })) => FileStatus::Read(FileFacts {
+            meta: FileMeta {
+                // The kernel keeps it for this user alone.
+                mode: 0o600,
+                uid: nix::unistd::geteuid().as_raw(),
+                size: bytes.len() as u64,
+                fs: "kernel keyring".into(),
+                persistent: false,
+                lifetime: Some(Lifetime::KernelKeyring { until_logout }),
+                modified: None,
+            },
+            content: content_of(&[bytes], definition, formats::NOTHING_BESIDE),
+        }),
+        Some(Ok(formats::Unfiled { bytes: None, .. })) => FileStatus::Absent,
+        Some(Err(why)) => FileStatus::Unlocated {
+            why: format!("{} ({why})", unlocated.why),
+            fix: unlocated.fix,
+        },
+        None => FileStatus::Unlocated {
+            why: unlocated.why,
+            fix: unlocated.fix,
+        },
+    };
+    FileObservation { path, status }
 }
 
 /// The file a cache-name spec leads to (or why no file holds that cache); `Err` when the spec
@@ -395,6 +430,16 @@ pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
     }
     let mut targets: Vec<WatchTarget> = paths.into_iter().map(WatchTarget::Path).collect();
+    // A cache outside any file (a kernel keyring): nothing tells when it changes.
+    let unfiled = traits.reads_unfiled.is_some()
+        && specs(definition).iter().any(|spec| {
+            traits
+                .names_a_cache
+                .is_some_and(|locate| located(spec, locate).is_ok_and(|found| found.is_err()))
+        });
+    if unfiled {
+        targets.push(WatchTarget::Poll(UNFILED_POLL_MS));
+    }
     if traits.asked_through_socket {
         // Keys added or removed, an agent killed with its socket left: nothing tells.
         targets.push(WatchTarget::Poll(super::agent::POLL_MS));

@@ -4,8 +4,8 @@
 //! after such a burst keeps the resident size near what the daemon holds.
 //!
 //! Guarantees: one call to a glibc function that takes no pointer and only walks glibc's own free
-//! lists (with the timer's registration in `daemon::wallclock`, the only unsafe code); a no-op on
-//! other C libraries.
+//! lists (with the timer's registration in `daemon::wallclock` and the keyctl syscall in
+//! `support::keyutils`, the only unsafe code); a no-op on other C libraries.
 
 /// Returns freed heap pages to the system (glibc's `malloc_trim(0)`).
 #[allow(unsafe_code)]

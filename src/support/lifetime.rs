@@ -19,6 +19,9 @@ pub enum Lifetime {
     RuntimeDir { dir: PathBuf, lingering: bool },
     /// On a file system held in memory (`fs`: tmpfs, ramfs): emptied at reboot.
     Memory { fs: String },
+    /// In the kernel's keyrings: a session's (`until_logout`) or the user's persistent one
+    /// (until reboot, or days unused).
+    KernelKeyring { until_logout: bool },
 }
 
 impl Lifetime {
@@ -27,7 +30,8 @@ impl Lifetime {
         match self {
             Lifetime::RuntimeDir {
                 lingering: false, ..
-            } => Until::Logout,
+            }
+            | Lifetime::KernelKeyring { until_logout: true } => Until::Logout,
             _ => Until::Reboot,
         }
     }

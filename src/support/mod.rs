@@ -9,6 +9,7 @@ pub(crate) mod formats;
 pub(crate) mod fsread;
 pub(crate) mod heap;
 pub mod journald;
+pub(crate) mod keyutils;
 pub(crate) mod lifetime;
 pub(crate) mod output;
 pub(crate) mod paths;

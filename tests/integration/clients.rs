@@ -1605,3 +1605,44 @@ fn aws_profiles_and_kube_contexts_not_in_use_were_named_not_judged() {
         vec![own("prod", true, "expired"), own("dev", false, "ok")]
     );
 }
+
+/// MIT krb5 keeps a `KEYRING:` cache in the kernel's keyrings (Fedora and RHEL make
+/// `KEYRING:persistent:%{uid}` the default): credwatch said `unknown` ("outside any file"). The
+/// real kinit against a private KDC, into a cache of its own in the session keyring's
+/// collection and then in the persistent keyring: `ok` with klist's deadline, said to be kept
+/// until logout (the session's) or reboot (the persistent one); kdestroy → missing.
+#[test]
+fn a_kerberos_cache_in_the_kernel_keyring_was_unknown() {
+    let mut home = TestHome::new();
+    let kdc = Kdc::start(&home);
+    home.set_env("KRB5_CONFIG", kdc.dir.join("krb5.conf"));
+    home.write_config("presets = [\"kerberos\"]\n");
+    let unique = format!("cwtest{}x{}", std::process::id(), now_secs() % 100_000);
+    for (name, kept, note) in [
+        (
+            format!("KEYRING:session:{unique}"),
+            "logout",
+            "kept only until you log out: it is in the kernel's keyring of your sessions",
+        ),
+        (
+            format!("KEYRING:persistent:{}:{unique}", nix::unistd::geteuid()),
+            "reboot",
+            "kept only until the next reboot: it is in your persistent kernel keyring",
+        ),
+    ] {
+        home.set_env("KRB5CCNAME", &name);
+        assert_eq!(state(&home, "kerberos")["state"], "missing", "{name}");
+        ok(&home, "kinit", &["alice"], "alice-pw\n");
+        let klist = ok(&home, "klist", &[], "");
+        assert!(klist.stdout.contains(&name), "{}", klist.stdout);
+        let c = state(&home, "kerberos");
+        assert_eq!(c["state"], "ok", "{name}: {c}");
+        assert_eq!(c["kept_until"], kept, "{name}: {c}");
+        assert!(reason(&c).contains(note), "{name}: {c}");
+        let deadline = Timestamp::parse_datetime(c["expires_at"].as_str().unwrap()).unwrap();
+        let hours = (deadline.millis() / 1000 - now_secs()) as f64 / 3600.0;
+        assert!((9.9..=10.0).contains(&hours), "the KDC's 10 h: {c}");
+        ok(&home, "kdestroy", &[], "");
+        assert_eq!(state(&home, "kerberos")["state"], "missing", "{name}");
+    }
+}

@@ -70,6 +70,151 @@ fn locate_named(name: &std::ffi::OsStr) -> Result<PathBuf, String> {
     }
 }
 
+/// A cache kept in the kernel's keyrings (`KEYRING:`), as MIT krb5 keeps it (its
+/// `cc_keyring.c`): under an anchor keyring (`persistent`: the user's persistent keyring, which
+/// outlives logouts until it is unused for days or the machine restarts; `session`, `user`,
+/// or a bare name (legacy, the session keyring): until the user's sessions end), a collection
+/// keyring (`_krb`, or `_krb_NAME`) holds cache keyrings and a `krb_ccache:primary` key naming
+/// the one in use; a cache keyring holds `__krb5_princ__` (the default principal) and one key
+/// per credential, each in the FILE format's version 4 encoding.
+///
+/// Reads the `KEYRING:` cache `name` names, at most `limit` bytes in all; `None` for a name of
+/// another type.
+pub fn read_keyring(name: &std::ffi::OsStr, limit: u64) -> Option<Result<super::Unfiled, String>> {
+    use crate::support::keyutils;
+    use std::os::unix::ffi::OsStrExt;
+    let residual = name.as_bytes().strip_prefix(b"KEYRING:")?;
+    let residual = String::from_utf8_lossy(residual).into_owned();
+    let mut parts = residual.splitn(3, ':');
+    let first = parts.next().unwrap_or_default().to_string();
+    let (anchor, collection, subsidiary) = match parts.next() {
+        None => ("legacy".to_string(), first, None),
+        Some(collection) => (
+            first,
+            collection.to_string(),
+            parts.next().map(String::from),
+        ),
+    };
+    let absent = |until_logout| {
+        Ok(super::Unfiled {
+            bytes: None,
+            until_logout,
+        })
+    };
+    let (collection_id, until_logout) = match anchor.as_str() {
+        "persistent" => {
+            let uid = if collection.is_empty() {
+                nix::unistd::geteuid().as_raw()
+            } else {
+                match collection.parse::<u32>() {
+                    Ok(uid) => uid,
+                    Err(_) => return Some(Err(format!("{collection:?} is not a user id"))),
+                }
+            };
+            // Only one's own: asking for another user's would create it.
+            if uid != nix::unistd::geteuid().as_raw() {
+                return Some(Err(format!(
+                    "it is the persistent keyring of user {uid}, not yours"
+                )));
+            }
+            let persistent = match keyutils::persistent(uid) {
+                Ok(id) => id,
+                Err(e) => return Some(Err(format!("the persistent keyring cannot be read ({e})"))),
+            };
+            match keyutils::search(persistent, "keyring", "_krb") {
+                Ok(id) => (id, false),
+                Err(_) => return Some(absent(false)),
+            }
+        }
+        "session" | "legacy" | "user" => {
+            let anchor_id = if anchor == "user" {
+                keyutils::USER_KEYRING
+            } else {
+                keyutils::SESSION_KEYRING
+            };
+            match keyutils::search(anchor_id, "keyring", &format!("_krb_{collection}")) {
+                Ok(id) => (id, true),
+                Err(_) => return Some(absent(true)),
+            }
+        }
+        "process" | "thread" => {
+            return Some(Err(format!(
+                "a {anchor} keyring cache lives only inside the process that made it"
+            )))
+        }
+        other => {
+            return Some(Err(format!(
+                "{other:?} is not a keyring anchor MIT krb5 knows"
+            )))
+        }
+    };
+    // The cache in use: named, else the collection's primary, else the collection's own name
+    // (`tkt` for an empty one), as libkrb5 resolves it.
+    let subsidiary = subsidiary.unwrap_or_else(|| {
+        keyutils::search(collection_id, "user", "krb_ccache:primary")
+            .and_then(|key| keyutils::read(key, 4096))
+            .ok()
+            .and_then(|payload| {
+                let version = u32::from_be_bytes(payload.get(..4)?.try_into().ok()?);
+                let len = u32::from_be_bytes(payload.get(4..8)?.try_into().ok()?) as usize;
+                (version == 1)
+                    .then(|| payload.get(8..8 + len))
+                    .flatten()
+                    .map(|name| String::from_utf8_lossy(name).into_owned())
+            })
+            .unwrap_or_else(|| {
+                if collection.is_empty() {
+                    "tkt".into()
+                } else {
+                    collection.clone()
+                }
+            })
+    });
+    let Ok(cache) = keyutils::search(collection_id, "keyring", &subsidiary) else {
+        return Some(absent(until_logout));
+    };
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let keys = match keyutils::keys(cache, 4096) {
+        Ok(keys) => keys,
+        Err(e) => return Some(Err(format!("its keyring cannot be read ({e})"))),
+    };
+    let mut principal = None;
+    let mut credentials = Vec::new();
+    let mut total = 0usize;
+    for key in keys {
+        // A key removed meanwhile (its ticket ended) is skipped, as libkrb5 does.
+        let Ok((kind, description)) = keyutils::describe(key) else {
+            continue;
+        };
+        if kind != "user" && kind != "big_key" || description == "__krb5_time_offsets__" {
+            continue;
+        }
+        let Ok(payload) = keyutils::read(key, limit.saturating_sub(total)) else {
+            continue;
+        };
+        total += payload.len();
+        if description == "__krb5_princ__" {
+            principal = Some(payload);
+        } else {
+            credentials.push(payload);
+        }
+    }
+    let Some(principal) = principal else {
+        return Some(absent(until_logout));
+    };
+    // The FILE format, version 4, with no header fields: then the principal and credentials
+    // in the very encoding the keys hold.
+    let mut bytes = vec![5, 4, 0, 0];
+    bytes.extend_from_slice(&principal);
+    for credential in credentials {
+        bytes.extend_from_slice(&credential);
+    }
+    Some(Ok(super::Unfiled {
+        bytes: Some(bytes),
+        until_logout,
+    }))
+}
+
 /// The krb5.conf files libkrb5 reads, in order: `KRB5_CONFIG` (a `:`-separated list), else
 /// /etc/krb5.conf.
 fn config_files() -> Vec<PathBuf> {

@@ -149,6 +149,8 @@ impl fmt::Display for ParseProblem {
 pub struct Traits {
     /// Its files are public by nature (a certificate): readable by others is not a flaw.
     pub public: bool,
+    /// Reads a cache its name keeps outside any file (Kerberos `KEYRING:`).
+    pub reads_unfiled: Option<ReadUnfiled>,
     /// Its files live in memory by design (a ticket cache in /tmp): volatile storage loses
     /// nothing the tool does not expect to lose.
     pub volatile_by_design: bool,
@@ -188,6 +190,19 @@ pub type ReadBeside<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 /// For a store read alone: nothing beside it.
 pub const NOTHING_BESIDE: ReadBeside<'static> = &|_| None;
 
+/// A cache kept outside any file (in the kernel's keyrings), read: its content in the format's
+/// file encoding (`None`: there is no such cache), and whether the system drops it when the
+/// user's sessions end (else at reboot).
+#[derive(Debug)]
+pub struct Unfiled {
+    pub bytes: Option<Vec<u8>>,
+    pub until_logout: bool,
+}
+
+/// Reads a cache that no file holds (`None`: not one this format can read), at most the given
+/// number of bytes.
+pub type ReadUnfiled = fn(&std::ffi::OsStr, u64) -> Option<Result<Unfiled, String>>;
+
 /// Resolves a cache name to the file that holds it, or says why none does.
 pub type LocateCache = fn(&std::ffi::OsStr) -> Result<std::path::PathBuf, Unlocated>;
 
@@ -218,6 +233,7 @@ const SECRET_TEXT: Traits = Traits {
     told_by: &[],
     asked_through_socket: false,
     views_accounts: false,
+    reads_unfiled: None,
 };
 
 /// An agent's list of identities: a few KiB even with many certificates.
@@ -253,6 +269,7 @@ impl Format {
             Format::KerberosCcache => Traits {
                 volatile_by_design: true,
                 names_a_cache: Some(kerberos::locate),
+                reads_unfiled: Some(kerberos::read_keyring),
                 selected_by: &["KRB5_CONFIG"],
                 ..SECRET_TEXT
             },
