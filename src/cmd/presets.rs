@@ -42,7 +42,7 @@ pub fn supports(definition: &Definition) -> Vec<String> {
     }
     if definition.format == Format::Kubeconfig {
         lines.push(format!(
-            "chains: a user whose exec plugin runs the AWS CLI, gke-gcloud-auth-plugin, kubectl oidc-login or Azure's kubelogin with the Azure CLI takes the state of the login behind it ({}), for the plugin's profile or account",
+            "chains: a user whose exec plugin runs the AWS CLI, gke-gcloud-auth-plugin, kubectl oidc-login, Azure's kubelogin with the Azure CLI or the OCI CLI with a session token takes the state of the login behind it ({}), for the plugin's profile or account",
             crate::engine::chain::LOGINS_BEHIND.join(", ")
         ));
     }

@@ -56,6 +56,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("yarn", include_str!("../../presets/yarn.toml")),
     ("gcloud", include_str!("../../presets/gcloud.toml")),
     ("gcloud-adc", include_str!("../../presets/gcloud-adc.toml")),
+    (
+        "oci-session",
+        include_str!("../../presets/oci-session.toml"),
+    ),
 ];
 
 /// Every preset, validated when credwatch was built (see `config::preset`).

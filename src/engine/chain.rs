@@ -30,6 +30,7 @@ pub const LOGINS_BEHIND: &[&str] = &[
     "gcloud",
     "kubelogin",
     "azure",
+    "oci-session",
 ];
 
 /// What a plugin stands on: the logins (in the order it prefers them) and the variable that
@@ -72,6 +73,21 @@ fn link(plugin: &ExecPlugin) -> Option<Link> {
             logins: &["kubelogin"],
             selects: None,
         }),
+        // The OCI CLI stands on the session login only when told to (API keys do not end).
+        "oci"
+            if plugin
+                .option("--auth")
+                .or_else(|| plugin.env_value("OCI_CLI_AUTH"))
+                .is_some_and(|auth| auth == "security_token") =>
+        {
+            Some(Link {
+                logins: &["oci-session"],
+                selects: plugin
+                    .option("--profile")
+                    .or_else(|| plugin.env_value("OCI_CLI_PROFILE"))
+                    .map(|p| ("OCI_CLI_PROFILE", p.to_string())),
+            })
+        }
         "kubelogin"
             if plugin
                 .option("--login")
@@ -130,12 +146,21 @@ pub fn behind(config: &Config, plugin: &ExecPlugin) -> Option<Behind> {
         .fix
         .clone()
         .unwrap_or_else(|| broken.definition.fix.clone());
+    // A profile the plugin names is the one to log in again (`aws sso login --profile dev`).
     let profile = match &link.selects {
-        Some(("AWS_PROFILE", profile)) => {
-            if fix.starts_with("aws ") && !fix.contains("--profile") {
-                fix = format!("{fix} --profile {profile}");
+        Some((variable @ ("AWS_PROFILE" | "OCI_CLI_PROFILE"), profile)) => {
+            let (tool, kind) = if *variable == "AWS_PROFILE" {
+                ("aws ", "AWS")
+            } else {
+                ("oci ", "OCI")
+            };
+            if fix.starts_with(tool) && !fix.contains("--profile") {
+                fix = match fix.split_once(" (") {
+                    Some((command, rest)) => format!("{command} --profile {profile} ({rest}"),
+                    None => format!("{fix} --profile {profile}"),
+                };
             }
-            Some(profile.clone())
+            Some(format!("{kind} profile {profile}"))
         }
         _ => None,
     };

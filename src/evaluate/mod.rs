@@ -108,7 +108,8 @@ pub struct Behind {
     /// The credential behind (`aws-sso`) and its tool.
     pub name: String,
     pub tool: String,
-    /// The plugin's first words (`aws eks get-token`) and the profile it names.
+    /// The plugin's first words (`aws eks get-token`) and the profile it names, as said
+    /// (`AWS profile dev`).
     pub plugin: String,
     pub profile: Option<String>,
     pub state: State,

@@ -42,7 +42,7 @@ pub(super) fn behind(mut verdict: Verdict, behind: &super::Behind) -> Verdict {
     let profile = behind
         .profile
         .as_deref()
-        .map(|p| format!(" with AWS profile {p}"))
+        .map(|p| format!(" with {p}"))
         .unwrap_or_default();
     verdict.reason = format!(
         "its login plugin runs `{}`{profile}, and the {} login ({}) is {}: {} — the tool will fail until it works",

@@ -514,6 +514,7 @@ fn presets_say_which_burns_they_follow() {
         ("aws-sso", "long commands:"),
         ("aws-keys", "judged by AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION, AWSUME_EXPIRATION"),
         ("kube", "chains: a user whose exec plugin runs the AWS CLI"),
+        ("kube", "or the OCI CLI with a session token"),
         ("gh", "several accounts: each listed"),
         ("aws-keys", "several accounts: each listed"),
         ("aws-sso", "which login the next command uses: while the SSO session is expired, the role credentials"),
@@ -865,6 +866,86 @@ fn a_ticket_cache_in_memory_was_not_said_to_last_only_until_reboot() {
     let c = home.status(&["kerberos"]).credential("kerberos");
     assert_eq!(c["state"], "ok", "{c:#}");
     assert!(c.get("kept_until").is_none(), "{c:#}");
+}
+
+/// The chain through the OCI CLI: `oci ce cluster generate-token … --profile work --auth
+/// security_token` (as `oci ce cluster create-kubeconfig --with-auth-context` writes it; here by
+/// the real kubectl) signs with the session of profile work, whose token (`oci session
+/// authenticate`: a JWT of at most 60 minutes) ended; credwatch said kube was `ok`. Now kube is
+/// expired, naming the plugin, the profile and the session, with `oci session refresh
+/// --profile work`. With an API key (no `--auth security_token`) nothing ends: no chain.
+#[test]
+fn a_kube_login_through_an_expired_oci_session_was_ok() {
+    let home = TestHome::new();
+    home.write_config("presets = [\"kube\"]\n");
+    let token = ".oci/sessions/work/token";
+    home.write(
+        token,
+        crate::harness::jwt_with_exp(crate::harness::now_secs() - 300),
+    );
+    let user = |auth: bool| {
+        let mut args = vec![
+            "config".to_string(),
+            "set-credentials".into(),
+            "oke".into(),
+            "--exec-api-version=client.authentication.k8s.io/v1beta1".into(),
+            "--exec-command=oci".into(),
+        ];
+        for arg in [
+            "ce",
+            "cluster",
+            "generate-token",
+            "--cluster-id",
+            "ocid1.cluster.oc1..x",
+            "--region",
+            "eu-frankfurt-1",
+            "--profile",
+            "work",
+        ] {
+            args.push(format!("--exec-arg={arg}"));
+        }
+        if auth {
+            args.push("--exec-arg=--auth".into());
+            args.push("--exec-arg=security_token".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::clients::ok(&home, "kubectl", &args, "");
+    };
+    for args in [
+        &[
+            "config",
+            "set-cluster",
+            "oke",
+            "--server=https://127.0.0.1:1",
+        ][..],
+        &[
+            "config",
+            "set-context",
+            "oke",
+            "--cluster=oke",
+            "--user=oke",
+        ],
+        &["config", "use-context", "oke"],
+    ] {
+        crate::clients::ok(&home, "kubectl", args, "");
+    }
+    user(true);
+    let kube = home.run(&["status", "--json", "kube"]).credential("kube");
+    assert_eq!(kube["state"], "expired", "{kube}");
+    let reason = kube["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its login plugin runs `oci ce cluster` with OCI profile work, and the OCI CLI (session) login (oci-session) is expired"),
+        "{reason}"
+    );
+    assert_eq!(
+        kube["fix"],
+        "oci session refresh --profile work (or, once the session ended: oci session authenticate)",
+        "{kube}"
+    );
+    // Signed with the profile's API key: the session's end is not kubectl's.
+    user(false);
+    let kube = home.run(&["status", "--json", "kube"]).credential("kube");
+    assert_eq!(kube["state"], "ok", "{kube}");
 }
 
 /// The chain through kubelogin: a kubeconfig user whose exec plugin is `kubectl oidc-login
