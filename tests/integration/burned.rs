@@ -1141,3 +1141,70 @@ fn docker_through_the_ecr_credential_helper_on_an_expired_aws_login_was_logged_o
         "the helper's logins are there: {docker}"
     );
 }
+
+/// The real `aws configure export-credentials` (Debian's AWS CLI v2) prints a profile's
+/// temporary keys with their deadline (`AWS_CREDENTIAL_EXPIRATION`), here from a
+/// `credential_process` that gives keys for 20 minutes; exported into a shell, credwatch judged
+/// them `unknown` ("not checked"). Now they are expiring, with that deadline.
+#[test]
+fn keys_exported_by_aws_configure_export_credentials_were_not_checked() {
+    let mut home = TestHome::new();
+    home.write_config("presets = [\"aws-keys\"]\n");
+    home.write(
+        ".aws/credentials",
+        format!("[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = {CANARY}\n"),
+    );
+    let expires =
+        credwatch::support::timefmt::Timestamp::from_secs(crate::harness::now_secs() + 20 * 60)
+            .rfc3339();
+    let process = home.write(
+        "issue-keys",
+        format!("#!/bin/sh\necho '{{\"Version\": 1, \"AccessKeyId\": \"ASIAEXAMPLE\", \"SecretAccessKey\": \"{CANARY}\", \"SessionToken\": \"{CANARY}\", \"Expiration\": \"{expires}\"}}'\n"),
+    );
+    std::fs::set_permissions(
+        &process,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    home.write(
+        ".aws/config",
+        format!("[profile ci]\ncredential_process = {}\n", process.display()),
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/aws").is_file(),
+        "Debian's awscli (v2) is not installed: run scripts/test, which installs it"
+    );
+    let out = crate::clients::ok(
+        &home,
+        "/usr/bin/aws",
+        &[
+            "configure",
+            "export-credentials",
+            "--profile",
+            "ci",
+            "--format",
+            "env",
+        ],
+        "",
+    );
+    let mut exported = 0;
+    for line in out.stdout.lines() {
+        let (name, value) = line
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+            .unwrap_or_else(|| panic!("{}", out.stdout));
+        home.set_env(name, value);
+        exported += 1;
+    }
+    assert_eq!(exported, 4, "{}", out.stdout);
+    let keys = home.status(&["aws-keys"]).credential("aws-keys");
+    assert_eq!(keys["state"], "expiring", "{keys}");
+    assert_eq!(keys["expires_at"], expires, "{keys}");
+    assert!(
+        keys["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AWS_CREDENTIAL_EXPIRATION"),
+        "{keys}"
+    );
+}
