@@ -405,17 +405,6 @@ impl Daemon {
         self.look_at_keyring_if_stale(index);
         self.plan_probe(index, now);
         // A login that others' login plugins need (`engine::chain`): those are judged again now.
-        // The role credentials cached from the SSO session (`engine::role_cache`): the SSO
-        // login is judged again with them.
-        if changed && name == "aws-cli-cache" {
-            for (other, entry) in self.entries.iter_mut().enumerate() {
-                if other != index
-                    && entry.candidate.definition.name == engine::role_cache::SESSION_LOGIN
-                {
-                    entry.recheck_at = Some(now);
-                }
-            }
-        }
         if changed && engine::chain::LOGINS_BEHIND.contains(&name.as_str()) {
             for (other, entry) in self.entries.iter_mut().enumerate() {
                 let has_plugin = entry

@@ -43,64 +43,35 @@ struct Link {
 /// The logins behind `plugin`, when it is one credwatch knows.
 fn link(plugin: &ExecPlugin) -> Option<Link> {
     let first = plugin.args.first().map(String::as_str);
-    let from_env = |names: &[&'static str]| {
-        names
-            .iter()
-            .find_map(|name| plugin.env_value(name).map(|v| (*name, v.to_string())))
-    };
-    match plugin.program() {
+    // An option of the plugin's command line, else the variable its `env` sets.
+    let given =
+        |option: &str, variable: &str| plugin.option(option).or_else(|| plugin.env_value(variable));
+    let profile =
+        |variable: &'static str| given("--profile", variable).map(|p| (variable, p.to_string()));
+    let (logins, selects): (&'static [&'static str], _) = match plugin.program() {
         // docker's Amazon ECR credential helper takes the AWS login of the shell.
-        "docker-credential-ecr-login" => Some(Link {
-            logins: AWS_LOGINS,
-            selects: None,
-        }),
-        "aws" | "aws-iam-authenticator" => Some(Link {
-            logins: AWS_LOGINS,
-            selects: plugin
-                .option("--profile")
-                .or_else(|| plugin.env_value("AWS_PROFILE"))
-                .map(|p| ("AWS_PROFILE", p.to_string())),
-        }),
-        "gke-gcloud-auth-plugin" => Some(Link {
-            logins: &["gcloud"],
-            selects: from_env(&["CLOUDSDK_CORE_ACCOUNT", "CLOUDSDK_ACTIVE_CONFIG_NAME"]),
-        }),
-        "kubectl" if first == Some("oidc-login") => Some(Link {
-            logins: &["kubelogin"],
-            selects: None,
-        }),
-        "kubectl-oidc_login" => Some(Link {
-            logins: &["kubelogin"],
-            selects: None,
-        }),
+        "docker-credential-ecr-login" => (AWS_LOGINS, None),
+        "aws" | "aws-iam-authenticator" => (AWS_LOGINS, profile("AWS_PROFILE")),
+        "gke-gcloud-auth-plugin" => (
+            &["gcloud"],
+            ["CLOUDSDK_CORE_ACCOUNT", "CLOUDSDK_ACTIVE_CONFIG_NAME"]
+                .into_iter()
+                .find_map(|name| plugin.env_value(name).map(|v| (name, v.to_string()))),
+        ),
+        "kubectl-oidc_login" => (&["kubelogin"], None),
+        "kubectl" if first == Some("oidc-login") => (&["kubelogin"], None),
         // The OCI CLI stands on the session login only when told to (API keys do not end).
-        "oci"
-            if plugin
-                .option("--auth")
-                .or_else(|| plugin.env_value("OCI_CLI_AUTH"))
-                .is_some_and(|auth| auth == "security_token") =>
-        {
-            Some(Link {
-                logins: &["oci-session"],
-                selects: plugin
-                    .option("--profile")
-                    .or_else(|| plugin.env_value("OCI_CLI_PROFILE"))
-                    .map(|p| ("OCI_CLI_PROFILE", p.to_string())),
-            })
+        "oci" if given("--auth", "OCI_CLI_AUTH") == Some("security_token") => {
+            (&["oci-session"], profile("OCI_CLI_PROFILE"))
         }
         "kubelogin"
-            if plugin
-                .option("--login")
-                .or_else(|| plugin.option("-l"))
-                .is_some_and(|mode| mode == "azurecli") =>
+            if plugin.option("--login").or_else(|| plugin.option("-l")) == Some("azurecli") =>
         {
-            Some(Link {
-                logins: &["azure"],
-                selects: None,
-            })
+            (&["azure"], None)
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(Link { logins, selects })
 }
 
 /// The login behind `plugin`, when it is one credwatch knows and none of its kind works: the

@@ -28,11 +28,8 @@ fn sso_profile() -> Option<(String, String)> {
     let profile = environ::var_text("AWS_PROFILE")
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "default".into());
-    let config = match environ::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty()) {
-        Some(path) => PathBuf::from(path),
-        None => paths::home_dir()?.join(".aws/config"),
-    };
-    let ReadOutcome::Read { bytes, .. } = read_bounded(&config, formats::TEXT_SIZE_LIMIT) else {
+    let ReadOutcome::Read { bytes, .. } = read_bounded(&config_path()?, formats::TEXT_SIZE_LIMIT)
+    else {
         return None;
     };
     let document = formats::parse(Format::Ini, &bytes).ok()?;
@@ -69,17 +66,24 @@ fn sso_profile() -> Option<(String, String)> {
 /// What the daemon watches besides the session login's own store, since its verdict depends
 /// on them: the AWS config (which profile is an SSO one, and its role) and the role cache.
 pub fn watch_targets() -> Vec<crate::store::WatchTarget> {
-    let Some(home) = paths::home_dir() else {
-        return Vec::new();
-    };
-    let config = match environ::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty()) {
-        Some(path) => PathBuf::from(path),
-        None => home.join(".aws/config"),
-    };
-    vec![
-        crate::store::WatchTarget::Path(config),
-        crate::store::WatchTarget::Path(home.join(".aws/cli/cache/*.json")),
-    ]
+    [config_path(), cache_dir().map(|dir| dir.join("*.json"))]
+        .into_iter()
+        .flatten()
+        .map(crate::store::WatchTarget::Path)
+        .collect()
+}
+
+/// The AWS config: `AWS_CONFIG_FILE`, else `~/.aws/config`.
+fn config_path() -> Option<PathBuf> {
+    match environ::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty()) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => Some(paths::home_dir()?.join(".aws/config")),
+    }
+}
+
+/// Where the AWS CLI caches credentials it got (`~/.aws/cli/cache`).
+fn cache_dir() -> Option<PathBuf> {
+    Some(paths::home_dir()?.join(".aws/cli/cache"))
 }
 
 /// The lowercase hex SHA-1 of `text`.
@@ -95,9 +99,7 @@ fn sha1_hex(text: &str) -> String {
 /// expiration.
 pub fn for_profile_in_use() -> Option<CachedRole> {
     let (profile, key) = sso_profile()?;
-    let path = paths::home_dir()?
-        .join(".aws/cli/cache")
-        .join(format!("{}.json", sha1_hex(&key)));
+    let path = cache_dir()?.join(format!("{}.json", sha1_hex(&key)));
     let ReadOutcome::Read { bytes, .. } = read_bounded(&path, formats::TEXT_SIZE_LIMIT) else {
         return None;
     };

@@ -398,15 +398,20 @@ fn option_value(command: &str, option: &str) -> Option<String> {
 /// account marker.
 pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
     let traits = definition.format.traits();
+    // A cache named that no file holds (a kernel keyring): nothing tells when it changes.
+    let mut unfiled = false;
     let mut paths: Vec<PathBuf> = specs(definition)
         .iter()
         .flat_map(|spec| match traits.names_a_cache {
             // The file the cache name leads to (none for a cache kept outside files).
-            Some(locate) => located(spec, locate)
-                .ok()
-                .and_then(Result::ok)
-                .into_iter()
-                .collect(),
+            Some(locate) => match located(spec, locate) {
+                Ok(Ok(path)) => vec![path],
+                Ok(Err(_)) => {
+                    unfiled |= traits.reads_unfiled.is_some();
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            },
             None => paths::expand(spec).unwrap_or_default(),
         })
         .flat_map(|path| {
@@ -430,13 +435,6 @@ pub fn watch_targets(definition: &Definition) -> Vec<WatchTarget> {
         paths.extend(paths::expand(&marker.file).ok().into_iter().flatten());
     }
     let mut targets: Vec<WatchTarget> = paths.into_iter().map(WatchTarget::Path).collect();
-    // A cache outside any file (a kernel keyring): nothing tells when it changes.
-    let unfiled = traits.reads_unfiled.is_some()
-        && specs(definition).iter().any(|spec| {
-            traits
-                .names_a_cache
-                .is_some_and(|locate| located(spec, locate).is_ok_and(|found| found.is_err()))
-        });
     if unfiled {
         targets.push(WatchTarget::Poll(UNFILED_POLL_MS));
     }

@@ -68,11 +68,12 @@ pub fn search(keyring: Serial, kind: &str, description: &str) -> Result<Serial, 
     .map(|serial| serial as Serial)
 }
 
-/// A key's payload, at most `limit` bytes (a larger one is `E2BIG`).
-pub fn read(key: Serial, limit: usize) -> Result<Vec<u8>, Errno> {
+/// What `operation` (read, describe) writes for `key` into a buffer of `limit` bytes; `E2BIG`
+/// when it has more.
+fn fill(operation: libc::c_long, key: Serial, limit: usize) -> Result<Vec<u8>, Errno> {
     let mut buffer = vec![0u8; limit.min(1 << 20)];
     let size = keyctl(
-        KEYCTL_READ,
+        operation,
         libc::c_long::from(key),
         buffer.as_mut_ptr() as libc::c_long,
         buffer.len() as libc::c_long,
@@ -85,17 +86,14 @@ pub fn read(key: Serial, limit: usize) -> Result<Vec<u8>, Errno> {
     Ok(buffer)
 }
 
+/// A key's payload, at most `limit` bytes (a larger one is `E2BIG`).
+pub fn read(key: Serial, limit: usize) -> Result<Vec<u8>, Errno> {
+    fill(KEYCTL_READ, key, limit)
+}
+
 /// A key's type and description (`user`, `__krb5_princ__`).
 pub fn describe(key: Serial) -> Result<(String, String), Errno> {
-    let mut buffer = vec![0u8; 4096];
-    let size = keyctl(
-        KEYCTL_DESCRIBE,
-        libc::c_long::from(key),
-        buffer.as_mut_ptr() as libc::c_long,
-        buffer.len() as libc::c_long,
-        0,
-    )? as usize;
-    buffer.truncate(size.min(buffer.len()));
+    let buffer = fill(KEYCTL_DESCRIBE, key, 4096)?;
     // "type;uid;gid;perm;description", NUL-terminated.
     let text = String::from_utf8_lossy(&buffer);
     let text = text.trim_end_matches('\0');

@@ -88,12 +88,20 @@ fn lingering(uid: u32) -> bool {
         })
 }
 
-/// This boot's id (the kernel's, new at each boot).
+/// This boot's id (the kernel's, new at each boot): read once per process, which lives within
+/// one boot.
 pub fn boot_id() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    let id = text.trim();
-    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
-        .then(|| id.to_string())
+    static BOOT_ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+            let id = text.trim();
+            (!id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+            .then(|| id.to_string())
+        })
+        .clone()
 }
 
 /// When this boot began (`btime` in /proc/stat), in seconds since the epoch.

@@ -1565,17 +1565,24 @@ fn aws_profiles_and_kube_contexts_not_in_use_were_named_not_judged() {
         "a stale account not in use fails nothing: {}",
         out.stdout
     );
-    let aws_keys = out.credential("aws-keys");
-    assert_eq!(aws_keys["state"], "ok", "{aws_keys:#}");
-    assert_eq!(
-        accounts(&aws_keys),
-        vec![own("default", true, "ok"), own("saml", false, "expired")]
+    // A credential's state and its accounts (name, in use, state), in order.
+    let judged = |out: &Outcome, name: &str, state: &str, listed: &[(&str, bool, &str)]| {
+        let c = out.credential(name);
+        assert_eq!(c["state"], state, "{c:#}");
+        let listed: Vec<_> = listed.iter().map(|(n, a, s)| own(n, *a, s)).collect();
+        assert_eq!(accounts(&c), listed);
+    };
+    judged(
+        &out,
+        "aws-keys",
+        "ok",
+        &[("default", true, "ok"), ("saml", false, "expired")],
     );
-    let kube = out.credential("kube");
-    assert_eq!(kube["state"], "ok", "{kube:#}");
-    assert_eq!(
-        accounts(&kube),
-        vec![own("dev", true, "ok"), own("prod", false, "expired")]
+    judged(
+        &out,
+        "kube",
+        "ok",
+        &[("dev", true, "ok"), ("prod", false, "expired")],
     );
     let table = home.run(&["status"]).stdout;
     assert!(table.contains("* dev  ok  (in use)"), "{table}");
@@ -1592,17 +1599,17 @@ fn aws_profiles_and_kube_contexts_not_in_use_were_named_not_judged() {
     home.set_env("AWS_PROFILE", "saml");
     let out = home.status(&[]);
     assert_ne!(out.code, 0, "{}", out.stdout);
-    let aws_keys = out.credential("aws-keys");
-    assert_eq!(aws_keys["state"], "expired", "{aws_keys:#}");
-    assert_eq!(
-        accounts(&aws_keys),
-        vec![own("saml", true, "expired"), own("default", false, "ok")]
+    judged(
+        &out,
+        "aws-keys",
+        "expired",
+        &[("saml", true, "expired"), ("default", false, "ok")],
     );
-    let kube = out.credential("kube");
-    assert_eq!(kube["state"], "expired", "{kube:#}");
-    assert_eq!(
-        accounts(&kube),
-        vec![own("prod", true, "expired"), own("dev", false, "ok")]
+    judged(
+        &out,
+        "kube",
+        "expired",
+        &[("prod", true, "expired"), ("dev", false, "ok")],
     );
 }
 

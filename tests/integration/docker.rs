@@ -211,16 +211,23 @@ fn docker_implicit_secretservice_helper_with_a_bus_is_not_unavailable() {
     assert_eq!(c["state"], "ok", "{c}");
 }
 
+/// A PATH holding only the docker client (no credential helper: docker keeps logins in its
+/// file); the client's path there.
+fn docker_alone_on_path(home: &mut TestHome, docker: &Path) -> PathBuf {
+    let only_docker = home.path("only-docker");
+    std::fs::create_dir_all(&only_docker).unwrap();
+    std::os::unix::fs::symlink(docker, only_docker.join("docker")).unwrap();
+    home.set_env("PATH", &only_docker);
+    only_docker.join("docker")
+}
+
 /// Without the helper on PATH docker keeps the login in the file: `missing`, fix `docker login`.
 #[test]
 fn docker_without_its_helper_on_path_keeps_the_login_in_the_file() {
     let docker = clients();
     let mut home = TestHome::new();
     home.write_config("presets = [\"docker\"]\n");
-    let only_docker = home.path("only-docker");
-    std::fs::create_dir_all(&only_docker).unwrap();
-    std::os::unix::fs::symlink(&docker, only_docker.join("docker")).unwrap();
-    home.set_env("PATH", &only_docker);
+    let docker = docker_alone_on_path(&mut home, &docker);
     let c = docker_state(&home);
     assert_eq!(c["state"], "missing", "{c}");
     assert!(
@@ -233,7 +240,7 @@ fn docker_without_its_helper_on_path_keeps_the_login_in_the_file() {
     let server = registry();
     let (code, out, err) = run(
         &home,
-        &only_docker.join("docker"),
+        &docker,
         &["login", server.as_str(), "-u", "me", "--password-stdin"],
         &format!("{CANARY}\n"),
     );
@@ -253,15 +260,12 @@ fn an_ecr_token_in_docker_auths_was_ok_after_its_12_hours() {
     let docker = clients();
     let mut home = TestHome::new();
     home.write_config("presets = [\"docker\"]\n");
-    let only_docker = home.path("only-docker");
-    std::fs::create_dir_all(&only_docker).unwrap();
-    std::os::unix::fs::symlink(&docker, only_docker.join("docker")).unwrap();
-    home.set_env("PATH", &only_docker);
+    let docker = docker_alone_on_path(&mut home, &docker);
     let (hub, ecr) = (registry(), registry());
     let login = |server: &str, user: &str, password: &str| {
         let (code, out, err) = run(
             &home,
-            &only_docker.join("docker"),
+            &docker,
             &["login", server, "-u", user, "--password-stdin"],
             &format!("{password}\n"),
         );

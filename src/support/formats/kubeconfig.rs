@@ -30,13 +30,7 @@ pub(super) fn view(files: Vec<Value>) -> Value {
         merge_named(&mut contexts, file.get_mut("contexts").map(Value::take));
         merge_named(&mut users, file.get_mut("users").map(Value::take));
     }
-    let user_name = current.as_ref().and_then(|current| {
-        contexts
-            .get(current)
-            .and_then(|entry| entry.pointer("/context/user"))
-            .and_then(Value::as_str)
-            .map(String::from)
-    });
+    // A context's user: its name, and that user's fields where a file has them.
     let user_of = |context: &Value| -> (Option<String>, Option<Value>) {
         let name = context
             .pointer("/context/user")
@@ -49,11 +43,10 @@ pub(super) fn view(files: Vec<Value>) -> Value {
             .cloned();
         (name, user)
     };
-    let user = user_name
+    let (user_name, user) = current
         .as_ref()
-        .and_then(|wanted| users.get(wanted))
-        .and_then(|entry| entry.get("user"))
-        .cloned();
+        .and_then(|current| contexts.get(current))
+        .map_or((None, None), user_of);
     // The other contexts, each as the view it would give (bounded: a file of thousands of
     // contexts is judged on the first ones).
     let accounts: Vec<Value> = contexts
