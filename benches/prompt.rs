@@ -312,7 +312,8 @@ fn main() {
             "bash" => (
                 "_empty() { :; }".to_string(),
                 "_empty",
-                "_credwatch_precmd",
+                // What the hook's PROMPT_COMMAND element runs.
+                "_credwatch_prompt$_cw_k",
                 "eval \"$(direnv hook bash)\"".to_string(),
                 "_direnv_hook",
                 format!("_ref() {{ local l; read -r l <{f}; }}"),
@@ -344,7 +345,7 @@ fn main() {
         // A prompt after a command: the hook then compares this shell's variables with the
         // context it handed over (fish is told of a change instead, and compares nothing).
         let after_call = match shell {
-            "bash" => Some("{ _cw_n=1; _credwatch_precmd; }"),
+            "bash" => Some("{ _cw_n=1 _cw_k=1; _credwatch_prompt$_cw_k; }"),
             "zsh" => Some("{ _credwatch_ran=1; _credwatch_precmd }"),
             _ => None,
         };
@@ -408,7 +409,7 @@ fn main() {
         "\nA prompt after a command (the hook compares the variables of the credentials in play"
     );
     println!(
-        "with the context it handed over; the assignment that says a command ran, bash `_cw_n=1`, zsh\n`_credwatch_ran=1`, is counted in):\n"
+        "with the context it handed over; the assignments that say a command ran, bash `_cw_n=1 _cw_k=1`, zsh\n`_credwatch_ran=1`, are counted in):\n"
     );
     println!("| shell | variables compared | µs added |");
     println!("|---|---:|---:|");

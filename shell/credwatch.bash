@@ -37,10 +37,11 @@ declare -gA _credwatch_off=([0]=0 [false]=0 [no]=0 [off]=0)
 _credwatch_cmds=()
 _credwatch_texts=()
 # The pattern a command of a line must match for the hook's DEBUG trap to look at it (the first
-# words of the commands warned about, and `trap`; `*` while the trap is to take itself out). Its
-# name and the counter's, _cw_n, are short (the only globals of the hook outside _credwatch_*):
-# bash's trap re-parses its text at each command, and an expansion costs several hundred
-# instructions per character of a name (callgrind).
+# words of the commands warned about, `trap`, and the 101st command of a line: see
+# _credwatch_trap_test; `*` while the trap is to take itself out). Its name, the counter's, _cw_n,
+# and the prompt's, _cw_k, are short (the only globals of the hook outside _credwatch_*): bash
+# re-parses a trap's text, PS0 and each PROMPT_COMMAND element every time, and an expansion costs
+# several hundred instructions per character of a name (callgrind).
 _cw_w=
 _credwatch_shown=
 _credwatch_next_check=0
@@ -59,10 +60,13 @@ _credwatch_context=-
 _credwatch_generation=
 _credwatch_waited=0
 # _cw_n: the commands run since the last prompt, counted by the hook's DEBUG trap while it is in;
-# PS0 sets it to 1 for a command line, the prompt back to 0. Without PS0 (bash < 4.4), always 1.
+# PS0 sets it to 1 for a command line, the prompt back to far below 0 (the trap's runs at later
+# prompts count up from there, and it stays below 0: "no command since").
+# _cw_k: which function the hook's PROMPT_COMMAND element runs, _credwatch_prompt$_cw_k: 1 after
+# a command line (PS0 sets it), 0 after an empty one (so neither pays for the other's tests).
 _credwatch_no_ps0=0
 ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))) || _credwatch_no_ps0=1
-_cw_n=1
+_cw_n=1 _cw_k=1
 export CREDWATCH_PROMPT CREDWATCH_DAEMON
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
@@ -105,6 +109,8 @@ _credwatch_read() {
     printf -v word '%q' "${cmd%% *}"
     words+=("*$word*")
   done
+  # (`*1`: the 101st command of a line, see _credwatch_trap_test.)
+  words+=('*1')
   local IFS='|'
   _cw_w="@(${words[*]})"
   # (10#: a leading zero is not octal.)
@@ -184,7 +190,8 @@ _credwatch_refresh() {
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1 _credwatch_daemon_pid=$pid
     _credwatch_pid=$pid _credwatch_until=$until
-    ((until)) || _credwatch_until=99999999999
+    # At least every 30 s (after a command): see _credwatch_prompt1.
+    ((until != 0 && until <= now + 30)) || _credwatch_until=$((now + 30))
   else
     CREDWATCH_DAEMON=0
     _credwatch_marker=$_credwatch_dir/prompt.
@@ -234,39 +241,67 @@ _credwatch_check_detached() {
   ("$_credwatch_bin" prompt --cache --shell $$ >/dev/null 2>&1 </dev/null &)
 }
 
-# Every prompt: one test (two stats). The rest runs when the state changed, and at the first
-# prompts (where `set -e` is off for all it runs): it also checks the hook's place, which only
-# matters at a prompt where the state changes, and which prompt frameworks change while the rc
-# file runs or at the first prompt (bash-preexec). Its status is no one else's: bash >= 5.1 gives
-# each element of an array PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec
-# does the same for each precmd function. (bash copies a function's body each time it runs it:
-# this one stays this small.)
+# The hook's element in PROMPT_COMMAND runs one of two functions, chosen by _cw_k, which PS0
+# sets: bash copies a function's body each time it runs it, and each call costs, so neither path
+# pays for the other. Their status is no one else's: bash >= 5.1 gives each element of an array
+# PROMPT_COMMAND the command's own $? and PIPESTATUS, and bash-preexec does the same for each
+# precmd function (where the hook is _credwatch_precmd).
+# The rest (_credwatch_slow) runs when the state changed, and at the first prompts (where `set -e`
+# is off for all it runs): it also checks the hook's place, which only matters at a prompt where
+# the state changes, and which prompt frameworks change while the rc file runs or at the first
+# prompt (bash-preexec).
+# shellcheck disable=SC2016 # expanded when PROMPT_COMMAND runs
+_credwatch_element='_credwatch_prompt$_cw_k'
 _credwatch_precmd() {
-  [[ $_cw_n == 0 && -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] || _credwatch_after_command
+  "_credwatch_prompt$_cw_k"
+}
+
+# No command since the last prompt: one test (two stats).
+_credwatch_prompt0() {
+  [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] || _credwatch_slow
 }
 
 # A command ran since the last prompt (PS0 says so; without PS0, at every prompt): only a
 # command changes a variable (CREDWATCH_DISABLE among them), so only then are they compared, and
-# the clock read (once the state's deadline has passed, the state is read again). The rest runs
-# when the state changed, at the first prompts, and at a prompt that must arm or take out the
-# hook's trap (_credwatch_pid is 0 then: /proc/0 never exists).
+# the clock read: once the state's deadline has passed the state is read again, and at least
+# every 30 s (see _credwatch_refresh), which is when a daemon that died is found on this path (an
+# empty prompt stats its /proc entry; a system call costs here what a dozen tests do). The rest
+# runs when the state changed, at the first prompts, and at a prompt that must arm or take out
+# the hook's trap (the marker is emptied then: '' never exists).
 # The variables are compared in two steps: each selecting variable's value and whether each
-# shadowing one is set (_credwatch_quick: short), and only while one of those is set
-# (_credwatch_exact), whether it turns that one on (see _credwatch_send_context).
+# shadowing one is set (_credwatch_quick: short), and only while one of those is set, whether it
+# turns that one on (see _credwatch_send_context), in a function of its own (its long text would
+# be copied at each call): _credwatch_quick then ends with `-`, which the comparison here never
+# gives.
 # _credwatch_untouched is what _cw_n holds after a command when the hook's trap did not run since
 # PS0 (1) or since a `trap` command (the count then): something replaced it (see _credwatch_slow);
 # -1, which it never holds, while the trap is out.
-# shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
-_credwatch_after_command() {
-  [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid && ${EPOCHSECONDS:-0} -lt $_credwatch_until &&
-    "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@" == "$_credwatch_quick" &&
-    ($_credwatch_exact == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") &&
-    $_cw_n != "$_credwatch_untouched" ]] || _credwatch_slow
-  _cw_n=$_credwatch_no_ps0
+# (Every term costs, and an arithmetic one less than a `[[` one: the clock and the count are one.
+# bash < 5 has no EPOCHSECONDS: see below.)
+# shellcheck disable=SC2050,SC2015 # the contexts are expansions once `credwatch init` filled them in; the slow way is right whichever test failed
+_credwatch_prompt1() {
+  [[ -e $_credwatch_marker && "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@" == "$_credwatch_quick" ]] &&
+    ((EPOCHSECONDS < _credwatch_until && _cw_n != _credwatch_untouched)) || _credwatch_exact_or_slow
+  _cw_n=-999999999 _cw_k=0
 }
 _credwatch_quick=-
-_credwatch_exact=0
 : "${_credwatch_untouched:=-1}"
+# bash < 5 (no EPOCHSECONDS, which `set -u` would call unbound): the same without the clock.
+# bash < 4.4 (no PS0 to say a command ran): every prompt is one after a command.
+if [[ -z ${EPOCHSECONDS-} ]]; then
+  _credwatch_definition=$(declare -f _credwatch_prompt1)
+  eval "${_credwatch_definition//EPOCHSECONDS/0}"
+  unset _credwatch_definition
+fi
+((_credwatch_no_ps0 == 0)) || _credwatch_prompt0() { _credwatch_prompt1; }
+
+# shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
+_credwatch_exact_or_slow() {
+  [[ $_credwatch_quick == *- && -e $_credwatch_marker && ${EPOCHSECONDS:-0} -lt $_credwatch_until &&
+    $_cw_n != "$_credwatch_untouched" &&
+    "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@-" == "$_credwatch_quick" &&
+    "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
+}
 
 # Everything in it runs where `set -e` is off, and it returns 0: no state of credwatch can end
 # the shell.
@@ -278,10 +313,10 @@ _credwatch_slow() {
   # The number of the interactive line last read, where PROMPT_COMMAND called the hook (the
   # second prompt comes this way: the first three do): from then on a line is not the first.
   local outer=$((${#FUNCNAME[@]} - 1))
-  [[ ${FUNCNAME[outer]} != _credwatch_precmd* ]] || _credwatch_line=${BASH_LINENO[outer]}
+  [[ ${FUNCNAME[outer]} != _credwatch_pr* ]] || _credwatch_line=${BASH_LINENO[outer]}
   _credwatch_quick="${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@"
   # shellcheck disable=SC2157 # an expansion once `credwatch init` filled it in
-  [[ -n "@CREDWATCH_SHADOWS_SET@" ]] && _credwatch_exact=1 || _credwatch_exact=0
+  [[ -z "@CREDWATCH_SHADOWS_SET@" ]] || _credwatch_quick+=-
   if ((_cw_n == _credwatch_untouched)) && [[ -n $_credwatch_trap_installed ]]; then
     # A command ran and the hook's trap did not run since PS0, or since a `trap` command (it
     # counts each command, the hook's element in PROMPT_COMMAND included): something replaced
@@ -290,7 +325,7 @@ _credwatch_slow() {
     _credwatch_trap_installed='' _credwatch_remove=0 _credwatch_untouched=-1
     declare -ft "${_credwatch_traced[@]}"
     _credwatch_on_change || :
-    _credwatch_rearm=1 _credwatch_pid=0
+    _credwatch_rearm=1 _credwatch_marker=
     return 0
   fi
   [[ -z $_credwatch_trap_installed ]] || _credwatch_untouched=1
@@ -306,9 +341,9 @@ _credwatch_slow() {
 # bash also runs it between the commands of whatever runs when the signal comes, with that
 # command's redirections: the hook's own read of the state closes standard error, a user's
 # `{ ...; } 2>/dev/null` sends it elsewhere. The one-time line must reach the terminal: then the
-# next prompt reads the state instead (pid 0).
+# next prompt reads the state instead (no marker).
 _credwatch_woken() {
-  [[ -t 2 ]] || { _credwatch_pid=0; return 0; }
+  [[ -t 2 ]] || { _credwatch_marker=; return 0; }
   _credwatch_recheck || return 0
   ((${#FUNCNAME[@]} > 1 || _credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
   return 0
@@ -318,7 +353,7 @@ _credwatch_woken() {
 _credwatch_status=0
 _credwatch_precmd_keep_status() {
   _credwatch_status=$?
-  _credwatch_precmd
+  "_credwatch_prompt$_cw_k"
   # Returning non-zero would end a `set -e` shell.
   [[ $- == *e* ]] || return "$_credwatch_status"
 }
@@ -328,13 +363,10 @@ _credwatch_precmd_keep_status() {
 # traced, and only then does a trap it sets or takes out stay so. With no DEBUG trap set,
 # tracing costs nothing. While the hook's trap is in they are not traced: the trap then runs at
 # the hook's call, not at each command in it.
-_credwatch_traced=(_credwatch_precmd _credwatch_after_command _credwatch_slow _credwatch_woken)
+_credwatch_traced=(_credwatch_precmd _credwatch_prompt0 _credwatch_prompt1 _credwatch_exact_or_slow _credwatch_slow _credwatch_woken)
 declare -ft _credwatch_precmd_keep_status
 # (Sourced again while the hook's trap is in, `. ~/.bashrc`: they stay as they are.)
 [[ -n ${_credwatch_trap_installed-} ]] || declare -ft "${_credwatch_traced[@]}"
-
-# The hook's element in PROMPT_COMMAND.
-_credwatch_element=_credwatch_precmd
 
 # Where the hook must be: an indirect reference to one array element, and what it must hold.
 _credwatch_head='PROMPT_COMMAND[0]'
@@ -346,7 +378,7 @@ _credwatch_rearm=0
 # shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
 _credwatch_on_change() {
   [[ ${!_credwatch_head-} == $_credwatch_head_pattern && (-z ${bash_preexec_imported-}${__bp_imported-} ||
-    ${PROMPT_COMMAND[*]-} != *_credwatch_precmd*) ]] || _credwatch_place
+    ${PROMPT_COMMAND[*]-} != *_credwatch_pr*) ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
     CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown=''
     _credwatch_marker=$_credwatch_dir/prompt.
@@ -366,8 +398,8 @@ _credwatch_on_change() {
     [[ -z $_credwatch_trap_installed ]] || _credwatch_rearm=1
   fi
   if ((_credwatch_settle > 0)); then
-    # The next prompt comes this way again (pid 0 never runs).
-    _credwatch_settle=$((_credwatch_settle - 1)) _credwatch_pid=0
+    # The next prompt comes this way again (no marker).
+    _credwatch_settle=$((_credwatch_settle - 1)) _credwatch_marker=
   fi
   return 0
 }
@@ -393,7 +425,7 @@ _credwatch_place() {
   fi
   # The hook's names out of every element (with the separator that joined them).
   for entry in "${PROMPT_COMMAND[@]-}"; do
-    for rest in _credwatch_precmd_keep_status _credwatch_precmd; do
+    for rest in _credwatch_precmd_keep_status _credwatch_precmd "$_credwatch_element"; do
       entry=${entry//$'\n'$rest/}
       entry=${entry//;$rest/}
       entry=${entry//$rest$'\n'/}
@@ -533,7 +565,7 @@ _credwatch_preexec() {
   done
   # Those of a line are not given again in that line; the prompt after it clears them (and so
   # comes the slow way).
-  [[ ${2-} != line || -z $warned ]] || _credwatch_warned+=$warned _credwatch_pid=0
+  [[ ${2-} != line || -z $warned ]] || _credwatch_warned+=$warned _credwatch_marker=
   if [[ -n $warned && ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
     kill -INT $$
   fi
@@ -546,7 +578,7 @@ _credwatch_preexec() {
 # changed. True when it read a new state.
 _credwatch_recheck() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -n $_credwatch_daemon_seen ]] || return 1
-  # (The daemon's pid as read: _credwatch_pid is 0 while the next prompt must read again.)
+  # (The daemon's pid as read: _credwatch_pid is the one the state named.)
   if [[ -e $_credwatch_marker && -d /proc/$_credwatch_daemon_pid ]] &&
     ((_credwatch_until == 0 || ${EPOCHSECONDS:-0} < _credwatch_until)); then
     return 1
@@ -555,7 +587,7 @@ _credwatch_recheck() {
   # The next prompt, even after an empty line, arms (or takes out) the hook's trap for what is
   # broken now (2: not taken for a trap that did not run, see _credwatch_slow).
   ((_cw_n > 1)) || _cw_n=2
-  _credwatch_rearm=1 _credwatch_pid=0
+  _cw_k=1 _credwatch_rearm=1 _credwatch_marker=
   return 0
 }
 
@@ -573,8 +605,8 @@ _credwatch_confirm() {
 # steady state costs nothing), chained before the user's own trap, which it gives back after.
 # PS0 arms it for a command line (see _credwatch_ps0); it then counts each simple command of the
 # line (in _cw_n) until the hook's element in PROMPT_COMMAND has run, and calls a function only
-# for one that names a watched command (a pattern test, _cw_w). Unarmed (at a prompt, in the
-# prompt's other functions) it costs one arithmetic test; past the first 100 commands of a line
+# for one that names a watched command (a pattern test, _cw_w). Unarmed (at a prompt: the count
+# is below 0) a command there that names one calls it, which returns; past the first 100 commands of a line
 # it takes itself out, so a long loop runs as it would without the hook, and the next prompt
 # puts it back. It leaves $_ and $? as it found them for what follows (`((` and `[[` do not set
 # $_): the command, and the user's trap (which also keeps deciding the trap's status).
@@ -585,11 +617,12 @@ _credwatch_confirm() {
 _credwatch_warned=
 _credwatch_last_status=0
 # shellcheck disable=SC2016 # expanded when the trap runs
-# (Short, and short names: bash parses a trap's text each time it runs it. It returns 0 but for
-# a command it warns about and the user declines: with extdebug a DEBUG trap that fails skips
-# the command.)
-_credwatch_trap_test='!_cw_n || _cw_n++ <= 100)) && [[ $BASH_COMMAND != $_cw_w ]] || _credwatch_debug "$_"'
-_credwatch_trap="(($_credwatch_trap_test"
+# (Short, and short names: bash parses a trap's text each time it runs it, and each command and
+# each arithmetic in it costs; the count is appended to the command as 0, or 1 past the 100th,
+# which _cw_w's `*1` catches. It returns 0 but for a command it warns about and the user
+# declines: with extdebug a DEBUG trap that fails skips the command.)
+_credwatch_trap_test='[[ $BASH_COMMAND$((_cw_n++>100)) != $_cw_w ]]||_credwatch_debug "$_"'
+_credwatch_trap=$_credwatch_trap_test
 _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
   [[ -z ${bash_preexec_imported-}${__bp_imported-} ]] || return 0
@@ -602,7 +635,7 @@ _credwatch_arm_debug_trap() {
       _credwatch_trap_text "$(trap -p DEBUG)"
       # shellcheck disable=SC2016 # expanded when the trap runs
       if [[ -n $_credwatch_user_debug_trap ]]; then
-        trap -- '((_credwatch_last_status = $?, '"$_credwatch_trap_test"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
+        trap -- '((_credwatch_last_status = $?, 1)); '"$_credwatch_trap_test"'; _credwatch_return_last_status "$_" && : "$_"; '"$_credwatch_user_debug_trap" DEBUG
       else
         trap -- "$_credwatch_trap" DEBUG
       fi
@@ -651,7 +684,7 @@ _credwatch_return_last_status() {
 # function's body each time it runs it.
 _credwatch_debug() {
   # Unarmed: a command of the prompt's (another framework's function) that names a watched one.
-  ((_cw_n)) || return 0
+  ((_cw_n > 0)) || return 0
   ((_credwatch_remove == 0)) || { _credwatch_trap_remove; return 0; }
   # The hook's own command; or bash-preexec, loaded after the trap was set, keeps it as one of
   # its preexec functions, beside _credwatch_preexec: warn once.
@@ -663,7 +696,7 @@ _credwatch_debug() {
   ((BASH_LINENO[0] != 1 || _credwatch_line < 1)) || return 0
   # A `trap` command may replace the hook's trap: then it runs no more in this line, and the
   # count stays where it is now (see _credwatch_slow, which the next prompt runs).
-  [[ $BASH_COMMAND != trap* ]] || _credwatch_untouched=$_cw_n _credwatch_pid=0
+  [[ $BASH_COMMAND != trap* ]] || _credwatch_untouched=$_cw_n _credwatch_marker=
   # Only a command that names a watched one can use it: a plain test first, the parsing after.
   local cmd
   for cmd in "${_credwatch_cmds[@]}"; do
@@ -688,7 +721,7 @@ _credwatch_trap_remove() {
 # next prompt puts it back.
 _credwatch_trap_out() {
   _credwatch_trap_remove
-  _credwatch_rearm=1 _credwatch_pid=0
+  _credwatch_rearm=1 _credwatch_marker=
 }
 
 # Traced: the trap it takes out stays out (an untraced function's change to the DEBUG trap is
@@ -701,7 +734,7 @@ declare -ft _credwatch_debug _credwatch_trap_out _credwatch_trap_remove
 # nothing and costs least (bash parses PS0 at each command line: ~11,000 instructions in this
 # form, 67,000 with the clock and the line number it once read too).
 # shellcheck disable=SC2016 # expanded by bash when it shows PS0
-_credwatch_ps0='${_credwatch_none[_cw_n=1]-}'
+_credwatch_ps0='${_credwatch_none[_cw_n=_cw_k=1]-}'
 _credwatch_line=0
 
 # Installs the hook once, whatever PROMPT_COMMAND is (unset, a string, an array). Prints

@@ -46,7 +46,7 @@ typeset -g _credwatch_order=''
 typeset -ga _credwatch_pending
 typeset -gx CREDWATCH_PROMPT CREDWATCH_DAEMON
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
-typeset -g _credwatch_sched=''
+typeset -g _credwatch_sched='' _credwatch_pattern=''
 zmodload zsh/sched 2>/dev/null && _credwatch_sched=1
 
 # Reads one prompt file into the caller's pid, until, stamp and message, and its warning lines
@@ -73,6 +73,21 @@ _credwatch_read() {
         _credwatch_texts+=("${text//[[:cntrl:]]/?}")
       done
     } <$1
+  fi
+  # The pattern a command line must match for preexec to look at it: the first word of each
+  # command warned about (not of the `!` ones, which only exempt), quoted for a pattern; empty
+  # (only an empty line matches) when there is none. Several are alternatives, `(a|b)`, which
+  # the option sh_glob turns off: then every line is looked at.
+  local -a words
+  for cmd in $_credwatch_cmds; do
+    [[ $cmd == '!'* ]] || words+=("*${(b)${cmd%% *}}*")
+  done
+  if (( $#words < 2 )); then
+    _credwatch_pattern=${words[1]-}
+  elif [[ -o sh_glob ]]; then
+    _credwatch_pattern='*'
+  else
+    _credwatch_pattern="(${(j:|:)words})"
   fi
   message=${message//[[:cntrl:]]/?}
   [[ -n $pid && -z ${pid//[0-9]/} ]] && pid=$(( 10#$pid )) || pid=0
@@ -237,7 +252,6 @@ _credwatch_precmd() {
       ($_credwatch_exact == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] ||
       _credwatch_on_change || :
   fi
-  return 0
 }
 typeset -g _credwatch_quick=-
 typeset -gi _credwatch_exact=0
@@ -329,25 +343,18 @@ _credwatch_runs() {
 }
 
 # Before each command line: the state is checked (per command, not per prompt: the clock, and a
-# change while the prompt waited, which may have been drawn hours ago), so the warning is about
-# the state now. Written, like _credwatch_precmd, to be safe under any user options (no
-# `emulate`, which costs more than the rest), it calls another function only when the state
-# changed or the line names a watched command.
+# publication while the prompt waited, which may have been drawn hours ago; a daemon that died
+# meanwhile is found at the next prompt), so the warning is about the state now. Written, like
+# _credwatch_precmd, to be safe under any user options (no `emulate`, which costs more than the
+# rest), and with no builtin command: in zsh each one, `local` and `return` among them, costs a
+# system call (sigprocmask), and it runs after every command line. It calls another function only
+# when the state changed or the line names a watched command (one pattern test, see
+# _credwatch_read).
 _credwatch_preexec() {
   _credwatch_ran=1
-  [[ ${CREDWATCH_DISABLE-} != 1 ]] || return 0
-  if [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ]] ||
-    (( ${EPOCHSECONDS:-0} >= _credwatch_until )); then
-    _credwatch_refresh
-    _credwatch_say_pending
-  fi
-  (( ${#_credwatch_cmds} )) || return 0
-  # Only a line that names a watched command can use it: a plain test first, the parsing after.
-  local _credwatch_cmd
-  for _credwatch_cmd in "${_credwatch_cmds[@]}"; do
-    [[ ${3:-${1-}} != *"${_credwatch_cmd%% *}"* ]] || { _credwatch_warn_line "$@"; return 0 }
-  done
-  return 0
+  [[ ${CREDWATCH_DISABLE-} == 1 || -e $_credwatch_marker && ${EPOCHSECONDS:-0} -lt $_credwatch_until ]] ||
+    { _credwatch_refresh; _credwatch_say_pending }
+  [[ ${CREDWATCH_DISABLE-} == 1 || ${3:-${1-}} != $~_credwatch_pattern ]] || _credwatch_warn_line "$@"
 }
 
 # Prints the warning for each command of a command line that uses a broken login, once per

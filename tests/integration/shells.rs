@@ -433,7 +433,7 @@ fn a_killed_watchdog_shows_at_the_next_prompt() {
 
 /// Variables a hook might carelessly use keep the user's values, and every variable the hook
 /// adds is its own (`_credwatch_*`, `CREDWATCH_*`; bash: also the PROMPT_COMMAND and PS0 it
-/// hooks into, and the two short names its DEBUG trap reads, `_cw_n` and `_cw_w`; zsh: the
+/// hooks into, and the three short names of its DEBUG trap and its prompt, `_cw_n`, `_cw_w` and `_cw_k`; zsh: the
 /// hook arrays and zsh/datetime's EPOCHSECONDS), through a change, a
 /// warning and a command.
 #[test]
@@ -482,7 +482,7 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
             );
         }
         session.line(match shell {
-            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_cw_[nw]$' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((40+2))",
+            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_cw_[nwk]$' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((40+2))",
             Shell::Zsh => "echo NEW ${${(k)parameters:|_before}:#(_credwatch_*|CREDWATCH_*|_before|precmd_functions|preexec_functions|EPOCHSECONDS)} END-$((40+2))",
             Shell::Fish => "echo NEW (for v in (set -n); contains -- $v $_before; or string match -qr '^(_credwatch_|CREDWATCH_|_before$)' -- $v; or echo $v; end) END-(math 40 + 2)",
         });
