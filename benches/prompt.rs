@@ -251,6 +251,81 @@ fn loop_in_terminal(home: &TestHome, shell: &str, rc: &std::path::Path) -> f64 {
         .unwrap_or_else(|| panic!("{shell}: no loop time in {text:?}"))
 }
 
+/// µs per line of `lines` lines of `line` typed ahead in a real terminal (util-linux `script`):
+/// the shell times them itself, from a line before the first to a line after the last. The
+/// only way to time fish's prompt, which runs no prompt event for lines read from a pipe.
+fn lines_in_terminal(
+    home: &TestHome,
+    shell: &str,
+    rc: &std::path::Path,
+    line: &str,
+    lines: usize,
+) -> f64 {
+    use std::io::Write;
+    let (command, first) = match shell {
+        "bash" => (
+            format!("bash --noprofile --rcfile {} -i", rc.display()),
+            String::new(),
+        ),
+        "zsh" => (
+            "zsh -f -i".to_string(),
+            format!("source {}\nzmodload zsh/datetime\n", rc.display()),
+        ),
+        _ => (
+            "fish --no-config -i".to_string(),
+            format!("source {}\n", rc.display()),
+        ),
+    };
+    let (start, end) = match shell {
+        "bash" => (
+            "s=$EPOCHREALTIME",
+            "e=$EPOCHREALTIME; echo \"LINES=$(( ${e/./} - ${s/./} ))=END\"",
+        ),
+        "zsh" => (
+            "s=$EPOCHREALTIME",
+            "e=$EPOCHREALTIME; integer t=$(( (e - s) * 1000000 )); echo \"LINES=$t=END\"",
+        ),
+        _ => (
+            "set -g s (date +%s%N)",
+            "set e (date +%s%N); echo LINES=(math --scale 0 \"($e - $s) / 1000\")=END",
+        ),
+    };
+    let mut child = home
+        .program("script", &["-qfec", &command, "/dev/null"])
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("script (util-linux)");
+    let input = format!(
+        "{first}{start}\n{}{end}\nexit\n",
+        format!("{line}\n").repeat(lines)
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // Typed once the shell is up: a line typed before its first prompt may be lost.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = stdin.write_all(input.as_bytes());
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+    let output = child.wait_with_output().unwrap();
+    drop(writer);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let total: f64 = text
+        .match_indices("LINES=")
+        .filter_map(|(at, _)| {
+            let rest = &text[at + 6..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            (!digits.is_empty() && rest[digits.len()..].starts_with("=END"))
+                .then(|| digits.parse().ok())
+                .flatten()
+        })
+        .next()
+        .unwrap_or_else(|| panic!("{shell}: no time in {text:?}"));
+    total / lines as f64
+}
+
 /// The shell's own context: variables that select a login, set in every variant measured.
 const CONTEXT: &str = "export KUBECONFIG=$HOME/.kube/config AWS_PROFILE=default";
 
@@ -542,6 +617,38 @@ fn main() {
             median(withouts) / 1e3,
             median(withs) / 1e3,
             median(ratios)
+        );
+    }
+    println!(
+        "\nLines typed ahead in a real terminal (util-linux `script`), timed by the shell from a line"
+    );
+    println!(
+        "before the first to one after the last (2,000 lines; fish runs no prompt event for lines"
+    );
+    println!(
+        "read from a pipe, so this is its only figure), with the credwatch hook minus the same shell"
+    );
+    println!("with an empty hook, medians of 5 alternating rounds; `:` (fish: `true`) makes each prompt one after a command:\n");
+    println!("| shell | µs per empty line, empty hook | µs added per empty prompt | goal | µs per command line, empty hook | µs added per prompt after a command | goal |");
+    println!("|---|---:|---:|---|---:|---:|---|");
+    for shell in ["bash", "zsh", "fish"] {
+        let hook = home.home.join(format!("hook.{shell}"));
+        let (plain, hooked) = rc_files(&home, shell, &hook);
+        let command = if shell == "fish" { "true" } else { ":" };
+        let mut figures = Vec::new();
+        for line in ["", command] {
+            let (mut bases, mut deltas) = (Vec::new(), Vec::new());
+            for _ in 0..5 {
+                let base = lines_in_terminal(&home, shell, &plain, line, 2000);
+                let with = lines_in_terminal(&home, shell, &hooked, line, 2000);
+                bases.push(base);
+                deltas.push(with - base);
+            }
+            figures.push((median(bases), median(deltas)));
+        }
+        println!(
+            "| {shell} | {:.1} | {:.1} | ≤ 20 µs | {:.1} | {:.1} | ≤ 30 µs |",
+            figures[0].0, figures[0].1, figures[1].0, figures[1].1
         );
     }
     if valgrind {

@@ -3,9 +3,10 @@
 # Use: eval "$(credwatch init bash)" in ~/.bashrc.
 #
 # Per prompt it starts no process and opens no file: while the daemon runs and nothing changed,
-# it stats the marker of the state it last read and the daemon's /proc entry. It reads the
-# daemon's state file (with `read`) only when that changed, and compares $EPOCHSECONDS with the
-# state's deadline at the prompt after a command (PS0 tells it one ran). It shows broken logins in
+# it stats the marker of the state it last read, and at an empty prompt the daemon's /proc entry.
+# It reads the daemon's state file (with `read`) only when that changed, and at the prompt after a
+# command (PS0 tells it one ran) compares $EPOCHSECONDS with the state's deadline, which is at
+# most 30 s after it was read (so a daemon that died is found then). It shows broken logins in
 # $CREDWATCH_PROMPT (exported, for your PS1 or a prompt framework, even one that renders in a
 # child process; it never rewrites PS1) and prints one line on stderr when that changes. Before
 # each command of a line that uses a broken login it prints what is wrong and the fix, and with
