@@ -30,6 +30,9 @@ set -g _credwatch_context_changed 1
 set -g _credwatch_generation ''
 set -g _credwatch_waited 0
 set -g _credwatch_cmds
+# The first words of the commands warned about, as one regular expression (see
+# _credwatch_preexec); `(?!)` matches nothing.
+set -g _credwatch_named '(?!)'
 set -g _credwatch_texts
 set -g _credwatch_shown ''
 set -g _credwatch_next_check 0
@@ -81,6 +84,14 @@ function _credwatch_read --argument-names file own
             set -a _credwatch_texts (string replace -ra $_credwatch_controls '?' -- "$pair[2]")
         end <$file
     end
+    # (Not of the `!` commands, which only exempt.)
+    set -l words
+    for cmd in $_credwatch_cmds
+        string match -q -- '!*' $cmd; and continue
+        set -a words (string escape --style=regex -- (string split -f1 ' ' -- $cmd))
+    end
+    set -g _credwatch_named '(?!)'
+    set -q words[1]; and set -g _credwatch_named (string join '|' -- $words)
     set fields[4] (string replace -ra $_credwatch_controls '?' -- "$fields[4]")
     string match -qr '^[0-9]+$' -- $fields[1]; or set fields[1] 0
     string match -qr '^[0-9]+$' -- $fields[2]; or set fields[2] 0
@@ -224,7 +235,7 @@ function _credwatch_prompt --on-event fish_prompt
     path is -vq $_credwatch_watch; and _credwatch_refresh
 end
 
-# CREDWATCH_DISABLE is watched, so the prompt need not test it.
+# CREDWATCH_DISABLE is watched, so neither the prompt nor preexec need test it.
 function _credwatch_disable --on-variable CREDWATCH_DISABLE
     if test "$CREDWATCH_DISABLE" = 1
         set -g _credwatch_watch /
@@ -233,6 +244,7 @@ function _credwatch_disable --on-variable CREDWATCH_DISABLE
         set -g _credwatch_shown ''
         set -g _credwatch_cmds
         set -g _credwatch_texts
+        set -g _credwatch_named '(?!)'
     else
         set -g _credwatch_watch $_credwatch_dir/prompt.
     end
@@ -291,23 +303,28 @@ function _credwatch_warning_for --argument-names line
 end
 
 function _credwatch_preexec --on-event fish_preexec
-    test "$CREDWATCH_DISABLE" = 1; and return
-    # The prompt cannot tell the time cheaply: every 20th command, while the state has a
-    # deadline, makes the next prompt read the state again and compare the time.
-    if test "$_credwatch_until" != 0
-        set -a _credwatch_ticks 1
-        set -q _credwatch_ticks[20]; and set -g _credwatch_watch $_credwatch_dir/prompt.
-    end
-    if set -q _credwatch_asked
-        # Asked already, before the line ran (CREDWATCH_CONFIRM=1).
-        set -e _credwatch_asked
-        return
-    end
+    # Asked already, before the line ran (CREDWATCH_CONFIRM=1).
+    set -q _credwatch_asked; and set -e _credwatch_asked; and return
+    # The prompt cannot tell the time cheaply (a command substitution, ~90 µs): every 20th
+    # command compares it with the state's deadline (see _credwatch_tock).
+    set -a _credwatch_ticks 1
+    set -q _credwatch_ticks[20]; and _credwatch_tock
     # A change while the prompt waited (it may have been drawn hours ago): the warning below is
     # about the state now.
     path is -vq $_credwatch_watch; and _credwatch_refresh
+    # Only a line that names a watched command can use it: one test first, the parsing (a
+    # millisecond: regular expressions and function calls) after. While disabled nothing is
+    # named.
+    string match -qr -- $_credwatch_named "$argv[1]"; or return
     set -l text (_credwatch_warning_for "$argv[1]")
     set -q text[1]; and printf '%s\n' $text >&2
+end
+
+# Once the state's deadline passed, it is read again (at once, in _credwatch_preexec).
+function _credwatch_tock
+    set -g _credwatch_ticks
+    test "$CREDWATCH_DISABLE" != 1 -a "$_credwatch_until" != 0; or return
+    test (_credwatch_now) -lt $_credwatch_until; or set -g _credwatch_watch $_credwatch_dir/prompt.
 end
 
 # CREDWATCH_CONFIRM=1 (when the hook is sourced): Enter on a line that uses a broken credential
@@ -317,7 +334,9 @@ end
 function _credwatch_execute
     if test "$CREDWATCH_CONFIRM" = 1 -a "$CREDWATCH_DISABLE" != 1
         path is -vq $_credwatch_watch; and _credwatch_refresh
-        set -l text (_credwatch_warning_for (string join \n -- (commandline)))
+        set -l line (string join \n -- (commandline))
+        set -l text
+        string match -qr -- $_credwatch_named "$line"; and set text (_credwatch_warning_for "$line")
         if set -q text[1]
             printf '\n%s\n' $text >&2
             read -n 1 -P 'credwatch: run it anyway? [y/N] ' -l reply

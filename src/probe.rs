@@ -177,6 +177,10 @@ fn http_get(
     let agent = ureq::Agent::new_with_config(config);
     let mut request = agent.get(url);
     if let Some(token) = token {
+        // The config check refused such a URL already; a token never goes out without this.
+        if let Err(why) = crate::support::destination::may_carry_a_token(url) {
+            return ProbeReport::new(ProbeResult::Unknown, format!("not sent: the URL {why}"));
+        }
         request = request.header("Authorization", &format!("Bearer {}", token.expose()));
     }
     match request.call() {

@@ -299,3 +299,57 @@ fn shipped_example_config_is_valid() {
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(check.stdout.starts_with("config OK"), "{}", check.stdout);
 }
+
+/// A probe sends a token: only to an HTTPS URL, or in clear to this machine. The check was a
+/// hand-written reading of the URL; it is now made on the parse the HTTP client connects with,
+/// and a URL that names a user before its host (`http://127.0.0.1@example.com/`, which reads as
+/// this machine and goes to example.com) is refused, as are other hosts in clear.
+#[test]
+fn a_probe_url_that_could_send_a_token_elsewhere_is_a_config_error() {
+    let home = TestHome::new();
+    for (url, reason) in [
+        (
+            "http://127.0.0.1@example.com/me",
+            "names a user before its host",
+        ),
+        (
+            "https://api.example.com@example.net/me",
+            "names a user before its host",
+        ),
+        (
+            "http://example.com/me",
+            "is not HTTPS: the token would travel in clear",
+        ),
+        ("http://[::1].example.com/me", "is not a URL with a host"),
+        ("ftp://127.0.0.1/me", "is neither https:// nor http://"),
+    ] {
+        home.write_config(&format!(
+            "presets = \"none\"\n[[credential]]\nname = \"api\"\nfile = \"~/.api.json\"\nformat = \"json\"\nsecret = \"/token\"\nprobe = {{ http = \"{url}\", bearer = \"/token\" }}\n"
+        ));
+        let check = home.run(&["config", "check"]);
+        assert_eq!(check.code, 2, "{url}: {}", check.stderr);
+        assert!(
+            check
+                .stderr
+                .contains(&format!("probe URL \"{url}\" {reason}")),
+            "{url}: {}",
+            check.stderr
+        );
+        assert!(
+            check.stderr.contains("fix: use an https:// URL"),
+            "{}",
+            check.stderr
+        );
+    }
+    for url in [
+        "https://api.example.com/me",
+        "http://127.0.0.1:8080/me",
+        "http://localhost/me",
+    ] {
+        home.write_config(&format!(
+            "presets = \"none\"\n[[credential]]\nname = \"api\"\nfile = \"~/.api.json\"\nformat = \"json\"\nsecret = \"/token\"\nprobe = {{ http = \"{url}\", bearer = \"/token\" }}\n"
+        ));
+        let check = home.run(&["config", "check"]);
+        assert_eq!(check.code, 0, "{url}: {}", check.stderr);
+    }
+}

@@ -563,11 +563,13 @@ fn validate_probe(
         (Some(argv), None) if argv.is_empty() => {
             return Err(fail("probe command is empty".into(), "name the program to run"))
         }
-        (None, Some(url)) if !url.starts_with("https://") && !is_loopback_http(url) => {
-            return Err(fail(
-                format!("probe URL \"{url}\" is not HTTPS: the token would travel in clear"),
-                "use an https:// URL (plain http is allowed only to 127.0.0.0/8, localhost or [::1])",
-            ))
+        (None, Some(url)) => {
+            if let Err(why) = crate::support::destination::may_carry_a_token(url) {
+                return Err(fail(
+                    format!("probe URL \"{url}\" {why}"),
+                    "use an https:// URL (plain http is allowed only to 127.0.0.0/8, localhost or [::1])",
+                ));
+            }
         }
         _ => {}
     }
@@ -624,34 +626,6 @@ fn validate_probe(
         timeout: std::time::Duration::from_millis(timeout_ms.max(1) as u64),
         on_request: raw.on_request.unwrap_or(false),
     })
-}
-
-/// A plain-http URL whose host is this machine: 127.0.0.0/8, `[::1]` or exactly `localhost`.
-/// User info (`http://127.0.0.1@evil.example`) is refused: it hides the real host.
-pub fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return false;
-    }
-    let host = if let Some(bracketed) = authority.strip_prefix('[') {
-        match bracketed.split_once(']') {
-            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
-            _ => return false,
-        }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-            Some(_) => return false,
-            None => authority,
-        }
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn validate_keyring(
@@ -766,29 +740,6 @@ pub fn placeholders(template: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_real_loopback_hosts_may_use_plain_http() {
-        for ok in [
-            "http://127.0.0.1:8080/me",
-            "http://localhost/x",
-            "http://[::1]:9/",
-            "http://127.5.5.5",
-        ] {
-            assert!(is_loopback_http(ok), "{ok}");
-        }
-        for bad in [
-            "http://localhost.evil.com/",
-            "http://127.0.0.1@evil.com/",
-            "http://127.1.2.3.nip.io/",
-            "http://[::1].evil.com/",
-            "http://example.com/",
-            "https://127.0.0.1/",
-            "http://127.0.0.1:80x/",
-        ] {
-            assert!(!is_loopback_http(bad), "{bad}");
-        }
-    }
 
     fn parse_text(text: &str) -> Result<Config, String> {
         let source = Source {
