@@ -323,7 +323,7 @@ fn a_probe_url_that_could_send_a_token_elsewhere_is_a_config_error() {
         ("http://[::1].example.com/me", "is not a URL with a host"),
         ("ftp://127.0.0.1/me", "is neither https:// nor http://"),
     ] {
-        home.write_config(&format!(
+        home.write_config(format!(
             "presets = \"none\"\n[[credential]]\nname = \"api\"\nfile = \"~/.api.json\"\nformat = \"json\"\nsecret = \"/token\"\nprobe = {{ http = \"{url}\", bearer = \"/token\" }}\n"
         ));
         let check = home.run(&["config", "check"]);
@@ -346,7 +346,7 @@ fn a_probe_url_that_could_send_a_token_elsewhere_is_a_config_error() {
         "http://127.0.0.1:8080/me",
         "http://localhost/me",
     ] {
-        home.write_config(&format!(
+        home.write_config(format!(
             "presets = \"none\"\n[[credential]]\nname = \"api\"\nfile = \"~/.api.json\"\nformat = \"json\"\nsecret = \"/token\"\nprobe = {{ http = \"{url}\", bearer = \"/token\" }}\n"
         ));
         let check = home.run(&["config", "check"]);
