@@ -147,6 +147,14 @@ pub fn compile_presets(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the README's table of every preset anew (see `presets::markdown_table`).
+pub fn write_presets_table(root: &Path) -> anyhow::Result<()> {
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    std::fs::write(&path, super::presets::readme_with_table(&readme)?)?;
+    Ok(())
+}
+
 /// Writes `completions/{credwatch.bash,_credwatch,credwatch.fish}` and `man/credwatch*.1` under
 /// `out_dir` (what the .deb ships, kept in `packaging/`: `cargo run --example generate-assets`).
 pub fn generate(out_dir: &Path) -> anyhow::Result<()> {

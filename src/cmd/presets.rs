@@ -1,4 +1,5 @@
-//! `credwatch presets [NAME]`: the built-in definitions and whether each finds a store here.
+//! `credwatch presets [NAME]`: the built-in definitions, whether each finds a store here, what
+//! each reads and whether the tool stores the login's deadline; and the README's table of them.
 
 use super::{Context, Run};
 use crate::cli::PresetsArgs;
@@ -116,6 +117,114 @@ pub fn supports(definition: &Definition) -> Vec<String> {
     lines
 }
 
+/// Whether the tool stores the login's deadline, as the definition reads it: the refresh
+/// token's (the access token renews itself until then), `renews itself` (credentials the tool
+/// renews from a login that stores no end), `when the token holds one` (only some tokens carry
+/// one: a JWT, an Amazon ECR token), `stored` (with `renewable` or `the tool renews it` where it
+/// can be pushed back), or `none stored` (the login lasts until revoked).
+pub fn deadline(definition: &Definition) -> &'static str {
+    use crate::define::config::Reading;
+    let keyring_dated = definition
+        .keyring
+        .as_ref()
+        .is_some_and(|k| k.expires.is_some());
+    let only_some = !keyring_dated
+        && definition
+            .expires
+            .iter()
+            .all(|e| matches!(e.reading, Reading::MaybeJwt | Reading::MaybeEcr));
+    if definition.refresh_expires.is_some() || definition.refresh_until.is_some() {
+        "the refresh token's"
+    } else if definition.renews_itself {
+        "renews itself"
+    } else if definition.expires.is_empty() && !keyring_dated {
+        "none stored"
+    } else if definition.refresh_token.is_some() {
+        "stored, the tool renews it"
+    } else if only_some {
+        "when the token holds one"
+    } else if definition.renewable_until.is_some() {
+        "stored, renewable"
+    } else {
+        "stored"
+    }
+}
+
+/// Where the deadline is read: the fields (and the refresh token's), in words.
+fn deadline_fields(definition: &Definition) -> String {
+    let mut parts: Vec<String> = definition.expires.iter().map(|e| e.to_string()).collect();
+    if definition
+        .keyring
+        .as_ref()
+        .is_some_and(|k| k.expires.is_some())
+    {
+        parts.push("the keyring item's".into());
+    }
+    if let Some(refresh) = definition
+        .refresh_expires
+        .as_ref()
+        .or(definition.refresh_until.as_ref())
+    {
+        parts.push(format!("refresh token: {refresh}"));
+    }
+    parts.join("; ")
+}
+
+/// What a definition reads: its files (the first few), else its keyring items.
+fn reads(definition: &Definition) -> String {
+    let mut parts: Vec<String> = definition.files.iter().take(3).cloned().collect();
+    if definition.files.len() > 3 {
+        parts.push("…".into());
+    }
+    if let Some(keyring) = &definition.keyring {
+        parts.push(keyring.describe());
+    }
+    parts.join(", ")
+}
+
+/// The table of every preset in the README (between its `presets:begin` and `presets:end`
+/// markers), made from the presets themselves: `cargo run --example generate-assets` writes it,
+/// and a test fails when the README's copy differs.
+pub fn markdown_table() -> anyhow::Result<String> {
+    let cell = |text: &str| text.replace('|', "\\|");
+    let mut out = String::from(
+        "| preset | tool | reads | login deadline | read from | overridden by |\n|---|---|---|---|---|---|\n",
+    );
+    for name in presets::names() {
+        let definition = crate::define::config::preset(name).expect("known preset")?;
+        let env = definition
+            .env
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(
+            "| `{name}` | {} | `{}` | {} | {} | {} |\n",
+            cell(&definition.tool),
+            cell(&reads(&definition)),
+            deadline(&definition),
+            cell(&deadline_fields(&definition)),
+            cell(&env)
+        ));
+    }
+    Ok(out)
+}
+
+/// The README with its presets table made anew.
+pub fn readme_with_table(readme: &str) -> anyhow::Result<String> {
+    const BEGIN: &str = "<!-- presets:begin -->\n";
+    const END: &str = "<!-- presets:end -->";
+    let (Some(start), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
+        anyhow::bail!("README.md has no <!-- presets:begin --> … <!-- presets:end --> markers");
+    };
+    Ok(format!(
+        "{}{}{}",
+        &readme[..start + BEGIN.len()],
+        markdown_table()?,
+        &readme[end..]
+    ))
+}
+
 fn list(name: Option<&str>) -> anyhow::Result<i32> {
     if let Some(name) = name {
         let Some(source) = presets::source(name) else {
@@ -138,38 +247,36 @@ fn list(name: Option<&str>) -> anyhow::Result<i32> {
         "NAME".to_string(),
         "FOUND".into(),
         "TOOL".into(),
-        "STORE".into(),
+        "DEADLINE".into(),
+        "READS".into(),
     ]];
     for name in presets::names() {
         let definition = crate::define::config::preset(name).expect("known preset")?;
         let found = observe(&definition).detected(&definition);
-        let store = definition
-            .files
-            .first()
-            .cloned()
-            .or_else(|| definition.keyring.as_ref().map(|k| k.describe()))
-            .unwrap_or_default();
         rows.push([
             name.to_string(),
             if found { "yes" } else { "no" }.into(),
             definition.tool.clone(),
-            store,
+            deadline(&definition).into(),
+            reads(&definition),
         ]);
     }
-    let widths: Vec<usize> = (0..3)
+    let widths: Vec<usize> = (0..4)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for row in &rows {
         out.push_str(&format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}\n",
             row[0],
             row[1],
             row[2],
             row[3],
+            row[4],
             w0 = widths[0],
             w1 = widths[1],
-            w2 = widths[2]
+            w2 = widths[2],
+            w3 = widths[3]
         ));
     }
     out.push_str(
@@ -177,4 +284,28 @@ fn list(name: Option<&str>) -> anyhow::Result<i32> {
     );
     print(&out);
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's table of presets is the one the code makes: a new or changed preset
+    /// without `cargo run --example generate-assets` fails here.
+    #[test]
+    fn the_readme_lists_every_preset_as_the_code_defines_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let table = markdown_table().unwrap();
+        for name in presets::names() {
+            assert!(
+                table.contains(&format!("| `{name}` |")),
+                "{name} is not in the table"
+            );
+        }
+        assert!(
+            readme == readme_with_table(&readme).unwrap(),
+            "README.md's presets table is stale: run `cargo run --example generate-assets`"
+        );
+    }
 }

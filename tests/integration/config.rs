@@ -274,6 +274,18 @@ fn presets_lists_what_is_found_and_prints_one_as_toml() {
         .find(|l| l.starts_with("claude "))
         .unwrap();
     assert!(claude_row.contains(" no "), "{claude_row}");
+    // Whether each tool stores the login's deadline (#29 item 3), for every preset.
+    assert!(claude_row.contains(" the refresh token's "), "{claude_row}");
+    assert!(vault_row.contains(" none stored "), "{vault_row}");
+    for preset in crate::harness::all_presets() {
+        assert!(
+            list.stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{preset} "))),
+            "{preset} is not listed: {}",
+            list.stdout
+        );
+    }
     let claude = home.run(&["presets", "claude"]);
     assert!(claude
         .stdout
