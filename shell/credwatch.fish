@@ -37,9 +37,10 @@ set -g _credwatch_texts
 set -g _credwatch_shown ''
 set -g _credwatch_next_check 0
 set -g _credwatch_daemon_seen ''
-# The deadline of the state last read (0: none), and the commands run since it was read.
+# The deadline of the state last read (0: none), and the command line ($status_generation) at
+# which the clock is read next.
 set -g _credwatch_until 0
-set -g _credwatch_ticks
+set -g _credwatch_tock_at 0
 # What the prompt checks: paths that all exist while nothing changed: the marker of the state
 # last read ($_credwatch_dir/prompt.STAMP exists while that state is current) and the daemon's
 # /proc entry; `/` while disabled; a path that never exists: read again at the next prompt.
@@ -119,7 +120,8 @@ function _credwatch_send_context
     test -d $dir; and test -O $dir; and not test -L $dir; or return 0
     set -g _credwatch_generation (random 1 999999999)(random 1 999999999)
     set -g _credwatch_waited 0
-    set -l records $_credwatch_generation
+    # @wake: the daemon sends SIGURG when what this shell shows changes (see _credwatch_woken).
+    set -l records $_credwatch_generation @wake
     for name in $_credwatch_selects
         if set -qx $name
             set -a records "$name=$$name"
@@ -138,7 +140,6 @@ function _credwatch_send_context
 end
 
 function _credwatch_refresh
-    set -g _credwatch_ticks
     _credwatch_send_context
     set -l now (_credwatch_now)
     set -l fields
@@ -306,25 +307,36 @@ function _credwatch_preexec --on-event fish_preexec
     # Asked already, before the line ran (CREDWATCH_CONFIRM=1).
     set -q _credwatch_asked; and set -e _credwatch_asked; and return
     # The prompt cannot tell the time cheaply (a command substitution, ~90 µs): every 20th
-    # command compares it with the state's deadline (see _credwatch_tock).
-    set -a _credwatch_ticks 1
-    set -q _credwatch_ticks[20]; and _credwatch_tock
-    # A change while the prompt waited (it may have been drawn hours ago): the warning below is
-    # about the state now.
-    path is -vq $_credwatch_watch; and _credwatch_refresh
-    # Only a line that names a watched command can use it: one test first, the parsing (a
-    # millisecond: regular expressions and function calls) after. While disabled nothing is
-    # named.
+    # command line ($status_generation counts them), and before a watched one, compares it with
+    # the state's deadline (a daemon that stalled is not trusted past it).
+    test $status_generation -lt $_credwatch_tock_at; or _credwatch_tock
+    # Only a line that names a watched command can use it: one test, and the rest only then (in
+    # fish each command costs several µs, and the parsing a millisecond). A change while the
+    # prompt waited was read when it came (the daemon's wake-up, _credwatch_woken); while
+    # disabled nothing is named.
     string match -qr -- $_credwatch_named "$argv[1]"; or return
+    # The warning below is about the state now.
+    _credwatch_tock
+    path is -vq $_credwatch_watch; and _credwatch_refresh
     set -l text (_credwatch_warning_for "$argv[1]")
     set -q text[1]; and printf '%s\n' $text >&2
 end
 
-# Once the state's deadline passed, it is read again (at once, in _credwatch_preexec).
+# Once the state's deadline passed (a daemon that stopped publishing), it is read again.
 function _credwatch_tock
-    set -g _credwatch_ticks
+    set -g _credwatch_tock_at (math $status_generation + 20)
     test "$CREDWATCH_DISABLE" != 1 -a "$_credwatch_until" != 0; or return
     test (_credwatch_now) -lt $_credwatch_until; or set -g _credwatch_watch $_credwatch_dir/prompt.
+end
+
+# SIGURG, sent by the daemon when what this shell shows changed (it asked: `@wake` in its
+# context, so it is not sent to a shell running an older hook): the state is read at once and
+# the prompt drawn again, so the flag shows while the prompt waits, and the warning before the
+# next command is about the state now. Not sent while the shell waits for a command.
+function _credwatch_woken --on-signal SIGURG
+    test "$CREDWATCH_DISABLE" = 1; and return
+    _credwatch_refresh
+    commandline -f repaint 2>/dev/null
 end
 
 # CREDWATCH_CONFIRM=1 (when the hook is sourced): Enter on a line that uses a broken credential

@@ -11,7 +11,7 @@
 //! those variables select (in that environment: `support::environ`), watches what the context
 //! points at, and publishes `shell/PID` (the prompt file with the generation it answers) for
 //! each shell. Shells that share a context share its judgement. A shell that asked with the
-//! record `@wake` (bash) gets SIGURG, through a pidfd, when what its file shows changed, unless
+//! record `@wake` (bash, fish) gets SIGURG, through a pidfd, when what its file shows changed, unless
 //! it waits for a child (bash would end a `wait` builtin early).
 //!
 //! Guarantees: a context file is read only when it is a regular file of ours in our private
@@ -146,8 +146,8 @@ pub struct HandedContext {
     pub generation: String,
     /// Each variable's value (`None`: unset or empty).
     pub values: BTreeMap<String, Option<OsString>>,
-    /// The record `@wake`: the shell asks for SIGURG when what it shows changes (bash, which
-    /// has no other way to look again while its prompt waits).
+    /// The record `@wake`: the shell asks for SIGURG when what it shows changes (bash and fish,
+    /// which then need not look again before each command).
     pub wake: bool,
 }
 

@@ -651,7 +651,7 @@ fn sourced_twice_warns_once_and_prints_nothing_else() {
 /// A daemon that stalls (SIGSTOP here; a suspended laptop's timers do the same) is not trusted
 /// past its state's deadline: the hook checks directly and shows the expired login, with
 /// CREDWATCH_DAEMON=0. bash and zsh compare the time before each command; fish, which cannot
-/// tell the time without a command substitution, every 20th command.
+/// tell the time without a command substitution, every 20th command line.
 #[test]
 fn a_stalled_daemon_is_not_trusted_past_its_deadline() {
     each_shell(|shell| {
