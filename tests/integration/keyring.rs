@@ -360,6 +360,51 @@ keyring = { service = "cw-api", account = "me" }
     home.wait_for_state("api", "missing");
 }
 
+/// The user bus restarted (with dbus-user-session, an SSH logout then login; a bus that
+/// crashed): the daemon kept asking through the keyring connection it had made on the old bus,
+/// the lookup failed ("Broken pipe"), and the login stayed `unknown` while `status --live` said
+/// `ok`. Found by a helper session reproducing #25 item 5.
+#[test]
+fn a_login_in_the_keyring_stayed_unknown_after_the_user_bus_restarted() {
+    // dbus-user-session's layout: the bus at $XDG_RUNTIME_DIR/bus, found there by the daemon, or
+    // named in DBUS_SESSION_BUS_ADDRESS as pam_systemd sets it (a path, no guid).
+    for named in [false, true] {
+        let mut home = TestHome::new();
+        let bus = home.start_keyring_in_runtime_dir();
+        home.write_config(
+            r#"
+keyring_poll = "1h"
+
+[[credential]]
+name = "api"
+keyring = { service = "cw-api", account = "me" }
+"#,
+        );
+        bus.store_item(&["service", "cw-api", "username", "me"], CANARY);
+        let address = format!("unix:path={}", home.runtime_dir.join("bus").display());
+        let name_it = |home: &mut TestHome| {
+            home.remove_env("DBUS_SESSION_BUS_ADDRESS");
+            if named {
+                home.set_env("DBUS_SESSION_BUS_ADDRESS", &address);
+            }
+        };
+        name_it(&mut home);
+        let _daemon = home.start_daemon(&[]);
+        home.wait_for_state("api", "ok");
+        // The bus and its keyring go away; a bus comes back at the same place, with the same
+        // keyring file (the item is still in it).
+        drop(bus);
+        home.wait_for_state("api", "unavailable");
+        let _bus = home.start_keyring_in_runtime_dir();
+        name_it(&mut home);
+        assert_eq!(
+            home.status(&["--live", "api"]).credential("api")["state"],
+            "ok"
+        );
+        home.wait_for_state("api", "ok");
+    }
+}
+
 #[test]
 fn the_daemon_without_any_bus_waits_quietly_and_connects_when_one_appears() {
     let mut home = TestHome::new();

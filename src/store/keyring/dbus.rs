@@ -384,15 +384,22 @@ async fn store_lookup(
     expires: Option<crate::define::config::SecretExpiry>,
 ) -> Result<Lookup, Reach> {
     let task = tokio::task::spawn_blocking(move || -> Result<Lookup, String> {
-        let store = store()?;
         let spec: HashMap<&str, &str> = attributes
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let entries = keyring_core::Entry::search_in_store(&store, &spec).map_err(|e| {
-            forget_store();
-            e.to_string()
-        })?;
+        // The kept store may hold a connection to a bus that is gone (the user bus restarted):
+        // a failed search is tried once more on a store made now, which connects afresh.
+        let entries = match keyring_core::Entry::search_in_store(&store()?, &spec) {
+            Ok(entries) => entries,
+            Err(_) => {
+                forget_store();
+                keyring_core::Entry::search_in_store(&store()?, &spec).map_err(|e| {
+                    forget_store();
+                    e.to_string()
+                })?
+            }
+        };
         let mut out = Vec::new();
         for entry in entries {
             let Some(wrapper) = entry
