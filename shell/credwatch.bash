@@ -33,7 +33,7 @@ _credwatch_selects=(@CREDWATCH_SELECTS@)
 _credwatch_shadows=(@CREDWATCH_SHADOWS@)
 # The values that leave a shadowing variable off (looked up lowercased; anything else non-empty
 # turns it on), as credwatch itself reads them.
-declare -gA _credwatch_off=([0]=0 [false]=0 [no]=0 [off]=0)
+declare -gA _credwatch_off=(@CREDWATCH_OFF_TABLE@)
 
 _credwatch_cmds=()
 _credwatch_texts=()
@@ -144,7 +144,7 @@ _credwatch_send_context() {
     value=
     ! _credwatch_exported "$name" || value=${!name-}
     case ${value,,} in
-      '' | 0 | false | no | off) records+=("$name") ;;
+      '' | @CREDWATCH_OFF_CASE@) records+=("$name") ;;
       *) records+=("$name=1") ;;
     esac
   done

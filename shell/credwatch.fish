@@ -130,7 +130,7 @@ function _credwatch_send_context
         end
     end
     for name in $_credwatch_shadows
-        if not set -qx $name; or contains -- (string lower -- "$$name") '' 0 false no off
+        if not set -qx $name; or contains -- (string lower -- "$$name") '' @CREDWATCH_OFF_LIST@
             set -a records $name
         else
             set -a records "$name=1"

@@ -24,7 +24,7 @@ typeset -ga _credwatch_selects=(@CREDWATCH_SELECTS@) _credwatch_shadows=(@CREDWA
 # The values that leave a shadowing variable off (looked up lowercased; anything else non-empty
 # turns it on), as credwatch itself reads them.
 typeset -gA _credwatch_off
-_credwatch_off=(0 0 false 0 no 0 off 0)
+_credwatch_off=(@CREDWATCH_OFF_TABLE@)
 typeset -ga _credwatch_cmds _credwatch_texts
 typeset -g _credwatch_shown='' _credwatch_daemon_seen=''
 typeset -gi _credwatch_next_check=0
@@ -120,7 +120,7 @@ _credwatch_send_context() {
     value=''
     [[ ${(Pt)name} != *export* ]] || value=${(L)${(P)name}}
     case $value in
-      ('' | 0 | false | no | off) records+=("$name") ;;
+      ('' | @CREDWATCH_OFF_CASE@) records+=("$name") ;;
       (*) records+=("$name=1") ;;
     esac
   done

@@ -69,7 +69,24 @@ pub fn render(
             .collect::<Vec<_>>()
             .join(" ")
     };
+    // The values that leave a shadowing variable off, from the one list credwatch reads them by.
+    let off = crate::store::env::OFF_VALUES;
+    let off_table: String = match shell {
+        Shell::Zsh => off
+            .iter()
+            .map(|v| format!("{v} 0"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => off
+            .iter()
+            .map(|v| format!("[{v}]=0"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
     template
+        .replace("@CREDWATCH_OFF_TABLE@", &off_table)
+        .replace("@CREDWATCH_OFF_CASE@", &off.join(" | "))
+        .replace("@CREDWATCH_OFF_LIST@", &off.join(" "))
         .replace("@CREDWATCH_BIN@", &quote(binary))
         .replace("@CREDWATCH_RUNTIME_DIR@", &quote(runtime_dir))
         .replace("@CREDWATCH_SELECTS@", &join(&selects))

@@ -15,13 +15,14 @@ pub fn shadowing_env(definition: &Definition) -> Vec<String> {
         .collect()
 }
 
-/// Whether an environment value turns something on: set, non-empty, and not `0`/`false`/`no`/`off`
-/// (`CLAUDE_CODE_USE_BEDROCK=0` does not switch Claude Code to Bedrock).
+/// The values that leave a variable off, in any case (`CLAUDE_CODE_USE_BEDROCK=0` does not switch
+/// Claude Code to Bedrock). The shell hooks are given this list when they are rendered.
+pub const OFF_VALUES: [&str; 4] = ["0", "false", "no", "off"];
+
+/// Whether an environment value turns something on: set, non-empty, and not one of
+/// [`OFF_VALUES`].
 pub fn is_set(value: &std::ffi::OsStr) -> bool {
     let text = value.to_string_lossy();
     let text = text.trim();
-    !text.is_empty()
-        && !["0", "false", "no", "off"]
-            .iter()
-            .any(|f| text.eq_ignore_ascii_case(f))
+    !text.is_empty() && !OFF_VALUES.iter().any(|f| text.eq_ignore_ascii_case(f))
 }

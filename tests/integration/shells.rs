@@ -1026,3 +1026,35 @@ fn a_non_interactive_fish_runs_nothing_of_credwatch() {
     ));
     session.expect("HOOKED-42");
 }
+
+/// The bash hook as users run it, `credwatch init bash` with every preset in play (every
+/// selecting and shadowing variable, and the values that leave one off, filled in from Rust),
+/// passes shellcheck: the template has placeholders shellcheck cannot read (#28 item 8).
+#[test]
+fn the_rendered_bash_hook_passes_shellcheck() {
+    if !crate::harness::require("shellcheck", "lint the rendered bash hook") {
+        return;
+    }
+    let home = TestHome::new();
+    let every: Vec<String> = crate::harness::all_presets()
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect();
+    home.write_config(format!("presets = [{}]\n", every.join(", ")));
+    let hook = home.run(&["init", "bash"]);
+    assert_eq!(hook.code, 0, "{}", hook.stderr);
+    assert!(
+        !hook.stdout.contains("@CREDWATCH_"),
+        "a placeholder is left"
+    );
+    assert!(
+        hook.stdout.contains("[false]=0") && hook.stdout.contains("'' | 0 | false | no | off)"),
+        "the values that leave a variable off are credwatch's own"
+    );
+    let file = home.path("hook.bash");
+    std::fs::write(&file, &hook.stdout).unwrap();
+    let check = crate::harness::run_command(
+        home.program("shellcheck", &["-s", "bash", &file.display().to_string()]),
+    );
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
