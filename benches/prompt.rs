@@ -201,55 +201,12 @@ fn interactive_delta_lines(
 /// What a 100,000-iteration loop typed at an interactive prompt costs: the shell times the loop
 /// itself, in a real terminal (util-linux `script`), with `rc` read first. µs.
 fn loop_in_terminal(home: &TestHome, shell: &str, rc: &std::path::Path) -> f64 {
-    use std::io::Write;
-    let (command, first) = match shell {
-        "bash" => (
-            format!("bash --noprofile --rcfile {} -i", rc.display()),
-            String::new(),
-        ),
-        "zsh" => (
-            "zsh -f -i".to_string(),
-            format!("source {}\nzmodload zsh/datetime\n", rc.display()),
-        ),
-        _ => (
-            "fish --no-config -i".to_string(),
-            format!("source {}\n", rc.display()),
-        ),
-    };
     let timed = match shell {
-        "bash" => "s=$EPOCHREALTIME; for i in {1..100000}; do :; done; e=$EPOCHREALTIME; echo \"LOOP=$(( ${e/./} - ${s/./} ))=END\"",
-        "zsh" => "s=$EPOCHREALTIME; for i in {1..100000}; do :; done; e=$EPOCHREALTIME; integer t=$(( (e - s) * 1000000 )); echo \"LOOP=$t=END\"",
-        _ => "set s (date +%s%N); for i in (seq 100000); true; end; set e (date +%s%N); echo LOOP=(math --scale 0 \"($e - $s) / 1000\")=END",
+        "bash" => "s=$EPOCHREALTIME; for i in {1..100000}; do :; done; e=$EPOCHREALTIME; echo \"TIME=$(( ${e/./} - ${s/./} ))=END\"",
+        "zsh" => "s=$EPOCHREALTIME; for i in {1..100000}; do :; done; e=$EPOCHREALTIME; integer t=$(( (e - s) * 1000000 )); echo \"TIME=$t=END\"",
+        _ => "set s (date +%s%N); for i in (seq 100000); true; end; set e (date +%s%N); echo TIME=(math --scale 0 \"($e - $s) / 1000\")=END",
     };
-    let mut child = home
-        .program("script", &["-qfec", &command, "/dev/null"])
-        .env("TERM", "dumb")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("script (util-linux)");
-    let input = format!("{first}{timed}\nexit\n");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        // Typed once the shell is up: a line typed before its first prompt may be lost.
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let _ = stdin.write_all(input.as_bytes());
-        std::thread::sleep(std::time::Duration::from_secs(60));
-    });
-    let output = child.wait_with_output().unwrap();
-    drop(writer);
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.match_indices("LOOP=")
-        .filter_map(|(at, _)| {
-            let rest = &text[at + 5..];
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            (!digits.is_empty() && rest[digits.len()..].starts_with("=END"))
-                .then(|| digits.parse().ok())
-                .flatten()
-        })
-        .next()
-        .unwrap_or_else(|| panic!("{shell}: no loop time in {text:?}"))
+    timed_in_terminal(home, shell, rc, timed)
 }
 
 /// µs per line of `lines` lines of `line` typed ahead in a real terminal (util-linux `script`):
@@ -262,6 +219,27 @@ fn lines_in_terminal(
     line: &str,
     lines: usize,
 ) -> f64 {
+    let (start, end) = match shell {
+        "bash" => (
+            "s=$EPOCHREALTIME",
+            "e=$EPOCHREALTIME; echo \"TIME=$(( ${e/./} - ${s/./} ))=END\"",
+        ),
+        "zsh" => (
+            "s=$EPOCHREALTIME",
+            "e=$EPOCHREALTIME; integer t=$(( (e - s) * 1000000 )); echo \"TIME=$t=END\"",
+        ),
+        _ => (
+            "set -g s (date +%s%N)",
+            "set e (date +%s%N); echo TIME=(math --scale 0 \"($e - $s) / 1000\")=END",
+        ),
+    };
+    let typed = format!("{start}\n{}{end}", format!("{line}\n").repeat(lines));
+    timed_in_terminal(home, shell, rc, &typed) / lines as f64
+}
+
+/// Types `typed` into `shell` (with `rc` read first) in a real terminal (util-linux `script`),
+/// then `exit`, and returns the number it prints as `TIME=N=END`.
+fn timed_in_terminal(home: &TestHome, shell: &str, rc: &std::path::Path, typed: &str) -> f64 {
     use std::io::Write;
     let (command, first) = match shell {
         "bash" => (
@@ -277,20 +255,6 @@ fn lines_in_terminal(
             format!("source {}\n", rc.display()),
         ),
     };
-    let (start, end) = match shell {
-        "bash" => (
-            "s=$EPOCHREALTIME",
-            "e=$EPOCHREALTIME; echo \"LINES=$(( ${e/./} - ${s/./} ))=END\"",
-        ),
-        "zsh" => (
-            "s=$EPOCHREALTIME",
-            "e=$EPOCHREALTIME; integer t=$(( (e - s) * 1000000 )); echo \"LINES=$t=END\"",
-        ),
-        _ => (
-            "set -g s (date +%s%N)",
-            "set e (date +%s%N); echo LINES=(math --scale 0 \"($e - $s) / 1000\")=END",
-        ),
-    };
     let mut child = home
         .program("script", &["-qfec", &command, "/dev/null"])
         .env("TERM", "dumb")
@@ -299,10 +263,7 @@ fn lines_in_terminal(
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("script (util-linux)");
-    let input = format!(
-        "{first}{start}\n{}{end}\nexit\n",
-        format!("{line}\n").repeat(lines)
-    );
+    let input = format!("{first}{typed}\nexit\n");
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         // Typed once the shell is up: a line typed before its first prompt may be lost.
@@ -313,18 +274,16 @@ fn lines_in_terminal(
     let output = child.wait_with_output().unwrap();
     drop(writer);
     let text = String::from_utf8_lossy(&output.stdout);
-    let total: f64 = text
-        .match_indices("LINES=")
+    text.match_indices("TIME=")
         .filter_map(|(at, _)| {
-            let rest = &text[at + 6..];
+            let rest = &text[at + 5..];
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             (!digits.is_empty() && rest[digits.len()..].starts_with("=END"))
                 .then(|| digits.parse().ok())
                 .flatten()
         })
         .next()
-        .unwrap_or_else(|| panic!("{shell}: no time in {text:?}"));
-    total / lines as f64
+        .unwrap_or_else(|| panic!("{shell}: no time in {text:?}"))
 }
 
 /// The shell's own context: variables that select a login, set in every variant measured.

@@ -33,6 +33,7 @@ _credwatch_selects=(@CREDWATCH_SELECTS@)
 _credwatch_shadows=(@CREDWATCH_SHADOWS@)
 # The values that leave a shadowing variable off (looked up lowercased; anything else non-empty
 # turns it on), as credwatch itself reads them.
+# shellcheck disable=SC2190 # filled in by `credwatch init`: [0]=0 [false]=0 …
 declare -gA _credwatch_off=(@CREDWATCH_OFF_TABLE@)
 
 _credwatch_cmds=()

@@ -27,6 +27,15 @@ fn locked_keyring_holding_by_tool() -> (TestHome, crate::bus::SessionBus) {
     (home, bus)
 }
 
+/// One keyring item, its `Modified` time polled only hourly: a change shows through a signal.
+const ONE_ITEM_POLLED_HOURLY: &str = r#"
+keyring_poll = "1h"
+
+[[credential]]
+name = "api"
+keyring = { service = "cw-api", account = "me" }
+"#;
+
 fn state(home: &TestHome, name: &str) -> serde_json::Value {
     home.status(&[name]).credential(name)
 }
@@ -337,15 +346,7 @@ fix = "api login"
 fn the_daemon_resubscribes_when_the_provider_comes_back() {
     let mut home = TestHome::new();
     let mut bus = home.start_keyring();
-    home.write_config(
-        r#"
-keyring_poll = "1h"
-
-[[credential]]
-name = "api"
-keyring = { service = "cw-api", account = "me" }
-"#,
-    );
+    home.write_config(ONE_ITEM_POLLED_HOURLY);
     bus.store_item(&["service", "cw-api", "username", "me"], CANARY);
     let _daemon = home.start_daemon(&[]);
     home.wait_for_state("api", "ok");
@@ -371,15 +372,7 @@ fn a_login_in_the_keyring_stayed_unknown_after_the_user_bus_restarted() {
     for named in [false, true] {
         let mut home = TestHome::new();
         let bus = home.start_keyring_in_runtime_dir();
-        home.write_config(
-            r#"
-keyring_poll = "1h"
-
-[[credential]]
-name = "api"
-keyring = { service = "cw-api", account = "me" }
-"#,
-        );
+        home.write_config(ONE_ITEM_POLLED_HOURLY);
         bus.store_item(&["service", "cw-api", "username", "me"], CANARY);
         let address = format!("unix:path={}", home.runtime_dir.join("bus").display());
         let name_it = |home: &mut TestHome| {
