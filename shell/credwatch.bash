@@ -270,11 +270,13 @@ _credwatch_prompt0() {
 # empty prompt stats its /proc entry; a system call costs here what a dozen tests do). The rest
 # runs when the state changed, at the first prompts, and at a prompt that must arm or take out
 # the hook's trap (the marker is emptied then: '' never exists).
-# The variables are compared in two steps: each selecting variable's value and whether each
-# shadowing one is set (_credwatch_quick: short), and only while one of those is set, whether it
-# turns that one on (see _credwatch_send_context), in a function of its own (its long text would
-# be copied at each call): _credwatch_quick then ends with `-`, which the comparison here never
-# gives.
+# The variables are compared in two steps. Here, when no shadowing variable is set and `set -u`
+# is off, the selecting variables' values (and CREDWATCH_DISABLE's) as one unquoted word with
+# plain expansions (the form that costs bash least: see shell.rs) against _credwatch_quick, which
+# ends with `-` when a shadowing variable was set as it was recorded (this word never does).
+# Otherwise, the whole context (whether each shadowing variable turns its login's override on:
+# see _credwatch_send_context), in a function of its own (its long text would be copied at each
+# call).
 # _credwatch_untouched is what _cw_n holds after a command when the hook's trap did not run since
 # PS0 (1) or since a `trap` command (the count then): something replaced it (see _credwatch_slow);
 # -1, which it never holds, while the trap is out.
@@ -282,11 +284,11 @@ _credwatch_prompt0() {
 # bash < 5 has no EPOCHSECONDS: see below.)
 # shellcheck disable=SC2050,SC2015 # the contexts are expansions once `credwatch init` filled them in; the slow way is right whichever test failed
 _credwatch_prompt1() {
-  [[ -e $_credwatch_marker && "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@" == "$_credwatch_quick" ]] &&
+  [[ -e $_credwatch_marker && $- != *u*@CREDWATCH_NO_SHADOW_SET@ && $CREDWATCH_DISABLE:@CREDWATCH_QUICK_SELECTS@ == "$_credwatch_quick" ]] &&
     ((EPOCHSECONDS < _credwatch_until && _cw_n != _credwatch_untouched)) || _credwatch_exact_or_slow
   _cw_n=-999999999 _cw_k=0
 }
-_credwatch_quick=-
+_credwatch_quick=- _credwatch_disable=
 : "${_credwatch_untouched:=-1}"
 # bash < 5 (no EPOCHSECONDS, which `set -u` would call unbound): the same without the clock.
 # bash < 4.4 (no PS0 to say a command ran): every prompt is one after a command.
@@ -299,9 +301,8 @@ fi
 
 # shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
 _credwatch_exact_or_slow() {
-  [[ $_credwatch_quick == *- && -e $_credwatch_marker && ${EPOCHSECONDS:-0} -lt $_credwatch_until &&
-    $_cw_n != "$_credwatch_untouched" &&
-    "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@-" == "$_credwatch_quick" &&
+  [[ -e $_credwatch_marker && ${EPOCHSECONDS:-0} -lt $_credwatch_until &&
+    $_cw_n != "$_credwatch_untouched" && ${CREDWATCH_DISABLE-} == "$_credwatch_disable" &&
     "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
 }
 
@@ -316,7 +317,8 @@ _credwatch_slow() {
   # second prompt comes this way: the first three do): from then on a line is not the first.
   local outer=$((${#FUNCNAME[@]} - 1))
   [[ ${FUNCNAME[outer]} != _credwatch_pr* ]] || _credwatch_line=${BASH_LINENO[outer]}
-  _credwatch_quick="${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@"
+  _credwatch_disable=${CREDWATCH_DISABLE-}
+  _credwatch_quick="${CREDWATCH_DISABLE-}:@CREDWATCH_QUICK_SELECTS_SAFE@"
   # shellcheck disable=SC2157 # an expansion once `credwatch init` filled it in
   [[ -z "@CREDWATCH_SHADOWS_SET@" ]] || _credwatch_quick+=-
   if ((_cw_n == _credwatch_untouched)) && [[ -n $_credwatch_trap_installed ]]; then

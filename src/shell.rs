@@ -56,6 +56,19 @@ pub fn render(
         .map(|n| format!("${{{n}-}}|"))
         .chain(shadows.iter().map(|n| format!("${{{n}:+1}}|")))
         .collect();
+    // bash's first comparison, in the form that costs it least (an unquoted word, `:` between
+    // the values, a plain expansion, which the hook only reaches without `set -u`; a test that
+    // no shadowing variable is set apart): ~45,000 instructions for 12 variables where the quoted
+    // `${NAME-}|` and `${NAME:+1}|` forms took ~120,000 (callgrind). The same values in the form
+    // that is safe under `set -u`, for the slow path that records them.
+    let quick_selects: String = selects.iter().map(|n| format!("${n}:")).collect();
+    let quick_selects_safe: String = selects.iter().map(|n| format!("${{{n}-}}:")).collect();
+    let no_shadow_set = if shadows.is_empty() {
+        String::new()
+    } else {
+        let all: String = shadows.iter().map(|n| format!("${n}")).collect();
+        format!(" && -z {all}")
+    };
     let shadows_set: String = shadows.iter().map(|n| format!("${{{n}:+1}}")).collect();
     let on_variables: String = selects
         .iter()
@@ -93,6 +106,9 @@ pub fn render(
         .replace("@CREDWATCH_SHADOWS@", &join(&shadows))
         .replace("@CREDWATCH_CONTEXT@", &context)
         .replace("@CREDWATCH_QUICK_CONTEXT@", &quick_context)
+        .replace("@CREDWATCH_QUICK_SELECTS_SAFE@", &quick_selects_safe)
+        .replace("@CREDWATCH_QUICK_SELECTS@", &quick_selects)
+        .replace("@CREDWATCH_NO_SHADOW_SET@", &no_shadow_set)
         .replace("@CREDWATCH_SHADOWS_SET@", &shadows_set)
         .replace(" @CREDWATCH_ON_VARIABLES@", &on_variables)
 }

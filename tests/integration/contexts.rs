@@ -246,3 +246,35 @@ fn hostile_or_stale_context_files_are_ignored() {
         .collect();
     assert!(published.is_empty(), "{published:?}");
 }
+
+/// The bash and zsh hooks compare a shell's variables after each command in two ways: a cheap
+/// one (no `set -u`, no shadowing variable set) and the exact one. Each way still hands a
+/// changed variable to the daemon: under `set -u`, and beside a shadowing variable that is set
+/// (then unset again).
+#[test]
+fn a_variable_changed_under_set_u_or_beside_a_set_shadowing_variable_reaches_the_daemon() {
+    for shell in [Shell::Bash, Shell::Zsh] {
+        let (home, _daemon) = home_with_contexts();
+        let nounset = match shell {
+            Shell::Zsh => "setopt nounset",
+            _ => "set -u",
+        };
+        let mut session = Session::start(&home, shell, &[nounset]);
+        session.enter_until("[[P0::1]]");
+        session.line(&export(shell, "KUBECONFIG", "~/.kube/prod"));
+        session.enter_until("[[P0:⚠ kube:1]]");
+        session.line(&unset(shell, "KUBECONFIG"));
+        session.enter_until("[[P0::1]]");
+        session.line("set +u");
+        // A shadowing variable set to a value that leaves it off (no override, no flag).
+        session.line(&export(shell, "ANTHROPIC_API_KEY", "0"));
+        session.enter_until("[[P0::1]]");
+        session.line(&export(shell, "KUBECONFIG", "~/.kube/prod"));
+        session.enter_until("[[P0:⚠ kube:1]]");
+        session.line(&unset(shell, "ANTHROPIC_API_KEY"));
+        session.line(&unset(shell, "KUBECONFIG"));
+        session.enter_until("[[P0::1]]");
+        session.line(&export(shell, "KUBECONFIG", "~/.kube/prod"));
+        session.enter_until("[[P0:⚠ kube:1]]");
+    }
+}
