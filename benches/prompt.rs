@@ -348,7 +348,7 @@ fn main() {
                 "_empty() { :; }".to_string(),
                 "_empty",
                 // What the hook's PROMPT_COMMAND element runs.
-                "_credwatch_prompt$_cw_k",
+                "_cw_p$_cw_k",
                 "eval \"$(direnv hook bash)\"".to_string(),
                 "_direnv_hook",
                 format!("_ref() {{ local l; read -r l <{f}; }}"),
@@ -380,7 +380,7 @@ fn main() {
         // A prompt after a command: the hook then compares this shell's variables with the
         // context it handed over (fish is told of a change instead, and compares nothing).
         let after_call = match shell {
-            "bash" => Some("{ _cw_n=1 _cw_k=1; _credwatch_prompt$_cw_k; }"),
+            "bash" => Some("{ _cw_n=1 _cw_k=1; _cw_p$_cw_k; }"),
             "zsh" => Some("{ _credwatch_ran=1; _credwatch_precmd }"),
             _ => None,
         };

@@ -40,10 +40,14 @@ _credwatch_cmds=()
 _credwatch_texts=()
 # The pattern a command of a line must match for the hook's DEBUG trap to look at it (the first
 # words of the commands warned about, `trap`, and the 101st command of a line: see
-# _credwatch_trap_test; `*` while the trap is to take itself out). Its name, the counter's, _cw_n,
-# and the prompt's, _cw_k, are short (the only globals of the hook outside _credwatch_*): bash
-# re-parses a trap's text, PS0 and each PROMPT_COMMAND element every time, and an expansion costs
-# several hundred instructions per character of a name (callgrind).
+# _credwatch_trap_test; `*` while the trap is to take itself out).
+# The names the prompt and the trap read at every prompt or command are short (the only names of
+# the hook outside _credwatch_*): bash re-parses a trap's text, PS0 and each PROMPT_COMMAND element
+# every time, copies a function's body at each call, and a name costs a few hundred instructions
+# per character where it is read (callgrind). Variables: _cw_w (this pattern), _cw_n (the count),
+# _cw_k (which prompt function), _cw_m (the marker), _cw_u (until), _cw_t (untouched), _cw_q (the
+# variables as last compared); functions: _cw_p0 and _cw_p1 (the prompt's two paths), _cw_d (the
+# trap's work).
 _cw_w=
 _credwatch_shown=
 _credwatch_next_check=0
@@ -52,9 +56,9 @@ _credwatch_daemon_pid=0
 # The state last read: the marker that exists while it is current ($_credwatch_dir/prompt.STAMP,
 # or shell/PID.STAMP for this shell's own; `prompt.`, which never exists: read again at the next
 # prompt), the daemon's pid and the deadline.
-_credwatch_marker=$_credwatch_dir/prompt.
+_cw_m=$_credwatch_dir/prompt.
 _credwatch_pid=0
-_credwatch_until=0
+_cw_u=0
 # This shell's context as last handed to the daemon (the values of the selecting variables,
 # whether the shadowing ones are set, `|` between them), the generation it was given, and how
 # many prompts have waited for the daemon's answer.
@@ -64,7 +68,7 @@ _credwatch_waited=0
 # _cw_n: the commands run since the last prompt, counted by the hook's DEBUG trap while it is in;
 # PS0 sets it to 1 for a command line, the prompt back to far below 0 (the trap's runs at later
 # prompts count up from there, and it stays below 0: "no command since").
-# _cw_k: which function the hook's PROMPT_COMMAND element runs, _credwatch_prompt$_cw_k: 1 after
+# _cw_k: which function the hook's PROMPT_COMMAND element runs, _cw_p$_cw_k: 1 after
 # a command line (PS0 sets it), 0 after an empty one (so neither pays for the other's tests).
 _credwatch_no_ps0=0
 ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))) || _credwatch_no_ps0=1
@@ -103,7 +107,7 @@ _credwatch_read() {
   message=${message//[[:cntrl:]]/?}
   # The trap's pattern: a command naming the first word of a command warned about (not of the
   # `!` ones, which only exempt; quoted for a pattern), or a `trap` command (see
-  # _credwatch_debug). (Each alternative starts with its own `*`: `*@(a|b)*` costs bash ~40,000
+  # _cw_d). (Each alternative starts with its own `*`: `*@(a|b)*` costs bash ~40,000
   # instructions more per command it tests.)
   local word words=('trap*')
   for cmd in ${_credwatch_cmds[@]+"${_credwatch_cmds[@]}"}; do
@@ -171,17 +175,17 @@ _credwatch_refresh() {
   # read.
   [[ -z $_credwatch_generation ]] || _credwatch_read "$_credwatch_dir/shell/$$" generation
   if [[ -n $_credwatch_generation && $generation == "$_credwatch_generation" ]] && _credwatch_holds; then
-    live=1 _credwatch_marker=$_credwatch_dir/shell/$$.$stamp
+    live=1 _cw_m=$_credwatch_dir/shell/$$.$stamp
   else
     _credwatch_read "$_credwatch_dir/prompt"
     if _credwatch_holds; then
-      live=1 _credwatch_marker=$_credwatch_dir/prompt.$stamp
+      live=1 _cw_m=$_credwatch_dir/prompt.$stamp
       # Not answered yet: the daemon's own view, read again at the next prompts (three), then
       # after the next command at least 5 s on (a slow answer is picked up; a daemon that does
       # not keep contexts never answers, and costs a read now and then).
       if [[ -n $_credwatch_generation ]]; then
         if ((_credwatch_waited++ < 3)); then
-          _credwatch_marker=$_credwatch_dir/prompt.
+          _cw_m=$_credwatch_dir/prompt.
         elif ((until == 0 || until > now + 5)); then
           until=$((now + 5))
         fi
@@ -191,12 +195,12 @@ _credwatch_refresh() {
   if ((live)); then
     CREDWATCH_DAEMON=1
     _credwatch_daemon_seen=1 _credwatch_daemon_pid=$pid
-    _credwatch_pid=$pid _credwatch_until=$until
-    # At least every 30 s (after a command): see _credwatch_prompt1.
-    ((until != 0 && until <= now + 30)) || _credwatch_until=$((now + 30))
+    _credwatch_pid=$pid _cw_u=$until
+    # At least every 30 s (after a command): see _cw_p1.
+    ((until != 0 && until <= now + 30)) || _cw_u=$((now + 30))
   else
     CREDWATCH_DAEMON=0
-    _credwatch_marker=$_credwatch_dir/prompt.
+    _cw_m=$_credwatch_dir/prompt.
     if [[ -n $_credwatch_daemon_seen ]]; then
       _credwatch_daemon_seen=
       if [[ -x $_credwatch_bin ]]; then
@@ -253,14 +257,14 @@ _credwatch_check_detached() {
 # the state changes, and which prompt frameworks change while the rc file runs or at the first
 # prompt (bash-preexec).
 # shellcheck disable=SC2016 # expanded when PROMPT_COMMAND runs
-_credwatch_element='_credwatch_prompt$_cw_k'
+_credwatch_element='_cw_p$_cw_k'
 _credwatch_precmd() {
-  "_credwatch_prompt$_cw_k"
+  "_cw_p$_cw_k"
 }
 
 # No command since the last prompt: one test (two stats).
-_credwatch_prompt0() {
-  [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] || _credwatch_slow
+_cw_p0() {
+  [[ -e $_cw_m && -d /proc/$_credwatch_pid ]] || _credwatch_slow
 }
 
 # A command ran since the last prompt (PS0 says so; without PS0, at every prompt): only a
@@ -272,37 +276,37 @@ _credwatch_prompt0() {
 # the hook's trap (the marker is emptied then: '' never exists).
 # The variables are compared in two steps. Here, when no shadowing variable is set and `set -u`
 # is off, the selecting variables' values (and CREDWATCH_DISABLE's) as one unquoted word with
-# plain expansions (the form that costs bash least: see shell.rs) against _credwatch_quick, which
+# plain expansions (the form that costs bash least: see shell.rs) against _cw_q, which
 # ends with `-` when a shadowing variable was set as it was recorded (this word never does).
 # Otherwise, the whole context (whether each shadowing variable turns its login's override on:
 # see _credwatch_send_context), in a function of its own (its long text would be copied at each
 # call).
-# _credwatch_untouched is what _cw_n holds after a command when the hook's trap did not run since
+# _cw_t is what _cw_n holds after a command when the hook's trap did not run since
 # PS0 (1) or since a `trap` command (the count then): something replaced it (see _credwatch_slow);
 # -1, which it never holds, while the trap is out.
 # (Every term costs, and an arithmetic one less than a `[[` one: the clock and the count are one.
 # bash < 5 has no EPOCHSECONDS: see below.)
 # shellcheck disable=SC2050,SC2015 # the contexts are expansions once `credwatch init` filled them in; the slow way is right whichever test failed
-_credwatch_prompt1() {
-  [[ -e $_credwatch_marker && $- != *u*@CREDWATCH_NO_SHADOW_SET@ && $CREDWATCH_DISABLE:@CREDWATCH_QUICK_SELECTS@ == "$_credwatch_quick" ]] &&
-    ((EPOCHSECONDS < _credwatch_until && _cw_n != _credwatch_untouched)) || _credwatch_exact_or_slow
+_cw_p1() {
+  [[ -e $_cw_m && $- != *u*@CREDWATCH_NO_SHADOW_SET@ && $CREDWATCH_DISABLE:@CREDWATCH_QUICK_SELECTS@ == "$_cw_q" ]] &&
+    ((EPOCHSECONDS < _cw_u && _cw_n != _cw_t)) || _credwatch_exact_or_slow
   _cw_n=-999999999 _cw_k=0
 }
-_credwatch_quick=- _credwatch_disable=
-: "${_credwatch_untouched:=-1}"
+_cw_q=- _credwatch_disable=
+: "${_cw_t:=-1}"
 # bash < 5 (no EPOCHSECONDS, which `set -u` would call unbound): the same without the clock.
 # bash < 4.4 (no PS0 to say a command ran): every prompt is one after a command.
 if [[ -z ${EPOCHSECONDS-} ]]; then
-  _credwatch_definition=$(declare -f _credwatch_prompt1)
+  _credwatch_definition=$(declare -f _cw_p1)
   eval "${_credwatch_definition//EPOCHSECONDS/0}"
   unset _credwatch_definition
 fi
-((_credwatch_no_ps0 == 0)) || _credwatch_prompt0() { _credwatch_prompt1; }
+((_credwatch_no_ps0 == 0)) || _cw_p0() { _cw_p1; }
 
 # shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
 _credwatch_exact_or_slow() {
-  [[ -e $_credwatch_marker && ${EPOCHSECONDS:-0} -lt $_credwatch_until &&
-    $_cw_n != "$_credwatch_untouched" && ${CREDWATCH_DISABLE-} == "$_credwatch_disable" &&
+  [[ -e $_cw_m && ${EPOCHSECONDS:-0} -lt $_cw_u &&
+    $_cw_n != "$_cw_t" && ${CREDWATCH_DISABLE-} == "$_credwatch_disable" &&
     "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]] || _credwatch_slow
 }
 
@@ -316,23 +320,23 @@ _credwatch_slow() {
   # The number of the interactive line last read, where PROMPT_COMMAND called the hook (the
   # second prompt comes this way: the first three do): from then on a line is not the first.
   local outer=$((${#FUNCNAME[@]} - 1))
-  [[ ${FUNCNAME[outer]} != _credwatch_pr* ]] || _credwatch_line=${BASH_LINENO[outer]}
+  [[ ${FUNCNAME[outer]} != @(_credwatch_pr*|_cw_p?) ]] || _credwatch_line=${BASH_LINENO[outer]}
   _credwatch_disable=${CREDWATCH_DISABLE-}
-  _credwatch_quick="${CREDWATCH_DISABLE-}:@CREDWATCH_QUICK_SELECTS_SAFE@"
+  _cw_q="${CREDWATCH_DISABLE-}:@CREDWATCH_QUICK_SELECTS_SAFE@"
   # shellcheck disable=SC2157 # an expansion once `credwatch init` filled it in
-  [[ -z "@CREDWATCH_SHADOWS_SET@" ]] || _credwatch_quick+=-
-  if ((_cw_n == _credwatch_untouched)) && [[ -n $_credwatch_trap_installed ]]; then
+  [[ -z "@CREDWATCH_SHADOWS_SET@" ]] || _cw_q+=-
+  if ((_cw_n == _cw_t)) && [[ -n $_credwatch_trap_installed ]]; then
     # A command ran and the hook's trap did not run since PS0, or since a `trap` command (it
     # counts each command, the hook's element in PROMPT_COMMAND included): something replaced
     # it. The hook's functions traced again, it is put back at the next prompt, chained to what
     # replaced it (here, untraced, that trap does not show).
-    _credwatch_trap_installed='' _credwatch_remove=0 _credwatch_untouched=-1
+    _credwatch_trap_installed='' _credwatch_remove=0 _cw_t=-1
     declare -ft "${_credwatch_traced[@]}"
     _credwatch_on_change || :
-    _credwatch_rearm=1 _credwatch_marker=
+    _credwatch_rearm=1 _cw_m=
     return 0
   fi
-  [[ -z $_credwatch_trap_installed ]] || _credwatch_untouched=1
+  [[ -z $_credwatch_trap_installed ]] || _cw_t=1
   _credwatch_on_change || :
   ((_credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
 }
@@ -347,7 +351,7 @@ _credwatch_slow() {
 # `{ ...; } 2>/dev/null` sends it elsewhere. The one-time line must reach the terminal: then the
 # next prompt reads the state instead (no marker).
 _credwatch_woken() {
-  [[ -t 2 ]] || { _credwatch_marker=; return 0; }
+  [[ -t 2 ]] || { _cw_m=; return 0; }
   _credwatch_recheck || return 0
   ((${#FUNCNAME[@]} > 1 || _credwatch_rearm == 0)) || _credwatch_arm_debug_trap || :
   return 0
@@ -357,7 +361,7 @@ _credwatch_woken() {
 _credwatch_status=0
 _credwatch_precmd_keep_status() {
   _credwatch_status=$?
-  "_credwatch_prompt$_cw_k"
+  "_cw_p$_cw_k"
   # Returning non-zero would end a `set -e` shell.
   [[ $- == *e* ]] || return "$_credwatch_status"
 }
@@ -367,7 +371,7 @@ _credwatch_precmd_keep_status() {
 # traced, and only then does a trap it sets or takes out stay so. With no DEBUG trap set,
 # tracing costs nothing. While the hook's trap is in they are not traced: the trap then runs at
 # the hook's call, not at each command in it.
-_credwatch_traced=(_credwatch_precmd _credwatch_prompt0 _credwatch_prompt1 _credwatch_exact_or_slow _credwatch_slow _credwatch_woken)
+_credwatch_traced=(_credwatch_precmd _cw_p0 _cw_p1 _credwatch_exact_or_slow _credwatch_slow _credwatch_woken)
 declare -ft _credwatch_precmd_keep_status
 # (Sourced again while the hook's trap is in, `. ~/.bashrc`: they stay as they are.)
 [[ -n ${_credwatch_trap_installed-} ]] || declare -ft "${_credwatch_traced[@]}"
@@ -382,14 +386,14 @@ _credwatch_rearm=0
 # shellcheck disable=SC2053 # $_credwatch_head_pattern is a pattern
 _credwatch_on_change() {
   [[ ${!_credwatch_head-} == $_credwatch_head_pattern && (-z ${bash_preexec_imported-}${__bp_imported-} ||
-    ${PROMPT_COMMAND[*]-} != *_credwatch_pr*) ]] || _credwatch_place
+    ${PROMPT_COMMAND[*]-} != *@(_credwatch_pr|_cw_p)*) ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 ]]; then
     CREDWATCH_PROMPT='' CREDWATCH_DAEMON='' _credwatch_shown=''
-    _credwatch_marker=$_credwatch_dir/prompt.
+    _cw_m=$_credwatch_dir/prompt.
     _credwatch_cmds=()
     _credwatch_texts=()
-  elif [[ ! -e $_credwatch_marker || ! -d /proc/$_credwatch_pid ||
-    ${EPOCHSECONDS:-0} -ge $_credwatch_until || "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
+  elif [[ ! -e $_cw_m || ! -d /proc/$_credwatch_pid ||
+    ${EPOCHSECONDS:-0} -ge $_cw_u || "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
     _credwatch_refresh
   fi
   _credwatch_rearm=0
@@ -403,7 +407,7 @@ _credwatch_on_change() {
   fi
   if ((_credwatch_settle > 0)); then
     # The next prompt comes this way again (no marker).
-    _credwatch_settle=$((_credwatch_settle - 1)) _credwatch_marker=
+    _credwatch_settle=$((_credwatch_settle - 1)) _cw_m=
   fi
   return 0
 }
@@ -569,7 +573,7 @@ _credwatch_preexec() {
   done
   # Those of a line are not given again in that line; the prompt after it clears them (and so
   # comes the slow way).
-  [[ ${2-} != line || -z $warned ]] || _credwatch_warned+=$warned _credwatch_marker=
+  [[ ${2-} != line || -z $warned ]] || _credwatch_warned+=$warned _cw_m=
   if [[ -n $warned && ${CREDWATCH_CONFIRM-} == 1 ]] && ! _credwatch_confirm; then
     kill -INT $$
   fi
@@ -583,15 +587,15 @@ _credwatch_preexec() {
 _credwatch_recheck() {
   [[ ${CREDWATCH_DISABLE-} != 1 && -n $_credwatch_daemon_seen ]] || return 1
   # (The daemon's pid as read: _credwatch_pid is the one the state named.)
-  if [[ -e $_credwatch_marker && -d /proc/$_credwatch_daemon_pid ]] &&
-    ((_credwatch_until == 0 || ${EPOCHSECONDS:-0} < _credwatch_until)); then
+  if [[ -e $_cw_m && -d /proc/$_credwatch_daemon_pid ]] &&
+    ((_cw_u == 0 || ${EPOCHSECONDS:-0} < _cw_u)); then
     return 1
   fi
   _credwatch_refresh || :
   # The next prompt, even after an empty line, arms (or takes out) the hook's trap for what is
   # broken now (2: not taken for a trap that did not run, see _credwatch_slow).
   ((_cw_n > 1)) || _cw_n=2
-  _cw_k=1 _credwatch_rearm=1 _credwatch_marker=
+  _cw_k=1 _credwatch_rearm=1 _cw_m=
   return 0
 }
 
@@ -625,7 +629,7 @@ _credwatch_last_status=0
 # each arithmetic in it costs; the count is appended to the command as 0, or 1 past the 100th,
 # which _cw_w's `*1` catches. It returns 0 but for a command it warns about and the user
 # declines: with extdebug a DEBUG trap that fails skips the command.)
-_credwatch_trap_test='[[ $BASH_COMMAND$((_cw_n++>100)) != $_cw_w ]]||_credwatch_debug "$_"'
+_credwatch_trap_test='[[ $BASH_COMMAND$((_cw_n++>100)) != $_cw_w ]]||_cw_d "$_"'
 _credwatch_trap=$_credwatch_trap_test
 _credwatch_arm_debug_trap() {
   _credwatch_rearm=0
@@ -643,12 +647,12 @@ _credwatch_arm_debug_trap() {
       else
         trap -- "$_credwatch_trap" DEBUG
       fi
-      _credwatch_trap_installed=$(trap -p DEBUG) _credwatch_untouched=1
+      _credwatch_trap_installed=$(trap -p DEBUG) _cw_t=1
       declare -f +t "${_credwatch_traced[@]}"
     fi
   elif [[ -n $_credwatch_trap_installed ]]; then
     # Untraced here: the trap in force does not show, and one taken out would be put back when
-    # the functions return. The trap's next armed run takes itself out (_credwatch_debug, called
+    # the functions return. The trap's next armed run takes itself out (_cw_d, called
     # for every command now), where it shows: the user's is given back unless something
     # replaced the hook's since.
     _credwatch_remove=1 _cw_w='*'
@@ -686,7 +690,7 @@ _credwatch_return_last_status() {
 # first 100 of a line, or when it is to take itself out. ($1, $_ as the trap found it, is there
 # only to be the trap's last argument again: bash sets $_ from it.) Kept small: bash copies a
 # function's body each time it runs it.
-_credwatch_debug() {
+_cw_d() {
   # Unarmed: a command of the prompt's (another framework's function) that names a watched one.
   ((_cw_n > 0)) || return 0
   ((_credwatch_remove == 0)) || { _credwatch_trap_remove; return 0; }
@@ -700,7 +704,7 @@ _credwatch_debug() {
   ((BASH_LINENO[0] != 1 || _credwatch_line < 1)) || return 0
   # A `trap` command may replace the hook's trap: then it runs no more in this line, and the
   # count stays where it is now (see _credwatch_slow, which the next prompt runs).
-  [[ $BASH_COMMAND != trap* ]] || _credwatch_untouched=$_cw_n _credwatch_marker=
+  [[ $BASH_COMMAND != trap* ]] || _cw_t=$_cw_n _cw_m=
   # Only a command that names a watched one can use it: a plain test first, the parsing after.
   local cmd
   for cmd in "${_credwatch_cmds[@]}"; do
@@ -717,7 +721,7 @@ _credwatch_debug() {
 _credwatch_trap_remove() {
   _credwatch_remove=0
   [[ $(trap -p DEBUG) != "$_credwatch_trap_installed" ]] || _credwatch_give_trap_back
-  _credwatch_trap_installed='' _credwatch_untouched=-1
+  _credwatch_trap_installed='' _cw_t=-1
   declare -ft "${_credwatch_traced[@]}"
 }
 
@@ -725,12 +729,12 @@ _credwatch_trap_remove() {
 # next prompt puts it back.
 _credwatch_trap_out() {
   _credwatch_trap_remove
-  _credwatch_rearm=1 _credwatch_marker=
+  _credwatch_rearm=1 _cw_m=
 }
 
 # Traced: the trap it takes out stays out (an untraced function's change to the DEBUG trap is
 # undone when it returns).
-declare -ft _credwatch_debug _credwatch_trap_out _credwatch_trap_remove
+declare -ft _cw_d _credwatch_trap_out _credwatch_trap_remove
 
 # What the hook adds to PS0, which bash expands (with no subshell) once per command line it runs,
 # not for an empty line: it tells the next prompt that a command ran, and arms the DEBUG trap

@@ -433,9 +433,9 @@ fn a_killed_watchdog_shows_at_the_next_prompt() {
 
 /// Variables a hook might carelessly use keep the user's values, and every variable the hook
 /// adds is its own (`_credwatch_*`, `CREDWATCH_*`; bash: also the PROMPT_COMMAND and PS0 it
-/// hooks into, and the three short names of its DEBUG trap and its prompt, `_cw_n`, `_cw_w` and `_cw_k`; zsh: the
-/// hook arrays and zsh/datetime's EPOCHSECONDS), through a change, a
-/// warning and a command.
+/// hooks into, and the short names its prompt and DEBUG trap read, `_cw_n`, `_cw_w`, `_cw_k`,
+/// `_cw_m`, `_cw_u`, `_cw_t` and `_cw_q`; zsh: the hook arrays and zsh/datetime's
+/// EPOCHSECONDS), through a change, a warning and a command.
 #[test]
 fn no_user_variable_is_clobbered_and_no_global_leaks() {
     const NAMES: [&str; 14] = [
@@ -482,7 +482,7 @@ fn no_user_variable_is_clobbered_and_no_global_leaks() {
             );
         }
         session.line(match shell {
-            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_cw_[nwk]$' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((40+2))",
+            Shell::Bash => "echo NEW $(comm -13 <(printf '%s\\n' \"$_before\") <(compgen -v | sort) | grep -v -e '^_credwatch_' -e '^CREDWATCH_' -e '^_cw_[nwkmutq]$' -e '^_before$' -e '^PROMPT_COMMAND$' -e '^PS0$' | tr '\\n' ' ') END-$((40+2))",
             Shell::Zsh => "echo NEW ${${(k)parameters:|_before}:#(_credwatch_*|CREDWATCH_*|_before|precmd_functions|preexec_functions|EPOCHSECONDS)} END-$((40+2))",
             Shell::Fish => "echo NEW (for v in (set -n); contains -- $v $_before; or string match -qr '^(_credwatch_|CREDWATCH_|_before$)' -- $v; or echo $v; end) END-(math 40 + 2)",
         });
