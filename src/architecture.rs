@@ -170,6 +170,32 @@ fn every_module_uses_only_its_layer_and_the_layers_below() {
     assert!(upward.is_empty(), "upward edges:\n{}", upward.join("\n"));
 }
 
+/// tokio registers a raw descriptor number, soundly only while it stays open and unchanged
+/// (issue #28 item 6): one module does it, for values that own their descriptor; nothing else
+/// names `AsyncFd`.
+#[test]
+fn one_module_registers_descriptors_with_tokio() {
+    let registering: Vec<String> = modules()
+        .into_iter()
+        .filter(|(_, code)| code.contains("AsyncFd::"))
+        .map(|(module, _)| module)
+        .collect();
+    assert_eq!(
+        registering,
+        ["support::readable"],
+        "register a descriptor through support::readable::Readable"
+    );
+    let deprecated: Vec<String> = modules()
+        .into_iter()
+        .filter(|(_, code)| code.contains("allow(deprecated)"))
+        .map(|(module, _)| module)
+        .collect();
+    assert!(
+        deprecated.is_empty(),
+        "deprecated APIs in use: {deprecated:?}"
+    );
+}
+
 #[test]
 fn no_modules_form_a_cycle() {
     let graph = graph();

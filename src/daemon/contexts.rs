@@ -229,10 +229,7 @@ fn exit_watch(
             return Ok(None);
         }
     };
-    // Deprecated as unsound for a descriptor someone else may close while it is registered;
-    // this one is owned by the value registered, so it lives exactly as long.
-    #[allow(deprecated)]
-    let Ok(fd) = tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE) else {
+    let Ok(fd) = crate::support::readable::Readable::new(fd) else {
         return Ok(None);
     };
     Ok(Some(tokio::spawn(async move {

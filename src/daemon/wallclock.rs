@@ -7,24 +7,13 @@
 //! clock is set (an NTP step, a manual change), so the caller re-aims. Without a timerfd (it
 //! could not be created or armed) it falls back to tokio's timer and says so in the log.
 
+use crate::support::readable::Readable;
 use crate::support::timefmt::Timestamp;
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
-use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 
 pub struct WallClock {
-    timer: Option<AsyncFd<Timer>>,
-}
-
-/// The timerfd, as tokio's `AsyncFd` wants it (`AsRawFd`).
-struct Timer(TimerFd);
-
-impl std::os::fd::AsRawFd for Timer {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        use std::os::fd::AsFd;
-        self.0.as_fd().as_raw_fd()
-    }
+    timer: Option<Readable<TimerFd>>,
 }
 
 impl WallClock {
@@ -35,14 +24,7 @@ impl WallClock {
             TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
         )
         .map_err(std::io::Error::from)
-        .and_then(|fd| {
-            // SAFETY: `Timer` owns the timerfd (an `OwnedFd`), which stays open, and is the
-            // same descriptor, for as long as the `AsyncFd` holds it. (The crate denies unsafe
-            // code; this registration is its one exception.)
-            #[allow(unsafe_code)]
-            unsafe { AsyncFd::register_with_interest(Timer(fd), Interest::READABLE) }
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        });
+        .and_then(Readable::new);
         match timer {
             Ok(timer) => WallClock { timer: Some(timer) },
             Err(error) => {
@@ -62,7 +44,7 @@ impl WallClock {
         let millis = at.millis().max(0);
         let nanos = (millis % 1000) * 1_000_000;
         let spec = TimeSpec::new(millis / 1000, nanos.max(if millis == 0 { 1 } else { 0 }));
-        let armed = timer.get_ref().0.set(
+        let armed = timer.get().set(
             Expiration::OneShot(spec),
             TimerSetTimeFlags::TFD_TIMER_ABSTIME | TimerSetTimeFlags::TFD_TIMER_CANCEL_ON_SET,
         );
@@ -76,7 +58,8 @@ impl WallClock {
             };
             let mut expirations = [0u8; 8];
             match ready.try_io(|fd| {
-                nix::unistd::read(&fd.get_ref().0, &mut expirations).map_err(std::io::Error::from)
+                nix::unistd::read(fd.get_ref().get(), &mut expirations)
+                    .map_err(std::io::Error::from)
             }) {
                 // Expired, or ECANCELED: the clock was set. Either way the caller looks again.
                 Ok(_) => return,

@@ -1,5 +1,5 @@
 //! Helpers with no knowledge of credentials: paths, bounded file reads, field paths, time,
-//! secret-holding types and where a secret may travel, terminal output, an inotify watcher, the commands the user's processes
+//! secret-holding types and where a secret may travel, terminal output, an inotify watcher, waiting on a descriptor in tokio, the commands the user's processes
 //! run, credwatch's own runtime files, and the text formats
 //! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
 
@@ -15,6 +15,7 @@ pub(crate) mod lifetime;
 pub(crate) mod output;
 pub(crate) mod paths;
 pub(crate) mod processes;
+pub(crate) mod readable;
 pub(crate) mod runtime;
 pub(crate) mod secret;
 pub mod timefmt;

@@ -7,13 +7,12 @@
 //! reported; a full queue is reported as [`Batch::Overflow`]; a watch that cannot be set says why
 //! and the fix, naming the kernel limit by its sysctl.
 
+use super::readable::Readable;
 use nix::errno::Errno;
 use nix::sys::inotify::{InitFlags, WatchDescriptor};
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use tokio::io::unix::AsyncFd;
 
 pub use nix::sys::inotify::AddWatchFlags as Mask;
 
@@ -117,17 +116,8 @@ pub fn instance_failure(errno: Errno) -> String {
     }
 }
 
-/// The instance's descriptor, as tokio wants it.
-struct Descriptor(nix::sys::inotify::Inotify);
-
-impl AsRawFd for Descriptor {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_fd().as_raw_fd()
-    }
-}
-
 pub struct Watcher {
-    fd: AsyncFd<Descriptor>,
+    fd: Readable<nix::sys::inotify::Inotify>,
     /// Each watch and the paths it was set for (hard links and symlinks can share an inode).
     by_wd: HashMap<WatchDescriptor, Vec<PathBuf>>,
     by_path: HashMap<PathBuf, (WatchDescriptor, Mask)>,
@@ -138,10 +128,7 @@ impl Watcher {
     pub fn new() -> Result<Watcher, Errno> {
         let inotify =
             nix::sys::inotify::Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
-        // Deprecated as unsound for a descriptor someone else may close while it is registered;
-        // this one is owned by the value registered, so it lives exactly as long.
-        #[allow(deprecated)]
-        let fd = AsyncFd::with_interest(Descriptor(inotify), tokio::io::Interest::READABLE)
+        let fd = Readable::new(inotify)
             .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(nix::libc::EIO)))?;
         Ok(Watcher {
             fd,
@@ -159,8 +146,7 @@ impl Watcher {
         }
         let wd = self
             .fd
-            .get_ref()
-            .0
+            .get()
             .add_watch(path, mask | Mask::from_bits_retain(nix::libc::IN_MASK_ADD))
             .map_err(|errno| WatchError {
                 path: path.to_path_buf(),
@@ -199,7 +185,7 @@ impl Watcher {
             paths.retain(|p| p != path);
             if paths.is_empty() {
                 self.by_wd.remove(&wd);
-                let _ = self.fd.get_ref().0.rm_watch(wd);
+                let _ = self.fd.get().rm_watch(wd);
             }
         }
     }
@@ -220,7 +206,7 @@ impl Watcher {
             let mut guard = self.fd.readable().await?;
             let mut raw = Vec::new();
             loop {
-                match guard.get_inner().0.read_events() {
+                match guard.get_inner().get().read_events() {
                     Ok(events) if events.is_empty() => break,
                     Ok(events) => raw.extend(events),
                     Err(Errno::EAGAIN) => break,
