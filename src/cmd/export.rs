@@ -16,7 +16,12 @@ impl Run for ExportArgs {
 }
 
 fn export(config: &Config, args: &ExportArgs) -> anyhow::Result<i32> {
-    let document = super::status::current_document(config, &[], args.live)?;
+    let document = crate::publish::current::document(
+        config,
+        crate::engine::candidates(config)?,
+        &[],
+        args.live,
+    )?;
     let reports: Vec<_> = document.credentials.iter().collect();
     let text = crate::publish::metrics::render(&reports, &document.daemon);
     match &args.output {

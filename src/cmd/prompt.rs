@@ -31,7 +31,12 @@ fn prompt(config: &Config, cache: Option<&str>) -> anyhow::Result<i32> {
     let Some(cache) = cache else {
         // The daemon's state (with what depends on this shell's environment checked here), or
         // a direct check.
-        let document = super::status::current_document(config, &[], false)?;
+        let document = crate::publish::current::document(
+            config,
+            crate::engine::candidates(config)?,
+            &[],
+            false,
+        )?;
         let items: Vec<PromptItem<'_>> = document
             .credentials
             .iter()
