@@ -203,11 +203,7 @@ fn one_module_registers_descriptors_with_tokio() {
 /// listed one is gone (so the list shrinks with the code).
 #[test]
 fn commands_share_code_only_through_lower_layers() {
-    const STILL_SHARED: &[&str] = &[
-        "cmd::assets -> cmd::presets",
-        "cmd::login -> cmd::supervise",
-        "cmd::login -> cmd::verify",
-    ];
+    const STILL_SHARED: &[&str] = &["cmd::assets -> cmd::presets", "cmd::login -> cmd::verify"];
     let mut shared = Vec::new();
     for (module, targets) in graph() {
         if !module.starts_with("cmd::") {
@@ -222,6 +218,23 @@ fn commands_share_code_only_through_lower_layers() {
     assert_eq!(
         shared, STILL_SHARED,
         "commands' modules that use another command's module"
+    );
+}
+
+/// One module runs other programs (issue #28 item 3): with a deadline, in a process group of
+/// its own, its output drained and its group killed at the deadline, or attached to the
+/// terminal (`support::child`).
+#[test]
+fn one_module_runs_child_processes() {
+    let running: Vec<String> = modules()
+        .into_iter()
+        .filter(|(_, code)| code.contains("Command::new("))
+        .map(|(module, _)| module)
+        .collect();
+    assert_eq!(
+        running,
+        ["support::child"],
+        "run a child through support::child"
     );
 }
 

@@ -230,87 +230,39 @@ fn run_command(
     rejected_output: Option<&str>,
     timeout: Duration,
 ) -> ProbeReport {
-    use std::io::Read;
-    use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
-    // Its own process group, so a timeout kills helpers it started too (they would otherwise
-    // keep the output pipes open).
-    let mut child = match Command::new(&argv[0])
-        .args(&argv[1..])
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(error) => {
+    use crate::support::child::{run_bounded_blocking, Bounded, Ended};
+    let ended = run_bounded_blocking(&Bounded {
+        argv,
+        env: &[],
+        keep_stdout: 1 << 20,
+        keep_stderr: 1 << 20,
+        timeout,
+    });
+    let (status, output) = match ended {
+        Ended::Exited {
+            status,
+            mut stdout,
+            stderr,
+        } => {
+            stdout.extend(stderr);
+            (status, stdout)
+        }
+        Ended::Failed(error) => {
             return ProbeReport::new(
                 ProbeResult::Unknown,
                 format!("cannot run {}: {error}", argv[0]),
             )
         }
-    };
-    // The pipes are read on threads that report through a channel: a helper the command left
-    // behind, in a session of its own (out of reach of the group kill), may hold them open for
-    // ever, and the probe never waits for it past its timeout.
-    let (sender, received) = std::sync::mpsc::channel::<Vec<u8>>();
-    let mut pipes = 0;
-    for pipe in [
-        child
-            .stdout
-            .take()
-            .map(|o| Box::new(o) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|e| Box::new(e) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        pipes += 1;
-        let sender = sender.clone();
-        std::thread::spawn(move || {
-            let mut pipe = pipe;
-            let mut out = Vec::new();
-            let _ = pipe.by_ref().take(1 << 20).read_to_end(&mut out);
-            let _ = sender.send(out);
-        });
-    }
-    drop(sender);
-    let started = std::time::Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() >= timeout => {
-                let group = nix::unistd::Pid::from_raw(child.id() as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(_) => break None,
+        Ended::TimedOut => {
+            return ProbeReport::new(
+                ProbeResult::Unknown,
+                format!(
+                    "{} did not finish within {}",
+                    argv[0],
+                    crate::support::timefmt::describe_span(timeout.as_millis() as i64)
+                ),
+            )
         }
-    };
-    let deadline = started + timeout.max(Duration::from_millis(100));
-    let mut output: Vec<u8> = Vec::new();
-    for _ in 0..pipes {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match received.recv_timeout(left.max(Duration::from_millis(50))) {
-            Ok(bytes) => output.extend(bytes),
-            Err(_) => break,
-        }
-    }
-    let Some(status) = status else {
-        return ProbeReport::new(
-            ProbeResult::Unknown,
-            format!(
-                "{} did not finish within {}",
-                argv[0],
-                crate::support::timefmt::describe_span(timeout.as_millis() as i64)
-            ),
-        );
     };
     let code = status.code();
     let text = String::from_utf8_lossy(&output);

@@ -2,12 +2,11 @@
 //! proves, step by step, that the new login persisted (and stayed `--grace` later), with
 //! `verify`'s steps.
 //!
-//! Guarantees: the command runs on the user's terminal (see `supervise`) and its exit code is
+//! Guarantees: the command runs on the user's terminal (see `support::child::run_attached`) and its exit code is
 //! reported (a failed login command fails `login`); nothing here writes a credential; the
 //! command's arguments are never printed as given (a login command line often holds a token:
 //! `npm config set //host/:_authToken=…`), only the program and its plain leading words.
 
-use super::supervise::run_on_terminal;
 use super::verify::{check_now, check_with_probe, render, store_steps, title, Mark, Step};
 use super::{Context, Run};
 use crate::cli::LoginArgs;
@@ -16,6 +15,7 @@ use crate::define::state::exit_code;
 use crate::engine::memory::Memory;
 use crate::engine::{self, Candidate, Checked};
 use crate::store::{FileStatus, Observation};
+use crate::support::child::run_attached;
 use crate::support::output::{print, use_color};
 use crate::support::paths::display_short;
 use crate::support::timefmt::describe_span;
@@ -109,7 +109,7 @@ fn login(
         .collect();
     let shown_command = command_for_display(argv);
     eprintln!("credwatch login: running {shown_command}");
-    let exit = run_on_terminal(argv)?;
+    let exit = run_attached(argv)?;
     let first: Vec<Checked> = chosen
         .iter()
         .map(|c| check_now(config, &memory, c))

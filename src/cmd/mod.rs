@@ -19,7 +19,6 @@ mod login;
 mod presets;
 mod prompt;
 mod status;
-mod supervise;
 mod unlock;
 mod verify;
 

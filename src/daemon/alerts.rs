@@ -387,82 +387,47 @@ async fn run_hook(
     timeout_ms: i64,
     running: &Running,
 ) -> Result<(), (&'static str, String)> {
-    use tokio::io::AsyncReadExt;
+    use crate::support::child::{run_bounded, Bounded, Ended};
     let shown = inert(&argv.join(" ")).into_owned();
-    let mut command = tokio::process::Command::new(&argv[0]);
-    command
-        .args(&argv[1..])
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = command
-        .spawn()
-        .map_err(|e| ("hook-failed", format!("{shown}: cannot start: {e}")))?;
-    let group = child.id().map(|pid| nix::unistd::Pid::from_raw(pid as i32));
     // Forgotten when this hook ends, however it ends.
-    struct Registered<'a>(&'a Running, Option<i32>);
+    struct Registered<'a>(&'a Running, i32);
     impl Drop for Registered<'_> {
         fn drop(&mut self) {
-            if let (Some(group), Ok(mut groups)) = (self.1, self.0.lock()) {
-                groups.remove(&group);
+            if let Ok(mut groups) = self.0.lock() {
+                groups.remove(&self.1);
             }
         }
     }
-    let _registered = Registered(running, group.map(|g| g.as_raw()));
-    if let (Some(group), Ok(mut groups)) = (group, running.lock()) {
-        groups.insert(group.as_raw());
-    }
-    // Its first KiB of stderr is kept for the journal, the rest drained (a hook that writes a
-    // lot must not block on a full pipe); the hook's end, not the pipe's, is waited for (a
-    // grandchild may keep the pipe open).
-    let reader = child.stderr.take().map(|mut stderr| {
-        tokio::spawn(async move {
-            let mut said = Vec::new();
-            let _ = (&mut stderr).take(1024).read_to_end(&mut said).await;
-            let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
-            said
-        })
-    });
-    let limit = std::time::Duration::from_millis(timeout_ms.max(1) as u64);
-    let waited = match tokio::time::timeout(limit, child.wait()).await {
-        Err(elapsed) => Err(elapsed),
-        Ok(status) => {
-            let said = match reader {
-                Some(reader) => {
-                    let abort = reader.abort_handle();
-                    let said = tokio::time::timeout(std::time::Duration::from_millis(200), reader)
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                        .unwrap_or_default();
-                    abort.abort();
-                    said
-                }
-                None => Vec::new(),
-            };
-            Ok((status, said))
-        }
+    // Its first KiB of stderr is kept for the journal; its stdout is not read.
+    let spec = Bounded {
+        argv,
+        env,
+        keep_stdout: 0,
+        keep_stderr: 1024,
+        timeout: std::time::Duration::from_millis(timeout_ms.max(1) as u64),
     };
-    match waited {
-        Err(_) => {
-            if let Some(group) = group {
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-            }
-            let _ = child.wait().await;
-            Err((
-                "hook-timed-out",
-                format!(
-                    "{shown}: still running after {}: killed with its process group",
-                    describe_span(timeout_ms)
-                ),
-            ))
+    let ended = run_bounded(&spec, |group| {
+        if let Ok(mut groups) = running.lock() {
+            groups.insert(group);
         }
-        Ok((Err(e), _)) => Err(("hook-failed", format!("{shown}: {e}"))),
-        Ok((Ok(status), _)) if status.success() => Ok(()),
-        Ok((Ok(status), said)) => {
+        Registered(running, group)
+    })
+    .await;
+    match ended {
+        Ended::TimedOut => Err((
+            "hook-timed-out",
+            format!(
+                "{shown}: still running after {}: killed with its process group",
+                describe_span(timeout_ms)
+            ),
+        )),
+        Ended::Failed(e) => Err(("hook-failed", format!("{shown}: cannot start: {e}"))),
+        Ended::Exited { status, .. } if status.success() => Ok(()),
+        Ended::Exited {
+            status,
+            stderr: said,
+            ..
+        } => {
             let said = String::from_utf8_lossy(&said);
             let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             Err((

@@ -1,8 +1,9 @@
 //! Helpers with no knowledge of credentials: paths, bounded file reads, field paths, time,
-//! secret-holding types and where a secret may travel, terminal output, an inotify watcher, waiting on a descriptor in tokio, the commands the user's processes
+//! secret-holding types and where a secret may travel, terminal output, running a child process, an inotify watcher, waiting on a descriptor in tokio, the commands the user's processes
 //! run, credwatch's own runtime files, and the text formats
 //! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
 
+pub(crate) mod child;
 pub(crate) mod destination;
 pub(crate) mod docpath;
 pub(crate) mod environ;
