@@ -238,6 +238,33 @@ fn one_module_runs_child_processes() {
     );
 }
 
+/// One D-Bus client stack in the binary (issue #28 item 4): zbus, for the keyring, its signals
+/// and desktop notifications alike; the keyring crate is only the tests' writer of items.
+#[test]
+fn the_binary_has_one_d_bus_client() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let start = manifest
+        .find("[dependencies]\n")
+        .expect("a [dependencies] table");
+    let table = &manifest[start + "[dependencies]\n".len()..];
+    let table = &table[..table.find("\n[").unwrap_or(table.len())];
+    let d_bus: Vec<&str> = table
+        .lines()
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
+        .filter(|name| {
+            ["bus", "keyring", "secret"]
+                .iter()
+                .any(|w| name.contains(w))
+        })
+        .collect();
+    assert_eq!(
+        d_bus,
+        ["zbus"],
+        "D-Bus clients among the binary's dependencies"
+    );
+}
+
 #[test]
 fn no_modules_form_a_cycle() {
     let graph = graph();

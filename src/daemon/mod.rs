@@ -94,9 +94,8 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
     let config = config::load(options.config_path.as_deref())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        // Keyring lookups through the keyring crate block, and its store serialises them on one
-        // D-Bus connection anyway: one thread for them keeps memory flat (each extra thread
-        // would keep a malloc arena).
+        // Few blocking tasks (large stores' reads): one thread for them keeps memory flat (each
+        // extra thread would keep a malloc arena).
         .max_blocking_threads(1)
         .build()?;
     let _in_runtime = runtime.enter();

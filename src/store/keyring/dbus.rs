@@ -1,9 +1,10 @@
-//! The Secret Service over D-Bus: zbus for the bus, the provider, collections (`Locked`) and item
-//! properties (`Modified`); the `keyring` crate's store (keyring-core) for the entry lookups.
+//! The Secret Service over D-Bus, on one client stack (zbus): the bus, the provider, collections
+//! (`Locked`), the items a definition expects (`SearchItems`), their `Modified` time, and, only
+//! when a definition takes its deadline from the secret, the secret itself (`GetSecret` in a
+//! `plain` session: the session bus is the user's own, as `unlock` uses it).
 //!
-//! Guarantees: no call can prompt (locked items are never passed to the keyring crate, whose
-//! lookups would ask to unlock them); every call is bounded by [`CALL_TIMEOUT`]; blocking calls run
-//! on tokio's blocking pool, never on the event loop.
+//! Guarantees: no call can prompt (nothing calls `Unlock`, and a locked item's secret is never
+//! asked for); every call is bounded by [`CALL_TIMEOUT`]; nothing blocks the event loop.
 
 use super::{
     collection_of, secret_deadline, session_bus_address, FoundItem, ItemLookup, KeyringObservation,
@@ -12,7 +13,6 @@ use super::{
 use crate::support::timefmt::Timestamp;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zbus::proxy;
 use zbus::zvariant::OwnedObjectPath;
@@ -34,6 +34,12 @@ trait SecretService {
     ) -> zbus::Result<(Vec<OwnedObjectPath>, Vec<OwnedObjectPath>)>;
     /// `/` when there is no such alias.
     fn read_alias(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+    /// A session for reading secrets: ("plain", "") gives them unencrypted.
+    fn open_session(
+        &self,
+        algorithm: &str,
+        input: &zbus::zvariant::Value<'_>,
+    ) -> zbus::Result<(zbus::zvariant::OwnedValue, OwnedObjectPath)>;
 }
 
 #[proxy(
@@ -56,6 +62,11 @@ trait Item {
     fn modified(&self) -> zbus::Result<u64>;
     #[zbus(property)]
     fn locked(&self) -> zbus::Result<bool>;
+    /// (session, parameters, value, content type).
+    fn get_secret(
+        &self,
+        session: &zbus::zvariant::ObjectPath<'_>,
+    ) -> zbus::Result<(OwnedObjectPath, Vec<u8>, Vec<u8>, String)>;
 }
 
 enum CallError {
@@ -290,27 +301,96 @@ async fn find_items(
     for path in &locked {
         found.push(describe_item(connection, destination, path, true, session_alias).await);
     }
-    // The keyring crate's search asks to unlock every locked match: with any locked match it is
-    // not called at all, and the locked item is what is reported.
+    // A locked match is what is reported (its secret cannot be read without a prompt).
     if unlocked.is_empty() || !locked.is_empty() {
         return Ok(found);
     }
-    // The entry lookup proper, through the keyring crate (only unlocked items reach it, so it
-    // cannot prompt).
-    let entries = store_lookup(wanted.attributes.clone(), plan.expires.clone()).await?;
-    for (path, expires) in entries {
-        if !unlocked.iter().any(|u| u.as_str() == path) {
-            continue;
+    let mut session = None;
+    let mut result = Ok(());
+    for path in &unlocked {
+        let mut item = describe_item(connection, destination, path, false, session_alias).await;
+        if let Some(how) = &plan.expires {
+            match secret_of(connection, destination, service, path, &mut session).await {
+                Ok(secret) => {
+                    item.expires = match secret_deadline(secret, how) {
+                        Ok(None) => None,
+                        Ok(Some(at)) => Some(Ok(at)),
+                        Err(why) => Some(Err(why)),
+                    }
+                }
+                Err(SecretError::Unreadable(why)) => item.expires = Some(Err(why)),
+                Err(SecretError::Unreachable(reach)) => {
+                    result = Err(reach);
+                    break;
+                }
+            }
         }
-        let path = OwnedObjectPath::try_from(path.as_str()).map_err(|e| Reach::Failed {
-            step: "reading an item path",
-            error: e.to_string(),
-        })?;
-        let mut item = describe_item(connection, destination, &path, false, session_alias).await;
-        item.expires = expires;
         found.push(item);
     }
-    Ok(found)
+    if let Some(session) = session {
+        close_session(connection, destination, session).await;
+    }
+    result.map(|()| found)
+}
+
+enum SecretError {
+    /// This item's secret could not be read (said as the deadline's error).
+    Unreadable(String),
+    /// The provider did not answer: the lookup as a whole is undetermined.
+    Unreachable(Reach),
+}
+
+/// The secret of the unlocked item at `path`, read in a `plain` session opened on first use.
+async fn secret_of(
+    connection: &zbus::Connection,
+    destination: &zbus::names::BusName<'static>,
+    service: &SecretServiceProxy<'_>,
+    path: &OwnedObjectPath,
+    session: &mut Option<OwnedObjectPath>,
+) -> Result<crate::support::secret::Secret, SecretError> {
+    let step = "reading the secret";
+    let unreadable = |error: CallError| match error {
+        CallError::TimedOut => SecretError::Unreachable(Reach::TimedOut { step }),
+        CallError::Failed(error) => {
+            SecretError::Unreadable(format!("cannot read the secret: {error}"))
+        }
+    };
+    if session.is_none() {
+        let (_, opened) = bounded(service.open_session("plain", &zbus::zvariant::Value::from("")))
+            .await
+            .map_err(unreadable)?;
+        *session = Some(opened);
+    }
+    let session = session.as_ref().expect("opened above");
+    let item = ItemProxy::builder(connection)
+        .destination(destination.clone())
+        .and_then(|b| b.path(path.clone()))
+        .map(|b| b.cache_properties(zbus::proxy::CacheProperties::No))
+        .map_err(|e| unreadable(CallError::Failed(e.to_string())))?;
+    let item = bounded(item.build()).await.map_err(unreadable)?;
+    let (_, _, value, _) = bounded(item.get_secret(session))
+        .await
+        .map_err(unreadable)?;
+    let secret = crate::support::secret::Secret::new(String::from_utf8_lossy(&value));
+    drop(value);
+    Ok(secret)
+}
+
+/// Closes a session opened for reading secrets (the provider drops it with the connection
+/// anyway: an error is not worth a word).
+async fn close_session(
+    connection: &zbus::Connection,
+    destination: &zbus::names::BusName<'static>,
+    session: OwnedObjectPath,
+) {
+    let _ = bounded(connection.call_method(
+        Some(destination.clone()),
+        session.as_str(),
+        Some("org.freedesktop.Secret.Session"),
+        "Close",
+        &(),
+    ))
+    .await;
 }
 
 async fn describe_item(
@@ -344,107 +424,6 @@ async fn describe_item(
         locked,
         modified,
         expires: None,
-    }
-}
-
-type Store = Arc<keyring_core::CredentialStore>;
-
-/// The keyring crate's Secret Service store, kept between lookups (it holds a D-Bus connection);
-/// dropped after a failure so the next lookup reconnects.
-static STORE: Mutex<Option<Store>> = Mutex::new(None);
-
-fn store() -> Result<Store, String> {
-    let mut slot = STORE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(store) = slot.as_ref() {
-        return Ok(store.clone());
-    }
-    let store: Store =
-        zbus_secret_service_keyring_store::Store::new().map_err(|e| e.to_string())?;
-    *slot = Some(store.clone());
-    Ok(store)
-}
-
-/// Drops the kept store. Never waits: it runs on the daemon's one event-loop thread, and the
-/// lock is held for long only while a store is being made (a Secret Service that does not
-/// answer can hold that for ever), when there is no kept store to drop anyway.
-fn forget_store() {
-    match STORE.try_lock() {
-        Ok(mut slot) => *slot = None,
-        Err(std::sync::TryLockError::Poisoned(poisoned)) => *poisoned.into_inner() = None,
-        Err(std::sync::TryLockError::WouldBlock) => {}
-    }
-}
-
-type Lookup = Vec<(String, Option<Result<Timestamp, String>>)>;
-
-/// Item paths matching `attributes`, by the keyring crate, with the deadline read from each
-/// secret when `expires` asks for one. Runs on the blocking pool with a timeout.
-async fn store_lookup(
-    attributes: std::collections::BTreeMap<String, String>,
-    expires: Option<crate::define::config::SecretExpiry>,
-) -> Result<Lookup, Reach> {
-    let task = tokio::task::spawn_blocking(move || -> Result<Lookup, String> {
-        let spec: HashMap<&str, &str> = attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        // The kept store may hold a connection to a bus that is gone (the user bus restarted):
-        // a failed search is tried once more on a store made now, which connects afresh.
-        let entries = match keyring_core::Entry::search_in_store(&store()?, &spec) {
-            Ok(entries) => entries,
-            Err(_) => {
-                forget_store();
-                keyring_core::Entry::search_in_store(&store()?, &spec).map_err(|e| {
-                    forget_store();
-                    e.to_string()
-                })?
-            }
-        };
-        let mut out = Vec::new();
-        for entry in entries {
-            let Some(wrapper) = entry
-                .as_any()
-                .downcast_ref::<zbus_secret_service_keyring_store::cred::Wrapper>()
-            else {
-                continue;
-            };
-            let deadline = expires.as_ref().map(|how| {
-                entry
-                    .get_secret()
-                    .map_err(|e| format!("cannot read the secret: {e}"))
-                    .and_then(|bytes| {
-                        let secret =
-                            crate::support::secret::Secret::new(String::from_utf8_lossy(&bytes));
-                        drop(bytes);
-                        secret_deadline(secret, how)
-                    })
-            });
-            let deadline = match deadline {
-                Some(Ok(None)) | None => None,
-                Some(Ok(Some(at))) => Some(Ok(at)),
-                Some(Err(why)) => Some(Err(why)),
-            };
-            out.push((wrapper.get_path(), deadline));
-        }
-        Ok(out)
-    });
-    match tokio::time::timeout(CALL_TIMEOUT * 2, task).await {
-        Err(_) => {
-            // The store may be wedged (a provider that stopped answering): start afresh next time.
-            forget_store();
-            Err(Reach::TimedOut {
-                step: "looking the item up",
-            })
-        }
-        Ok(Err(join)) => Err(Reach::Failed {
-            step: "looking the item up",
-            error: join.to_string(),
-        }),
-        Ok(Ok(Err(error))) => Err(Reach::Failed {
-            step: "looking the item up",
-            error,
-        }),
-        Ok(Ok(Ok(found))) => Ok(found),
     }
 }
 
@@ -655,43 +634,4 @@ async fn unlock_async(password: crate::support::secret::Secret) -> Result<String
         return Err(UnlockError::Failed("it still says it is locked".into()));
     }
     Ok(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Regression: the lookup timeout dropped the kept store with a blocking lock, on the
-    /// daemon's event loop, while a blocking-pool thread held that lock making a store for a
-    /// Secret Service that did not answer: the whole daemon stopped (no publication, no
-    /// journal) until the service answered.
-    #[test]
-    fn forgetting_the_store_never_waits_for_one_being_made() {
-        let (held, release) = (
-            std::sync::Arc::new(std::sync::Barrier::new(2)),
-            std::sync::mpsc::channel::<()>(),
-        );
-        let (release_tx, release_rx) = release;
-        let maker = {
-            let held = held.clone();
-            std::thread::spawn(move || {
-                let _slot = STORE.lock().unwrap_or_else(|p| p.into_inner());
-                held.wait();
-                // A store being made for a service that does not answer.
-                let _ = release_rx.recv_timeout(std::time::Duration::from_secs(30));
-            })
-        };
-        held.wait();
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            forget_store();
-            let _ = done_tx.send(());
-        });
-        let returned = done_rx
-            .recv_timeout(std::time::Duration::from_secs(5))
-            .is_ok();
-        let _ = release_tx.send(());
-        maker.join().unwrap();
-        assert!(returned, "forget_store waited for the store being made");
-    }
 }
