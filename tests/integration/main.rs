@@ -11,6 +11,7 @@ mod config;
 mod contexts;
 mod daemon;
 mod docker;
+mod docs;
 mod exit_codes;
 mod export;
 mod faults;

@@ -300,16 +300,17 @@ impl Session {
     }
 }
 
-/// The fenced code block that follows `<!-- recipe:NAME -->` in README.md: the recipe a user
-/// copies is the one the tests run.
-pub fn readme_recipe(name: &str) -> String {
-    let readme =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-            .unwrap();
+/// The fenced code block that follows `<!-- recipe:NAME -->` in docs/shell.md: the recipe a
+/// user copies is the one the tests run.
+pub fn documented_recipe(name: &str) -> String {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/shell.md"),
+    )
+    .unwrap();
     let marker = format!("<!-- recipe:{name} -->");
     let after = &readme[readme
         .find(&marker)
-        .unwrap_or_else(|| panic!("README.md has no {marker}"))..];
+        .unwrap_or_else(|| panic!("docs/shell.md has no {marker}"))..];
     let block = &after[after.find("```").unwrap()..];
     let body = &block[block.find('\n').unwrap() + 1..];
     body[..body.find("```").unwrap()].to_string()

@@ -976,13 +976,14 @@ fn a_non_interactive_fish_runs_nothing_of_credwatch() {
         return;
     }
     let home = TestHome::new();
-    let readme =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-            .unwrap();
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/shell.md"),
+    )
+    .unwrap();
     let line = readme
         .lines()
         .find(|l| l.contains("credwatch init fish | source") && l.contains("config.fish"))
-        .expect("README's fish line");
+        .expect("docs/shell.md's fish line");
     let line = line.split('#').next().unwrap().trim();
     let bin = home.home.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
