@@ -8,8 +8,8 @@ use std::path::Path;
 
 /// The layers, lowest first: a module may use its own layer and those before it.
 const LAYERS: &[&str] = &[
-    "support", "define", "store", "probe", "evaluate", "engine", "publish", "daemon", "shell",
-    "cli", "cmd", "fuzzing",
+    "support", "tools", "define", "store", "probe", "evaluate", "engine", "publish", "daemon",
+    "shell", "cli", "cmd", "fuzzing",
 ];
 
 /// Every module (`store::keyring::dbus`) with its source, test modules cut off.
@@ -262,6 +262,58 @@ fn the_binary_has_one_d_bus_client() {
         d_bus,
         ["zbus"],
         "D-Bus clients among the binary's dependencies"
+    );
+}
+
+/// support/ names no tool (issue #28 item 1): what a tool writes, and which of its accounts,
+/// profiles or contexts is in use, is in `tools`. The words are every preset's name and its
+/// parts, but words any helper may use (`keys`, `login`, `cache`, …); comments and tests are
+/// not read.
+#[test]
+fn support_names_no_tool() {
+    const GENERIC: &[&str] = &[
+        "keys",
+        "login",
+        "cache",
+        "session",
+        "keyring",
+        "agent",
+        "cert",
+        "cli",
+        "adc",
+        "libsecret",
+    ];
+    let mut words: BTreeSet<String> = BTreeSet::new();
+    for name in crate::define::presets::names() {
+        words.insert(name.to_string());
+        words.extend(
+            name.split(['-', '_'])
+                .filter(|part| part.len() > 2)
+                .map(str::to_string),
+        );
+    }
+    words.retain(|w| !GENERIC.contains(&w.as_str()));
+    assert!(words.contains("kube") && words.contains("aws"), "{words:?}");
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut named = Vec::new();
+    for (module, code) in modules() {
+        if top(&module) != "support" {
+            continue;
+        }
+        let code = code.to_lowercase();
+        for word in &words {
+            let found = code.match_indices(word.as_str()).any(|(at, _)| {
+                !code[..at].ends_with(is_word) && !code[at + word.len()..].starts_with(is_word)
+            });
+            if found {
+                named.push(format!("{module}: {word}"));
+            }
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "tools named in support/:\n{}",
+        named.join("\n")
     );
 }
 

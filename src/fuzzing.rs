@@ -4,7 +4,7 @@
 //! API: hidden from the docs, and free to change.
 
 use crate::define::config::{self, Definition, Source};
-use crate::support::formats::{self, Format};
+use crate::tools::{self as formats, Format};
 
 /// Every text format and view a store can be decoded with.
 const FORMATS: [Format; 15] = Format::ALL;
@@ -27,11 +27,7 @@ pub fn credential_file(data: &[u8]) {
     }
     let files = [data.to_vec()];
     for definition in preset_definitions() {
-        let _ = crate::store::file::content_of(
-            &files,
-            definition,
-            crate::support::formats::NOTHING_BESIDE,
-        );
+        let _ = crate::store::file::content_of(&files, definition, crate::tools::NOTHING_BESIDE);
     }
 }
 
@@ -320,7 +316,7 @@ pub fn worst_shapes() -> Vec<WorstShape> {
                         let key = |_| [&4u32.to_be_bytes()[..], b"key!", &0u32.to_be_bytes()].concat();
                         let mut v = lines_up_to(limit, &[0; 5], key);
                         let count = ((v.len() - 5) / 12) as u32;
-                        v[0] = crate::support::formats::ssh_agent::IDENTITIES_ANSWER;
+                        v[0] = crate::tools::ssh_agent::IDENTITIES_ANSWER;
                         v[1..5].copy_from_slice(&count.to_be_bytes());
                         v
                     }],
@@ -441,11 +437,8 @@ mod tests {
                 );
             }
             let started = std::time::Instant::now();
-            let parsed = super::formats::parse_all(
-                shape.format,
-                &shape.files,
-                super::formats::NOTHING_BESIDE,
-            );
+            let parsed =
+                crate::tools::parse_all(shape.format, &shape.files, crate::tools::NOTHING_BESIDE);
             let took = started.elapsed();
             eprintln!(
                 "{} ({}): {took:?}, ok: {}",

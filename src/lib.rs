@@ -2,7 +2,11 @@
 //!
 //! The crate reads as its architecture, in layers; a module uses only the layers above it in
 //! this list (`tests::architecture` checks it, and that no modules form a cycle):
-//! - `support`: helpers with no credential knowledge (paths, time, bounded reads, formats);
+//! - `support`: helpers that name no tool (paths, time, bounded reads, a watcher, a child runner);
+//! - `tools`: the formats tools keep their logins in, one module per tool or format (AWS's
+//!   profiles, gcloud's accounts, kubeconfig's contexts, Kerberos caches, the ssh-agent, X.509),
+//!   each decoded into one value tree definitions address, and which account, profile or
+//!   context is the one in use;
 //! - `define`: what a credential is (states, config, definitions, presets);
 //! - `store`: where logins are kept, one module per kind of store, each reducing its store to
 //!   facts with the secret dropped, and saying what to watch and which policies apply;
@@ -32,3 +36,4 @@ pub(crate) mod publish;
 pub(crate) mod shell;
 pub(crate) mod store;
 pub mod support;
+pub(crate) mod tools;

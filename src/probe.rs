@@ -148,7 +148,7 @@ fn bearer_token(
             ))
         }
     };
-    let document: Document = crate::support::formats::parse(definition.format, &bytes)
+    let document: Document = crate::tools::parse(definition.format, &bytes)
         .map_err(|e| format!("cannot parse the credential file: {e}"))?;
     drop(bytes);
     let token = path

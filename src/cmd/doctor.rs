@@ -363,7 +363,7 @@ fn hook_check() -> Check {
 fn agent_check(watched: &[engine::Checked]) -> Option<Check> {
     let agent = watched
         .iter()
-        .find(|c| c.definition.format == crate::support::formats::Format::SshAgent)?;
+        .find(|c| c.definition.format == crate::tools::Format::SshAgent)?;
     let verdict = &agent.verdict;
     Some(if verdict.state.is_usable() {
         let holds = agent

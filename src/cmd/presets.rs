@@ -6,8 +6,8 @@ use crate::cli::PresetsArgs;
 use crate::define::config::Definition;
 use crate::define::presets;
 use crate::store::observe;
-use crate::support::formats::Format;
 use crate::support::output::print;
+use crate::tools::Format;
 
 impl Run for PresetsArgs {
     fn run(self, _: &Context) -> anyhow::Result<i32> {

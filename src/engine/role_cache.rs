@@ -11,10 +11,10 @@
 
 use crate::evaluate::CachedRole;
 use crate::support::environ;
-use crate::support::formats::{self, Format};
 use crate::support::fsread::{read_bounded, ReadOutcome};
 use crate::support::paths;
 use crate::support::timefmt::Timestamp;
+use crate::tools::{self as formats, Format};
 use serde_json::Value;
 use std::path::PathBuf;
 

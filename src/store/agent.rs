@@ -12,8 +12,8 @@
 
 use crate::define::state::State;
 use crate::support::environ;
-use crate::support::formats::ssh_agent;
 use crate::support::paths::display;
+use crate::tools::ssh_agent;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};

@@ -137,13 +137,13 @@ fn certificate_expiry(data: &str) -> Result<Timestamp, String> {
     use base64::Engine;
     let why = |w: String| format!("is not a certificate this tool can read ({w})");
     if data.starts_with("-----BEGIN") {
-        return crate::support::formats::x509::not_after(data.as_bytes()).map_err(why);
+        return crate::tools::x509::not_after(data.as_bytes()).map_err(why);
     }
     let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map_err(|_| "is not a certificate (not PEM, not base64)".to_string())?;
-    crate::support::formats::x509::not_after(&bytes).map_err(why)
+    crate::tools::x509::not_after(&bytes).map_err(why)
 }
 
 /// The `exp` claim of a JWT (payload decoded without verifying the signature: only the date is read).

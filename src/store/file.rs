@@ -11,12 +11,12 @@ use super::keyring::KeyringPlan;
 use super::{Policies, WatchTarget};
 use crate::define::config::{Definition, ExpirySpec, FileFrom};
 use crate::support::docpath::DocPath;
-use crate::support::formats::{self, Format, ParseProblem};
 use crate::support::fsread::{read_bounded, ReadOutcome};
 use crate::support::lifetime::{self, Lifetime};
 use crate::support::paths::{self, Unexpanded};
 use crate::support::secret::Document;
 use crate::support::timefmt::Timestamp;
+use crate::tools::{self as formats, Format, ParseProblem};
 use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -670,7 +670,7 @@ fn selected_login_facts(document: &Document, definition: &Definition) -> LoginFa
     LoginFacts {
         account: None,
         accounts: Vec::new(),
-        exec_plugin: if definition.format == crate::support::formats::Format::Kubeconfig {
+        exec_plugin: if definition.format == crate::tools::Format::Kubeconfig {
             document
                 .root()
                 .pointer("/user/exec")

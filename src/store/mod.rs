@@ -142,7 +142,7 @@ impl Observation {
             Some(FileStatus::Read(FileFacts { content, .. })) => match content {
                 Content::Parsed(_) => false,
                 Content::Unparseable(_) => true,
-                Content::Empty => definition.format == crate::support::formats::Format::Json,
+                Content::Empty => definition.format == crate::tools::Format::Json,
             },
             Some(_) => true,
         }

@@ -1,13 +1,13 @@
-//! Helpers with no knowledge of credentials: paths, bounded file reads, field paths, time,
-//! secret-holding types and where a secret may travel, terminal output, running a child process, an inotify watcher, waiting on a descriptor in tokio, the commands the user's processes
-//! run, credwatch's own runtime files, and the text formats
-//! tools store logins in. Nothing here imports another credwatch module but `support`'s own.
+//! Helpers that name no tool and know no credential: paths, bounded file reads, field paths,
+//! time, secret-holding types and where a secret may travel, terminal output, running a child
+//! process, an inotify watcher, waiting on a descriptor in tokio, the commands the user's
+//! processes run, and credwatch's own runtime files. Nothing here imports another credwatch
+//! module but `support`'s own (`architecture` checks that, and that no tool is named here).
 
 pub(crate) mod child;
 pub(crate) mod destination;
 pub(crate) mod docpath;
 pub(crate) mod environ;
-pub(crate) mod formats;
 pub(crate) mod fsread;
 pub(crate) mod heap;
 pub mod journald;

@@ -3,8 +3,8 @@
 
 use super::raw::{BlankMeans, Detect, KeyringSpec, RawConfig, RawCredential};
 use crate::support::docpath::DocPath;
-use crate::support::formats::Format;
 use crate::support::timefmt::EpochUnit;
+use crate::tools::Format;
 use std::path::PathBuf;
 
 pub const DEFAULT_WARN_BEFORE_MS: i64 = 3 * 86_400_000;

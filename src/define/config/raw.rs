@@ -1,8 +1,8 @@
 //! The config file's shapes as written (serde), kept whole so `config show` can print them back.
 //! Unknown keys are refused, with their line and column.
 
-use crate::support::formats::Format;
 use crate::support::timefmt::EpochUnit;
+use crate::tools::Format;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::Spanned;

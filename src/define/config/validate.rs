@@ -4,8 +4,8 @@
 use super::model::*;
 use super::raw::*;
 use crate::support::docpath::DocPath;
-use crate::support::formats::{line_column, Format};
 use crate::support::timefmt::parse_duration;
+use crate::tools::{line_column, Format};
 use toml::Spanned;
 
 #[derive(Debug, thiserror::Error)]

@@ -221,7 +221,7 @@ mod tests {
         let view = super::view(vec![config(Some("c0"), &[("alice", "A")], &many)]);
         assert_eq!(
             view["accounts"].as_array().unwrap().len(),
-            crate::support::formats::ACCOUNT_LIMIT
+            crate::tools::ACCOUNT_LIMIT
         );
     }
 
