@@ -54,7 +54,11 @@ impl DocPath {
                     "field path \"{text}\": \"~\" must be followed by 0 (for ~) or 1 (for /)"
                 ));
             }
-            let key = raw.replace("~1", "/").replace("~0", "~");
+            let key = if raw.contains('~') {
+                raw.replace("~1", "/").replace("~0", "~")
+            } else {
+                raw.to_string()
+            };
             segments.push(if key.contains('*') {
                 Segment::Pattern(key)
             } else {
