@@ -594,22 +594,34 @@ pub fn run_command(mut command: Command) -> Outcome {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = spawn_when_not_busy(&mut command);
+    // Drained while it runs: a child that writes more than a pipe holds (64 KiB) would
+    // otherwise wait for a reader for ever, and be called hung.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if started.elapsed() > Duration::from_secs(20) {
             child.kill().ok();
             panic!("credwatch hung for 20 s: {command:?}");
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
-    let output = child.wait_with_output().expect("output");
+    };
     let outcome = Outcome {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout.join().expect("stdout")).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr.join().expect("stderr")).into_owned(),
     };
     assert!(
         !outcome.stderr.contains("panicked"),
@@ -960,6 +972,21 @@ pub fn claude_login(valid: bool) -> String {
     } else {
         r#"{"claudeAiOauth":{"accessToken":"","refreshToken":"","expiresAt":0}}"#.to_string()
     }
+}
+
+/// Regression: `run_command` waited for the child before reading its output, so a child that
+/// wrote more than a pipe holds (64 KiB) blocked on it for ever and was reported as hung.
+#[test]
+fn run_command_reads_more_output_than_a_pipe_holds() {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        "head -c 300000 /dev/zero | tr '\\0' x; head -c 100000 /dev/zero >&2",
+    ]);
+    let outcome = run_command(command);
+    assert_eq!(outcome.code, 0);
+    assert_eq!(outcome.stdout.len(), 300_000);
+    assert_eq!(outcome.stderr.len(), 100_000);
 }
 
 /// The skip mechanism itself: in strict mode (CI) an unlisted skip fails its test, a listed one
