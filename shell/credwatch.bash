@@ -275,7 +275,7 @@ _cw_p0() {
 # runs when the state changed, at the first prompts, and at a prompt that must arm or take out
 # the hook's trap (the marker is emptied then: '' never exists).
 # The variables are compared in two steps. Here, when no shadowing variable is set and `set -u`
-# is off, the selecting variables' values (and CREDWATCH_DISABLE's) as one unquoted word with
+# and `set -x` are off (xtrace would print the plain values, a token among them), the selecting variables' values (and CREDWATCH_DISABLE's) as one unquoted word with
 # plain expansions (the form that costs bash least: see shell.rs) against _cw_q, which
 # ends with `-` when a shadowing variable was set as it was recorded (this word never does).
 # Otherwise, the whole context (whether each shadowing variable turns its login's override on:
@@ -288,11 +288,13 @@ _cw_p0() {
 # bash < 5 has no EPOCHSECONDS: see below.)
 # shellcheck disable=SC2050,SC2015 # the contexts are expansions once `credwatch init` filled them in; the slow way is right whichever test failed
 _cw_p1() {
-  [[ -e $_cw_m && $- != *u*@CREDWATCH_NO_SHADOW_SET@ && $CREDWATCH_DISABLE:@CREDWATCH_QUICK_SELECTS@ == "$_cw_q" ]] &&
+  [[ -e $_cw_m && $- != *[ux]*@CREDWATCH_NO_SHADOW_SET@ && $CREDWATCH_DISABLE:@CREDWATCH_QUICK_SELECTS@ == "$_cw_q" ]] &&
     ((EPOCHSECONDS < _cw_u && _cw_n != _cw_t)) || _credwatch_exact_or_slow
   _cw_n=-999999999 _cw_k=0
 }
 _cw_q=- _credwatch_disable=
+# An earlier hook's functions, when this one is read again after an upgrade.
+unset -f _credwatch_prompt0 _credwatch_prompt1
 : "${_cw_t:=-1}"
 # bash < 5 (no EPOCHSECONDS, which `set -u` would call unbound): the same without the clock.
 # bash < 4.4 (no PS0 to say a command ran): every prompt is one after a command.
@@ -433,7 +435,10 @@ _credwatch_place() {
   fi
   # The hook's names out of every element (with the separator that joined them).
   for entry in "${PROMPT_COMMAND[@]-}"; do
-    for rest in _credwatch_precmd_keep_status _credwatch_precmd "$_credwatch_element"; do
+    # (`_credwatch_prompt$_cw_k`: an earlier hook's element, when the hook is read again after an
+    # upgrade.)
+    # shellcheck disable=SC2016 # the element's text
+    for rest in _credwatch_precmd_keep_status _credwatch_precmd "$_credwatch_element" '_credwatch_prompt$_cw_k'; do
       entry=${entry//$'\n'$rest/}
       entry=${entry//;$rest/}
       entry=${entry//$rest$'\n'/}

@@ -1,7 +1,7 @@
 //! The shell hooks in real interactive bash, zsh and fish, driven through a pseudo-terminal: what
 //! a user sees at the prompt and before a command, and what the hook must never disturb.
 
-use crate::harness::{claude_login, claude_login_for_days, replace_atomically, TestHome};
+use crate::harness::{claude_login, claude_login_for_days, replace_atomically, TestHome, CANARY};
 use crate::pty::{
     each_shell, home_with_daemon, visible_lines, Session, Shell, CREDS, SHELLS, TIMEOUT_MS,
 };
@@ -187,7 +187,7 @@ fn bash_prompt_command_string_array_and_sourcing_twice() {
         let hook = home.home.join("hook.bash");
         session.line(&format!("source {}", hook.display()));
         session.line(
-            "[[ \"${PROMPT_COMMAND[*]}\" == *_credwatch_precmd*_credwatch_precmd* ]] && echo RESULT-$((1))-TWICE || echo RESULT-$((1))-ONCE",
+            "[[ \"${PROMPT_COMMAND[*]}\" == *_cw_p*_cw_p* || \"${PROMPT_COMMAND[*]}\" == *_credwatch_precmd*_credwatch_precmd* ]] && echo RESULT-$((1))-TWICE || echo RESULT-$((1))-ONCE",
         );
         let out = session.expect("RESULT-1-");
         let verdict = session.expect("[[P0::1]]");
@@ -203,6 +203,52 @@ fn bash_prompt_command_string_array_and_sourcing_twice() {
             );
         }
     }
+}
+
+/// Regression: after an upgrade, reading the hook again (`. ~/.bashrc`) in a shell that ran an
+/// earlier one left that hook's PROMPT_COMMAND element (`_credwatch_prompt$_cw_k`) beside the
+/// new one, running the old functions at every prompt.
+#[test]
+fn reading_the_hook_again_after_an_upgrade_leaves_no_earlier_element() {
+    let (home, _daemon) = home_with_daemon();
+    let earlier = [
+        "_credwatch_prompt0() { echo EARLIER-RAN; }",
+        "_credwatch_prompt1() { echo EARLIER-RAN; }",
+        "_cw_k=1 PROMPT_COMMAND=('_credwatch_prompt$_cw_k')",
+    ];
+    let mut session = Session::start(&home, Shell::Bash, &earlier);
+    session.line(&format!("source {}", home.home.join("hook.bash").display()));
+    session.line(
+        "[[ \"${PROMPT_COMMAND[*]}\" == *_credwatch_prompt* ]] && echo RESULT-$((1))-KEPT || echo RESULT-$((1))-GONE",
+    );
+    session.expect("RESULT-1-");
+    let verdict = session.expect("[[P0::1]]");
+    assert!(verdict.starts_with("GONE"), "{verdict}");
+    let after = session.enter_until("[[P0::1]]") + &session.enter_until("[[P0::1]]");
+    assert!(!after.contains("EARLIER-RAN"), "{after}");
+}
+
+/// Regression: with `set -x`, the prompt after a command traced the plain value of a shadowing
+/// variable (an API key) while comparing the shell's variables.
+#[test]
+fn set_x_never_traces_the_token_of_a_shadowing_variable() {
+    let (home, _daemon) = home_with_daemon();
+    let mut session = Session::start(&home, Shell::Bash, &[]);
+    session.line(&format!("export ANTHROPIC_API_KEY={CANARY}"));
+    session.enter_until("[[P0:");
+    session.line("set -x");
+    let mut seen = String::new();
+    for _ in 0..3 {
+        session.line("true");
+        seen += &session.enter_until("[[P0:");
+    }
+    session.line("set +x; echo DONE-$((40+2))");
+    seen += &session.expect("DONE-42");
+    assert!(seen.contains("+ true"), "xtrace was on: {seen}");
+    assert!(
+        !seen.contains(CANARY),
+        "a token traced at the prompt: {seen}"
+    );
 }
 
 #[test]
