@@ -170,26 +170,26 @@ fn every_module_uses_only_its_layer_and_the_layers_below() {
     assert!(upward.is_empty(), "upward edges:\n{}", upward.join("\n"));
 }
 
+/// The modules whose code (comments and tests left out) contains `text`.
+fn modules_containing(text: &str) -> Vec<String> {
+    modules()
+        .into_iter()
+        .filter(|(_, code)| code.contains(text))
+        .map(|(module, _)| module)
+        .collect()
+}
+
 /// tokio registers a raw descriptor number, soundly only while it stays open and unchanged
 /// (issue #28 item 6): one module does it, for values that own their descriptor; nothing else
 /// names `AsyncFd`.
 #[test]
 fn one_module_registers_descriptors_with_tokio() {
-    let registering: Vec<String> = modules()
-        .into_iter()
-        .filter(|(_, code)| code.contains("AsyncFd::"))
-        .map(|(module, _)| module)
-        .collect();
     assert_eq!(
-        registering,
+        modules_containing("AsyncFd::"),
         ["support::readable"],
         "register a descriptor through support::readable::Readable"
     );
-    let deprecated: Vec<String> = modules()
-        .into_iter()
-        .filter(|(_, code)| code.contains("allow(deprecated)"))
-        .map(|(module, _)| module)
-        .collect();
+    let deprecated = modules_containing("allow(deprecated)");
     assert!(
         deprecated.is_empty(),
         "deprecated APIs in use: {deprecated:?}"
@@ -226,13 +226,8 @@ fn commands_share_code_only_through_lower_layers() {
 /// terminal (`support::child`).
 #[test]
 fn one_module_runs_child_processes() {
-    let running: Vec<String> = modules()
-        .into_iter()
-        .filter(|(_, code)| code.contains("Command::new("))
-        .map(|(module, _)| module)
-        .collect();
     assert_eq!(
-        running,
+        modules_containing("Command::new("),
         ["support::child"],
         "run a child through support::child"
     );

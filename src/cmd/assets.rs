@@ -150,8 +150,8 @@ pub fn compile_presets(root: &Path) -> anyhow::Result<()> {
 /// Writes docs/presets.md's table of every preset anew (see `presets::markdown_table`).
 pub fn write_presets_table(root: &Path) -> anyhow::Result<()> {
     let path = root.join("docs").join("presets.md");
-    let readme = std::fs::read_to_string(&path)?;
-    std::fs::write(&path, super::presets::page_with_table(&readme)?)?;
+    let page = std::fs::read_to_string(&path)?;
+    std::fs::write(&path, super::presets::page_with_table(&page)?)?;
     Ok(())
 }
 

@@ -211,19 +211,19 @@ pub fn markdown_table() -> anyhow::Result<String> {
 }
 
 /// docs/presets.md with its presets table made anew.
-pub fn page_with_table(readme: &str) -> anyhow::Result<String> {
+pub fn page_with_table(page: &str) -> anyhow::Result<String> {
     const BEGIN: &str = "<!-- presets:begin -->\n";
     const END: &str = "<!-- presets:end -->";
-    let (Some(start), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
+    let (Some(start), Some(end)) = (page.find(BEGIN), page.find(END)) else {
         anyhow::bail!(
             "docs/presets.md has no <!-- presets:begin --> … <!-- presets:end --> markers"
         );
     };
     Ok(format!(
         "{}{}{}",
-        &readme[..start + BEGIN.len()],
+        &page[..start + BEGIN.len()],
         markdown_table()?,
-        &readme[end..]
+        &page[end..]
     ))
 }
 
@@ -297,7 +297,7 @@ mod tests {
     #[test]
     fn the_presets_page_lists_every_preset_as_the_code_defines_it() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/presets.md");
-        let readme = std::fs::read_to_string(path).unwrap();
+        let page = std::fs::read_to_string(path).unwrap();
         let table = markdown_table().unwrap();
         for name in presets::names() {
             assert!(
@@ -306,7 +306,7 @@ mod tests {
             );
         }
         assert!(
-            readme == page_with_table(&readme).unwrap(),
+            page == page_with_table(&page).unwrap(),
             "docs/presets.md's presets table is stale: run `cargo run --example generate-assets`"
         );
     }
