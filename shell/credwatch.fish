@@ -140,6 +140,8 @@ function _credwatch_send_context
 end
 
 function _credwatch_refresh
+    # An answer to CREDWATCH_CONFIRM's question was about the state before (see _credwatch_preexec).
+    set -e _credwatch_asked
     _credwatch_send_context
     set -l now (_credwatch_now)
     set -l fields
@@ -304,8 +306,6 @@ function _credwatch_warning_for --argument-names line
 end
 
 function _credwatch_preexec --on-event fish_preexec
-    # Asked already, before the line ran (CREDWATCH_CONFIRM=1).
-    set -q _credwatch_asked; and set -e _credwatch_asked; and return
     # The prompt cannot tell the time cheaply (a command substitution, ~90 µs): every 20th
     # command line ($status_generation counts them), and before a watched one, compares it with
     # the state's deadline (a daemon that stalled is not trusted past it).
@@ -315,6 +315,9 @@ function _credwatch_preexec --on-event fish_preexec
     # prompt waited was read when it came (the daemon's wake-up, _credwatch_woken); while
     # disabled nothing is named.
     string match -qr -- $_credwatch_named "$argv[1]"; or return
+    # Asked already, before the line ran (CREDWATCH_CONFIRM=1: only a line that names a watched
+    # command is asked about, and a state read since takes the answer back, see _credwatch_refresh).
+    set -q _credwatch_asked; and set -e _credwatch_asked; and return
     # The warning below is about the state now.
     _credwatch_tock
     path is -vq $_credwatch_watch; and _credwatch_refresh

@@ -45,7 +45,9 @@ typeset -g _credwatch_order=''
 # Lines to print just before the prompt.
 typeset -ga _credwatch_pending
 typeset -gx CREDWATCH_PROMPT CREDWATCH_DAEMON
-zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+# Without zsh/datetime the clock reads 0 (the state is then read again only when it changes, and
+# at the prompts after a command), and `set -u` finds it set.
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || typeset -gi EPOCHSECONDS=0
 typeset -g _credwatch_sched='' _credwatch_pattern=''
 zmodload zsh/sched 2>/dev/null && _credwatch_sched=1
 
@@ -234,33 +236,36 @@ _credwatch_check_detached() {
 
 # Every prompt: one test (two stats), written to be safe under any user options (no `emulate`,
 # which costs more than the test). After a command (preexec says so) also this shell's
-# variables, since only a command changes them (CREDWATCH_DISABLE among them): each selecting
-# variable's value and whether each shadowing one is set (_credwatch_quick: short), and only
-# while one of those is set (_credwatch_exact), whether it turns that one on. One function: in
-# zsh each call maps and unmaps a heap of its own. The rest runs when the state changed, and at
-# the first prompts: it also checks the hook's place in precmd_functions, which only matters at
-# a prompt where the state changes, and which prompt frameworks change while .zshrc runs or at
-# the first prompt.
+# variables, since only a command changes them (CREDWATCH_DISABLE among them), in two steps.
+# First, when no shadowing variable is set and `set -u` and `set -x` are off (xtrace would print
+# the plain values, a token among them), the selecting variables' values (and
+# CREDWATCH_DISABLE's) with plain expansions, the form that costs zsh least, against
+# _credwatch_quick, which ends with `-` when a shadowing variable was set as it was recorded
+# (this text never does). Otherwise, the whole context (whether each shadowing variable turns
+# its login's override on). One function: in zsh each call maps and unmaps a heap of its own
+# and masks signals three times, which costs more than all its tests. The rest runs when the
+# state changed, and at the first prompts: it also checks the hook's place in precmd_functions,
+# which only matters at a prompt where the state changes, and which prompt frameworks change
+# while .zshrc runs or at the first prompt.
 # shellcheck disable=SC2050 # the contexts are expansions once `credwatch init` filled them in
 _credwatch_precmd() {
   if [[ $_credwatch_ran == 0 ]]; then
     [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] || _credwatch_on_change || :
   else
     _credwatch_ran=0
-    [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid &&
-      "${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@" == "$_credwatch_quick" &&
-      ($_credwatch_exact == 0 || "@CREDWATCH_CONTEXT@" == "$_credwatch_context") ]] ||
-      _credwatch_on_change || :
+    [[ -e $_credwatch_marker && -d /proc/$_credwatch_pid ]] && {
+      [[ $- != *[ux]*@CREDWATCH_NO_SHADOW_SET@ && "$CREDWATCH_DISABLE:@CREDWATCH_QUICK_SELECTS@" == "$_credwatch_quick" ]] ||
+        [[ ${CREDWATCH_DISABLE-} == "$_credwatch_disable" && "@CREDWATCH_CONTEXT@" == "$_credwatch_context" ]]
+    } || _credwatch_on_change || :
   fi
 }
-typeset -g _credwatch_quick=-
-typeset -gi _credwatch_exact=0
+typeset -g _credwatch_quick=- _credwatch_disable=''
 
 # Prompts left at which the hook checks its place whatever happens.
 typeset -gi _credwatch_settle=3
 _credwatch_on_change() {
-  _credwatch_quick="${CREDWATCH_DISABLE-}|@CREDWATCH_QUICK_CONTEXT@"
-  [[ -n "@CREDWATCH_SHADOWS_SET@" ]] && _credwatch_exact=1 || _credwatch_exact=0
+  _credwatch_quick="${CREDWATCH_DISABLE-}:@CREDWATCH_QUICK_SELECTS_SAFE@" _credwatch_disable=${CREDWATCH_DISABLE-}
+  [[ -z "@CREDWATCH_SHADOWS_SET@" ]] || _credwatch_quick+=-
   [[ "${precmd_functions[*]}" == "$_credwatch_order" ]] || _credwatch_place
   if [[ ${CREDWATCH_DISABLE-} == 1 || ! -e $_credwatch_marker ||
     ! -d /proc/$_credwatch_pid || "@CREDWATCH_CONTEXT@" != "$_credwatch_context" ]]; then
@@ -352,7 +357,7 @@ _credwatch_runs() {
 # _credwatch_read).
 _credwatch_preexec() {
   _credwatch_ran=1
-  [[ ${CREDWATCH_DISABLE-} == 1 || -e $_credwatch_marker && ${EPOCHSECONDS:-0} -lt $_credwatch_until ]] ||
+  [[ -e $_credwatch_marker ]] && (( EPOCHSECONDS < _credwatch_until )) || [[ ${CREDWATCH_DISABLE-} == 1 ]] ||
     { _credwatch_refresh; _credwatch_say_pending }
   [[ ${CREDWATCH_DISABLE-} == 1 || ${3:-${1-}} != $~_credwatch_pattern ]] || _credwatch_warn_line "$@"
 }

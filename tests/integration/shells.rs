@@ -229,26 +229,32 @@ fn reading_the_hook_again_after_an_upgrade_leaves_no_earlier_element() {
 }
 
 /// Regression: with `set -x`, the prompt after a command traced the plain value of a shadowing
-/// variable (an API key) while comparing the shell's variables.
+/// variable (an API key) while comparing the shell's variables (bash; zsh compares the same
+/// way since session 16).
 #[test]
 fn set_x_never_traces_the_token_of_a_shadowing_variable() {
     let (home, _daemon) = home_with_daemon();
-    let mut session = Session::start(&home, Shell::Bash, &[]);
-    session.line(&format!("export ANTHROPIC_API_KEY={CANARY}"));
-    session.enter_until("[[P0:");
-    session.line("set -x");
-    let mut seen = String::new();
-    for _ in 0..3 {
-        session.line("true");
-        seen += &session.enter_until("[[P0:");
+    for shell in [Shell::Bash, Shell::Zsh] {
+        let mut session = Session::start(&home, shell, &[]);
+        session.line(&format!(
+            "export ANTHROPIC_API_KEY={CANARY}; echo SET-$((20+1))"
+        ));
+        session.expect("SET-21");
+        // Traced from here: the rest of this line, and each prompt after it.
+        session.line("PS4='+ '; set -x; echo TRACED-$((30+1))");
+        let mut seen = session.expect("TRACED-31");
+        for _ in 0..3 {
+            session.line("true");
+            seen += &session.enter_until("[[P0:");
+        }
+        session.line("set +x; echo DONE-$((40+2))");
+        seen += &session.expect("DONE-42");
+        assert!(seen.contains("+ true"), "{shell:?}: xtrace was on: {seen}");
+        assert!(
+            !seen.contains(CANARY),
+            "{shell:?}: a token traced at the prompt: {seen}"
+        );
     }
-    session.line("set +x; echo DONE-$((40+2))");
-    seen += &session.expect("DONE-42");
-    assert!(seen.contains("+ true"), "xtrace was on: {seen}");
-    assert!(
-        !seen.contains(CANARY),
-        "a token traced at the prompt: {seen}"
-    );
 }
 
 #[test]
