@@ -468,7 +468,7 @@ impl Daemon {
             if let Some(settled) = entry.settling.settle(now) {
                 let definition = &entry.candidate.definition;
                 let line = state_line(&definition.name, &settled, settled.reason.clone());
-                self.pending_journal.push(line);
+                self.journal.add(line);
                 // Under systemd, the journal's entry names the login (CREDWATCH_CREDENTIAL).
                 tracing::info!(
                     credential = %definition.name,
@@ -508,7 +508,7 @@ impl Daemon {
                     settled.reason
                 );
                 let line = state_line(&entry.candidate.definition.name, &settled, detail);
-                self.pending_journal.push(line);
+                self.journal.add(line);
             }
         }
     }
@@ -541,7 +541,7 @@ impl Daemon {
         tracing::warn!(name = %failure.name, event = failure.event, detail = %failure.detail, "alert not delivered");
         let mut line = journal::Record::new(Timestamp::now(), &failure.name, failure.event);
         line.detail = Some(failure.detail);
-        self.write_journal(&[line]);
+        self.journal.write(&[line]);
     }
 
     /// The lead times reached by `now` (see `leads`): one alert per credential, for a usable

@@ -132,7 +132,7 @@ impl Daemon {
             // A new token in the keyring: a probe's answer about the old one no longer holds.
             entry.probe.store_changed(now);
         }
-        self.pending_journal.extend(log);
+        self.journal.extend(log);
         let current = entry
             .checked
             .as_ref()

@@ -16,10 +16,12 @@
 //! one and says why; on SIGTERM/SIGINT the published files are removed, so no stale "ok" is left.
 //! It never writes to another tool's files.
 
+mod agents;
 mod alerts;
 mod contexts;
 mod events;
 mod inotify;
+mod journaling;
 mod keyring;
 mod leads;
 mod probes;
@@ -32,10 +34,7 @@ mod tracked;
 mod wallclock;
 
 use crate::define::config::{self, Config};
-use crate::engine::{
-    journal::{self, Journal},
-    memory::Memory,
-};
+use crate::engine::{journal::Journal, memory::Memory};
 use crate::publish::prompt;
 use crate::support::paths;
 use crate::support::runtime::{self, LOCK_FILE};
@@ -51,8 +50,6 @@ pub const EXIT_CANNOT_RUN: i32 = 1;
 /// The longest single sleep. Deadlines wait on a wall-clock timer that counts suspended time and
 /// wakes on clock changes (`wallclock`); this only bounds what a missed wake-up could cost.
 const MAX_SLEEP_MS: i64 = 10 * 60 * 1000;
-/// How many journal entries are kept in memory while the journal cannot be written.
-const UNWRITTEN_JOURNAL_LIMIT: usize = 10_000;
 /// How soon the runtime dir is looked at again when its lock could not be taken (the dir was
 /// being removed).
 const RUNTIME_RETRY_MS: i64 = 250;
@@ -123,7 +120,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         runtime_retry_at: None,
         stop: None,
         heartbeat_at: Timestamp::now(),
-        journal: Journal::new(&state_dir),
+        journal: journaling::JournalWriter::new(Journal::new(&state_dir)),
         memory: Memory::load(Some(&state_dir)),
         state_dir,
         grace_ms: options.grace_ms,
@@ -131,13 +128,11 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         dirty: true,
         retarget: false,
         published_until: None,
-        pending_journal: Vec::new(),
-        unwritten_journal: Vec::new(),
-        dropped_journal: 0,
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
         probes: probes::ProbeLink::new(),
         reads: reads::ReadLink::new(),
+        agents: agents::AgentLink::new(),
         textfile_override: options.prometheus_textfile,
         alerts: alerts::AlertLink::new(),
         quiet: alerts::Quiet::default(),
@@ -216,7 +211,8 @@ struct Daemon {
     /// a reader whose values differ checks again).
     environment: std::collections::BTreeMap<String, Option<String>>,
     state_dir: PathBuf,
-    journal: Journal,
+    /// The journal, written once per batch.
+    journal: journaling::JournalWriter,
     memory: Memory,
     grace_ms: i64,
     pid: u32,
@@ -225,15 +221,13 @@ struct Daemon {
     /// The validity (`next_state_change`) last published; `None` before the first publication.
     /// A new validity alone is published too: readers judge the state stale after it.
     published_until: Option<Option<Timestamp>>,
-    /// Journal lines and memory changes waiting for the end of the batch.
-    pending_journal: Vec<journal::Record>,
-    /// Entries the journal could not take (a full disk), written first at the next write.
-    unwritten_journal: Vec<journal::Record>,
-    dropped_journal: u64,
+    /// Memory changes waiting for the end of the batch.
     memory_dirty: bool,
     keyring: keyring::KeyringLink,
     probes: probes::ProbeLink,
     reads: reads::ReadLink,
+    /// The ssh-agents being asked off the event loop.
+    agents: agents::AgentLink,
     /// `--prometheus-textfile`, which wins over the config's.
     textfile_override: Option<PathBuf>,
     /// A credential's watch targets changed (`file_from`): reindex and rewatch after the batch.
@@ -244,57 +238,6 @@ struct Daemon {
 }
 
 impl Daemon {
-    /// Appends entries after any that could not be written before (a full disk), in order;
-    /// what fails again is kept for the next write, up to [`UNWRITTEN_JOURNAL_LIMIT`] entries
-    /// (then the oldest go, and the journal says how many).
-    fn write_journal(&mut self, entries: &[journal::Record]) {
-        // Kept entries first: the journal stays in order.
-        self.unwritten_journal.extend_from_slice(entries);
-        if self.unwritten_journal.is_empty() {
-            return;
-        }
-        let retry = self.unwritten_journal.len() > entries.len() || self.dropped_journal > 0;
-        let written = if self.dropped_journal > 0 {
-            let note = journal::Record::daemon(
-                Timestamp::now(),
-                "entries-lost",
-                format!(
-                    "{} entries could not be written (the disk was full) and were dropped",
-                    self.dropped_journal
-                ),
-            );
-            self.journal
-                .append(&[std::slice::from_ref(&note), &self.unwritten_journal].concat())
-        } else {
-            self.journal.append(&self.unwritten_journal)
-        };
-        match written {
-            Ok(()) => {
-                if retry {
-                    tracing::info!(
-                        entries = self.unwritten_journal.len(),
-                        "journal written again, earlier entries included"
-                    );
-                }
-                self.unwritten_journal.clear();
-                self.dropped_journal = 0;
-            }
-            Err(error) => {
-                if retry {
-                    tracing::debug!(%error, "the journal still cannot be written");
-                } else {
-                    tracing::warn!(%error, "cannot write the journal: keeping the entries to write them later");
-                }
-                let excess = self
-                    .unwritten_journal
-                    .len()
-                    .saturating_sub(UNWRITTEN_JOURNAL_LIMIT);
-                self.unwritten_journal.drain(..excess);
-                self.dropped_journal += excess as u64;
-            }
-        }
-    }
-
     /// Ends a batch: one journal append, one memory save, one publication at most.
     fn after_refresh(&mut self) {
         if self.contexts.stale || self.dirty {
@@ -304,13 +247,13 @@ impl Daemon {
             self.reindex();
             self.rewatch();
         }
-        let lines = std::mem::take(&mut self.pending_journal);
-        self.write_journal(&lines);
+        self.journal.end_batch();
         if std::mem::take(&mut self.memory_dirty) {
             if let Err(error) = self.memory.save(&self.state_dir) {
                 tracing::warn!(%error, "cannot save the memory of credentials seen");
             }
         }
         self.publish();
+        self.agents.ask_wanted();
     }
 }

@@ -163,7 +163,7 @@ impl Daemon {
                 .unwrap_or_default(),
         );
         line.detail = Some(done.report.detail.clone());
-        self.pending_journal.push(line);
+        self.journal.add(line);
         let every = entry
             .candidate
             .definition

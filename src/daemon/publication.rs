@@ -188,8 +188,7 @@ impl Daemon {
         // Transitions still settling are recorded as they stand, and a last try for journal
         // entries a full disk kept out.
         self.record_unsettled_at_stop(Timestamp::now());
-        let lines = std::mem::take(&mut self.pending_journal);
-        self.write_journal(&lines);
+        self.journal.end_batch();
         self.withdraw();
         // Hooks do not outlive the daemon that ran them.
         self.alerts.stop_hooks();

@@ -1,7 +1,7 @@
-//! The event loop: inotify batches, keyring events and lookups, probe results, the keyring
-//! `Modified` poll, the wall-clock timer of the schedule, and signals (SIGHUP reloads the
-//! config, SIGTERM/SIGINT stop, SIGTSTP withdraws the state and stops the process until
-//! SIGCONT).
+//! The event loop: inotify batches, keyring events and lookups, probe results, agents' answers,
+//! the keyring `Modified` poll, the wall-clock timer of the schedule, and signals (SIGHUP
+//! reloads the config, SIGTERM/SIGINT stop, SIGTSTP withdraws the state and stops the process
+//! until SIGCONT).
 
 use super::{wallclock, Daemon, MAX_SLEEP_MS};
 use crate::define::config;
@@ -18,6 +18,7 @@ impl Daemon {
         let (mut keyring_events, mut keyring_results) = self.keyring.take_receivers();
         let mut probe_results = self.probes.take_receiver();
         let mut read_results = self.reads.take_receiver();
+        let mut agent_answers = self.agents.take_receiver();
         let mut alert_failures = self.alerts.take_receiver();
         let mut shell_exits = self.contexts.take_receiver();
         let mut poll = keyring_poll(std::time::Duration::from_millis(
@@ -27,6 +28,8 @@ impl Daemon {
         self.start_contexts();
         self.rewatch();
         self.refresh_all();
+        // The first scan asked the agents in place; from now on they are asked off the loop.
+        crate::store::agent::keep_book();
         let watched: Vec<&str> = self
             .entries
             .iter()
@@ -59,6 +62,7 @@ impl Daemon {
                 Some(done) = keyring_results.recv() => self.on_keyring_result(done),
                 Some(done) = probe_results.recv() => self.on_probe_result(done),
                 Some(done) = read_results.recv() => self.on_read_done(done),
+                Some(answer) = agent_answers.recv() => self.on_agent_answer(answer),
                 Some(failure) = alert_failures.recv() => self.on_alert_failure(failure),
                 Some(pid) = shell_exits.recv() => {
                     self.shell_exited(pid);
@@ -109,7 +113,7 @@ impl Daemon {
                 tracing::warn!(why, %message, "config not reloaded: keeping the last good one");
                 let entry =
                     journal::Record::daemon(Timestamp::now(), "config-error", message.clone());
-                self.write_journal(&[entry]);
+                self.journal.write(&[entry]);
                 self.config_error = Some(message);
                 self.dirty = true;
                 self.publish();

@@ -401,7 +401,7 @@ impl Daemon {
                 self.retarget = true;
             }
         }
-        self.pending_journal.extend(log);
+        self.journal.extend(log);
         self.look_at_keyring_if_stale(index);
         self.plan_probe(index, now);
         // A login that others' login plugins need (`engine::chain`): those are judged again now.

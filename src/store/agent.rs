@@ -84,7 +84,7 @@ pub fn ask(path: &Path, limit: u64) -> Result<Answer, Problem> {
             "unset SSH_AUTH_SOCK, or point it at your own agent's socket".into(),
         ));
     }
-    let answer = exchange(path, limit).map_err(|failure| match failure {
+    let answer = exchange_or_book(path, limit).map_err(|failure| match failure {
         Failure::Refused => unusable(
             State::Missing,
             format!("the ssh-agent at {shown} refuses connections: it is no longer running (its socket was left behind)"),
@@ -100,6 +100,11 @@ pub fn ask(path: &Path, limit: u64) -> Result<Answer, Problem> {
         ),
         Failure::TooLarge(size) => Problem::TooLarge(size),
         Failure::Other(error) => Problem::Failed(error),
+        Failure::Asking => unusable(
+            State::Unknown,
+            format!("the ssh-agent at {shown} is being asked"),
+            "wait a moment: its answer is on the way".into(),
+        ),
     })?;
     if ssh_agent::count(&answer) == 0 && answer.first() == Some(&ssh_agent::IDENTITIES_ANSWER) {
         return Err(unusable(
@@ -124,11 +129,90 @@ fn reconnect_fix() -> String {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Failure {
     Refused,
     TimedOut,
     TooLarge(u64),
     Other(String),
+    /// Not asked on this thread: its answer is on the way (see [`keep_book`]).
+    Asking,
+}
+
+/// How long an agent's answer in the book is used without asking again.
+const FRESH: Duration = Duration::from_secs(1);
+/// How long an agent not asked about any more stays in the book.
+const FORGOTTEN: Duration = Duration::from_secs(3600);
+
+/// The agents' answers, for a thread that must never wait for an agent (the daemon's event
+/// loop: an agent that hangs would hold up every other credential for [`TIMEOUT`], once per
+/// shell that names it). The sockets to ask are collected; they are asked on other threads
+/// ([`ask_for_book`]) and their answers entered ([`enter`]).
+#[derive(Default)]
+struct Book {
+    known: std::collections::HashMap<std::path::PathBuf, (Result<Vec<u8>, Failure>, Instant)>,
+    /// Socket → the size limit of the answer.
+    wanted: std::collections::BTreeMap<std::path::PathBuf, u64>,
+}
+
+thread_local! {
+    static BOOK: std::cell::RefCell<Option<Book>> = const { std::cell::RefCell::new(None) };
+}
+
+/// From now on, on this thread, no agent is asked here: the last answer of its socket is used
+/// (and the socket asked again elsewhere once the answer is older than [`FRESH`]); before any
+/// answer, the state says it is being asked. (What is checked of the socket itself, that it is
+/// there, a socket and the user's, is still checked here: a `stat`.)
+pub fn keep_book() {
+    BOOK.with(|book| *book.borrow_mut() = Some(Book::default()));
+}
+
+/// A socket to ask off this thread, with the size limit of its answer: taken from the book.
+pub fn wanted() -> Vec<(std::path::PathBuf, u64)> {
+    BOOK.with(|book| {
+        book.borrow_mut()
+            .as_mut()
+            .map(|book| std::mem::take(&mut book.wanted).into_iter().collect())
+            .unwrap_or_default()
+    })
+}
+
+/// An agent's answer for the book (what it holds is opaque: it is entered, not read).
+pub struct Exchanged(Result<Vec<u8>, Failure>);
+
+/// Asks the agent at `path` (waits up to [`TIMEOUT`]): call it off the thread that keeps the book.
+pub fn ask_for_book(path: &Path, limit: u64) -> Exchanged {
+    Exchanged(exchange(path, limit))
+}
+
+/// Enters an answer in this thread's book; true when it differs from the one before (what asks
+/// that agent must be judged again).
+pub fn enter(path: std::path::PathBuf, answer: Exchanged) -> bool {
+    BOOK.with(|book| {
+        let mut book = book.borrow_mut();
+        let Some(book) = book.as_mut() else {
+            return false;
+        };
+        let now = Instant::now();
+        book.known
+            .retain(|_, (_, at)| now.duration_since(*at) < FORGOTTEN);
+        let before = book.known.insert(path, (answer.0.clone(), now));
+        before.is_none_or(|(old, _)| old != answer.0)
+    })
+}
+
+/// The agent's answer: asked here, or, on a thread that keeps a book, taken from it.
+fn exchange_or_book(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
+    let booked = BOOK.with(|book| {
+        let mut book = book.borrow_mut();
+        let book = book.as_mut()?;
+        let known = book.known.get(path);
+        if known.is_none_or(|(_, at)| at.elapsed() >= FRESH) {
+            book.wanted.insert(path.to_path_buf(), limit);
+        }
+        Some(known.map_or(Err(Failure::Asking), |(answer, _)| answer.clone()))
+    });
+    booked.unwrap_or_else(|| exchange(path, limit))
 }
 
 /// Connects (without blocking past the deadline), asks, and reads one answer.

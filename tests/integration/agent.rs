@@ -392,3 +392,55 @@ fn doctor_reports_the_shells_agent() {
     );
     assert!(doctor(None).is_none(), "no agent named, nothing said");
 }
+
+/// Regression (#28 item 2): an ssh-agent that accepts and never answers, named by a shell's
+/// `SSH_AUTH_SOCK`, held up the daemon's event loop for its 1 s timeout at each publication
+/// (each shell's context was judged by asking its agent in place): a change to another login
+/// was published a second or more late, at every change. Agents are now asked off the loop:
+/// the change is published at once.
+#[test]
+fn a_hanging_agent_named_by_a_shell_holds_up_no_other_publication() {
+    use crate::harness::{claude_login, wait_until};
+    let home = TestHome::new();
+    home.write_config("presets = [\"claude\", \"ssh-agent\"]\n");
+    home.write(".claude/.credentials.json", claude_login(true));
+    let hanging = home.path("hanging.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&hanging).unwrap();
+    let _daemon = home.start_daemon(&[]);
+    home.wait_for_state("claude", "ok");
+    // A shell (a live process) whose context names the hanging agent; the daemon answers it.
+    let mut shell = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let pid = shell.id().to_string();
+    let runtime = home.credwatch_runtime();
+    std::fs::write(
+        runtime.join("context").join(&pid),
+        format!("7\0SSH_AUTH_SOCK={}\0end\0", hanging.display()),
+    )
+    .unwrap();
+    let answered = || {
+        std::fs::read_to_string(runtime.join("shell").join(&pid))
+            .ok()
+            .and_then(|text| text.split(' ').nth(3).map(|g| g == "7"))
+            .unwrap_or(false)
+    };
+    wait_until("the shell's context answered", answered);
+    // Past the agent's timeout: whatever was asked at the first judgement has come back.
+    crate::harness::wait_out(Instant::now(), Duration::from_millis(1500));
+    let mut slowest = Duration::ZERO;
+    for round in 0..3 {
+        let logged_in = round % 2 == 1;
+        let started = Instant::now();
+        home.write(".claude/.credentials.json", claude_login(logged_in));
+        home.wait_for_state("claude", if logged_in { "ok" } else { "logged-out" });
+        slowest = slowest.max(started.elapsed());
+    }
+    let _ = shell.kill();
+    let _ = shell.wait();
+    assert!(
+        slowest < Duration::from_millis(800),
+        "a change was published {slowest:?} after it was written (the agent's timeout is 1 s)"
+    );
+}
