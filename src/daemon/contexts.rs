@@ -400,7 +400,7 @@ impl Daemon {
         let before = self.contexts.judged.len();
         self.contexts.judged.retain(|key, _| used.contains(key));
         if self.contexts.judged.len() != before {
-            self.retarget = true;
+            self.watching.retarget = true;
         }
     }
 
@@ -491,7 +491,7 @@ impl Daemon {
         }
         self.contexts.judged = judged;
         if self.contexts.targets().ne(old_targets.iter()) {
-            self.retarget = true;
+            self.watching.retarget = true;
         }
     }
 

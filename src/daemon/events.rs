@@ -1,22 +1,20 @@
-//! File events: what inotify watches (see `inotify::watches_for`), and what a batch of events
-//! changes: the config (reload), the watches themselves (a store replaced, a directory created or
-//! removed), the credentials whose stores they touch (refresh), the runtime dir (recreated). An
-//! overflowed queue rescans everything. A watch that cannot be set (the per-user watch limit,
-//! a directory it may not read) is retried every [`WATCH_RETRY_MS`], and the credentials behind
-//! it are looked at again each time: they are polled, not watched, and `status` and `doctor`
-//! say so with the fix.
+//! File events: which targets the watching part (`watching`) is given, and what a batch of
+//! events changes: the config (reload), the watches themselves (a store replaced, a directory
+//! created or removed), the credentials whose stores they touch (refresh), the runtime dir
+//! (recreated). An overflowed queue rescans everything. A watch that cannot be set (the per-user
+//! watch limit, a directory it may not read) is retried every `watching::WATCH_RETRY_MS`, and
+//! the credentials behind it are looked at again each time: they are polled, not watched, and
+//! `status` and `doctor` say so with the fix.
 
 use super::{inotify, Daemon};
 use crate::support::timefmt::Timestamp;
-use crate::support::watch::{Batch, Change, Mask, WatchError, CONTENT};
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-/// How often watches that could not be set are tried again (and what they cover polled).
-pub(super) const WATCH_RETRY_MS: i64 = 30_000;
+use crate::support::watch::{Batch, Change, Mask};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 impl Daemon {
-    /// Brings the watches in line with the targets; remembers those that cannot be set.
+    /// Brings the watches in line with the targets of the credentials, the config and the
+    /// shells' contexts; what cannot be watched is published.
     pub(super) fn rewatch(&mut self) {
         let mut targets: Vec<PathBuf> = self
             .entries
@@ -25,61 +23,28 @@ impl Daemon {
             .collect();
         targets.extend(self.config_targets());
         targets.extend(self.contexts.targets().cloned());
-        let mut wanted = inotify::watches_for(&targets);
+        let mut extra = BTreeMap::new();
         // The shells' contexts: written (closed), renamed in, removed.
         if self.contexts.context_dir().is_dir() {
-            *wanted
-                .entry(self.contexts.context_dir().to_path_buf())
-                .or_insert(Mask::empty()) |=
-                Mask::IN_CLOSE_WRITE | Mask::IN_MOVED_TO | Mask::IN_DELETE;
+            extra.insert(
+                self.contexts.context_dir().to_path_buf(),
+                Mask::IN_CLOSE_WRITE | Mask::IN_MOVED_TO | Mask::IN_DELETE,
+            );
         }
         // The runtime dir: gone or moved away (a tmp cleaner) is seen at once. Nothing else in it
         // is asked for, so the daemon's own writes there wake nothing.
-        *wanted
-            .entry(self.runtime_dir.clone())
-            .or_insert(Mask::empty()) |= Mask::IN_DELETE_SELF | Mask::IN_MOVE_SELF;
-        let stale: Vec<PathBuf> = self
-            .watcher
-            .watched()
-            .filter(|path| !wanted.contains_key(*path))
-            .map(Path::to_path_buf)
-            .collect();
-        for path in stale {
-            self.watcher.unwatch(&path);
-        }
-        let before = std::mem::take(&mut self.watch_failures);
-        self.watch_retry_at = None;
-        for error in inotify::set_watches(&mut self.watcher, &targets, wanted) {
-            let known = before.contains_key(&error.path);
-            self.watch_failed(error, known);
-        }
-        if before.keys().ne(self.watch_failures.keys()) {
+        extra.insert(
+            self.runtime_dir.clone(),
+            Mask::IN_DELETE_SELF | Mask::IN_MOVE_SELF,
+        );
+        if self.watching.rewatch(&targets, extra) {
             self.dirty = true;
         }
-    }
-
-    /// A watch could not be set: remembered (what it covers is polled), retried, published.
-    fn watch_failed(&mut self, error: WatchError, known: bool) {
-        if error.is_absent() {
-            return;
-        }
-        if !known {
-            tracing::warn!(error = %error, "cannot watch: polling what it covers instead");
-            self.dirty = true;
-        }
-        self.watch_retry_at
-            .get_or_insert_with(|| Timestamp::now().saturating_add_millis(WATCH_RETRY_MS));
-        self.watch_failures.insert(error.path.clone(), error);
-    }
-
-    /// The watches that could not be set, as published.
-    pub(super) fn unwatched(&self) -> Vec<&WatchError> {
-        self.watch_failures.values().collect()
     }
 
     /// The retry of watches that could not be set is due: try again, and look at what they cover.
     pub(super) fn retry_watches(&mut self, now: Timestamp) {
-        let failed: Vec<PathBuf> = self.watch_failures.keys().cloned().collect();
+        let failed = self.watching.failed_paths();
         self.rewatch();
         let covered: Vec<usize> = (0..self.entries.len())
             .filter(|&i| {
@@ -95,10 +60,7 @@ impl Daemon {
         let changes = match batch {
             Batch::Overflow => {
                 tracing::info!("event queue overflowed: rescanning everything");
-                let all: Vec<PathBuf> = self.watcher.watched().map(Path::to_path_buf).collect();
-                for path in all {
-                    self.watcher.unwatch(&path);
-                }
+                self.watching.forget_all();
                 self.rewatch();
                 self.refresh_all();
                 crate::support::heap::give_back_freed();
@@ -120,7 +82,7 @@ impl Daemon {
             .iter()
             .any(|c| c.path == self.runtime_dir && c.is_structural())
         {
-            self.watcher.unwatch(&self.runtime_dir.clone());
+            self.watching.unwatch(&self.runtime_dir.clone());
             self.runtime_dir_changed();
         }
         let config_changed = self
@@ -131,14 +93,18 @@ impl Daemon {
         let structural: Vec<&Change> = changes.iter().filter(|c| c.is_structural()).collect();
         for change in structural {
             let path = &change.path;
-            if self.holds_watches(path) {
-                // A directory on the way created, removed or renamed: what is under it changed.
-                self.forget_watches_under(path);
+            if self.watching.holds_watches(path) {
+                // A directory on the way created, removed or renamed: what is under it changed
+                // (what is there now may be another inode).
+                self.watching.forget_under(path, &self.runtime_dir);
                 rewatch_all = true;
-            } else if self.is_store_file(path) {
-                // A store replaced by a rename, created or removed: only its own watch changes
-                // (the common case costs one watch call, not a stat of every store).
-                self.rewatch_file(path);
+            } else if self.watching.is_target(path) || self.config_path.as_deref() == Some(path) {
+                // A store (or the config file) replaced by a rename, created or removed: only
+                // its own watch changes (the common case costs one watch call, not a stat of
+                // every store).
+                if self.watching.rewatch_file(path) {
+                    self.dirty = true;
+                }
             }
         }
         if rewatch_all {
@@ -159,7 +125,7 @@ impl Daemon {
         let now = Timestamp::now();
         let mut touched = BTreeSet::new();
         for change in &changes {
-            self.index.touched_by(&change.path, &mut touched);
+            self.watching.touched_by(&change.path, &mut touched);
         }
         // What a shell's context points at changed.
         if touched.remove(&super::contexts::CONTEXT_TARGET) {
@@ -168,45 +134,5 @@ impl Daemon {
         self.note_logouts(&touched, now);
         self.refresh_entries(touched.into_iter().collect(), now);
         self.after_refresh();
-    }
-
-    /// Whether `path` is a directory on the way to a store or holds a watched path (its
-    /// creation, removal or rename changes what is watched under it).
-    fn holds_watches(&self, path: &Path) -> bool {
-        self.index.is_on_the_way(path)
-            || self
-                .watcher
-                .watched()
-                .any(|w| w != path && w.starts_with(path))
-    }
-
-    /// Whether `path` is a store file (or the config file), watched for writes when it exists.
-    fn is_store_file(&self, path: &Path) -> bool {
-        self.index.is_target(path) || self.config_path.as_deref() == Some(path)
-    }
-
-    /// Sets the write watch of one store file again: it may be another inode now, or gone.
-    fn rewatch_file(&mut self, path: &Path) {
-        self.watcher.unwatch(path);
-        if !path.exists() {
-            return;
-        }
-        if let Err(error) = self.watcher.watch(path, CONTENT) {
-            let known = self.watch_failures.contains_key(path);
-            self.watch_failed(error, known);
-        }
-    }
-
-    /// Drops the watches at and under `path`: what is there now may be another inode.
-    fn forget_watches_under(&mut self, path: &Path) {
-        let dead: Vec<PathBuf> = self
-            .watcher
-            .watched()
-            .filter(|w| w.starts_with(path) && *w != self.runtime_dir)
-            .map(Path::to_path_buf)
-            .collect();
-        for watched in dead {
-            self.watcher.unwatch(&watched);
-        }
     }
 }

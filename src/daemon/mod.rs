@@ -32,6 +32,7 @@ mod serve;
 mod settle;
 mod tracked;
 mod wallclock;
+mod watching;
 
 use crate::define::config::{self, Config};
 use crate::engine::{journal::Journal, memory::Memory};
@@ -40,8 +41,7 @@ use crate::support::paths;
 use crate::support::runtime::{self, LOCK_FILE};
 
 use crate::support::timefmt::Timestamp;
-use crate::support::watch::{self, WatchError, Watcher};
-use std::collections::BTreeMap;
+use crate::support::watch::{self, Watcher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -108,10 +108,7 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         config,
         config_error: None,
         entries: Vec::new(),
-        watcher,
-        watch_failures: BTreeMap::new(),
-        watch_retry_at: None,
-        index: inotify::TargetIndex::default(),
+        watching: watching::Watching::new(watcher),
         prompt: prompt::Publisher::new(&runtime_dir, std::process::id()),
         contexts: contexts::Contexts::new(&runtime_dir),
         environment: Default::default(),
@@ -126,7 +123,6 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         grace_ms: options.grace_ms,
         pid: std::process::id(),
         dirty: true,
-        retarget: false,
         published_until: None,
         memory_dirty: false,
         keyring: keyring::KeyringLink::new(),
@@ -188,11 +184,8 @@ struct Daemon {
     config: Config,
     config_error: Option<String>,
     entries: Vec<tracked::Tracked>,
-    watcher: Watcher,
-    /// Watches that could not be set (what they cover is polled), and when to try again.
-    watch_failures: BTreeMap<PathBuf, WatchError>,
-    watch_retry_at: Option<Timestamp>,
-    index: inotify::TargetIndex,
+    /// The watches, and which credentials a changed path touches.
+    watching: watching::Watching,
     runtime_dir: PathBuf,
     /// The per-user lock, taken again if the runtime dir is recreated.
     lock: nix::fcntl::Flock<std::fs::File>,
@@ -230,8 +223,6 @@ struct Daemon {
     agents: agents::AgentLink,
     /// `--prometheus-textfile`, which wins over the config's.
     textfile_override: Option<PathBuf>,
-    /// A credential's watch targets changed (`file_from`): reindex and rewatch after the batch.
-    retarget: bool,
     /// Notifications and hooks, and their rate limits.
     alerts: alerts::AlertLink,
     quiet: alerts::Quiet,
@@ -243,7 +234,7 @@ impl Daemon {
         if self.contexts.stale || self.dirty {
             self.judge_contexts();
         }
-        if std::mem::take(&mut self.retarget) {
+        if std::mem::take(&mut self.watching.retarget) {
             self.reindex();
             self.rewatch();
         }

@@ -21,6 +21,7 @@ impl Daemon {
             valid_until: self.next_state_change().map(Timestamp::rfc3339),
             config_error: self.config_error.clone(),
             unwatched: self
+                .watching
                 .unwatched()
                 .into_iter()
                 .map(|error| UnwatchedReport {

@@ -115,7 +115,7 @@ impl Daemon {
             .chain(self.quiet.next_release())
             .chain(self.contexts.next_wake())
             .chain(self.next_long_command_warning())
-            .chain(self.watch_retry_at)
+            .chain(self.watching.retry_at)
             .chain(self.runtime_retry_at)
             .chain([self.heartbeat_at.saturating_add_millis(HEARTBEAT_MS)])
             .min()
@@ -133,7 +133,7 @@ impl Daemon {
             self.runtime_retry_at = None;
             self.runtime_dir_changed();
         }
-        if self.watch_retry_at.is_some_and(|at| at <= now) {
+        if self.watching.retry_at.is_some_and(|at| at <= now) {
             self.retry_watches(now);
         }
         let due: Vec<usize> = (0..self.entries.len())

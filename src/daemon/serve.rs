@@ -69,7 +69,7 @@ impl Daemon {
                     self.after_refresh();
                 }
                 _ = poll.tick(), if self.keyring.polling() => self.poll_keyring(),
-                batch = self.watcher.next_batch() => match batch {
+                batch = self.watching.next_batch() => match batch {
                     Ok(batch) => self.handle_events(batch),
                     Err(error) => anyhow::bail!("the file watcher failed: {error}"),
                 },

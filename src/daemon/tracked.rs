@@ -4,7 +4,7 @@
 //! evaluates it again, journals what changed in its stores and state, and keeps a loss in view.
 
 use super::settle::Settling;
-use super::{inotify, leads, probes, reads, Daemon};
+use super::{leads, probes, reads, Daemon};
 use crate::define::state::Group;
 use crate::engine::memory::KeptIn;
 use crate::engine::{self, journal, Candidate, Checked, Context};
@@ -164,7 +164,8 @@ impl Daemon {
 
     /// Rebuilds the index from paths to credentials.
     pub(super) fn reindex(&mut self) {
-        self.index = inotify::TargetIndex::build(
+        let config = self.config_targets();
+        self.watching.reindex(
             self.entries
                 .iter()
                 .enumerate()
@@ -174,7 +175,7 @@ impl Daemon {
                         .targets()
                         .map(|t| (super::contexts::CONTEXT_TARGET, t)),
                 ),
-            &self.config_targets(),
+            &config,
         );
     }
 
@@ -398,7 +399,7 @@ impl Daemon {
             let targets = engine::watch_targets(&entry.candidate.definition);
             if targets != entry.targets {
                 entry.targets = targets;
-                self.retarget = true;
+                self.watching.retarget = true;
             }
         }
         self.journal.extend(log);
