@@ -60,6 +60,20 @@ pub const PRESETS: &[(&str, &str)] = &[
         "oci-session",
         include_str!("../../presets/oci-session.toml"),
     ),
+    (
+        "huggingface",
+        include_str!("../../presets/huggingface.toml"),
+    ),
+    ("wrangler", include_str!("../../presets/wrangler.toml")),
+    ("firebase", include_str!("../../presets/firebase.toml")),
+    ("vercel", include_str!("../../presets/vercel.toml")),
+    ("netlify", include_str!("../../presets/netlify.toml")),
+    ("supabase", include_str!("../../presets/supabase.toml")),
+    ("doctl", include_str!("../../presets/doctl.toml")),
+    ("pulumi", include_str!("../../presets/pulumi.toml")),
+    ("fly", include_str!("../../presets/fly.toml")),
+    ("qwen", include_str!("../../presets/qwen.toml")),
+    ("opencode", include_str!("../../presets/opencode.toml")),
 ];
 
 /// Every preset, validated when credwatch was built (see `config::preset`).

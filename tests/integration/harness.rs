@@ -386,6 +386,11 @@ fn render(template: &str, times: Times) -> String {
             &(times.access_expires * 1000).to_string(),
         )
         .replace("{{ACCESS_EXP_S}}", &times.access_expires.to_string())
+        // JavaScript's toISOString(): milliseconds and Z (wrangler).
+        .replace(
+            "{{ACCESS_EXP_JS}}",
+            &iso(times.access_expires).replace('Z', ".000Z"),
+        )
         .replace(
             "{{ACCESS_EXP_NAIVE}}",
             &iso(times.access_expires)

@@ -998,3 +998,115 @@ fn a_pattern_across_directories_is_followed_as_they_appear() {
     std::fs::write(other.join("leaf-cert.pub"), text).unwrap();
     home.wait_for_state("tsh", "expired");
 }
+
+/// The presets of session 16 (#29), each as its tool leaves a login and a logout (the shapes
+/// read in each client's source, named in its preset): netlify keeps the token and sets
+/// `userId` to null; fly rewrites `access_token` empty; firebase drops `user` and `tokens`;
+/// doctl blanks `access-token`; pulumi drops the backend's entries and `current`. A refreshable
+/// access token past its time is ok; without its refresh token it is the deadline.
+#[test]
+fn session_16_presets_tell_each_tools_logout_and_deadline() {
+    let home = TestHome::new();
+    let presets = [
+        "huggingface",
+        "wrangler",
+        "firebase",
+        "vercel",
+        "netlify",
+        "supabase",
+        "doctl",
+        "pulumi",
+        "fly",
+        "qwen",
+        "opencode",
+    ];
+    for preset in presets {
+        home.install_fixture(preset, Times::valid_for(30));
+        let credential = state_of(&home, preset);
+        assert_eq!(credential["state"], "ok", "{preset}: {credential:#}");
+    }
+    let state = |name: &str| state_of(&home, name)["state"].as_str().unwrap().to_string();
+    let netlify = ".config/netlify/config.json";
+    let text = std::fs::read_to_string(home.path(netlify)).unwrap();
+    home.write(
+        netlify,
+        text.replace(
+            "\"userId\": \"5e8f1a2b3c4d5e6f7a8b9c0d\"",
+            "\"userId\": null",
+        ),
+    );
+    assert_eq!(
+        state("netlify"),
+        "logged-out",
+        "netlify logout keeps the token"
+    );
+    home.write(
+        ".fly/config.yml",
+        "access_token: \"\"\nlast_login: 0001-01-01T00:00:00Z\nmetrics_token: \"\"\n",
+    );
+    assert_eq!(state("fly"), "logged-out");
+    home.write(
+        ".config/configstore/firebase-tools.json",
+        "{\n\t\"loginScopes\": [\n\t\t\"email\"\n\t]\n}",
+    );
+    assert_eq!(state("firebase"), "logged-out");
+    home.write(
+        ".config/doctl/config.yaml",
+        "access-token: \"\"\nauth-contexts: {}\ncontext: default\n",
+    );
+    assert_eq!(state("doctl"), "logged-out");
+    home.write(
+        ".pulumi/credentials.json",
+        "{\n    \"accessTokens\": {},\n    \"accounts\": {}\n}",
+    );
+    assert_eq!(state("pulumi"), "logged-out");
+    // An hour-long access token without the refresh token that renews it: its time is the
+    // deadline (past here), for wrangler (an ISO date with milliseconds), qwen, vercel (s) and
+    // opencode (ms).
+    let past = Times::expired_since(1);
+    for preset in ["wrangler", "qwen", "vercel", "opencode"] {
+        home.install_fixture(preset, past);
+    }
+    let wrangler = ".config/.wrangler/config/default.toml";
+    let text = std::fs::read_to_string(home.path(wrangler)).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("refresh_token"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    home.write(wrangler, without);
+    assert_eq!(state("wrangler"), "expired");
+    for (preset, path, field) in [
+        ("qwen", ".qwen/oauth_creds.json", "refresh_token"),
+        (
+            "vercel",
+            ".local/share/com.vercel.cli/auth.json",
+            "refreshToken",
+        ),
+        ("opencode", ".local/share/opencode/auth.json", "refresh"),
+    ] {
+        let text = std::fs::read_to_string(home.path(path)).unwrap();
+        let mut json: Value = serde_json::from_str(&text).unwrap();
+        fn strip(value: &mut Value, field: &str) {
+            if let Some(object) = value.as_object_mut() {
+                object.remove(field);
+                for inner in object.values_mut() {
+                    strip(inner, field);
+                }
+            }
+        }
+        strip(&mut json, field);
+        home.write(path, json.to_string());
+        assert_eq!(state(preset), "expired", "{preset}");
+    }
+    // HF_TOKEN in the shell takes precedence over the stored token: said, never valued.
+    let mut shadowed = home.command(&["status", "--json", "huggingface"]);
+    shadowed.env("HF_TOKEN", CANARY);
+    let outcome = crate::harness::run_command(shadowed);
+    assert!(!outcome.stdout.contains(CANARY));
+    assert!(
+        outcome.stdout.contains("HF_TOKEN"),
+        "the shadowing variable is named: {}",
+        outcome.stdout
+    );
+}
