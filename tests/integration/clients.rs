@@ -98,8 +98,9 @@ fn reason(credential: &serde_json::Value) -> String {
 }
 
 /// A local server that answers every request 200 with what gh (`GET /`, `GET /user`, GraphQL),
-/// docker (`GET /v2/`) and an OAuth client (a token endpoint: `access_token`, `expires_in`)
-/// expect of GitHub, of a registry and of Google, and records the request lines.
+/// docker (`GET /v2/`), an OAuth client (a token endpoint: `access_token`, `expires_in`) and the
+/// Hugging Face CLI (`GET /api/whoami-v2`) expect of GitHub, of a registry, of Google and of the
+/// Hub, and records the request lines.
 struct FakeApi {
     port: u16,
     requests: Arc<Mutex<Vec<String>>>,
@@ -135,7 +136,7 @@ impl FakeApi {
                     let _ = reader.read_exact(&mut body);
                     seen.lock().unwrap().push(line.trim().to_string());
                     let answer = format!(
-                        r#"{{"login":"fakeuser","data":{{"viewer":{{"login":"fakeuser"}}}},"access_token":"ya29.{CANARY}","expires_in":3599,"token_type":"Bearer"}}"#
+                        r#"{{"login":"fakeuser","name":"fakeuser","type":"user","auth":{{"accessToken":{{"displayName":"cw","role":"write"}}}},"data":{{"viewer":{{"login":"fakeuser"}}}},"access_token":"ya29.{CANARY}","expires_in":3599,"token_type":"Bearer"}}"#
                     );
                     let mut stream = stream;
                     let _ = write!(
@@ -1652,4 +1653,80 @@ fn a_kerberos_cache_in_the_kernel_keyring_was_unknown() {
         ok(&home, "kdestroy", &[], "");
         assert_eq!(state(&home, "kerberos")["state"], "missing", "{name}");
     }
+}
+
+/// The Hugging Face CLI (PyPI huggingface_hub 1.28.0, installed by scripts/test under
+/// target/tools) writes its own login, against a local Hub (`HF_ENDPOINT`): `hf auth login
+/// --token` → ok, 0600, the bare token; HF_TOKEN in the shell takes precedence, named and never
+/// valued; `hf auth logout` deletes the token file → missing; the daemon follows both.
+#[test]
+fn huggingface_login_with_a_token_and_logout() {
+    let tools = crate::pty::tools_dir().join("hf");
+    let hf = tools.join("bin/hf");
+    assert!(
+        hf.exists(),
+        "{} is missing: run scripts/test, which installs it",
+        hf.display()
+    );
+    let api = FakeApi::start();
+    let mut home = TestHome::new();
+    home.set_env("PYTHONPATH", &tools);
+    home.set_env("HF_ENDPOINT", format!("http://127.0.0.1:{}", api.port));
+    home.set_env("HF_HUB_DISABLE_TELEMETRY", "1");
+    home.set_env("HF_HUB_DISABLE_UPDATE_CHECK", "1");
+    home.write_config("presets = [\"huggingface\"]\n");
+    let python = |args: &[&str]| {
+        let mut all = vec![hf.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_program(
+            &home,
+            std::path::Path::new("/usr/bin/python3"),
+            &all,
+            "",
+            None,
+        )
+    };
+    assert_eq!(state(&home, "huggingface")["state"], "missing");
+    let daemon = home.start_daemon(&["--grace", "100ms"]);
+    let login = python(&["auth", "login", "--token", &format!("hf_{CANARY}")]);
+    let written = std::time::Instant::now();
+    assert_eq!(login.code, 0, "{}{}", login.stdout, login.stderr);
+    assert!(
+        api.requests().iter().any(|r| r.contains("/api/whoami-v2")),
+        "the CLI asked the local Hub: {:?}",
+        api.requests()
+    );
+    home.wait_for_state("huggingface", "ok");
+    let c = state(&home, "huggingface");
+    assert_eq!(c["stores"][0]["mode"], "0600", "{c}");
+    assert!(
+        c["stores"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(".cache/huggingface/token"),
+        "{c}"
+    );
+
+    let mut with_env = home.command(&["status", "--json", "huggingface"]);
+    with_env.env("HF_TOKEN", CANARY);
+    let shadowed = crate::harness::run_command(with_env);
+    assert!(!shadowed.stdout.contains(CANARY));
+    assert_eq!(
+        shadowed.credential("huggingface")["shadowed_by"],
+        serde_json::json!(["HF_TOKEN"])
+    );
+
+    crate::harness::wait_out(written, Duration::from_millis(100));
+    let logout = python(&["auth", "logout"]);
+    assert_eq!(logout.code, 0, "{}{}", logout.stdout, logout.stderr);
+    assert!(!home.path(".cache/huggingface/token").exists());
+    wait_until("the logout to be published", || {
+        home.published_state("huggingface").as_deref() != Some("ok")
+    });
+    assert_eq!(home.published()["credentials"][0]["state"], "missing");
+    drop(daemon);
+    assert!(!home
+        .journal()
+        .iter()
+        .any(|e| e.to_string().contains(CANARY)));
 }
