@@ -350,3 +350,59 @@ fn a_transition_published_just_before_the_daemon_stops_is_journaled() {
         "{last}"
     );
 }
+
+/// #25 item 5's scenario as reported: a user bus with a keyring and no notification server (an
+/// SSH login to a server with dbus-user-session). gh's login in the keyring, the keyring locked
+/// (gh `unavailable`) and unlocked again, and git's login rejected with the real `git
+/// credential reject` meanwhile: each transition is journaled once it held, in order, and that
+/// no notification could be shown is said in words.
+#[test]
+fn gh_keyring_lock_and_git_reject_are_journaled_with_a_bus_and_no_notification_server() {
+    use crate::harness::Times;
+    let mut home = TestHome::new();
+    let bus = home.start_keyring();
+    home.write_config("presets = [\"gh\", \"git\"]\n");
+    home.install_fixture("gh-keyring", Times::valid_for(30));
+    bus.store_item(&["service", "gh:github.com", "username", "octocat"], CANARY);
+    client(
+        &home,
+        "git",
+        &["config", "--global", "credential.helper", "store"],
+        "",
+    );
+    client(
+        &home,
+        "git",
+        &["credential", "approve"],
+        &format!("{APPROVE}{CANARY}\n\n"),
+    );
+    let daemon = home.start_daemon(&[]);
+    home.wait_for_state("gh", "ok");
+    home.wait_for_state("git", "ok");
+    wait_for_journaled(&home, "gh", &["ok"]);
+    wait_for_journaled(&home, "git", &["ok"]);
+
+    bus.lock_login();
+    home.wait_for_state("gh", "unavailable");
+    client(&home, "git", &["credential", "reject"], REJECT);
+    home.wait_for_state("git", "logged-out");
+    wait_for_journaled(&home, "gh", &["ok", "unavailable"]);
+    wait_for_journaled(&home, "git", &["ok", "logged-out"]);
+    bus.unlock_login();
+    home.wait_for_state("gh", "ok");
+    wait_for_journaled(&home, "gh", &["ok", "unavailable", "ok"]);
+
+    let journal = journal_json(&home, None);
+    let failed = journal
+        .iter()
+        .find(|e| e["event"] == "notify-failed")
+        .unwrap_or_else(|| panic!("no notify-failed entry: {journal:?}"));
+    assert!(
+        failed["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no notification server runs on the session bus")),
+        "{failed}"
+    );
+    let text = serde_json::Value::Array(journal).to_string();
+    assert!(!text.contains(CANARY) && !daemon.log().contains(CANARY));
+}
