@@ -7,7 +7,10 @@
 //! Goal (issue #2): `status` median ≤ 5 ms.
 //!
 //! `CREDWATCH_BENCH_BASELINE=/path/to/another/credwatch` adds the same rows for that binary (an
-//! earlier build), timed in the same run, to compare two versions on one machine state.
+//! earlier build), timed in the same run, to compare two versions on one machine state. The
+//! binary `cargo bench` builds carries the dev-dependencies' features (its size is printed): to
+//! time the shipped build, `cargo build --release`, copy target/release/credwatch aside, and
+//! name the copy as the baseline.
 //! A last table times `status NAME` for each preset alone on the realistic HOME, slowest first:
 //! where the realistic HOME's time goes.
 
@@ -139,6 +142,22 @@ fn main() {
             time_command(&|| realistic.command(&["status"])),
             1,
         ));
+    }
+    // What "this binary" is: the one `cargo bench` built, whose dependencies carry the features
+    // the dev-dependencies ask for (bigger, and slower to start, than `cargo build --release`'s).
+    // To time the shipped build, copy it aside and name it: CREDWATCH_BENCH_BASELINE=COPY.
+    let this = env!("CARGO_BIN_EXE_credwatch");
+    let size = |path: &std::ffi::OsStr| std::fs::metadata(path).map_or(0, |m| m.len());
+    println!(
+        "this binary: {this} ({} bytes, built by `cargo bench`: dev-dependency features in it)",
+        size(this.as_ref())
+    );
+    if let Some(baseline) = std::env::var_os("CREDWATCH_BENCH_BASELINE") {
+        println!(
+            "other binary: {} ({} bytes)",
+            std::path::Path::new(&baseline).display(),
+            size(&baseline)
+        );
     }
     println!("| command ({RUNS} runs after {WARMUP} warm-up; spawn to exit) | median ms | p90 ms | p99 ms | median − the same binary's `--version` median, ms |");
     println!("|---|---:|---:|---:|---:|");
