@@ -6,7 +6,8 @@
 //! when it changed, has the credentials that ask agents judged again.
 //!
 //! Guarantees: the event loop never connects to an agent once the first scan is done (that one
-//! asks in place: nothing is published before all is known); one question per socket at a
+//! asks in place, and its answers are kept: nothing is published before all is known, and an
+//! agent it asked is not "being asked" at the next judgement); one question per socket at a
 //! time; an answer that did not change publishes nothing.
 
 use super::Daemon;

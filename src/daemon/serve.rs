@@ -27,9 +27,11 @@ impl Daemon {
         self.rebuild_entries();
         self.start_contexts();
         self.rewatch();
-        self.refresh_all();
-        // The first scan asked the agents in place; from now on they are asked off the loop.
+        // The first scan asks the agents in place, and keeps their answers; from then on they
+        // are asked off the loop.
         crate::store::agent::keep_book();
+        self.refresh_all();
+        crate::store::agent::ask_off_this_thread();
         let watched: Vec<&str> = self
             .entries
             .iter()

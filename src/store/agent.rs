@@ -150,6 +150,9 @@ const FORGOTTEN: Duration = Duration::from_secs(3600);
 /// ([`ask_for_book`]) and their answers entered ([`enter`]).
 #[derive(Default)]
 struct Book {
+    /// Agents are still asked here, and their answers kept (the daemon's first scan: nothing is
+    /// published before all is known, and what it learnt is not asked again at once).
+    in_place: bool,
     known: std::collections::HashMap<std::path::PathBuf, (Result<Vec<u8>, Failure>, Instant)>,
     /// Socket → the size limit of the answer.
     wanted: std::collections::BTreeMap<std::path::PathBuf, u64>,
@@ -159,12 +162,27 @@ thread_local! {
     static BOOK: std::cell::RefCell<Option<Book>> = const { std::cell::RefCell::new(None) };
 }
 
-/// From now on, on this thread, no agent is asked here: the last answer of its socket is used
-/// (and the socket asked again elsewhere once the answer is older than [`FRESH`]); before any
-/// answer, the state says it is being asked. (What is checked of the socket itself, that it is
-/// there, a socket and the user's, is still checked here: a `stat`.)
+/// From now on, on this thread, the agents' answers are kept in a book: each agent is still
+/// asked here, until [`ask_off_this_thread`].
 pub fn keep_book() {
-    BOOK.with(|book| *book.borrow_mut() = Some(Book::default()));
+    BOOK.with(|book| {
+        *book.borrow_mut() = Some(Book {
+            in_place: true,
+            ..Book::default()
+        })
+    });
+}
+
+/// From now on, on this thread (which keeps a book), no agent is asked here: the last answer of
+/// its socket is used (and the socket asked again elsewhere once the answer is older than
+/// [`FRESH`]); before any answer, the state says it is being asked. (What is checked of the
+/// socket itself, that it is there, a socket and the user's, is still checked here: a `stat`.)
+pub fn ask_off_this_thread() {
+    BOOK.with(|book| {
+        if let Some(book) = book.borrow_mut().as_mut() {
+            book.in_place = false;
+        }
+    });
 }
 
 /// A socket to ask off this thread, with the size limit of its answer: taken from the book.
@@ -206,6 +224,12 @@ fn exchange_or_book(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
     let booked = BOOK.with(|book| {
         let mut book = book.borrow_mut();
         let book = book.as_mut()?;
+        if book.in_place {
+            let answer = exchange(path, limit);
+            book.known
+                .insert(path.to_path_buf(), (answer.clone(), Instant::now()));
+            return Some(answer);
+        }
         let known = book.known.get(path);
         if known.is_none_or(|(_, at)| at.elapsed() >= FRESH) {
             book.wanted.insert(path.to_path_buf(), limit);
@@ -283,4 +307,66 @@ fn time_left(deadline: Instant) -> std::io::Result<Duration> {
         .checked_duration_since(Instant::now())
         .filter(|d| !d.is_zero())
         .ok_or_else(|| std::io::ErrorKind::TimedOut.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    const LIMIT: u64 = 1 << 20;
+
+    /// An agent at `path` that holds no keys; counts the connections it answered.
+    fn agent(path: &Path) -> Arc<AtomicUsize> {
+        let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+        let asked = Arc::new(AtomicUsize::new(0));
+        let count = asked.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 5];
+                if stream.read_exact(&mut request).is_ok() {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ =
+                        stream.write_all(&[0, 0, 0, 5, ssh_agent::IDENTITIES_ANSWER, 0, 0, 0, 0]);
+                }
+            }
+        });
+        asked
+    }
+
+    fn state_of(path: &Path) -> State {
+        match ask(path, LIMIT) {
+            Ok(_) => State::Ok,
+            Err(Problem::Unusable { state, .. }) => state,
+            Err(_) => panic!("not a state"),
+        }
+    }
+
+    /// Regression: the daemon's first scan asked its agents in place and kept nothing, so the
+    /// next judgement of the same agent published "being asked" (unknown) until a thread
+    /// answered. An answer asked in place is kept.
+    #[test]
+    fn an_agent_the_first_scan_asked_is_not_being_asked_at_the_next_judgement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.sock");
+        let asked = agent(&path);
+        keep_book();
+        assert_eq!(state_of(&path), State::LoggedOut, "asked in place");
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        ask_off_this_thread();
+        assert_eq!(state_of(&path), State::LoggedOut, "the answer kept");
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "not asked again here");
+        assert!(wanted().is_empty(), "fresh: not asked elsewhere either");
+
+        // A socket not asked before: being asked, and wanted; its answer, once entered, is used.
+        let other = dir.path().join("other.sock");
+        let other_asked = agent(&other);
+        assert_eq!(state_of(&other), State::Unknown);
+        assert_eq!(other_asked.load(Ordering::SeqCst), 0);
+        assert_eq!(wanted(), vec![(other.clone(), LIMIT)]);
+        let answer = ask_for_book(&other, LIMIT);
+        assert!(enter(other.clone(), answer), "a new answer");
+        assert_eq!(state_of(&other), State::LoggedOut);
+    }
 }

@@ -1110,3 +1110,22 @@ fn session_16_presets_tell_each_tools_logout_and_deadline() {
         outcome.stdout
     );
 }
+
+/// Review of session 16: `vercel logout` rewrites auth.json without its token (the notes stay):
+/// that is `logged-out`, not `invalid`; doctl working through a named context, the default one
+/// blanked, is logged in.
+#[test]
+fn vercel_logout_and_a_named_doctl_context() {
+    let home = TestHome::new();
+    home.install_fixture("vercel", Times::valid_for(30));
+    home.write(
+        ".local/share/com.vercel.cli/auth.json",
+        "{\n  \"// Note\": \"This is your Vercel credentials file. DO NOT SHARE!\",\n  \"// Docs\": \"https://vercel.com/docs/projects/project-configuration/global-configuration#auth.json\"\n}\n",
+    );
+    assert_eq!(state_of(&home, "vercel")["state"], "logged-out");
+    home.write(
+        ".config/doctl/config.yaml",
+        format!("access-token: \"\"\nauth-contexts:\n  work: dop_v1_{CANARY}\ncontext: work\n"),
+    );
+    assert_eq!(state_of(&home, "doctl")["state"], "ok");
+}
