@@ -74,6 +74,8 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("fly", include_str!("../../presets/fly.toml")),
     ("qwen", include_str!("../../presets/qwen.toml")),
     ("opencode", include_str!("../../presets/opencode.toml")),
+    ("argocd", include_str!("../../presets/argocd.toml")),
+    ("jfrog", include_str!("../../presets/jfrog.toml")),
 ];
 
 /// Every preset, validated when credwatch was built (see `config::preset`).

@@ -191,7 +191,11 @@ impl TestHome {
             .spawn()
             .expect("ssh-agent (package openssh-client)");
         logins.agent = Some(agent);
-        crate::harness::wait_until("the ssh-agent's socket", || starting.exists());
+        // The socket exists from bind(), before the agent listens: a connection tells it is
+        // ready (ssh-add failed now and then with "Connection refused" when the file sufficed).
+        crate::harness::wait_until("the ssh-agent to listen", || {
+            std::os::unix::net::UnixStream::connect(&starting).is_ok()
+        });
         let mut add = self.program("ssh-add", &[logins.agent_key.to_str().unwrap()]);
         add.env("SSH_AUTH_SOCK", &starting);
         let added = run_command(add);

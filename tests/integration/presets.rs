@@ -1129,3 +1129,26 @@ fn vercel_logout_and_a_named_doctl_context() {
     );
     assert_eq!(state_of(&home, "doctl")["state"], "ok");
 }
+
+/// Argo CD and JFrog (#29): a token's JWT `exp` is the deadline; `argocd logout` drops the
+/// user's tokens and keeps the entries (logged-out), and `jf config remove` drops the server.
+#[test]
+fn argocd_and_jfrog_read_the_tokens_exp_and_tell_a_logout() {
+    let home = TestHome::new();
+    for preset in ["argocd", "jfrog"] {
+        home.install_fixture(preset, Times::valid_for(30));
+        assert_eq!(state_of(&home, preset)["state"], "ok", "{preset}");
+        home.install_fixture(preset, Times::expired_since(1));
+        assert_eq!(state_of(&home, preset)["state"], "expired", "{preset}");
+    }
+    home.write(
+        ".config/argocd/config",
+        "contexts:\n- name: cd.example.com\n  server: cd.example.com\n  user: cd.example.com\ncurrent-context: cd.example.com\nprompts-enabled: false\nservers:\n- grpc-web-root-path: \"\"\n  server: cd.example.com\nusers:\n- name: cd.example.com\n",
+    );
+    assert_eq!(state_of(&home, "argocd")["state"], "logged-out");
+    home.write(
+        ".jfrog/jfrog-cli.conf.v6",
+        "{\n  \"servers\": [],\n  \"version\": \"6\"\n}",
+    );
+    assert_eq!(state_of(&home, "jfrog")["state"], "logged-out");
+}
